@@ -1,0 +1,36 @@
+//! Embeds the built-in rule library: every `policies/**/*.yaml` file (except `tests/` fixtures)
+//! becomes an entry of `BUILTIN`, so adding a rule is adding a file.
+
+use std::path::{Path, PathBuf};
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            if p.file_name().is_some_and(|n| n != "tests") {
+                walk(&p, out);
+            }
+        } else if p.extension().is_some_and(|x| x == "yaml" || x == "yml") {
+            out.push(p);
+        }
+    }
+}
+
+fn main() {
+    let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("manifest dir"));
+    let policies = root.join("policies");
+    println!("cargo:rerun-if-changed=policies");
+    let mut files = Vec::new();
+    walk(&policies, &mut files);
+    files.sort();
+    let mut code = String::from("&[\n");
+    for f in &files {
+        println!("cargo:rerun-if-changed={}", f.display());
+        let rel = f.strip_prefix(&policies).expect("under policies").to_string_lossy().replace('\\', "/");
+        code.push_str(&format!("    ({rel:?}, include_str!({:?})),\n", f.display().to_string()));
+    }
+    code.push(']');
+    let out = PathBuf::from(std::env::var("OUT_DIR").expect("out dir")).join("builtin_policies.rs");
+    std::fs::write(out, code).expect("write");
+}

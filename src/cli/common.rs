@@ -1,0 +1,109 @@
+//! Shared CLI plumbing: config discovery, rule loading, file-error rendering.
+
+use crate::config::Config;
+use crate::engine::Context;
+use crate::policy::{self, FileError, Rule};
+use crate::source::SourceFile;
+use anyhow::{Result, bail};
+use clap::Args;
+use std::path::{Path, PathBuf};
+
+/// Options shared by commands that need rules.
+#[derive(Args, Debug, Clone, Default)]
+pub struct RuleOpts {
+    /// Config file (default: `.accord.yaml` found from the working directory upwards).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Add a folder of rule files (repeatable).
+    #[arg(long = "policy", value_name = "DIR")]
+    pub policies: Vec<PathBuf>,
+    /// Do not use the built-in rule library.
+    #[arg(long)]
+    pub no_builtin: bool,
+    /// Only run these rules (repeatable).
+    #[arg(long = "rule", value_name = "ID")]
+    pub only: Vec<String>,
+}
+
+/// Everything a command needs to evaluate rules.
+pub struct Setup {
+    /// Working directory.
+    pub cwd: PathBuf,
+    /// Loaded config.
+    pub config: Config,
+    /// Active rules.
+    pub rules: Vec<Rule>,
+    /// Engine context.
+    pub ctx: Context,
+    /// Folders user rules came from (for fixtures).
+    pub policy_dirs: Vec<PathBuf>,
+}
+
+/// Print located file errors and fail with exit code 2.
+pub fn fail_with(errors: &[FileError]) -> anyhow::Error {
+    for e in errors {
+        let line = crate::diagnostic::Location::new(&e.source, e.span);
+        let text = e.source.lines.line_text(&e.source.text, line.start.line);
+        eprintln!("error: {}\n  --> {}:{}:{}", e.message, e.source.path, line.start.line, line.start.column);
+        if !e.source.text.is_empty() {
+            eprintln!("   |\n{:>3}| {}\n   | {}^", line.start.line, text, " ".repeat(line.start.column.saturating_sub(1)));
+        }
+    }
+    anyhow::anyhow!("{} error{} in rule or config files", errors.len(), if errors.len() == 1 { "" } else { "s" })
+}
+
+/// Load the config and the rules it selects.
+pub fn setup(opts: &RuleOpts) -> Result<Setup> {
+    let cwd = std::env::current_dir()?;
+    let config_path = match &opts.config {
+        Some(p) => {
+            if !p.is_file() {
+                bail!("config file {} does not exist", p.display());
+            }
+            Some(p.clone())
+        }
+        None => Config::discover(&cwd),
+    };
+    let mut config = match &config_path {
+        Some(p) => {
+            let text = std::fs::read_to_string(p)?;
+            let dir = p.parent().map(Path::to_path_buf).unwrap_or_else(|| cwd.clone());
+            let dir = if dir.as_os_str().is_empty() { cwd.clone() } else { dir };
+            Config::parse(SourceFile::new(crate::load::display_path(p, &cwd), text), &dir).map_err(|e| fail_with(&e))?
+        }
+        None => Config::default_at(&cwd),
+    };
+    if opts.no_builtin {
+        config.file.builtin = false;
+    }
+    let display = |p: &Path| crate::load::display_path(p, &cwd);
+    let mut rules = if config.file.builtin || !config.file.enable.is_empty() {
+        policy::builtin_rules().map_err(|e| fail_with(&e))?
+    } else {
+        Vec::new()
+    };
+    let mut dirs: Vec<PathBuf> = config.file.policies.iter().map(|p| config.dir.join(p)).collect();
+    dirs.extend(opts.policies.iter().cloned());
+    let mut errors = Vec::new();
+    for d in &dirs {
+        match policy::load_dir(d, &display) {
+            Ok(mut r) => rules.append(&mut r),
+            Err(mut e) => errors.append(&mut e),
+        }
+    }
+    errors.extend(policy::check_unique(&rules));
+    if !errors.is_empty() {
+        return Err(fail_with(&errors));
+    }
+    let mut rules = config.apply(rules).map_err(|e| fail_with(&e))?;
+    if !opts.only.is_empty() {
+        for id in &opts.only {
+            if !rules.iter().any(|r| r.id() == id) {
+                bail!("--rule {id}: no such active rule");
+            }
+        }
+        rules.retain(|r| opts.only.iter().any(|id| id == r.id()));
+    }
+    let ctx = Context { pod_templates: config.file.pod_templates.clone() };
+    Ok(Setup { cwd, config, rules, ctx, policy_dirs: dirs })
+}

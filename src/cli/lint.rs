@@ -1,0 +1,193 @@
+//! `accord lint`.
+
+use super::Outcome;
+use super::common::{RuleOpts, setup};
+use crate::config::FailOn;
+use crate::diagnostic::{Applicability, Summary};
+use crate::engine::{self, fix};
+use crate::load::{self, Filter};
+use crate::manifest::Skip;
+use crate::render::{self, Report};
+use anyhow::Result;
+use clap::{Args, ValueEnum};
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+/// Output formats of `lint`.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// Human-readable, with source snippets.
+    Text,
+    /// Machine-readable (schemas/report.schema.json).
+    Json,
+}
+
+/// Arguments of `accord lint`.
+#[derive(Args, Debug)]
+pub struct LintArgs {
+    /// Files or directories (`-` for standard input). Default: the working directory.
+    pub paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Exit 1 when a finding is at or above this severity (overrides config).
+    #[arg(long, value_enum)]
+    pub fail_on: Option<FailOnArg>,
+    /// Apply safe fixes in place, then report what remains.
+    #[arg(long)]
+    pub fix: bool,
+    /// With --fix, also apply unsafe fixes.
+    #[arg(long, requires = "fix")]
+    pub unsafe_fixes: bool,
+    /// Colour: auto (on a terminal), always, never.
+    #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
+    pub color: ColorArg,
+    /// List skipped files and documents.
+    #[arg(short, long)]
+    pub verbose: bool,
+    #[command(flatten)]
+    pub rules: RuleOpts,
+}
+
+/// `--fail-on` values.
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum FailOnArg {
+    /// Errors only.
+    Error,
+    /// Warnings and errors.
+    Warning,
+    /// Any finding.
+    Info,
+    /// Never fail on findings.
+    Never,
+}
+
+/// `--color` values.
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum ColorArg {
+    /// On a terminal only.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+fn filter(cfg: &crate::config::Config) -> Result<Filter> {
+    let set = |globs: &[String]| -> Result<Option<globset::GlobSet>> {
+        if globs.is_empty() {
+            return Ok(None);
+        }
+        let mut b = globset::GlobSetBuilder::new();
+        for g in globs {
+            b.add(globset::Glob::new(g)?);
+        }
+        Ok(Some(b.build()?))
+    };
+    Ok(Filter { include: set(&cfg.file.include)?, exclude: set(&cfg.file.exclude)? })
+}
+
+/// Run `accord lint`.
+pub fn run(args: LintArgs) -> Result<Outcome> {
+    let s = setup(&args.rules)?;
+    let inputs = if args.paths.is_empty() { vec![PathBuf::from(".")] } else { args.paths.clone() };
+    let filter = filter(&s.config)?;
+    let mut read_errors = Vec::new();
+    let paths = load::discover(&inputs, &mut read_errors, &s.cwd);
+    let mut loaded = load::load(&paths, &s.cwd, &filter);
+    let mut diags = engine::lint(&loaded.files, &s.rules, &s.ctx);
+    if args.fix {
+        let mut rounds = 0;
+        loop {
+            let changed = apply_fixes(&diags, &paths, &s.cwd, args.unsafe_fixes)?;
+            rounds += 1;
+            if changed == 0 || rounds >= 10 {
+                break;
+            }
+            loaded = load::load(&paths, &s.cwd, &filter);
+            diags = engine::lint(&loaded.files, &s.rules, &s.ctx);
+        }
+    }
+    read_errors.append(&mut loaded.errors);
+    let mut summary = Summary {
+        files: loaded.files.len(),
+        objects: loaded.files.iter().map(|f| f.objects.len()).sum(),
+        rules: s.rules.len(),
+        unreadable: read_errors.len(),
+        ..Summary::default()
+    };
+    for f in &loaded.files {
+        for sk in &f.skipped {
+            match sk {
+                Skip::Template => summary.skipped_templates += 1,
+                Skip::NotKubernetes { .. } => summary.skipped_non_kubernetes += 1,
+            }
+        }
+    }
+    summary.count(&diags);
+    let report = Report { diagnostics: &diags, summary: &summary, errors: &read_errors };
+    let color = match args.color {
+        ColorArg::Always => true,
+        ColorArg::Never => false,
+        ColorArg::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+    };
+    let out = match args.format {
+        Format::Text => render::text::render(&report, color),
+        Format::Json => render::json::render(&report),
+    };
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(out.as_bytes())?;
+    stdout.flush()?;
+    if args.verbose {
+        for f in &loaded.files {
+            for sk in &f.skipped {
+                match sk {
+                    Skip::Template => eprintln!("note: {}: skipped, Helm/Go template (`{{{{ … }}}}` outside strings)", f.source.path),
+                    Skip::NotKubernetes { doc } => eprintln!("note: {}: document {} skipped, not a Kubernetes object (no apiVersion/kind)", f.source.path, doc + 1),
+                }
+            }
+        }
+    } else if summary.skipped_templates > 0 && args.format == Format::Text {
+        eprintln!("note: {} Helm/Go template file(s) skipped (-v lists them)", summary.skipped_templates);
+    }
+    let fail_on = match args.fail_on {
+        Some(FailOnArg::Error) => FailOn::Error,
+        Some(FailOnArg::Warning) => FailOn::Warning,
+        Some(FailOnArg::Info) => FailOn::Info,
+        Some(FailOnArg::Never) => FailOn::Never,
+        None => s.config.file.fail_on.unwrap_or_default(),
+    };
+    if diags.iter().any(|d| fail_on.fails(d.severity)) || !read_errors.is_empty() {
+        Ok(Outcome::Findings)
+    } else {
+        Ok(Outcome::Clean)
+    }
+}
+
+/// Apply fixes per file (non-overlapping edits only); returns how many files changed.
+fn apply_fixes(diags: &[crate::diagnostic::Diagnostic], paths: &[PathBuf], cwd: &Path, unsafe_ok: bool) -> Result<usize> {
+    let mut by_file: std::collections::BTreeMap<&str, Vec<crate::diagnostic::TextEdit>> = Default::default();
+    for d in diags {
+        if let Some(f) = &d.fix {
+            let ok = f.applicability == Applicability::Safe || (unsafe_ok && f.applicability == Applicability::Unsafe);
+            if ok && !f.edits.is_empty() {
+                by_file.entry(d.location.file()).or_default().extend(f.edits.iter().cloned());
+            }
+        }
+    }
+    let mut changed = 0;
+    for (file, edits) in by_file {
+        let Some(path) = paths.iter().find(|p| load::display_path(p, cwd) == file) else { continue };
+        let d = diags.iter().find(|d| d.location.file() == file).expect("has diag");
+        let original = &d.location.source.text;
+        let (text, n) = fix::apply(original, &edits);
+        if n > 0 && text != *original {
+            let bom = std::fs::read(path)?.starts_with(&[0xEF, 0xBB, 0xBF]);
+            let mut bytes = if bom { vec![0xEF, 0xBB, 0xBF] } else { Vec::new() };
+            bytes.extend_from_slice(text.as_bytes());
+            std::fs::write(path, bytes)?;
+            changed += 1;
+        }
+    }
+    Ok(changed)
+}

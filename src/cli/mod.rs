@@ -1,0 +1,75 @@
+//! Command-line interface: argument parsing and one file per subcommand.
+//!
+//! The only module that reads the environment and uses `anyhow`. Exit codes: 0 nothing at or
+//! above the fail threshold, 1 findings at or above it, 2 usage, config or rule-file errors.
+
+mod common;
+pub use rules::{Which, explain_text, schema_json};
+mod lint;
+mod rules;
+mod test;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Lint Kubernetes manifests against operations policies written as data.
+#[derive(Parser, Debug)]
+#[command(name = "accord", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Lint manifest files and directories (`-` reads standard input).
+    Lint(lint::LintArgs),
+    /// Run every rule's examples and fixtures.
+    Test(test::TestArgs),
+    /// List the active rules.
+    Rules(rules::RulesArgs),
+    /// Explain one rule: what, why, examples, fix.
+    Explain(rules::ExplainArgs),
+    /// Print a generated JSON Schema (`policy`, `config` or `report`).
+    Schema(rules::SchemaArgs),
+}
+
+/// Outcome of a command.
+pub enum Outcome {
+    /// Exit 0.
+    Clean,
+    /// Exit 1.
+    Findings,
+}
+
+/// Run the CLI.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let result = match cli.command {
+        Command::Lint(a) => lint::run(a),
+        Command::Test(a) => test::run(a),
+        Command::Rules(a) => rules::list(a),
+        Command::Explain(a) => rules::explain(a),
+        Command::Schema(a) => rules::schema(a),
+    };
+    match result {
+        Ok(Outcome::Clean) => ExitCode::SUCCESS,
+        Ok(Outcome::Findings) => ExitCode::from(1),
+        Err(e) => {
+            if let Some(io) = e.downcast_ref::<std::io::Error>() {
+                if io.kind() == std::io::ErrorKind::BrokenPipe {
+                    return ExitCode::SUCCESS;
+                }
+            }
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,253 @@
+//! The one finding type every part of accord produces, and its fix.
+//!
+//! A [`Diagnostic`] carries everything a reader needs — rule, severity, message, exact location,
+//! the ops reason, who to ask and a machine-readable [`Fix`] — and never renders itself: every
+//! output format lives in `render/`. Locations are resolved to line/column when the diagnostic is
+//! built so that sorting and every emitter agree.
+
+use crate::manifest::ObjectRef;
+use crate::source::{Position, Source, Span};
+use serde::Serialize;
+
+/// How serious a finding is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Worth knowing.
+    Info,
+    /// Should be fixed.
+    Warning,
+    /// Must be fixed.
+    Error,
+}
+
+impl Severity {
+    /// Lowercase name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+/// A location in a file.
+#[derive(Clone, Debug, Serialize)]
+pub struct Location {
+    /// The file.
+    #[serde(skip)]
+    pub source: Source,
+    /// Byte range.
+    #[serde(skip)]
+    pub span: Span,
+    /// Start (1-based).
+    pub start: Position,
+    /// End (1-based, exclusive column).
+    pub end: Position,
+}
+
+impl Location {
+    /// Resolve a span in `source`.
+    pub fn new(source: &Source, span: Span) -> Self {
+        Location { source: source.clone(), span, start: source.position(span.start), end: source.position(span.end) }
+    }
+    /// Display path of the file.
+    pub fn file(&self) -> &str {
+        &self.source.path
+    }
+}
+
+/// A secondary location that helps explain a finding (a rule or config line, a first duplicate).
+#[derive(Clone, Debug)]
+pub struct Label {
+    /// Where.
+    pub location: Location,
+    /// What is there.
+    pub message: String,
+}
+
+/// Whether a fix may be applied without review.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Applicability {
+    /// Keeps the intent; applied by `--fix`.
+    Safe,
+    /// Changes behaviour; shown, applied only on request.
+    Unsafe,
+    /// Cannot be expressed as a text edit here; shown only.
+    DisplayOnly,
+}
+
+/// One structural change, as written in the rule (paths are JSON Pointers from the object root).
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct FixOp {
+    /// `set`, `remove` or `add`.
+    pub op: &'static str,
+    /// Target path from the object root.
+    pub path: String,
+    /// New value for `set` / `add`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<serde_json::Value>,
+}
+
+/// A text replacement in the source file.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct TextEdit {
+    /// Byte range replaced.
+    #[serde(skip)]
+    pub span: Span,
+    /// Start of the range.
+    pub start: Position,
+    /// End of the range.
+    pub end: Position,
+    /// Replacement text.
+    pub content: String,
+}
+
+/// A fix: what to change, as data and as text edits.
+#[derive(Clone, Debug, Serialize)]
+pub struct Fix {
+    /// One line describing the change.
+    pub title: String,
+    /// Whether it may be applied automatically.
+    pub applicability: Applicability,
+    /// Structural operations.
+    pub ops: Vec<FixOp>,
+    /// The same change as text edits on the file (empty when it cannot be expressed).
+    pub edits: Vec<TextEdit>,
+}
+
+/// A finding.
+#[derive(Clone, Debug)]
+pub struct Diagnostic {
+    /// Rule id.
+    pub rule: String,
+    /// Severity (after config overrides).
+    pub severity: Severity,
+    /// Rule category.
+    pub category: String,
+    /// What is wrong, naming the object and quoting the value.
+    pub message: String,
+    /// Where.
+    pub location: Location,
+    /// JSON Pointer of the offending node inside the object (may name a missing field).
+    pub path: String,
+    /// The object, when the finding is about one.
+    pub object: Option<ObjectRef>,
+    /// Why ops require this.
+    pub why: String,
+    /// What to do.
+    pub help: String,
+    /// Rule owner.
+    pub owner: Option<String>,
+    /// How to reach the owner.
+    pub contact: Option<String>,
+    /// Documentation link.
+    pub docs: Option<String>,
+    /// Secondary locations.
+    pub labels: Vec<Label>,
+    /// Machine fix.
+    pub fix: Option<Fix>,
+}
+
+impl Diagnostic {
+    /// Sort key: file, line, column, rule, path, message.
+    pub fn sort_key(&self) -> (&str, usize, usize, &str, &str, &str) {
+        (
+            self.location.file(),
+            self.location.start.line,
+            self.location.start.column,
+            &self.rule,
+            &self.path,
+            &self.message,
+        )
+    }
+}
+
+/// Sort diagnostics into their canonical order and drop exact duplicates.
+pub fn sort(diags: &mut Vec<Diagnostic>) {
+    diags.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    diags.dedup_by(|a, b| a.sort_key() == b.sort_key());
+}
+
+/// An input that could not be read at all (missing file, not UTF-8).
+#[derive(Debug, Clone, Serialize)]
+pub struct InputError {
+    /// Display path.
+    pub file: String,
+    /// Why.
+    pub message: String,
+}
+
+/// Counts for a run, shown by every report format.
+#[derive(Debug, Clone, Default, Serialize, schemars::JsonSchema)]
+pub struct Summary {
+    /// Files read.
+    pub files: usize,
+    /// Kubernetes objects checked.
+    pub objects: usize,
+    /// Rules run.
+    pub rules: usize,
+    /// Findings in total.
+    pub findings: usize,
+    /// Findings with severity error.
+    pub errors: usize,
+    /// Findings with severity warning.
+    pub warnings: usize,
+    /// Findings with severity info.
+    pub infos: usize,
+    /// Findings with a safe automatic fix.
+    pub fixable: usize,
+    /// Files skipped because they are Helm/Go templates.
+    pub skipped_templates: usize,
+    /// YAML documents skipped because they are not Kubernetes objects.
+    pub skipped_non_kubernetes: usize,
+    /// Inputs that could not be read.
+    pub unreadable: usize,
+}
+
+impl Summary {
+    /// Count findings by severity into the summary.
+    pub fn count(&mut self, diags: &[Diagnostic]) {
+        self.findings = diags.len();
+        self.errors = diags.iter().filter(|d| d.severity == Severity::Error).count();
+        self.warnings = diags.iter().filter(|d| d.severity == Severity::Warning).count();
+        self.infos = diags.iter().filter(|d| d.severity == Severity::Info).count();
+        self.fixable = diags
+            .iter()
+            .filter(|d| d.fix.as_ref().is_some_and(|f| f.applicability == Applicability::Safe && !f.edits.is_empty()))
+            .count();
+    }
+}
+
+/// A text edit widened to whole lines: replace lines `start_line..=end_line` (1-based) of the
+/// original with `new_lines` — the form GitHub suggestions and line diffs need.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LineReplacement {
+    /// First replaced line.
+    pub start_line: usize,
+    /// Last replaced line (inclusive).
+    pub end_line: usize,
+    /// The original lines.
+    pub old_lines: Vec<String>,
+    /// The new lines.
+    pub new_lines: Vec<String>,
+}
+
+/// Widen `edit` on `source` to whole lines.
+pub fn line_replacement(source: &crate::source::SourceFile, edit: &TextEdit) -> LineReplacement {
+    let text = &source.text;
+    let start_line = source.lines.line_of(edit.span.start.min(text.len()));
+    let mut end_line = source.lines.line_of(edit.span.end.min(text.len()));
+    // An edit ending exactly at a line start (deleting whole lines) ends on the previous line.
+    if end_line > start_line && source.lines.line_start(end_line) == edit.span.end {
+        end_line -= 1;
+    }
+    let from = source.lines.line_start(start_line);
+    let to = if end_line < source.lines.line_count() { source.lines.line_start(end_line + 1) } else { text.len() };
+    let old = &text[from..to];
+    let new = format!("{}{}{}", &text[from..edit.span.start], edit.content, &text[edit.span.end.min(to).max(edit.span.start)..to]);
+    let split = |s: &str| -> Vec<String> { s.lines().map(|l| l.trim_end_matches('\r').to_string()).collect() };
+    LineReplacement { start_line, end_line, old_lines: split(old), new_lines: split(&new) }
+}

@@ -1,0 +1,348 @@
+//! Turning structural fixes (set / remove / add at a path) into text edits that keep comments
+//! and the formatting of untouched lines.
+//!
+//! Each operation is applied to the file text, the text is re-parsed, and the next operation is
+//! planned on the new tree; the final text is compared with the original to produce one minimal
+//! edit. A fix that would not leave valid YAML yields no edit (it is then display-only).
+
+use crate::diagnostic::{FixOp, TextEdit};
+use crate::manifest::yaml::{self, Node, Style, Value, pointer_tokens, resolve_plain};
+use crate::source::{Source, SourceFile, Span};
+
+/// Render a JSON value as a YAML scalar or flow collection.
+pub fn render_value(v: &serde_json::Value) -> String {
+    use serde_json::Value as J;
+    match v {
+        J::Null => "null".into(),
+        J::Bool(b) => b.to_string(),
+        J::Number(n) => n.to_string(),
+        J::String(s) => render_str(s),
+        J::Array(items) => format!("[{}]", items.iter().map(render_value).collect::<Vec<_>>().join(", ")),
+        J::Object(m) => {
+            format!("{{{}}}", m.iter().map(|(k, v)| format!("{}: {}", render_str(k), render_value(v))).collect::<Vec<_>>().join(", "))
+        }
+    }
+}
+
+fn render_str(s: &str) -> String {
+    let plain_ok = !s.is_empty()
+        && matches!(resolve_plain(s), Value::Str(_))
+        && !s.starts_with(|c: char| "-?:,[]{}#&*!|>'\"%@` ".contains(c))
+        && !s.ends_with(' ')
+        && !s.contains(": ")
+        && !s.contains(" #")
+        && !s.contains(['\n', '\r', '\t', ',', '[', ']', '{', '}'])
+        && !s.ends_with(':');
+    if plain_ok { s.to_string() } else { serde_json::to_string(s).unwrap_or_default() }
+}
+
+fn line_end(text: &str, at: usize) -> usize {
+    let rest = &text[at..];
+    match rest.find(['\n', '\r']) {
+        Some(i) => at + i,
+        None => text.len(),
+    }
+}
+
+fn line_start(text: &str, at: usize) -> usize {
+    text[..at].rfind('\n').map_or(0, |i| i + 1)
+}
+
+fn newline(text: &str) -> &'static str {
+    if text.contains("\r\n") { "\r\n" } else { "\n" }
+}
+
+fn column(text: &str, at: usize) -> usize {
+    text[line_start(text, at)..at].chars().count()
+}
+
+/// Nested block for the missing keys `tokens` holding `value`, each line indented by `indent`.
+fn block(tokens: &[String], value: &serde_json::Value, indent: usize, nl: &str) -> String {
+    let mut out = String::new();
+    for (depth, t) in tokens.iter().enumerate() {
+        if depth > 0 {
+            out.push_str(nl);
+        }
+        out.push_str(&" ".repeat(indent + 2 * depth));
+        out.push_str(&render_str(t));
+        out.push(':');
+        if depth + 1 == tokens.len() {
+            out.push(' ');
+            out.push_str(&render_value(value));
+        }
+    }
+    out
+}
+
+fn flow(tokens: &[String], value: &serde_json::Value) -> String {
+    let mut v = value.clone();
+    for t in tokens.iter().rev() {
+        let mut m = serde_json::Map::new();
+        m.insert(t.clone(), v);
+        v = serde_json::Value::Object(m);
+    }
+    render_value(&v)
+}
+
+struct Doc {
+    src: Source,
+    root: Node,
+}
+
+fn parse_doc(text: &str, doc_index: usize) -> Option<Doc> {
+    let src = SourceFile::new("fix", text);
+    let parsed = yaml::parse(&src);
+    if parsed.issues.iter().any(|i| i.fatal) {
+        return None;
+    }
+    let root = parsed.documents.into_iter().find(|d| d.index == doc_index)?.root;
+    Some(Doc { src, root })
+}
+
+/// An empty value's span sits on the `:` of its key; insert after it.
+fn after_colon(text: &str, span: Span) -> Span {
+    if text.as_bytes().get(span.start) == Some(&b':') { Span::empty(span.start + 1) } else { span }
+}
+
+fn splice(text: &str, span: Span, with: &str) -> String {
+    format!("{}{}{}", &text[..span.start], with, &text[span.end..])
+}
+
+fn set(text: &str, root: &Node, path: &str, value: &serde_json::Value) -> Option<String> {
+    let nl = newline(text);
+    if let Some(target) = root.pointer(path) {
+        if target.span.start == target.span.end {
+            // `key:` with nothing after it.
+            return Some(splice(text, after_colon(text, target.span), &format!(" {}", render_value(value))));
+        }
+        return Some(splice(text, target.span, &render_value(value)));
+    }
+    let (anc, at) = root.nearest(path);
+    let all = pointer_tokens(path);
+    let have = pointer_tokens(&at).len();
+    let missing = &all[have..];
+    match &anc.value {
+        Value::Map(entries) if anc.style == Style::BlockCollection && !entries.is_empty() => {
+            let indent = column(text, entries[0].0.span.start);
+            let at = line_end(text, anc.span.end);
+            Some(format!("{}{nl}{}{}", &text[..at], block(missing, value, indent, nl), &text[at..]))
+        }
+        Value::Map(entries) if anc.style == Style::FlowCollection => {
+            let close = anc.span.end.checked_sub(1)?;
+            let sep = if entries.is_empty() { "" } else { ", " };
+            let inner = flow(missing, value);
+            Some(splice(text, Span::empty(close), &format!("{sep}{}", &inner[1..inner.len() - 1])))
+        }
+        Value::Null => {
+            let rendered = flow(missing, value);
+            if anc.span.start == anc.span.end {
+                Some(splice(text, after_colon(text, anc.span), &format!(" {rendered}")))
+            } else {
+                Some(splice(text, anc.span, &rendered))
+            }
+        }
+        _ => None,
+    }
+}
+
+fn remove(text: &str, root: &Node, path: &str) -> Option<String> {
+    let tokens = pointer_tokens(path);
+    let Some((last, parents)) = tokens.split_last() else { return None };
+    let parent_ptr: String = parents.iter().map(|t| format!("/{}", yaml::escape_token(t))).collect();
+    let Some(parent) = root.pointer(&parent_ptr) else { return Some(text.to_string()) };
+    let Some(target) = parent.child(last) else { return Some(text.to_string()) };
+    if parent.style == Style::FlowCollection {
+        let mut j = parent.to_json();
+        match &mut j {
+            serde_json::Value::Object(m) => {
+                m.remove(last.as_str());
+            }
+            serde_json::Value::Array(a) => {
+                let i: usize = last.parse().ok()?;
+                a.remove(i);
+            }
+            _ => return None,
+        }
+        return Some(splice(text, parent.span, &render_value(&j)));
+    }
+    let start = match &parent.value {
+        Value::Map(_) => parent.key_span_of(last)?.start,
+        Value::Seq(_) => text[..target.span.start].rfind('-')?,
+        _ => return None,
+    };
+    let from = line_start(text, start);
+    if text[from..start].trim() != "" {
+        // Something else precedes it on the line (e.g. `- name: x` first key); remove in place.
+        let end = line_end(text, target.span.end.max(start));
+        let mut e = end;
+        if text[e..].starts_with("\r\n") {
+            e += 2;
+        } else if text[e..].starts_with('\n') {
+            e += 1;
+        }
+        let indent = column(text, start);
+        let next_line = &text[e..line_end(text, e)];
+        let next_indent = next_line.len() - next_line.trim_start().len();
+        if next_indent == indent && !next_line.trim().is_empty() {
+            // Pull the next key up onto this line.
+            return Some(format!("{}{}", &text[..start], &text[e + next_indent..]));
+        }
+        return None;
+    }
+    let mut end = line_end(text, target.span.end.max(start));
+    if text[end..].starts_with("\r\n") {
+        end += 2;
+    } else if text[end..].starts_with('\n') {
+        end += 1;
+    }
+    Some(format!("{}{}", &text[..from], &text[end..]))
+}
+
+trait KeySpan {
+    fn key_span_of(&self, key: &str) -> Option<Span>;
+}
+impl KeySpan for Node {
+    fn key_span_of(&self, key: &str) -> Option<Span> {
+        self.get_key(key).map(|k| k.span)
+    }
+}
+
+fn add(text: &str, root: &Node, path: &str, value: &serde_json::Value) -> Option<String> {
+    let nl = newline(text);
+    match root.pointer(path) {
+        None => set(text, root, path, &serde_json::Value::Array(vec![value.clone()])),
+        Some(n) if n.is_null() => set(text, root, path, &serde_json::Value::Array(vec![value.clone()])),
+        Some(n) => {
+            let items = n.as_seq()?;
+            if items.iter().any(|i| &i.to_json() == value) {
+                return Some(text.to_string());
+            }
+            if n.style == Style::FlowCollection {
+                let close = n.span.end.checked_sub(1)?;
+                let sep = if items.is_empty() { "" } else { ", " };
+                return Some(splice(text, Span::empty(close), &format!("{sep}{}", render_value(value))));
+            }
+            let first = items.first()?;
+            let dash = text[..first.span.start].rfind('-')?;
+            let indent = column(text, dash);
+            let at = line_end(text, n.span.end);
+            Some(format!("{}{nl}{}- {}{}", &text[..at], " ".repeat(indent), render_value(value), &text[at..]))
+        }
+    }
+}
+
+/// Plan text edits for `ops` on the object at `base` of document `doc_index` in `source`.
+/// Returns `None` when the change cannot be expressed as a clean text edit.
+pub fn plan(source: &Source, doc_index: usize, base: &str, ops: &[FixOp]) -> Option<Vec<TextEdit>> {
+    let original = source.text.as_str();
+    let mut text = original.to_string();
+    for op in ops {
+        let doc = parse_doc(&text, doc_index)?;
+        let obj = doc.root.pointer(base)?;
+        let next = match op.op {
+            "set" => set(&doc.src.text, obj, &op.path, op.value.as_ref()?),
+            "remove" => remove(&doc.src.text, obj, &op.path),
+            "add" => add(&doc.src.text, obj, &op.path, op.value.as_ref()?),
+            _ => None,
+        }?;
+        text = next;
+    }
+    let check = parse_doc(&text, doc_index)?;
+    check.root.pointer(base)?;
+    if text == original {
+        return Some(Vec::new());
+    }
+    let prefix = original.bytes().zip(text.bytes()).take_while(|(a, b)| a == b).count();
+    let prefix = floor_boundary(original, floor_boundary(&text, prefix));
+    let max_suffix = original.len().min(text.len()) - prefix;
+    let suffix = original.as_bytes().iter().rev().zip(text.as_bytes().iter().rev()).take(max_suffix).take_while(|(a, b)| a == b).count();
+    let mut suffix = suffix;
+    while !original.is_char_boundary(original.len() - suffix) || !text.is_char_boundary(text.len() - suffix) {
+        suffix -= 1;
+    }
+    let span = Span::new(prefix, original.len() - suffix);
+    Some(vec![TextEdit {
+        span,
+        start: source.position(span.start),
+        end: source.position(span.end),
+        content: text[prefix..text.len() - suffix].to_string(),
+    }])
+}
+
+fn floor_boundary(s: &str, mut i: usize) -> usize {
+    i = i.min(s.len());
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// Apply non-overlapping edits to `text` (edits sorted by start; overlapping ones are skipped).
+/// Returns the new text and how many edits were applied.
+pub fn apply(text: &str, edits: &[TextEdit]) -> (String, usize) {
+    let mut sorted: Vec<&TextEdit> = edits.iter().collect();
+    sorted.sort_by_key(|e| (e.span.start, e.span.end));
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    let mut applied = 0;
+    for e in sorted {
+        if e.span.start < at || e.span.end > text.len() {
+            continue;
+        }
+        out.push_str(&text[at..e.span.start]);
+        out.push_str(&e.content);
+        at = e.span.end;
+        applied += 1;
+    }
+    out.push_str(&text[at..]);
+    (out, applied)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn run(text: &str, ops: Vec<FixOp>) -> String {
+        let src = SourceFile::new("x.yaml", text);
+        let edits = plan(&src, 0, "", &ops).expect("plannable");
+        apply(text, &edits).0
+    }
+
+    fn op(op: &'static str, path: &str, value: Option<serde_json::Value>) -> FixOp {
+        FixOp { op, path: path.into(), value }
+    }
+
+    #[test]
+    fn set_existing_and_missing_keep_comments() {
+        let t = "spec:\n  # keep me\n  privileged: true # why\n  other: 1\n";
+        assert_eq!(run(t, vec![op("set", "/spec/privileged", Some(json!(false)))]), "spec:\n  # keep me\n  privileged: false # why\n  other: 1\n");
+        assert_eq!(
+            run(t, vec![op("set", "/spec/securityContext/runAsNonRoot", Some(json!(true)))]),
+            "spec:\n  # keep me\n  privileged: true # why\n  other: 1\n  securityContext:\n    runAsNonRoot: true\n"
+        );
+    }
+
+    #[test]
+    fn set_into_flow_and_null() {
+        assert_eq!(run("a: {b: 1}\n", vec![op("set", "/a/c", Some(json!("x")))]), "a: {b: 1, c: x}\n");
+        assert_eq!(run("a:\nz: 1\n", vec![op("set", "/a/c", Some(json!(true)))]), "a: {c: true}\nz: 1\n");
+    }
+
+    #[test]
+    fn add_and_remove() {
+        let t = "l:\n  - a\n  - b\nk: 1\n";
+        assert_eq!(run(t, vec![op("add", "/l", Some(json!("c")))]), "l:\n  - a\n  - b\n  - c\nk: 1\n");
+        assert_eq!(run(t, vec![op("remove", "/k", None)]), "l:\n  - a\n  - b\n");
+        assert_eq!(run("x: [a]\n", vec![op("add", "/x", Some(json!("ALL")))]), "x: [a, ALL]\n");
+        assert_eq!(run("x: 1\n", vec![op("add", "/d", Some(json!("ALL")))]), "x: 1\nd: [ALL]\n");
+    }
+
+    #[test]
+    fn strings_that_need_quotes() {
+        assert_eq!(render_str("yes"), "\"yes\"");
+        assert_eq!(render_str("1.0"), "\"1.0\"");
+        assert_eq!(render_str("a: b"), "\"a: b\"");
+        assert_eq!(render_str("nginx:1.2"), "nginx:1.2");
+    }
+}

@@ -1,0 +1,297 @@
+//! Evaluating rules on objects, in parallel, with deterministic output.
+//!
+//! The loop reads like kube-linter's `run.go`: for each object, for each rule — match the kind,
+//! namespace and labels, select the sub-nodes (`each`), test the precondition and the check,
+//! and turn a violation into a [`Diagnostic`] located at the offending node. Objects are spread
+//! over rayon's pool; a rule that panics becomes a diagnostic naming the rule. Results are
+//! sorted, so output is byte-identical for any thread count.
+
+pub mod eval;
+pub mod fix;
+pub mod system;
+
+use crate::diagnostic::{self, Applicability, Diagnostic, Fix, FixOp, Label, Location};
+use crate::manifest::yaml::{Value, escape_token, pointer_tokens};
+use crate::manifest::{FileManifests, Node, Object, workload};
+use crate::source::Span;
+use crate::policy::cond::{Each, Seg};
+use crate::policy::{Check, Rule};
+use eval::{Env, Outcome, eval};
+use rayon::prelude::*;
+use std::collections::BTreeMap;
+
+/// What the engine needs besides rules: pod-template locations of custom kinds.
+#[derive(Debug, Default, Clone)]
+pub struct Context {
+    /// `group/Kind` or `Kind` → JSON Pointer of the pod template.
+    pub pod_templates: BTreeMap<String, String>,
+}
+
+impl Context {
+    /// Pointer of the pod template of `obj`, if it is a workload.
+    pub fn pod_template(&self, obj: &Object) -> Option<String> {
+        if let Some(p) = workload::builtin_pod_template(&obj.id.kind) {
+            if obj.id.group().is_empty() || ["apps", "batch", "extensions"].contains(&obj.id.group()) {
+                return Some(p.to_string());
+            }
+        }
+        let gk = format!("{}/{}", obj.id.group(), obj.id.kind);
+        self.pod_templates.get(&gk).or_else(|| self.pod_templates.get(&obj.id.kind)).cloned()
+    }
+    /// Is `obj` in the `workloads` group?
+    pub fn is_workload(&self, obj: &Object) -> bool {
+        (workload::WORKLOADS.contains(&obj.id.kind.as_str()) && self.pod_template(obj).is_some())
+            || self.pod_templates.contains_key(&format!("{}/{}", obj.id.group(), obj.id.kind))
+            || self.pod_templates.contains_key(&obj.id.kind)
+    }
+}
+
+/// Does the rule's match section select this object?
+pub fn matches(rule: &Rule, obj: &Object, ctx: &Context) -> bool {
+    let m = &rule.matcher;
+    let kind_ok = m.any_kind
+        || (m.workloads && ctx.is_workload(obj))
+        || m.kinds.iter().any(|(g, k)| *k == obj.id.kind && g.as_deref().is_none_or(|g| g == obj.id.group()));
+    if !kind_ok {
+        return false;
+    }
+    let ns = obj.id.namespace.as_deref().unwrap_or("default");
+    if m.ns_include.as_ref().is_some_and(|s| !s.is_match(ns)) || m.ns_exclude.as_ref().is_some_and(|s| s.is_match(ns)) {
+        return false;
+    }
+    if !m.labels.is_empty() || !m.exclude_labels.is_empty() {
+        let labels = obj.labels();
+        let has = |(k, g): &(String, globset::GlobMatcher)| labels.iter().any(|(lk, lv)| lk == k && g.is_match(lv));
+        if !m.labels.iter().all(has) || m.exclude_labels.iter().any(has) {
+            return false;
+        }
+    }
+    if !m.annotations.is_empty() {
+        let ann = obj.annotations();
+        if !m.annotations.iter().all(|(k, g)| ann.iter().any(|(ak, av)| ak == k && g.is_match(av))) {
+            return false;
+        }
+    }
+    true
+}
+
+fn expand<'a>(node: &'a Node, path: &[Seg], prefix: String, out: &mut Vec<(String, &'a Node)>) {
+    let Some((first, rest)) = path.split_first() else {
+        out.push((prefix, node));
+        return;
+    };
+    match first {
+        Seg::Key(k) => {
+            if let Some(c) = node.child(k) {
+                expand(c, rest, format!("{prefix}/{}", escape_token(k)), out);
+            }
+        }
+        Seg::Any => match &node.value {
+            Value::Seq(items) => {
+                for (i, it) in items.iter().enumerate() {
+                    expand(it, rest, format!("{prefix}/{i}"), out);
+                }
+            }
+            Value::Map(entries) => {
+                for (k, v) in entries {
+                    expand(v, rest, format!("{prefix}/{}", escape_token(&k.text)), out);
+                }
+            }
+            _ => {}
+        },
+    }
+}
+
+/// The sub-nodes a rule checks on an object: `(pointer from the object root, node)`.
+pub fn select<'a>(each: &Each, obj: &'a Object, ctx: &Context) -> Vec<(String, &'a Node)> {
+    let root = obj.node();
+    let mut out = Vec::new();
+    let pod = || ctx.pod_template(obj);
+    match each {
+        Each::Object => out.push((String::new(), root)),
+        Each::PodTemplate => {
+            if let Some(p) = pod() {
+                if let Some(n) = root.pointer(&p) {
+                    out.push((p, n));
+                }
+            }
+        }
+        Each::PodSpec => {
+            if let Some(p) = pod() {
+                let p = format!("{p}/spec");
+                if let Some(n) = root.pointer(&p) {
+                    out.push((p, n));
+                }
+            }
+        }
+        Each::Volumes => {
+            if let Some(p) = pod() {
+                let p = format!("{p}/spec/volumes");
+                if let Some(items) = root.pointer(&p).and_then(Node::as_seq) {
+                    out.extend(items.iter().enumerate().map(|(i, n)| (format!("{p}/{i}"), n)));
+                }
+            }
+        }
+        Each::Containers { regular, init, ephemeral } => {
+            if let Some(p) = pod() {
+                for (on, key) in [(regular, "containers"), (init, "initContainers"), (ephemeral, "ephemeralContainers")] {
+                    if !on {
+                        continue;
+                    }
+                    let lp = format!("{p}/spec/{key}");
+                    if let Some(items) = root.pointer(&lp).and_then(Node::as_seq) {
+                        out.extend(items.iter().enumerate().filter(|(_, n)| n.as_map().is_some()).map(|(i, n)| (format!("{lp}/{i}"), n)));
+                    }
+                }
+            }
+        }
+        Each::Pattern(segs) => expand(root, segs, String::new(), &mut out),
+    }
+    out
+}
+
+/// Evaluate one rule on one object.
+pub fn check_object(rule: &Rule, obj: &Object, ctx: &Context, out: &mut Vec<Diagnostic>) {
+    if !matches(rule, obj, ctx) {
+        return;
+    }
+    let pod_ptr = ctx.pod_template(obj).map(|p| format!("{p}/spec"));
+    for (ptr, item) in select(&rule.each, obj, ctx) {
+        let env = Env { item, item_ptr: &ptr, root: obj.node(), pod_ptr: pod_ptr.as_deref(), object: obj };
+        if let Some(when) = &rule.when {
+            if !eval(when, &env).holds {
+                continue;
+            }
+        }
+        let violation = match &rule.check {
+            Check::Require(c) => Some(eval(c, &env)).filter(|o| !o.holds),
+            Check::Forbid(c) => Some(eval(c, &env)).filter(|o| o.holds),
+        };
+        if let Some(o) = violation {
+            out.push(finding(rule, obj, &ptr, item, &o));
+        }
+    }
+}
+
+/// Build the diagnostic for a violation found at `o.at` under the item at `ptr`.
+pub fn finding(rule: &Rule, obj: &Object, ptr: &str, item: &Node, o: &Outcome) -> Diagnostic {
+    let root = obj.node();
+    let path = o.at.clone();
+    let (node, existing) = root.nearest(&path);
+    let mut span = node.span;
+    if span.start == span.end {
+        if let Some(k) = root.key_span(&existing) {
+            span = k;
+        }
+    }
+    if obj.base.is_empty() && existing.is_empty() && path.is_empty() {
+        // The whole object: point at its `kind` line rather than the full document.
+        if let Some(k) = root.get("kind") {
+            span = k.span;
+        }
+    }
+    let found = existing == path;
+    if !found && !existing.is_empty() {
+        // A missing field under an existing key: point at that key (`securityContext:`), not at
+        // the first line of its value. List items keep the item's span (`- name: app`).
+        if let Some(k) = root.key_span(&existing) {
+            span = Span::new(k.start, k.end);
+        }
+    }
+    let lookup = |v: &[String]| -> Option<String> {
+        match v[0].as_str() {
+            "object" => match v.get(1).map(String::as_str) {
+                Some("kind") => Some(obj.id.kind.clone()),
+                Some("name") => Some(obj.id.name.clone().unwrap_or_else(|| "<unnamed>".into())),
+                Some("namespace") => Some(obj.id.namespace.clone().unwrap_or_else(|| "default".into())),
+                Some("apiVersion") => Some(obj.id.api_version.clone()),
+                Some("ref") => Some(obj.id.display()),
+                _ => None,
+            },
+            "item" | "container" => {
+                let mut n = item;
+                for k in &v[1..] {
+                    n = n.child(k)?;
+                }
+                if v.len() == 1 { item.get("name").map(Node::display_value) } else { Some(n.display_value()) }
+            }
+            "value" => Some(if found { node.display_value() } else { "not set".into() }),
+            "path" => Some(path.clone()),
+            "field" => pointer_tokens(&path).last().cloned(),
+            "rule" => Some(rule.id().to_string()),
+            "reason" => o.reason.clone(),
+            _ => None,
+        }
+    };
+    let message = rule.message.render(&lookup);
+    let fix = rule.fix.as_ref().map(|f| {
+        let ops: Vec<FixOp> = f
+            .edits
+            .iter()
+            .map(|e| {
+                let (op, p) = match (&e.set, &e.remove, &e.add) {
+                    (Some(p), _, _) => ("set", p),
+                    (_, Some(p), _) => ("remove", p),
+                    (_, _, Some(p)) => ("add", p),
+                    _ => ("set", &String::new()),
+                };
+                FixOp { op, path: format!("{ptr}{p}"), value: e.value.clone() }
+            })
+            .collect();
+        let edits = fix::plan(&obj.source, obj.doc_index, &obj.base, &ops);
+        let applicability = match (&edits, f.safe) {
+            (None, _) => Applicability::DisplayOnly,
+            (Some(_), true) => Applicability::Safe,
+            (Some(_), false) => Applicability::Unsafe,
+        };
+        Fix { title: f.title.clone(), applicability, ops, edits: edits.unwrap_or_default() }
+    });
+    let mut labels = Vec::new();
+    if !rule.builtin {
+        labels.push(Label { location: Location::new(&rule.source, rule.span_of("/id")), message: "rule defined here".into() });
+    }
+    Diagnostic {
+        rule: rule.id().to_string(),
+        severity: rule.severity,
+        category: rule.spec.category.clone(),
+        message,
+        location: Location::new(&obj.source, span),
+        path,
+        object: Some(obj.id.clone()),
+        why: rule.spec.why.trim().to_string(),
+        help: rule.spec.help.trim().to_string(),
+        owner: rule.owner.clone(),
+        contact: rule.contact.clone(),
+        docs: rule.spec.docs.clone(),
+        labels,
+        fix,
+    }
+}
+
+/// Lint loaded files with `rules`: file problems plus rule findings, sorted.
+pub fn lint(files: &[FileManifests], rules: &[Rule], ctx: &Context) -> Vec<Diagnostic> {
+    let objects: Vec<&Object> = files.iter().flat_map(|f| f.objects.iter()).collect();
+    let mut diags: Vec<Diagnostic> = files.par_iter().flat_map_iter(system::file_problems).collect();
+    let found: Vec<Diagnostic> = objects
+        .par_iter()
+        .with_min_len(4)
+        .flat_map_iter(|obj| {
+            let mut out = Vec::new();
+            for rule in rules {
+                let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    let mut v = Vec::new();
+                    check_object(rule, obj, ctx, &mut v);
+                    v
+                }));
+                match r {
+                    Ok(mut v) => out.append(&mut v),
+                    Err(p) => out.push(system::rule_crashed(rule, obj, p)),
+                }
+            }
+            out
+        })
+        .collect();
+    diags.extend(found);
+    diagnostic::sort(&mut diags);
+    diags
+}

@@ -1,0 +1,24 @@
+//! accord: lint Kubernetes GitOps repositories against operations policies written as data.
+//!
+//! Module map (dependencies point one way, down this list):
+//! - [`source`]: files, byte spans, line index. Depends on nothing.
+//! - [`manifest`]: span-keeping YAML → Kubernetes objects; strict span-aware deserialization.
+//! - [`diagnostic`]: the one finding type and its fix; never renders itself.
+//! - [`policy`]: rules as data — the rule file format, loading, validation, compilation.
+//! - [`config`]: `.accord.yaml` — format, discovery, validation, resolved settings.
+//! - [`engine`]: parallel evaluation of objects × rules, the small typed operator set, fixes.
+//! - [`render`]: one emitter per output format over `&[Diagnostic]`.
+//! - [`load`]: finding and reading manifest files from the file system.
+//! - [`testing`]: `accord test` — running rule examples and fixtures.
+//! - [`cli`]: argument parsing and commands; the only module that uses `anyhow` and the environment.
+
+pub mod cli;
+pub mod config;
+pub mod diagnostic;
+pub mod engine;
+pub mod load;
+pub mod manifest;
+pub mod policy;
+pub mod render;
+pub mod source;
+pub mod testing;

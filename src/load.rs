@@ -1,0 +1,121 @@
+//! Finding and reading manifest files: paths, directories (walked in parallel, honouring
+//! `.gitignore`), and `-` for standard input.
+//!
+//! Reading and parsing run in parallel; the result is sorted by path so everything downstream is
+//! deterministic. A file that cannot be read is reported in [`Loaded::errors`] and the rest
+//! are still loaded.
+
+use crate::manifest::{self, FileManifests};
+use globset::GlobSet;
+use rayon::prelude::*;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// Extensions accord reads.
+pub const EXTENSIONS: &[&str] = &["yaml", "yml", "json"];
+
+/// A file that could not be read.
+pub type ReadError = crate::diagnostic::InputError;
+
+/// Everything loaded for one run.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    /// Parsed files, sorted by path.
+    pub files: Vec<FileManifests>,
+    /// Files that could not be read.
+    pub errors: Vec<ReadError>,
+}
+
+/// Path filter from config include/exclude globs (matched on display paths).
+#[derive(Debug, Default, Clone)]
+pub struct Filter {
+    /// Only these (when set).
+    pub include: Option<GlobSet>,
+    /// Never these.
+    pub exclude: Option<GlobSet>,
+}
+
+impl Filter {
+    /// Should `display` be linted?
+    pub fn accepts(&self, display: &str) -> bool {
+        self.include.as_ref().is_none_or(|s| s.is_match(display)) && !self.exclude.as_ref().is_some_and(|s| s.is_match(display))
+    }
+}
+
+/// Path as shown to users: relative to `cwd` when below it, `/` separators.
+pub fn display_path(path: &Path, cwd: &Path) -> String {
+    let rel = path.strip_prefix(cwd).unwrap_or(path);
+    let s = rel.to_string_lossy().replace('\\', "/");
+    s.strip_prefix("./").map(str::to_string).unwrap_or(s)
+}
+
+fn wanted(p: &Path) -> bool {
+    p.extension().and_then(|e| e.to_str()).is_some_and(|e| EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+}
+
+/// Expand the inputs into a sorted list of files (directories walked in parallel).
+pub fn discover(inputs: &[PathBuf], errors: &mut Vec<ReadError>, cwd: &Path) -> Vec<PathBuf> {
+    let found = Mutex::new(Vec::new());
+    for input in inputs {
+        if input.as_os_str() == "-" {
+            found.lock().expect("lock").push(input.clone());
+            continue;
+        }
+        if input.is_file() {
+            found.lock().expect("lock").push(input.clone());
+            continue;
+        }
+        if !input.exists() {
+            errors.push(ReadError { file: display_path(input, cwd), message: "no such file or directory".into() });
+            continue;
+        }
+        let walker = ignore::WalkBuilder::new(input).hidden(false).git_ignore(true).git_exclude(true).require_git(false).build_parallel();
+        walker.run(|| {
+            let found = &found;
+            Box::new(move |entry| {
+                if let Ok(e) = entry {
+                    if e.file_type().is_some_and(|t| t.is_file()) && wanted(e.path()) && !e.path().components().any(|c| c.as_os_str() == ".git") {
+                        found.lock().expect("lock").push(e.into_path());
+                    }
+                }
+                ignore::WalkState::Continue
+            })
+        });
+    }
+    let mut v = found.into_inner().expect("lock");
+    v.sort();
+    v.dedup();
+    v
+}
+
+/// Read and parse files in parallel.
+pub fn load(paths: &[PathBuf], cwd: &Path, filter: &Filter) -> Loaded {
+    let results: Vec<Result<FileManifests, ReadError>> = paths
+        .par_iter()
+        .filter_map(|p| {
+            let display = if p.as_os_str() == "-" { "<stdin>".to_string() } else { display_path(p, cwd) };
+            if p.as_os_str() != "-" && !filter.accepts(&display) {
+                return None;
+            }
+            let text = if p.as_os_str() == "-" {
+                let mut s = String::new();
+                std::io::Read::read_to_string(&mut std::io::stdin(), &mut s).map(|_| s)
+            } else {
+                std::fs::read(p).and_then(|b| String::from_utf8(b).map_err(|_| std::io::Error::other("not valid UTF-8")))
+            };
+            Some(match text {
+                Ok(t) => Ok(manifest::read(display, t)),
+                Err(e) => Err(ReadError { file: display, message: e.to_string() }),
+            })
+        })
+        .collect();
+    let mut out = Loaded::default();
+    for r in results {
+        match r {
+            Ok(f) => out.files.push(f),
+            Err(e) => out.errors.push(e),
+        }
+    }
+    out.files.sort_by(|a, b| a.source.path.cmp(&b.source.path));
+    out
+}

@@ -1,0 +1,314 @@
+//! Kubernetes objects read from span-keeping YAML.
+//!
+//! A file becomes a [`FileManifests`]: its [`SourceFile`], the [`Object`]s it holds (multi-document
+//! streams and `kind: List` / `*List` unpacked), the YAML problems found (syntax errors, duplicate
+//! keys, half-identified objects) and what was skipped (non-Kubernetes YAML, Helm templates).
+//! Objects never copy their YAML: they share the parsed document and keep a pointer to their root.
+
+pub mod de;
+pub mod workload;
+pub mod yaml;
+
+use crate::source::{Source, SourceFile, Span};
+use std::sync::{Arc, OnceLock};
+pub use yaml::{Node, Value};
+
+/// Identity of an object: API group, kind, namespace and name (apiVersion's version is not part
+/// of identity, so `apps/v1beta2` → `apps/v1` is the same Deployment).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+pub struct ObjectRef {
+    /// `apiVersion` as written.
+    #[serde(rename = "apiVersion")]
+    pub api_version: String,
+    /// `kind`.
+    pub kind: String,
+    /// `metadata.namespace`, if set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// `metadata.name` (or `generateName`), if set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+impl ObjectRef {
+    /// API group (`""` for the core group).
+    pub fn group(&self) -> &str {
+        match self.api_version.rsplit_once('/') {
+            Some((g, _)) => g,
+            None => "",
+        }
+    }
+    /// Version part of apiVersion.
+    pub fn version(&self) -> &str {
+        match self.api_version.rsplit_once('/') {
+            Some((_, v)) => v,
+            None => &self.api_version,
+        }
+    }
+    /// Stable identity key: `group/kind/namespace/name`.
+    pub fn identity(&self) -> String {
+        format!(
+            "{}/{}/{}/{}",
+            self.group(),
+            self.kind,
+            self.namespace.as_deref().unwrap_or(""),
+            self.name.as_deref().unwrap_or("")
+        )
+    }
+    /// `Kind/name` or `Kind/namespace/name`, for messages.
+    pub fn display(&self) -> String {
+        let name = self.name.as_deref().unwrap_or("<unnamed>");
+        match &self.namespace {
+            Some(ns) => format!("{} {}/{}", self.kind, ns, name),
+            None => format!("{} {}", self.kind, name),
+        }
+    }
+}
+
+/// One Kubernetes object inside a file.
+#[derive(Debug)]
+pub struct Object {
+    /// The file it came from.
+    pub source: Source,
+    /// The parsed document that holds it.
+    pub document: Arc<Node>,
+    /// Zero-based document index in the file.
+    pub doc_index: usize,
+    /// JSON Pointer of the object inside its document (`""`, or `/items/3` in a List).
+    pub base: String,
+    /// Identity.
+    pub id: ObjectRef,
+    json: OnceLock<serde_json::Value>,
+}
+
+impl Object {
+    /// Create an object view over `document` at `base`.
+    pub fn new(source: Source, document: Arc<Node>, doc_index: usize, base: String, id: ObjectRef) -> Self {
+        Object { source, document, doc_index, base, id, json: OnceLock::new() }
+    }
+    /// The object's root node.
+    pub fn node(&self) -> &Node {
+        self.document.pointer(&self.base).unwrap_or(&self.document)
+    }
+    /// The object as JSON (computed once, on first use).
+    pub fn json(&self) -> &serde_json::Value {
+        self.json.get_or_init(|| self.node().to_json())
+    }
+    /// Labels (`metadata.labels`) as pairs.
+    pub fn labels(&self) -> Vec<(&str, &str)> {
+        string_pairs(self.node().pointer("/metadata/labels"))
+    }
+    /// Annotations (`metadata.annotations`) as pairs.
+    pub fn annotations(&self) -> Vec<(&str, &str)> {
+        string_pairs(self.node().pointer("/metadata/annotations"))
+    }
+}
+
+fn string_pairs(node: Option<&Node>) -> Vec<(&str, &str)> {
+    node.and_then(Node::as_map)
+        .map(|m| m.iter().filter_map(|(k, v)| Some((k.text.as_str(), v.as_str()?))).collect())
+        .unwrap_or_default()
+}
+
+/// What kind of problem a file had.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ProblemKind {
+    /// The YAML (or JSON) does not parse.
+    Syntax,
+    /// The same key appears twice in one mapping.
+    DuplicateKey,
+    /// A document has `apiVersion` or `kind` but not both, or they are not strings.
+    IncompleteObject,
+}
+
+/// A problem in a file that is reported as a finding.
+#[derive(Clone, Debug)]
+pub struct Problem {
+    /// What kind of problem.
+    pub kind: ProblemKind,
+    /// Explanation.
+    pub message: String,
+    /// Where.
+    pub span: Span,
+    /// Related location (first occurrence of a duplicate key).
+    pub related: Option<Span>,
+    /// JSON Pointer inside the document, when known.
+    pub pointer: String,
+}
+
+/// Why a file or document was not linted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Skip {
+    /// A Helm/Go template (`{{ … }}` outside strings).
+    Template,
+    /// A YAML document without apiVersion and kind.
+    NotKubernetes {
+        /// Document index.
+        doc: usize,
+    },
+}
+
+/// Everything read from one file.
+#[derive(Debug)]
+pub struct FileManifests {
+    /// The file.
+    pub source: Source,
+    /// Kubernetes objects, in file order.
+    pub objects: Vec<Object>,
+    /// Problems that become findings.
+    pub problems: Vec<Problem>,
+    /// What was skipped, with the reason.
+    pub skipped: Vec<Skip>,
+}
+
+/// Parse a file's text into objects.
+pub fn read(path: impl Into<String>, text: impl Into<String>) -> FileManifests {
+    from_source(SourceFile::new(path, text))
+}
+
+/// Parse an already-built source file into objects.
+pub fn from_source(source: Source) -> FileManifests {
+    let parsed = yaml::parse(&source);
+    let mut out = FileManifests { source: source.clone(), objects: Vec::new(), problems: Vec::new(), skipped: Vec::new() };
+    let fatal = parsed.issues.iter().any(|i| i.fatal);
+    let has_braces = source.text.contains("{{");
+    if has_braces && (fatal || parsed.documents.iter().any(|d| template_outside_strings(&source, &d.root))) {
+        out.skipped.push(Skip::Template);
+        return out;
+    }
+    for issue in parsed.issues {
+        out.problems.push(Problem {
+            kind: if issue.fatal { ProblemKind::Syntax } else { ProblemKind::DuplicateKey },
+            message: issue.message,
+            span: issue.span,
+            related: issue.first,
+            pointer: String::new(),
+        });
+    }
+    for doc in parsed.documents {
+        let root = Arc::new(doc.root);
+        collect(&source, &root, doc.index, String::new(), &mut out);
+    }
+    out
+}
+
+fn collect(source: &Source, doc: &Arc<Node>, index: usize, base: String, out: &mut FileManifests) {
+    let Some(node) = doc.pointer(&base) else { return };
+    let api = node.get("apiVersion");
+    let kind = node.get("kind");
+    match (api, kind) {
+        (None, None) => {
+            if base.is_empty() {
+                out.skipped.push(Skip::NotKubernetes { doc: index });
+            } else {
+                out.problems.push(Problem {
+                    kind: ProblemKind::IncompleteObject,
+                    message: "list item has neither `apiVersion` nor `kind`".into(),
+                    span: node.span,
+                    related: None,
+                    pointer: base,
+                });
+            }
+        }
+        (Some(a), Some(k)) if a.as_str().is_some_and(|s| !s.is_empty()) && k.as_str().is_some_and(|s| !s.is_empty()) => {
+            let api_version = a.as_str().unwrap_or_default().to_string();
+            let kind_s = k.as_str().unwrap_or_default().to_string();
+            if kind_s.ends_with("List") && node.get("items").is_some_and(|i| i.as_seq().is_some()) {
+                let n = node.get("items").and_then(Node::as_seq).map_or(0, <[Node]>::len);
+                for i in 0..n {
+                    collect(source, doc, index, format!("{base}/items/{i}"), out);
+                }
+                return;
+            }
+            let meta = node.get("metadata");
+            let text = |key: &str| meta.and_then(|m| m.get(key)).and_then(Node::as_str).map(str::to_string);
+            let id = ObjectRef {
+                api_version,
+                kind: kind_s,
+                namespace: text("namespace"),
+                name: text("name").or_else(|| text("generateName")),
+            };
+            out.objects.push(Object::new(source.clone(), doc.clone(), index, base, id));
+        }
+        (a, k) => {
+            let (message, span) = match (a, k) {
+                (None, Some(k)) => ("document has `kind` but no `apiVersion`".to_string(), k.span),
+                (Some(a), None) => ("document has `apiVersion` but no `kind`".to_string(), a.span),
+                (Some(a), Some(k)) => {
+                    let bad = if a.as_str().is_some_and(|s| !s.is_empty()) { k } else { a };
+                    (format!("`apiVersion` and `kind` must be non-empty strings, got {}", bad.display_value()), bad.span)
+                }
+                (None, None) => unreachable!("handled above"),
+            };
+            out.problems.push(Problem { kind: ProblemKind::IncompleteObject, message, span, related: None, pointer: base });
+        }
+    }
+}
+
+/// Is there a `{{` in the file that is not inside a string value or a comment?
+fn template_outside_strings(source: &SourceFile, root: &Node) -> bool {
+    let mut spans = Vec::new();
+    string_spans(root, &mut spans);
+    spans.sort_unstable();
+    let text = &source.text;
+    let mut from = 0;
+    while let Some(i) = text[from..].find("{{") {
+        let at = from + i;
+        from = at + 2;
+        let line_start = text[..at].rfind('\n').map_or(0, |p| p + 1);
+        let before = &text[line_start..at];
+        if before.trim_start().starts_with('#') || before.contains(" #") {
+            continue;
+        }
+        let idx = spans.partition_point(|s: &Span| s.start <= at);
+        let inside = spans[..idx].iter().rev().take(64).any(|s| at < s.end);
+        if !inside {
+            return true;
+        }
+    }
+    false
+}
+
+fn string_spans(node: &Node, out: &mut Vec<Span>) {
+    match &node.value {
+        Value::Str(_) => out.push(node.span),
+        Value::Seq(items) => items.iter().for_each(|n| string_spans(n, out)),
+        Value::Map(entries) => {
+            for (k, v) in entries {
+                out.push(k.span);
+                string_spans(v, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_and_skips() {
+        let f = read(
+            "a.yaml",
+            "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: a}\n---\nfoo: bar\n---\nkind: Pod\n",
+        );
+        assert_eq!(f.objects.len(), 1);
+        assert_eq!(f.objects[0].base, "/items/0");
+        assert_eq!(f.objects[0].id.name.as_deref(), Some("a"));
+        assert_eq!(f.skipped, vec![Skip::NotKubernetes { doc: 1 }]);
+        assert_eq!(f.problems.len(), 1);
+        assert_eq!(f.problems[0].kind, ProblemKind::IncompleteObject);
+    }
+
+    #[test]
+    fn templates_are_skipped_but_strings_with_braces_are_not() {
+        let t = read("t.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Values.name }}\n");
+        assert_eq!(t.skipped, vec![Skip::Template]);
+        let t = read("t.yaml", "{{- if .Values.x }}\napiVersion: v1\n{{- end }}\n");
+        assert_eq!(t.skipped, vec![Skip::Template]);
+        let ok = read("c.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  rule: 'summary: {{ $labels.x }}'\n  b: |\n    {{ range }}\n");
+        assert!(ok.skipped.is_empty());
+        assert_eq!(ok.objects.len(), 1);
+    }
+}

@@ -1,0 +1,713 @@
+//! Span-keeping YAML: builds a tree of [`Node`]s from `saphyr-parser` events.
+//!
+//! Every node keeps the byte span of its text, so any finding can point at the exact line and
+//! column. Scalars are typed the way Kubernetes' own YAML reader (go-yaml v2 behind
+//! `sigs.k8s.io/yaml`) types them, so `yes` is a boolean here as it is for `kubectl apply`.
+//! Anchors and aliases are expanded (with a budget against alias bombs), merge keys (`<<`) are
+//! applied, and duplicate keys are recorded so the caller can report them.
+
+use crate::source::{SourceFile, Span};
+use saphyr_parser::{Event, Parser, ScalarStyle};
+use std::collections::HashMap;
+
+/// How a node was written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Style {
+    /// Plain scalar.
+    Plain,
+    /// `'single'` or `"double"` quoted scalar.
+    Quoted,
+    /// `|` or `>` block scalar.
+    Block,
+    /// Block (indented) collection.
+    BlockCollection,
+    /// `{}` or `[]` collection.
+    FlowCollection,
+}
+
+/// A YAML value with its span.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Node {
+    /// Byte range of the node's text.
+    pub span: Span,
+    /// How the node was written.
+    pub style: Style,
+    /// The typed value.
+    pub value: Value,
+}
+
+/// A mapping key with its span.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Key {
+    /// The key as a string (non-string scalar keys are stringified, as Kubernetes does).
+    pub text: String,
+    /// Byte range of the key's text.
+    pub span: Span,
+}
+
+/// Typed YAML value.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    /// `null`, `~` or nothing.
+    Null,
+    /// Boolean.
+    Bool(bool),
+    /// Integer.
+    Int(i64),
+    /// Floating point number.
+    Float(f64),
+    /// String.
+    Str(String),
+    /// Sequence.
+    Seq(Vec<Node>),
+    /// Mapping, in source order.
+    Map(Vec<(Key, Node)>),
+}
+
+impl Node {
+    /// The entry for `key` if this is a mapping.
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        match &self.value {
+            Value::Map(entries) => entries.iter().find(|(k, _)| k.text == key).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+    /// The key object for `key` if this is a mapping.
+    pub fn get_key(&self, key: &str) -> Option<&Key> {
+        match &self.value {
+            Value::Map(entries) => entries.iter().find(|(k, _)| k.text == key).map(|(k, _)| k),
+            _ => None,
+        }
+    }
+    /// The string value, if this is a string scalar.
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.value {
+            Value::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+    /// The mapping entries, if this is a mapping.
+    pub fn as_map(&self) -> Option<&[(Key, Node)]> {
+        match &self.value {
+            Value::Map(m) => Some(m),
+            _ => None,
+        }
+    }
+    /// The items, if this is a sequence.
+    pub fn as_seq(&self) -> Option<&[Node]> {
+        match &self.value {
+            Value::Seq(s) => Some(s),
+            _ => None,
+        }
+    }
+    /// Is this `null`?
+    pub fn is_null(&self) -> bool {
+        matches!(self.value, Value::Null)
+    }
+    /// Child by one JSON Pointer token (mapping key or sequence index).
+    pub fn child(&self, token: &str) -> Option<&Node> {
+        match &self.value {
+            Value::Map(_) => self.get(token),
+            Value::Seq(items) => token.parse::<usize>().ok().and_then(|i| items.get(i)),
+            _ => None,
+        }
+    }
+    /// Node at a JSON Pointer (`""` is this node).
+    pub fn pointer(&self, pointer: &str) -> Option<&Node> {
+        let mut node = self;
+        for token in pointer_tokens(pointer) {
+            node = node.child(&token)?;
+        }
+        Some(node)
+    }
+    /// The deepest existing node along `pointer`, with the pointer prefix it was found at.
+    pub fn nearest<'a>(&'a self, pointer: &str) -> (&'a Node, String) {
+        let mut node = self;
+        let mut at = String::new();
+        for token in pointer_tokens(pointer) {
+            match node.child(&token) {
+                Some(next) => {
+                    node = next;
+                    at.push('/');
+                    at.push_str(&escape_token(&token));
+                }
+                None => break,
+            }
+        }
+        (node, at)
+    }
+    /// The span of the key that holds the entry at `pointer` (for mapping entries), if any.
+    pub fn key_span(&self, pointer: &str) -> Option<Span> {
+        let tokens = pointer_tokens(pointer);
+        let (last, parents) = tokens.split_last()?;
+        let mut node = self;
+        for t in parents {
+            node = node.child(t)?;
+        }
+        node.get_key(last).map(|k| k.span)
+    }
+    /// Convert to JSON (integers stay integers; non-finite floats become null).
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::Value as J;
+        match &self.value {
+            Value::Null => J::Null,
+            Value::Bool(b) => J::Bool(*b),
+            Value::Int(i) => J::from(*i),
+            Value::Float(f) => serde_json::Number::from_f64(*f).map_or(J::Null, J::Number),
+            Value::Str(s) => J::String(s.clone()),
+            Value::Seq(items) => J::Array(items.iter().map(Node::to_json).collect()),
+            Value::Map(entries) => {
+                J::Object(entries.iter().map(|(k, v)| (k.text.clone(), v.to_json())).collect())
+            }
+        }
+    }
+    /// A short human rendering of a scalar value (collections are summarised).
+    pub fn display_value(&self) -> String {
+        match &self.value {
+            Value::Null => "null".into(),
+            Value::Bool(b) => b.to_string(),
+            Value::Int(i) => i.to_string(),
+            Value::Float(f) => f.to_string(),
+            Value::Str(s) => s.clone(),
+            Value::Seq(items) => format!("a list of {} item(s)", items.len()),
+            Value::Map(_) => "a mapping".into(),
+        }
+    }
+}
+
+/// Split a JSON Pointer into unescaped tokens.
+pub fn pointer_tokens(pointer: &str) -> Vec<String> {
+    if pointer.is_empty() {
+        return Vec::new();
+    }
+    pointer
+        .trim_start_matches('/')
+        .split('/')
+        .map(|t| t.replace("~1", "/").replace("~0", "~"))
+        .collect()
+}
+
+/// Escape one JSON Pointer token.
+pub fn escape_token(token: &str) -> String {
+    token.replace('~', "~0").replace('/', "~1")
+}
+
+/// Append `token` to `pointer`.
+pub fn push_pointer(pointer: &str, token: &str) -> String {
+    format!("{pointer}/{}", escape_token(token))
+}
+
+/// A problem found while reading YAML.
+#[derive(Clone, Debug, PartialEq)]
+pub struct YamlIssue {
+    /// What is wrong.
+    pub message: String,
+    /// Where.
+    pub span: Span,
+    /// For duplicate keys: the span of the first occurrence.
+    pub first: Option<Span>,
+    /// Is it fatal for the document (syntax error) or only a finding (duplicate key)?
+    pub fatal: bool,
+}
+
+/// One document of a YAML stream.
+#[derive(Debug)]
+pub struct Document {
+    /// Root node.
+    pub root: Node,
+    /// Zero-based index within the file.
+    pub index: usize,
+}
+
+/// The result of parsing one file.
+#[derive(Debug, Default)]
+pub struct ParsedStream {
+    /// Documents that parsed completely (empty documents are dropped).
+    pub documents: Vec<Document>,
+    /// Duplicate keys and, at most one, the syntax error that stopped parsing.
+    pub issues: Vec<YamlIssue>,
+}
+
+/// Most nodes one document may expand to (alias-bomb guard).
+const NODE_BUDGET: usize = 2_000_000;
+/// Deepest nesting accepted (stack guard for recursive consumers).
+pub const MAX_DEPTH: usize = 200;
+
+enum Frame {
+    Seq { start: usize, flow: bool, anchor: usize, items: Vec<Node> },
+    Map { start: usize, flow: bool, anchor: usize, entries: Vec<(Key, Node)>, key: Option<Key>, merges: Vec<Node>, seen: HashMap<String, Span> },
+}
+
+struct Builder<'a> {
+    src: &'a SourceFile,
+    ascii: bool,
+    anchors: HashMap<usize, Node>,
+    stack: Vec<Frame>,
+    budget: usize,
+    issues: Vec<YamlIssue>,
+}
+
+impl Builder<'_> {
+    fn byte(&self, m: saphyr_parser::Marker) -> usize {
+        if self.ascii {
+            m.index().min(self.src.text.len())
+        } else {
+            self.src.lines.offset(&self.src.text, m.line(), m.col())
+        }
+    }
+
+    fn count(&mut self, n: usize) -> Result<(), YamlIssue> {
+        self.budget = self.budget.saturating_add(n);
+        if self.budget > NODE_BUDGET {
+            return Err(YamlIssue {
+                message: "document expands to too many nodes (alias expansion limit exceeded)".into(),
+                span: Span::empty(0),
+                first: None,
+                fatal: true,
+            });
+        }
+        Ok(())
+    }
+
+    /// Attach a finished node to the parent frame; returns the node if there is no parent.
+    fn push(&mut self, node: Node) -> Result<Option<Node>, YamlIssue> {
+        match self.stack.last_mut() {
+            None => Ok(Some(node)),
+            Some(Frame::Seq { items, .. }) => {
+                items.push(node);
+                Ok(None)
+            }
+            Some(Frame::Map { entries, key, merges, seen, .. }) => match key.take() {
+                None => {
+                    let text = match &node.value {
+                        _ if node.style == Style::Plain && !matches!(node.value, Value::Seq(_) | Value::Map(_)) => {
+                            self.src.slice(node.span).to_string()
+                        }
+                        Value::Str(s) => s.clone(),
+                        Value::Null => "null".into(),
+                        Value::Bool(b) => b.to_string(),
+                        Value::Int(i) => i.to_string(),
+                        Value::Float(f) => f.to_string(),
+                        Value::Seq(_) | Value::Map(_) => {
+                            return Err(YamlIssue {
+                                message: "a mapping key must be a plain value, not a collection (is this a template?)".into(),
+                                span: node.span,
+                                first: None,
+                                fatal: true,
+                            });
+                        }
+                    };
+                    *key = Some(Key { text, span: node.span });
+                    Ok(None)
+                }
+                Some(k) => {
+                    if k.text == "<<" && self.src.slice(k.span) == "<<" {
+                        merges.push(node);
+                        return Ok(None);
+                    }
+                    if let Some(first) = seen.get(&k.text) {
+                        self.issues.push(YamlIssue {
+                            message: format!(
+                                "duplicate key `{}`: Kubernetes silently keeps only the last value",
+                                k.text
+                            ),
+                            span: k.span,
+                            first: Some(*first),
+                            fatal: false,
+                        });
+                        // Keep the last value, like the API server.
+                        if let Some(slot) = entries.iter_mut().find(|(ek, _)| ek.text == k.text) {
+                            *slot = (k, node);
+                        }
+                        return Ok(None);
+                    }
+                    seen.insert(k.text.clone(), k.span);
+                    entries.push((k, node));
+                    Ok(None)
+                }
+            },
+        }
+    }
+
+    fn depth_check(&self, span: Span) -> Result<(), YamlIssue> {
+        if self.stack.len() >= MAX_DEPTH {
+            return Err(YamlIssue {
+                message: format!("nesting deeper than {MAX_DEPTH} levels"),
+                span,
+                first: None,
+                fatal: true,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Does the collection starting at `at` (possibly after an anchor or tag) open with `open`?
+fn starts_flow(text: &str, at: usize, open: u8) -> bool {
+    let b = text.as_bytes();
+    let mut i = at;
+    loop {
+        match b.get(i) {
+            Some(b'&' | b'!') => {
+                while i < b.len() && !b[i].is_ascii_whitespace() && b[i] != open {
+                    i += 1;
+                }
+            }
+            Some(c) if c.is_ascii_whitespace() => i += 1,
+            Some(c) => return *c == open,
+            None => return false,
+        }
+    }
+}
+
+fn node_count(n: &Node) -> usize {
+    match &n.value {
+        Value::Seq(items) => 1 + items.iter().map(node_count).sum::<usize>(),
+        Value::Map(entries) => 1 + entries.iter().map(|(_, v)| node_count(v)).sum::<usize>(),
+        _ => 1,
+    }
+}
+
+/// Type a scalar the way go-yaml v2 (used by kubectl and the API machinery) does.
+pub fn resolve_plain(s: &str) -> Value {
+    match s {
+        "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
+        "true" | "True" | "TRUE" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "y" | "Y" => {
+            return Value::Bool(true);
+        }
+        "false" | "False" | "FALSE" | "no" | "No" | "NO" | "off" | "Off" | "OFF" | "n" | "N" => {
+            return Value::Bool(false);
+        }
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => return Value::Float(f64::INFINITY),
+        "-.inf" | "-.Inf" | "-.INF" => return Value::Float(f64::NEG_INFINITY),
+        ".nan" | ".NaN" | ".NAN" => return Value::Float(f64::NAN),
+        _ => {}
+    }
+    let first = s.as_bytes()[0];
+    if !(first.is_ascii_digit() || matches!(first, b'-' | b'+' | b'.')) {
+        return Value::Str(s.to_string());
+    }
+    let (neg, body) = match first {
+        b'-' => (true, &s[1..]),
+        b'+' => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let clean: String = body.chars().filter(|c| *c != '_').collect();
+    let int = if let Some(h) = clean.strip_prefix("0x") {
+        i64::from_str_radix(h, 16).ok()
+    } else if let Some(b) = clean.strip_prefix("0b") {
+        i64::from_str_radix(b, 2).ok()
+    } else if let Some(o) = clean.strip_prefix("0o") {
+        i64::from_str_radix(o, 8).ok()
+    } else if clean.len() > 1 && clean.starts_with('0') && clean.bytes().all(|b| b.is_ascii_digit()) {
+        i64::from_str_radix(&clean[1..], 8).ok()
+    } else if !clean.is_empty() && clean.bytes().all(|b| b.is_ascii_digit()) {
+        match clean.parse::<i64>() {
+            Ok(v) => Some(v),
+            Err(_) => return Value::Float(if neg { -clean.parse::<f64>().unwrap_or(0.0) } else { clean.parse::<f64>().unwrap_or(0.0) }),
+        }
+    } else {
+        None
+    };
+    if let Some(v) = int {
+        return Value::Int(if neg { -v } else { v });
+    }
+    if is_float(body) {
+        if let Ok(f) = clean.parse::<f64>() {
+            return Value::Float(if neg { -f } else { f });
+        }
+    }
+    Value::Str(s.to_string())
+}
+
+fn is_float(s: &str) -> bool {
+    // [0-9][0-9_]*(\.[0-9_]*)?([eE][-+]?[0-9]+)? or \.[0-9_]+
+    let b = s.as_bytes();
+    let mut i = 0;
+    let mut digits = 0;
+    while i < b.len() && (b[i].is_ascii_digit() || b[i] == b'_') {
+        i += 1;
+        digits += 1;
+    }
+    if i < b.len() && b[i] == b'.' {
+        i += 1;
+        while i < b.len() && (b[i].is_ascii_digit() || b[i] == b'_') {
+            i += 1;
+            digits += 1;
+        }
+    }
+    if digits == 0 {
+        return false;
+    }
+    if i < b.len() && (b[i] == b'e' || b[i] == b'E') {
+        i += 1;
+        if i < b.len() && (b[i] == b'+' || b[i] == b'-') {
+            i += 1;
+        }
+        let st = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i == st {
+            return false;
+        }
+    }
+    i == b.len()
+}
+
+fn apply_merges(entries: &mut Vec<(Key, Node)>, merges: Vec<Node>) -> Result<(), YamlIssue> {
+    for merge in merges {
+        let sources: Vec<Node> = match merge.value {
+            Value::Map(_) => vec![merge],
+            Value::Seq(items) => items,
+            _ => {
+                return Err(YamlIssue {
+                    message: "a merge key (`<<`) needs a mapping or a list of mappings".into(),
+                    span: merge.span,
+                    first: None,
+                    fatal: true,
+                });
+            }
+        };
+        for src in sources {
+            let span = src.span;
+            let Value::Map(more) = src.value else {
+                return Err(YamlIssue {
+                    message: "a merge key (`<<`) needs a mapping or a list of mappings".into(),
+                    span,
+                    first: None,
+                    fatal: true,
+                });
+            };
+            for (k, v) in more {
+                if !entries.iter().any(|(ek, _)| ek.text == k.text) {
+                    entries.push((k, v));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Parse every document of `src`.
+pub fn parse(src: &SourceFile) -> ParsedStream {
+    let mut out = ParsedStream::default();
+    let mut b = Builder {
+        src,
+        ascii: src.text.is_ascii(),
+        anchors: HashMap::new(),
+        stack: Vec::new(),
+        budget: 0,
+        issues: Vec::new(),
+    };
+    let mut parser = Parser::new_from_str(&src.text);
+    let mut doc_index = 0usize;
+    let mut current: Option<Node> = None;
+    loop {
+        let (event, span) = match parser.next_event() {
+            None => break,
+            Some(Ok(e)) => e,
+            Some(Err(err)) => {
+                let at = b.byte(*err.marker());
+                out.issues.append(&mut b.issues);
+                out.issues.push(YamlIssue {
+                    message: format!("invalid YAML: {}", err.info()),
+                    span: Span::empty(at),
+                    first: None,
+                    fatal: true,
+                });
+                return out;
+            }
+        };
+        let start = b.byte(span.start);
+        let end = b.byte(span.end);
+        let result: Result<Option<Node>, YamlIssue> = (|| match event {
+            Event::StreamStart | Event::StreamEnd | Event::Nothing => Ok(None),
+            Event::DocumentStart(_) => {
+                b.anchors.clear();
+                b.budget = 0;
+                Ok(None)
+            }
+            Event::DocumentEnd => Ok(None),
+            Event::Alias(id) => {
+                let Some(node) = b.anchors.get(&id).cloned() else {
+                    return Err(YamlIssue {
+                        message: "alias refers to an unknown anchor".into(),
+                        span: Span::new(start, end),
+                        first: None,
+                        fatal: true,
+                    });
+                };
+                b.count(node_count(&node))?;
+                b.push(node)
+            }
+            Event::Scalar(text, style, anchor, tag) => {
+                b.count(1)?;
+                let (value, st) = match style {
+                    ScalarStyle::Plain => {
+                        let tagged = tag.as_ref().map(|t| t.suffix.as_str());
+                        let v = match tagged {
+                            Some("str") => Value::Str(text.to_string()),
+                            _ => resolve_plain(&text),
+                        };
+                        (v, Style::Plain)
+                    }
+                    ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => {
+                        (Value::Str(text.to_string()), Style::Quoted)
+                    }
+                    _ => (Value::Str(text.to_string()), Style::Block),
+                };
+                let value = match (tag.as_ref().map(|t| t.suffix.as_str()), &value) {
+                    (Some("int"), Value::Str(s)) | (Some("float"), Value::Str(s)) => resolve_plain(s),
+                    _ => value,
+                };
+                let mut end = end;
+                if st == Style::Block {
+                    // Block scalar spans run to the start of the next token; trim trailing breaks.
+                    let t = &src.text[start..end.min(src.text.len())];
+                    end = start + t.trim_end().len();
+                }
+                let node = Node { span: Span::new(start, end), style: st, value };
+                if anchor > 0 {
+                    b.anchors.insert(anchor, node.clone());
+                }
+                b.push(node)
+            }
+            Event::SequenceStart(anchor, _) => {
+                b.depth_check(Span::new(start, end))?;
+                b.count(1)?;
+                let flow = starts_flow(&src.text, start, b'[');
+                b.stack.push(Frame::Seq { start, flow, anchor, items: Vec::new() });
+                Ok(None)
+            }
+            Event::MappingStart(anchor, _) => {
+                b.depth_check(Span::new(start, end))?;
+                b.count(1)?;
+                let flow = starts_flow(&src.text, start, b'{');
+                b.stack.push(Frame::Map { start, flow, anchor, entries: Vec::new(), key: None, merges: Vec::new(), seen: HashMap::new() });
+                Ok(None)
+            }
+            Event::SequenceEnd => {
+                let Some(Frame::Seq { start: s, flow, anchor, items }) = b.stack.pop() else {
+                    return Ok(None);
+                };
+                let e = if flow { end } else { items.last().map_or(s, |n| n.span.end) };
+                let node = Node {
+                    span: Span::new(s, e),
+                    style: if flow { Style::FlowCollection } else { Style::BlockCollection },
+                    value: Value::Seq(items),
+                };
+                if anchor > 0 {
+                    b.anchors.insert(anchor, node.clone());
+                }
+                b.push(node)
+            }
+            Event::MappingEnd => {
+                let Some(Frame::Map { start: s, flow, anchor, mut entries, merges, .. }) = b.stack.pop() else {
+                    return Ok(None);
+                };
+                let e = if flow { end } else { entries.last().map_or(s, |(_, n)| n.span.end) };
+                if !merges.is_empty() {
+                    apply_merges(&mut entries, merges)?;
+                }
+                let node = Node {
+                    span: Span::new(s, e),
+                    style: if flow { Style::FlowCollection } else { Style::BlockCollection },
+                    value: Value::Map(entries),
+                };
+                if anchor > 0 {
+                    b.anchors.insert(anchor, node.clone());
+                }
+                b.push(node)
+            }
+        })();
+        match result {
+            Ok(Some(root)) => current = Some(root),
+            Ok(None) => {}
+            Err(mut issue) => {
+                if issue.span == Span::empty(0) {
+                    issue.span = Span::empty(start);
+                }
+                out.issues.append(&mut b.issues);
+                out.issues.push(issue);
+                return out;
+            }
+        }
+        if let Some(root) = current.take() {
+            if b.stack.is_empty() {
+                let empty = root.is_null() && root.style == Style::Plain;
+                if !empty {
+                    out.documents.push(Document { root, index: doc_index });
+                }
+                doc_index += 1;
+            } else {
+                current = Some(root);
+            }
+        }
+    }
+    out.issues.append(&mut b.issues);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(text: &str) -> (std::sync::Arc<SourceFile>, ParsedStream) {
+        let f = SourceFile::new("t.yaml", text);
+        let s = parse(&f);
+        (f, s)
+    }
+
+    #[test]
+    fn spans_and_types() {
+        let (f, s) = p("a: 1\nb: 'x'\nc: yes\nd:\n  - 1.5\n  - null\n");
+        assert!(s.issues.is_empty(), "{:?}", s.issues);
+        let root = &s.documents[0].root;
+        assert_eq!(root.get("a").unwrap().value, Value::Int(1));
+        assert_eq!(root.get("b").unwrap().value, Value::Str("x".into()));
+        assert_eq!(root.get("c").unwrap().value, Value::Bool(true));
+        let d = root.get("d").unwrap();
+        assert_eq!(f.slice(d.span), "- 1.5\n  - null");
+        assert_eq!(f.slice(root.pointer("/d/0").unwrap().span), "1.5");
+        assert_eq!(f.slice(root.get("b").unwrap().span), "'x'");
+    }
+
+    #[test]
+    fn duplicates_merges_aliases() {
+        let (f, s) = p("base: &b {x: 1, y: 2}\nm:\n  <<: *b\n  y: 3\nm2: 1\nm2: 2\n");
+        let dup: Vec<_> = s.issues.iter().filter(|i| !i.fatal).collect();
+        assert_eq!(dup.len(), 1);
+        assert_eq!(f.position(dup[0].span.start).line, 6);
+        let root = &s.documents[0].root;
+        assert_eq!(root.pointer("/m/x").unwrap().value, Value::Int(1));
+        assert_eq!(root.pointer("/m/y").unwrap().value, Value::Int(3));
+        assert_eq!(root.get("m2").unwrap().value, Value::Int(2));
+    }
+
+    #[test]
+    fn multi_doc_and_errors() {
+        let (f, s) = p("a: 1\n---\n---\nb: [1, 2\n");
+        assert_eq!(s.documents.len(), 1);
+        let err = s.issues.iter().find(|i| i.fatal).unwrap();
+        assert!(f.position(err.span.start).line >= 4);
+    }
+
+    #[test]
+    fn non_ascii_and_block_scalars() {
+        let (f, s) = p("é: |\n  line\n  two\nk: \"ü\"\n");
+        let root = &s.documents[0].root;
+        assert_eq!(f.slice(root.get("k").unwrap().span), "\"ü\"");
+        assert_eq!(root.get("é").unwrap().as_str(), Some("line\ntwo\n"));
+    }
+
+    #[test]
+    fn alias_bomb_is_an_error_not_a_hang() {
+        let mut t = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..12 {
+            t.push_str(&format!("a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n", p = i - 1));
+        }
+        let (_, s) = p(&t);
+        assert!(s.issues.iter().any(|i| i.fatal));
+    }
+}

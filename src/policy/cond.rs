@@ -1,0 +1,311 @@
+//! The compiled condition language: a small typed operator set plus JSON Schema.
+//!
+//! Conditions are compiled once per rule (regexes, schemas, paths) and evaluated by the engine.
+//! Operators exist only where JSON Schema is clumsy: presence with a precise "missing field"
+//! location, image references, Kubernetes quantities, list uniqueness by key.
+
+use super::model::Condition;
+use crate::manifest::yaml::pointer_tokens;
+use regex::Regex;
+use std::sync::Arc;
+
+/// One segment of a field path.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Seg {
+    /// A mapping key or list index.
+    Key(String),
+    /// `*`: every list item or mapping value.
+    Any,
+}
+
+/// Where a field path starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Anchor {
+    /// The checked node (`/…`).
+    Item,
+    /// The object root (`$object/…`).
+    Object,
+    /// The pod spec of a workload (`$pod/…`).
+    Pod,
+}
+
+/// Split an anchored field path (`$pod/securityContext`) into its anchor and pattern.
+pub fn parse_field(p: &str) -> Result<(Anchor, Vec<Seg>), String> {
+    if let Some(rest) = p.strip_prefix("$object") {
+        return Ok((Anchor::Object, parse_path(rest)?));
+    }
+    if let Some(rest) = p.strip_prefix("$pod") {
+        return Ok((Anchor::Pod, parse_path(rest)?));
+    }
+    Ok((Anchor::Item, parse_path(p)?))
+}
+
+/// Parse a JSON Pointer pattern (`*` = any item).
+pub fn parse_path(p: &str) -> Result<Vec<Seg>, String> {
+    if !p.is_empty() && !p.starts_with('/') {
+        return Err(format!("path `{p}` must be a JSON Pointer starting with `/` (e.g. `/securityContext/privileged`)"));
+    }
+    Ok(pointer_tokens(p).into_iter().map(|t| if t == "*" { Seg::Any } else { Seg::Key(t) }).collect())
+}
+
+/// Which sub-nodes a rule checks.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Each {
+    /// The object itself.
+    Object,
+    /// Containers of the pod spec (of any workload kind).
+    Containers {
+        /// `containers`.
+        regular: bool,
+        /// `initContainers`.
+        init: bool,
+        /// `ephemeralContainers`.
+        ephemeral: bool,
+    },
+    /// The pod spec.
+    PodSpec,
+    /// The pod template (metadata + spec).
+    PodTemplate,
+    /// Every entry of the pod spec's `volumes`.
+    Volumes,
+    /// A path pattern from the object root.
+    Pattern(Vec<Seg>),
+}
+
+impl Each {
+    /// Does this selector yield containers (so `{{container.name}}` makes sense)?
+    pub fn is_containers(&self) -> bool {
+        matches!(self, Each::Containers { .. })
+    }
+}
+
+/// Compile an `each` selector.
+pub fn compile_each(each: Option<&str>) -> Result<Each, String> {
+    Ok(match each {
+        None | Some("object") => Each::Object,
+        Some("containers") => Each::Containers { regular: true, init: true, ephemeral: true },
+        Some("main-containers") => Each::Containers { regular: true, init: false, ephemeral: false },
+        Some("init-containers") => Each::Containers { regular: false, init: true, ephemeral: false },
+        Some("pod-spec") => Each::PodSpec,
+        Some("pod-template") => Each::PodTemplate,
+        Some("volumes") => Each::Volumes,
+        Some(p) if p.starts_with('/') => Each::Pattern(parse_path(p)?),
+        Some(other) => {
+            return Err(format!(
+                "unknown selector `{other}`; use containers, main-containers, init-containers, pod-spec, pod-template, volumes, object, or a JSON Pointer pattern like `/spec/rules/*`"
+            ));
+        }
+    })
+}
+
+/// Numeric comparison.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cmp {
+    /// `>`.
+    Gt,
+    /// `>=`.
+    Gte,
+    /// `<`.
+    Lt,
+    /// `<=`.
+    Lte,
+}
+
+/// A typed operator on one field value.
+#[derive(Debug, Clone)]
+pub enum Op {
+    /// Present (non-null) or absent.
+    Exists(bool),
+    /// Equal to a value.
+    Equals(serde_json::Value),
+    /// One of several values.
+    In(Vec<serde_json::Value>),
+    /// String matching a regex.
+    Matches(Regex),
+    /// Numeric / quantity comparison.
+    Compare(Cmp, f64),
+    /// List containing a value.
+    Contains(serde_json::Value),
+    /// Image tag is one of these (`""` = untagged).
+    ImageTagIn(Vec<String>),
+    /// Image pinned by digest or not.
+    ImageHasDigest(bool),
+    /// List items unique by key.
+    UniqueBy(String),
+}
+
+/// A compiled condition.
+#[derive(Debug, Clone)]
+pub enum Cond {
+    /// All hold.
+    All(Vec<Cond>),
+    /// Any holds.
+    Any(Vec<Cond>),
+    /// Does not hold.
+    Not(Box<Cond>),
+    /// Valid against a JSON Schema.
+    Schema(Arc<jsonschema::Validator>),
+    /// An operator on a field.
+    Field {
+        /// Where the path starts.
+        anchor: Anchor,
+        /// Path relative to the anchor.
+        path: Vec<Seg>,
+        /// The path as written.
+        raw: String,
+        /// Operator.
+        op: Op,
+    },
+}
+
+/// Parse a number or a Kubernetes quantity (`512Mi`, `250m`, `1e3`, `2`) into a float.
+pub fn quantity(v: &serde_json::Value) -> Option<f64> {
+    match v {
+        serde_json::Value::Number(n) => n.as_f64(),
+        serde_json::Value::String(s) => parse_quantity(s),
+        _ => None,
+    }
+}
+
+/// Parse a Kubernetes quantity string.
+pub fn parse_quantity(s: &str) -> Option<f64> {
+    let s = s.trim();
+    let suffixes: &[(&str, f64)] = &[
+        ("Ki", 1024.0),
+        ("Mi", 1024f64.powi(2)),
+        ("Gi", 1024f64.powi(3)),
+        ("Ti", 1024f64.powi(4)),
+        ("Pi", 1024f64.powi(5)),
+        ("Ei", 1024f64.powi(6)),
+        ("n", 1e-9),
+        ("u", 1e-6),
+        ("m", 1e-3),
+        ("k", 1e3),
+        ("M", 1e6),
+        ("G", 1e9),
+        ("T", 1e12),
+        ("P", 1e15),
+        ("E", 1e18),
+    ];
+    for (suf, mul) in suffixes {
+        if let Some(num) = s.strip_suffix(suf) {
+            return num.parse::<f64>().ok().filter(|f| f.is_finite()).map(|f| f * mul);
+        }
+    }
+    s.parse::<f64>().ok().filter(|f| f.is_finite())
+}
+
+/// Build a JSON Schema validator the way accord does everywhere (draft 2020-12, formats
+/// asserted, linear-time regexes).
+pub fn build_schema(schema: &serde_json::Value) -> Result<jsonschema::Validator, String> {
+    jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft202012)
+        .should_validate_formats(true)
+        .should_ignore_unknown_formats(true)
+        .with_pattern_options(jsonschema::PatternOptions::regex())
+        .build(schema)
+        .map_err(|e| format!("invalid JSON Schema: {e}"))
+}
+
+/// Compile a condition; errors are reported through `err(pointer, message)`.
+pub fn compile_cond(c: &Condition, ptr: &str, err: &mut dyn FnMut(String, String)) -> Option<Cond> {
+    let mut parts: Vec<Cond> = Vec::new();
+    let mut groups = 0;
+    if let Some(all) = &c.all {
+        groups += 1;
+        let v: Vec<Cond> = all.iter().enumerate().filter_map(|(i, c)| compile_cond(c, &format!("{ptr}/all/{i}"), err)).collect();
+        if all.is_empty() {
+            err(format!("{ptr}/all"), "`all` needs at least one condition".into());
+        }
+        parts.push(Cond::All(v));
+    }
+    if let Some(any) = &c.any {
+        groups += 1;
+        let v: Vec<Cond> = any.iter().enumerate().filter_map(|(i, c)| compile_cond(c, &format!("{ptr}/any/{i}"), err)).collect();
+        if any.is_empty() {
+            err(format!("{ptr}/any"), "`any` needs at least one condition".into());
+        }
+        parts.push(Cond::Any(v));
+    }
+    if let Some(not) = &c.not {
+        groups += 1;
+        if let Some(n) = compile_cond(not, &format!("{ptr}/not"), err) {
+            parts.push(Cond::Not(Box::new(n)));
+        }
+    }
+    if let Some(schema) = &c.schema {
+        groups += 1;
+        match build_schema(schema) {
+            Ok(v) => parts.push(Cond::Schema(Arc::new(v))),
+            Err(m) => err(format!("{ptr}/schema"), m),
+        }
+    }
+    let raw = c.field.clone().unwrap_or_default();
+    let (anchor, path) = match parse_field(&raw) {
+        Ok(p) => p,
+        Err(m) => {
+            err(format!("{ptr}/field"), m);
+            return None;
+        }
+    };
+    let mut ops: Vec<Op> = Vec::new();
+    if let Some(b) = c.exists {
+        ops.push(Op::Exists(b));
+    }
+    if let Some(v) = &c.equals {
+        ops.push(Op::Equals(v.clone()));
+    }
+    if let Some(v) = &c.in_ {
+        ops.push(Op::In(v.clone()));
+    }
+    if let Some(r) = &c.matches {
+        match Regex::new(r) {
+            Ok(re) => ops.push(Op::Matches(re)),
+            Err(e) => err(format!("{ptr}/matches"), format!("invalid regular expression: {e}")),
+        }
+    }
+    for (key, v, cmp) in [("gt", &c.gt, Cmp::Gt), ("gte", &c.gte, Cmp::Gte), ("lt", &c.lt, Cmp::Lt), ("lte", &c.lte, Cmp::Lte)] {
+        if let Some(v) = v {
+            match quantity(v) {
+                Some(n) => ops.push(Op::Compare(cmp, n)),
+                None => err(format!("{ptr}/{key}"), format!("`{key}` needs a number or a quantity like `512Mi`, got {v}")),
+            }
+        }
+    }
+    if let Some(v) = &c.contains {
+        ops.push(Op::Contains(v.clone()));
+    }
+    if let Some(v) = &c.image_tag_in {
+        ops.push(Op::ImageTagIn(v.clone()));
+    }
+    if let Some(b) = c.image_has_digest {
+        ops.push(Op::ImageHasDigest(b));
+    }
+    if let Some(k) = &c.unique_by {
+        ops.push(Op::UniqueBy(k.clone()));
+    }
+    if !ops.is_empty() {
+        groups += 1;
+        if groups > 1 {
+            err(ptr.to_string(), "a condition is one of: `all`, `any`, `not`, `schema`, or `field` with operators; wrap several in `all`".into());
+            return None;
+        }
+        let mut fields: Vec<Cond> = ops.into_iter().map(|op| Cond::Field { anchor, path: path.clone(), raw: raw.clone(), op }).collect();
+        return Some(if fields.len() == 1 { fields.remove(0) } else { Cond::All(fields) });
+    }
+    if c.field.is_some() {
+        err(format!("{ptr}/field"), "`field` needs an operator (exists, equals, in, matches, gt, gte, lt, lte, contains, image-tag-in, image-has-digest, unique-by)".into());
+        return None;
+    }
+    match groups {
+        0 => {
+            err(ptr.to_string(), "empty condition".into());
+            None
+        }
+        1 => parts.pop(),
+        _ => {
+            err(ptr.to_string(), "a condition is one of: `all`, `any`, `not`, `schema`, or `field` with operators; wrap several in `all`".into());
+            None
+        }
+    }
+}

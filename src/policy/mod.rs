@@ -1,0 +1,364 @@
+//! Rules as data: loading, validating and compiling rule files.
+//!
+//! A rule is one YAML file ([`model::RuleSpec`]). This module reads rule files strictly (every
+//! error points at its line), compiles what can be compiled once — JSON Schemas, regexes,
+//! globs, selectors, message templates — and hands the engine ready-to-run [`Rule`]s. The
+//! built-in library under `policies/` is embedded in the binary by `build.rs`; nothing registers
+//! a rule but its file.
+
+pub mod cond;
+pub mod model;
+pub mod template;
+
+use crate::diagnostic::Severity;
+use crate::manifest::de::{DeError, from_node};
+use crate::manifest::yaml::{self, Node};
+use crate::source::{Source, SourceFile, Span};
+use cond::{Cond, Each, compile_cond, compile_each};
+use globset::{Glob, GlobMatcher, GlobSet, GlobSetBuilder};
+use model::{FixSpec, RuleSpec};
+use std::path::Path;
+use std::sync::Arc;
+use template::Template;
+
+/// Preset names a rule can belong to (`all` selects every rule).
+pub const PRESETS: &[&str] = &["default", "pss-baseline", "pss-restricted", "all"];
+
+/// The built-in rule files: (path under `policies/`, contents).
+pub static BUILTIN: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/builtin_policies.rs"));
+
+/// An error in a rule or config file, located at its line.
+#[derive(Debug, Clone)]
+pub struct FileError {
+    /// The file.
+    pub source: Source,
+    /// Where.
+    pub span: Span,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl FileError {
+    /// Build an error at `span`.
+    pub fn new(source: &Source, span: Span, message: impl Into<String>) -> Self {
+        FileError { source: source.clone(), span, message: message.into() }
+    }
+    /// Convert a deserialization error (falls back to `whole` when the error has no span).
+    pub fn from_de(source: &Source, e: DeError, whole: Span) -> Self {
+        FileError { source: source.clone(), span: e.span.unwrap_or(whole), message: e.message }
+    }
+}
+
+impl std::fmt::Display for FileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let p = self.source.position(self.span.start);
+        write!(f, "{}:{}:{}: {}", self.source.path, p.line, p.column, self.message)
+    }
+}
+
+/// Whether the rule must hold or must not.
+#[derive(Debug)]
+pub enum Check {
+    /// A finding where the condition does not hold.
+    Require(Cond),
+    /// A finding where the condition holds.
+    Forbid(Cond),
+}
+
+/// Compiled kind / namespace / label selection.
+#[derive(Debug, Default)]
+pub struct Matcher {
+    /// Every kind.
+    pub any_kind: bool,
+    /// The `workloads` group.
+    pub workloads: bool,
+    /// `(group or None, Kind)` pairs.
+    pub kinds: Vec<(Option<String>, String)>,
+    /// Namespace include globs (empty: all).
+    pub ns_include: Option<GlobSet>,
+    /// Namespace exclude globs.
+    pub ns_exclude: Option<GlobSet>,
+    /// Required labels.
+    pub labels: Vec<(String, GlobMatcher)>,
+    /// Required annotations.
+    pub annotations: Vec<(String, GlobMatcher)>,
+    /// Excluding labels.
+    pub exclude_labels: Vec<(String, GlobMatcher)>,
+}
+
+/// A compiled rule, ready for the engine.
+#[derive(Debug)]
+pub struct Rule {
+    /// The rule as written (metadata, docs, examples).
+    pub spec: RuleSpec,
+    /// Effective severity (after config overrides).
+    pub severity: Severity,
+    /// Effective owner (rule, else category default from config).
+    pub owner: Option<String>,
+    /// Effective contact.
+    pub contact: Option<String>,
+    /// The rule file, for labels pointing into it.
+    pub source: Source,
+    /// The parsed rule file.
+    pub tree: Arc<Node>,
+    /// Object selection.
+    pub matcher: Matcher,
+    /// Sub-node selection.
+    pub each: Each,
+    /// Precondition.
+    pub when: Option<Cond>,
+    /// The check.
+    pub check: Check,
+    /// Message template.
+    pub message: Template,
+    /// Fix.
+    pub fix: Option<FixSpec>,
+    /// Is it from the built-in library?
+    pub builtin: bool,
+}
+
+impl Rule {
+    /// Rule id.
+    pub fn id(&self) -> &str {
+        &self.spec.id
+    }
+    /// Span of a node of the rule file (by JSON Pointer), or the file start.
+    pub fn span_of(&self, pointer: &str) -> Span {
+        self.tree.pointer(pointer).map_or(Span::empty(0), |n| n.span)
+    }
+}
+
+fn kebab(id: &str) -> bool {
+    !id.is_empty()
+        && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !id.starts_with('-')
+        && !id.ends_with('-')
+        && !id.contains("--")
+}
+
+fn glob(source: &Source, tree: &Node, ptr: &str, pattern: &str) -> Result<Glob, FileError> {
+    Glob::new(pattern).map_err(|e| {
+        FileError::new(source, tree.pointer(ptr).map_or(Span::empty(0), |n| n.span), format!("bad glob `{pattern}`: {e}"))
+    })
+}
+
+fn glob_set(source: &Source, tree: &Node, ptr: &str, patterns: &[String]) -> Result<Option<GlobSet>, FileError> {
+    if patterns.is_empty() {
+        return Ok(None);
+    }
+    let mut b = GlobSetBuilder::new();
+    for (i, p) in patterns.iter().enumerate() {
+        b.add(glob(source, tree, &format!("{ptr}/{i}"), p)?);
+    }
+    b.build().map(Some).map_err(|e| FileError::new(source, Span::empty(0), e.to_string()))
+}
+
+/// Parse and compile one rule file.
+pub fn load_rule(source: Source, builtin: bool) -> Result<Rule, Vec<FileError>> {
+    let parsed = yaml::parse(&source);
+    let mut errors: Vec<FileError> = parsed
+        .issues
+        .iter()
+        .map(|i| FileError::new(&source, i.span, i.message.clone()))
+        .collect();
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let Some(doc) = parsed.documents.into_iter().next() else {
+        return Err(vec![FileError::new(&source, Span::empty(0), "empty rule file")]);
+    };
+    let tree = Arc::new(doc.root);
+    let spec: RuleSpec = from_node(&tree).map_err(|e| vec![FileError::from_de(&source, e, tree.span)])?;
+    let at = |ptr: &str| tree.pointer(ptr).map_or(tree.span, |n| n.span);
+    if !kebab(&spec.id) {
+        errors.push(FileError::new(&source, at("/id"), format!("rule id `{}` must be kebab-case (a-z, 0-9, -)", spec.id)));
+    }
+    for (i, p) in spec.presets.iter().enumerate() {
+        if !PRESETS.contains(&p.as_str()) {
+            errors.push(FileError::new(
+                &source,
+                at(&format!("/presets/{i}")),
+                format!("unknown preset `{p}`; known: {}", PRESETS.join(", ")),
+            ));
+        }
+    }
+    let mut matcher = Matcher::default();
+    if spec.match_.kinds.is_empty() {
+        matcher.any_kind = true;
+    }
+    for k in &spec.match_.kinds {
+        if k == "workloads" {
+            matcher.workloads = true;
+        } else if k == "*" {
+            matcher.any_kind = true;
+        } else if let Some((g, kind)) = k.rsplit_once('/') {
+            matcher.kinds.push((Some(if g == "core" { String::new() } else { g.to_string() }), kind.to_string()));
+        } else {
+            matcher.kinds.push((None, k.clone()));
+        }
+    }
+    let mut compile_globs = |map: &std::collections::BTreeMap<String, String>, ptr: &str| -> Vec<(String, GlobMatcher)> {
+        let mut out = Vec::new();
+        for (k, v) in map {
+            match glob(&source, &tree, &format!("{ptr}/{}", yaml::escape_token(k)), v) {
+                Ok(g) => out.push((k.clone(), g.compile_matcher())),
+                Err(e) => errors.push(e),
+            }
+        }
+        out
+    };
+    matcher.labels = compile_globs(&spec.match_.labels, "/match/labels");
+    matcher.annotations = compile_globs(&spec.match_.annotations, "/match/annotations");
+    matcher.exclude_labels = compile_globs(&spec.match_.exclude_labels, "/match/exclude-labels");
+    if let Some(ns) = &spec.match_.namespaces {
+        match glob_set(&source, &tree, "/match/namespaces/include", &ns.include) {
+            Ok(s) => matcher.ns_include = s,
+            Err(e) => errors.push(e),
+        }
+        match glob_set(&source, &tree, "/match/namespaces/exclude", &ns.exclude) {
+            Ok(s) => matcher.ns_exclude = s,
+            Err(e) => errors.push(e),
+        }
+    }
+    let each = match compile_each(spec.each.as_deref()) {
+        Ok(e) => e,
+        Err(m) => {
+            errors.push(FileError::new(&source, at("/each"), m));
+            Each::Object
+        }
+    };
+    let mut cerr = |ptr: String, msg: String| errors.push(FileError::new(&source, at(&ptr), msg));
+    let when = spec.when.as_ref().and_then(|c| compile_cond(c, "/when", &mut cerr));
+    let check = match (&spec.require, &spec.forbid) {
+        (Some(c), None) => compile_cond(c, "/require", &mut cerr).map(Check::Require),
+        (None, Some(c)) => compile_cond(c, "/forbid", &mut cerr).map(Check::Forbid),
+        (Some(_), Some(_)) => {
+            cerr("/forbid".into(), "give either `require` or `forbid`, not both".into());
+            None
+        }
+        (None, None) => {
+            cerr(String::new(), "a rule needs a condition: `require` (must hold) or `forbid` (must not hold)".into());
+            None
+        }
+    };
+    let message = match Template::compile(&spec.message) {
+        Ok(t) => Some(t),
+        Err(m) => {
+            errors.push(FileError::new(&source, at("/message"), m));
+            None
+        }
+    };
+    if let Some(fix) = &spec.fix {
+        for (i, e) in fix.edits.iter().enumerate() {
+            let ops = [e.set.is_some(), e.remove.is_some(), e.add.is_some()].iter().filter(|b| **b).count();
+            let ptr = format!("/fix/edits/{i}");
+            if ops != 1 {
+                errors.push(FileError::new(&source, at(&ptr), "each edit needs exactly one of `set`, `remove`, `add`"));
+            } else if (e.set.is_some() || e.add.is_some()) && e.value.is_none() {
+                errors.push(FileError::new(&source, at(&ptr), "`set` and `add` need a `value`"));
+            } else if e.remove.is_some() && e.value.is_some() {
+                errors.push(FileError::new(&source, at(&ptr), "`remove` takes no `value`"));
+            }
+            for p in [&e.set, &e.remove, &e.add].into_iter().flatten() {
+                if !p.is_empty() && !p.starts_with('/') {
+                    errors.push(FileError::new(&source, at(&ptr), format!("edit path `{p}` must be a JSON Pointer starting with `/`")));
+                }
+            }
+        }
+    }
+    if spec.examples.invalid.is_empty() {
+        errors.push(FileError::new(&source, at("/examples"), "a rule needs at least one `invalid` example"));
+    }
+    if spec.examples.valid.is_empty() {
+        errors.push(FileError::new(&source, at("/examples"), "a rule needs at least one `valid` example"));
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let (Some(check), Some(message)) = (check, message) else {
+        return Err(vec![FileError::new(&source, tree.span, "rule could not be compiled")]);
+    };
+    Ok(Rule {
+        severity: spec.severity,
+        owner: spec.owner.clone(),
+        contact: spec.contact.clone(),
+        fix: spec.fix.clone(),
+        spec,
+        source,
+        tree,
+        matcher,
+        each,
+        when,
+        check,
+        message,
+        builtin,
+    })
+}
+
+/// The built-in rules.
+pub fn builtin_rules() -> Result<Vec<Rule>, Vec<FileError>> {
+    let mut rules = Vec::new();
+    let mut errors = Vec::new();
+    for (path, text) in BUILTIN {
+        match load_rule(SourceFile::new(format!("<builtin>/policies/{path}"), *text), true) {
+            Ok(r) => rules.push(r),
+            Err(mut e) => errors.append(&mut e),
+        }
+    }
+    if errors.is_empty() { Ok(rules) } else { Err(errors) }
+}
+
+/// Rule files (`*.yaml`, `*.yml`) under `dir`, recursively, skipping `tests/` fixture folders.
+pub fn rule_files(dir: &Path) -> std::io::Result<Vec<std::path::PathBuf>> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d)? {
+            let p = entry?.path();
+            if p.is_dir() {
+                if p.file_name().is_some_and(|n| n != "tests" && !n.to_string_lossy().starts_with('.')) {
+                    stack.push(p);
+                }
+            } else if p.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Load every rule under `dir`, with `display` as the path prefix shown to users.
+pub fn load_dir(dir: &Path, display: &dyn Fn(&Path) -> String) -> Result<Vec<Rule>, Vec<FileError>> {
+    let files = rule_files(dir).map_err(|e| {
+        vec![FileError::new(&SourceFile::new(display(dir), ""), Span::empty(0), format!("cannot read policy folder: {e}"))]
+    })?;
+    let mut rules = Vec::new();
+    let mut errors = Vec::new();
+    for f in files {
+        match std::fs::read_to_string(&f) {
+            Ok(text) => match load_rule(SourceFile::new(display(&f), text), false) {
+                Ok(r) => rules.push(r),
+                Err(mut e) => errors.append(&mut e),
+            },
+            Err(e) => errors.push(FileError::new(&SourceFile::new(display(&f), ""), Span::empty(0), format!("cannot read: {e}"))),
+        }
+    }
+    if errors.is_empty() { Ok(rules) } else { Err(errors) }
+}
+
+/// Reject duplicate rule ids, pointing at both files.
+pub fn check_unique(rules: &[Rule]) -> Vec<FileError> {
+    let mut seen: std::collections::HashMap<&str, &Rule> = std::collections::HashMap::new();
+    let mut errors = Vec::new();
+    for r in rules {
+        if let Some(first) = seen.insert(r.id(), r) {
+            errors.push(FileError::new(
+                &r.source,
+                r.span_of("/id"),
+                format!("duplicate rule id `{}` (also defined in {})", r.id(), first.source.path),
+            ));
+        }
+    }
+    errors
+}

@@ -1,0 +1,238 @@
+//! The rule file format, as Rust types.
+//!
+//! These types are the single source of truth for `schemas/policy.schema.json` (generated with
+//! schemars; a test fails when the committed copy is stale) and are read strictly: every struct
+//! denies unknown keys, so a typo is an error at its line.
+
+use crate::diagnostic::Severity;
+use schemars::JsonSchema;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// One rule: metadata, documentation, what it matches, the condition, the message, the fix and
+/// examples — everything about a rule in one YAML file.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RuleSpec {
+    /// Stable kebab-case identifier naming the pattern (e.g. `privileged-container`).
+    pub id: String,
+    /// One-line title.
+    pub title: String,
+    /// Default severity.
+    pub severity: Severity,
+    /// Category (e.g. `security`, `reliability`, `resources`); config can set owners per category.
+    pub category: String,
+    /// Ops team that owns the requirement (config may default it per category).
+    #[serde(default)]
+    pub owner: Option<String>,
+    /// How to reach the owner (channel, e-mail, URL).
+    #[serde(default)]
+    pub contact: Option<String>,
+    /// What the rule checks (markdown; "What it does").
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Why ops require this: the risk and the incident it prevents (markdown).
+    pub why: String,
+    /// What the developer should do (one or two sentences, ends with a period).
+    pub help: String,
+    /// Link to upstream documentation.
+    #[serde(default)]
+    pub docs: Option<String>,
+    /// Lifecycle of the rule.
+    #[serde(default)]
+    pub status: Status,
+    /// Presets this rule belongs to (`default`, `pss-baseline`, `pss-restricted`; `all` is implicit).
+    #[serde(default)]
+    pub presets: Vec<String>,
+    /// Which objects the rule applies to.
+    #[serde(default, rename = "match")]
+    pub match_: MatchSpec,
+    /// Sub-nodes to check one by one: `containers` (regular, init and ephemeral containers of
+    /// every workload kind), `init-containers`, `pod-spec`, `pod-template`, `volumes`, or a JSON
+    /// Pointer pattern from the object root where `*` matches every list item or map value
+    /// (e.g. `/spec/rules/*`). Without `each`, the object itself is checked.
+    #[serde(default)]
+    pub each: Option<String>,
+    /// Only check nodes for which this condition holds.
+    #[serde(default)]
+    pub when: Option<Condition>,
+    /// The node must satisfy this condition; a finding where it does not.
+    #[serde(default)]
+    pub require: Option<Condition>,
+    /// The node must not satisfy this condition; a finding where it does.
+    #[serde(default)]
+    pub forbid: Option<Condition>,
+    /// Message template. Placeholders: `{{object.kind}}`, `{{object.name}}`,
+    /// `{{object.namespace}}`, `{{object.ref}}` (Kind namespace/name), `{{container.name}}` /
+    /// `{{item.<field>}}` (fields of the checked node), `{{value}}` (the offending value),
+    /// `{{path}}` (its JSON Pointer), `{{field}}` (its last key).
+    pub message: String,
+    /// A machine fix.
+    #[serde(default)]
+    pub fix: Option<FixSpec>,
+    /// Example manifests: `invalid` must produce this rule's finding, `valid` must not.
+    pub examples: Examples,
+}
+
+/// Rule lifecycle.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    /// Stable.
+    #[default]
+    Stable,
+    /// New; may change.
+    Preview,
+    /// Will be removed.
+    Deprecated,
+}
+
+/// Which objects a rule applies to.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct MatchSpec {
+    /// Kinds (`Deployment`), `group/Kind` (`apps/Deployment`), or the group `workloads`
+    /// (Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, CronJob,
+    /// plus pod-bearing custom kinds from config). Empty means every kind.
+    #[serde(default)]
+    pub kinds: Vec<String>,
+    /// Namespace globs to include / exclude (objects without a namespace are in `default`).
+    #[serde(default)]
+    pub namespaces: Option<IncludeExclude>,
+    /// Labels the object must have: key → value glob (`*` means "present").
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    /// Annotations the object must have: key → value glob (`*` means "present").
+    #[serde(default)]
+    pub annotations: BTreeMap<String, String>,
+    /// Objects with any of these labels (key → value glob) are not checked.
+    #[serde(default)]
+    pub exclude_labels: BTreeMap<String, String>,
+}
+
+/// Include and exclude glob lists.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IncludeExclude {
+    /// Globs to include (empty: all).
+    #[serde(default)]
+    pub include: Vec<String>,
+    /// Globs to exclude.
+    #[serde(default)]
+    pub exclude: Vec<String>,
+}
+
+/// A condition on a node. Give `all`, `any`, `not` or `schema`, or a `field` (JSON Pointer
+/// relative to the checked node; `*` matches every item) with one or more operators, which must
+/// all hold. Without `field`, operators apply to the node itself.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Condition {
+    /// Holds when every sub-condition holds.
+    #[serde(default)]
+    pub all: Option<Vec<Condition>>,
+    /// Holds when at least one sub-condition holds.
+    #[serde(default)]
+    pub any: Option<Vec<Condition>>,
+    /// Holds when the sub-condition does not.
+    #[serde(default)]
+    pub not: Option<Box<Condition>>,
+    /// Holds when the node is valid against this JSON Schema (draft 2020-12). Errors point at the
+    /// exact failing node.
+    #[serde(default)]
+    #[schemars(with = "serde_json::Value")]
+    pub schema: Option<serde_json::Value>,
+    /// JSON Pointer, relative to the checked node, of the field the operators test; start it with
+    /// `$pod` to read the workload's pod spec (e.g. `$pod/securityContext/runAsNonRoot`) or with
+    /// `$object` to read from the object root.
+    #[serde(default)]
+    pub field: Option<String>,
+    /// The field is present (`true`) or absent (`false`). A field set to `null` counts as absent.
+    #[serde(default)]
+    pub exists: Option<bool>,
+    /// The field equals this value.
+    #[serde(default)]
+    #[schemars(with = "Option<serde_json::Value>")]
+    pub equals: Option<serde_json::Value>,
+    /// The field equals one of these values.
+    #[serde(default, rename = "in")]
+    #[schemars(with = "Option<Vec<serde_json::Value>>")]
+    pub in_: Option<Vec<serde_json::Value>>,
+    /// The field is a string matching this regular expression (Rust `regex` syntax).
+    #[serde(default)]
+    pub matches: Option<String>,
+    /// Greater than (numbers, or Kubernetes quantities such as `512Mi`, `250m`).
+    #[serde(default)]
+    #[schemars(with = "Option<serde_json::Value>")]
+    pub gt: Option<serde_json::Value>,
+    /// Greater than or equal.
+    #[serde(default)]
+    #[schemars(with = "Option<serde_json::Value>")]
+    pub gte: Option<serde_json::Value>,
+    /// Less than.
+    #[serde(default)]
+    #[schemars(with = "Option<serde_json::Value>")]
+    pub lt: Option<serde_json::Value>,
+    /// Less than or equal.
+    #[serde(default)]
+    #[schemars(with = "Option<serde_json::Value>")]
+    pub lte: Option<serde_json::Value>,
+    /// The field is a list containing this value (strings compare case-insensitively).
+    #[serde(default)]
+    #[schemars(with = "Option<serde_json::Value>")]
+    pub contains: Option<serde_json::Value>,
+    /// The field is a container image reference whose tag is one of these (`""` = no tag and
+    /// no digest, which pulls `latest`).
+    #[serde(default)]
+    pub image_tag_in: Option<Vec<String>>,
+    /// The field is an image reference pinned by digest (`true`) or not (`false`).
+    #[serde(default)]
+    pub image_has_digest: Option<bool>,
+    /// The field is a list whose items have unique values at this key (e.g. `name`).
+    #[serde(default)]
+    pub unique_by: Option<String>,
+}
+
+/// A fix: structural edits plus whether they are safe to apply without review.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct FixSpec {
+    /// One line describing the change (e.g. "Set `privileged: false`").
+    pub title: String,
+    /// Safe fixes keep the intent and are applied by `accord lint --fix`; unsafe ones need
+    /// `--unsafe-fixes`.
+    pub safe: bool,
+    /// The edits, applied in order.
+    pub edits: Vec<EditSpec>,
+}
+
+/// One edit. Paths are JSON Pointers relative to the checked node (`each`).
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct EditSpec {
+    /// Set the value at this path (creating missing parents).
+    #[serde(default)]
+    pub set: Option<String>,
+    /// Remove the key or item at this path.
+    #[serde(default)]
+    pub remove: Option<String>,
+    /// Append `value` to the list at this path (creating it when missing; no-op if present).
+    #[serde(default)]
+    pub add: Option<String>,
+    /// The value for `set` / `add`.
+    #[serde(default)]
+    #[schemars(with = "Option<serde_json::Value>")]
+    pub value: Option<serde_json::Value>,
+}
+
+/// Example manifests, each a YAML string (multi-document allowed).
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Examples {
+    /// Manifests that must not produce this rule's finding.
+    #[serde(default)]
+    pub valid: Vec<String>,
+    /// Manifests that must produce at least one finding of this rule.
+    #[serde(default)]
+    pub invalid: Vec<String>,
+}

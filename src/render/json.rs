@@ -1,0 +1,200 @@
+//! `--format json`: the machine-readable report, described by `schemas/report.schema.json`
+//! (generated from these types; a test fails when the committed copy is stale).
+
+use super::Report;
+use crate::diagnostic::{Diagnostic, InputError, Summary};
+use schemars::JsonSchema;
+use serde::Serialize;
+
+/// The JSON report document.
+#[derive(Serialize, JsonSchema)]
+pub struct JsonReport<'a> {
+    /// Format version.
+    pub version: u32,
+    /// Findings in (file, line, column, rule) order.
+    pub findings: Vec<JsonFinding<'a>>,
+    /// Counts.
+    pub summary: &'a Summary,
+    /// Inputs that could not be read at all.
+    #[schemars(with = "Vec<JsonInputError>")]
+    pub errors: &'a [InputError],
+}
+
+/// An unreadable input.
+#[derive(Serialize, JsonSchema)]
+pub struct JsonInputError {
+    /// Path relative to the working directory.
+    pub file: String,
+    /// Why it could not be read.
+    pub message: String,
+}
+
+/// Identity of the object a finding is about.
+#[derive(Serialize, JsonSchema)]
+pub struct JsonObject<'a> {
+    /// apiVersion.
+    #[serde(rename = "apiVersion")]
+    pub api_version: &'a str,
+    /// kind.
+    pub kind: &'a str,
+    /// metadata.namespace (absent when not set).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<&'a str>,
+    /// metadata.name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<&'a str>,
+}
+
+/// One finding.
+#[derive(Serialize, JsonSchema)]
+pub struct JsonFinding<'a> {
+    /// Rule id.
+    pub rule: &'a str,
+    /// `error`, `warning` or `info`.
+    pub severity: &'a str,
+    /// Rule category.
+    pub category: &'a str,
+    /// What is wrong.
+    pub message: &'a str,
+    /// File, relative to the working directory, `/` separators.
+    pub file: &'a str,
+    /// 1-based start line.
+    pub line: usize,
+    /// 1-based start column (characters).
+    pub column: usize,
+    /// 1-based end line.
+    pub end_line: usize,
+    /// 1-based end column (exclusive).
+    pub end_column: usize,
+    /// The object, when the finding is about one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub object: Option<JsonObject<'a>>,
+    /// JSON Pointer of the offending node in the object (may name a missing field).
+    pub path: &'a str,
+    /// Why ops require this.
+    pub why: &'a str,
+    /// What to do.
+    pub help: &'a str,
+    /// Owning ops team.
+    pub owner: Option<&'a str>,
+    /// How to reach them.
+    pub contact: Option<&'a str>,
+    /// Documentation link.
+    pub docs: Option<&'a str>,
+    /// Machine fix.
+    pub fix: Option<JsonFix<'a>>,
+    /// Related locations.
+    pub labels: Vec<JsonLabel<'a>>,
+}
+
+/// A fix.
+#[derive(Serialize, JsonSchema)]
+pub struct JsonFix<'a> {
+    /// What it changes.
+    pub title: &'a str,
+    /// `safe`, `unsafe` or `display-only`.
+    pub applicability: &'a str,
+    /// Structural operations (paths from the object root).
+    pub operations: Vec<JsonFixOp<'a>>,
+    /// Text edits on the file.
+    pub edits: Vec<JsonEdit<'a>>,
+}
+
+/// A structural fix operation.
+#[derive(Serialize, JsonSchema)]
+pub struct JsonFixOp<'a> {
+    /// `set`, `remove` or `add`.
+    pub op: &'a str,
+    /// JSON Pointer from the object root.
+    pub path: &'a str,
+    /// New value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<&'a serde_json::Value>,
+}
+
+/// A text edit: replace the range with `content`.
+#[derive(Serialize, JsonSchema)]
+pub struct JsonEdit<'a> {
+    /// 1-based start line.
+    pub line: usize,
+    /// 1-based start column.
+    pub column: usize,
+    /// 1-based end line.
+    pub end_line: usize,
+    /// 1-based end column (exclusive).
+    pub end_column: usize,
+    /// Replacement text.
+    pub content: &'a str,
+}
+
+/// A related location.
+#[derive(Serialize, JsonSchema)]
+pub struct JsonLabel<'a> {
+    /// File.
+    pub file: &'a str,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column.
+    pub column: usize,
+    /// What is there.
+    pub message: &'a str,
+}
+
+/// Convert one diagnostic.
+pub fn finding(d: &Diagnostic) -> JsonFinding<'_> {
+    JsonFinding {
+        rule: &d.rule,
+        severity: d.severity.as_str(),
+        category: &d.category,
+        message: &d.message,
+        file: d.location.file(),
+        line: d.location.start.line,
+        column: d.location.start.column,
+        end_line: d.location.end.line,
+        end_column: d.location.end.column,
+        object: d.object.as_ref().map(|o| JsonObject {
+            api_version: &o.api_version,
+            kind: &o.kind,
+            namespace: o.namespace.as_deref(),
+            name: o.name.as_deref(),
+        }),
+        path: &d.path,
+        why: &d.why,
+        help: &d.help,
+        owner: d.owner.as_deref(),
+        contact: d.contact.as_deref(),
+        docs: d.docs.as_deref(),
+        fix: d.fix.as_ref().map(|f| JsonFix {
+            title: &f.title,
+            applicability: match f.applicability {
+                crate::diagnostic::Applicability::Safe => "safe",
+                crate::diagnostic::Applicability::Unsafe => "unsafe",
+                crate::diagnostic::Applicability::DisplayOnly => "display-only",
+            },
+            operations: f.ops.iter().map(|o| JsonFixOp { op: o.op, path: &o.path, value: o.value.as_ref() }).collect(),
+            edits: f
+                .edits
+                .iter()
+                .map(|e| JsonEdit { line: e.start.line, column: e.start.column, end_line: e.end.line, end_column: e.end.column, content: &e.content })
+                .collect(),
+        }),
+        labels: d
+            .labels
+            .iter()
+            .map(|l| JsonLabel { file: l.location.file(), line: l.location.start.line, column: l.location.start.column, message: &l.message })
+            .collect(),
+    }
+}
+
+/// Render the report as pretty JSON (with a trailing newline).
+pub fn render(r: &Report<'_>) -> String {
+    let doc = JsonReport { version: 1, findings: r.diagnostics.iter().map(finding).collect(), summary: r.summary, errors: r.errors };
+    let mut s = serde_json::to_string_pretty(&doc).expect("serializable");
+    s.push('\n');
+    s
+}
+
+/// The JSON Schema of the report.
+pub fn schema() -> serde_json::Value {
+    serde_json::to_value(schemars::schema_for!(JsonReport<'static>)).expect("schema")
+}

@@ -1,0 +1,19 @@
+//! Output formats: one emitter per file, each a function over a [`Report`].
+//!
+//! Emitters only read diagnostics; adding a format never touches the engine.
+
+pub mod json;
+pub mod text;
+
+use crate::diagnostic::{Diagnostic, InputError, Summary};
+
+/// Everything an emitter may show about a lint run.
+#[derive(Debug)]
+pub struct Report<'a> {
+    /// Findings, sorted.
+    pub diagnostics: &'a [Diagnostic],
+    /// Counts.
+    pub summary: &'a Summary,
+    /// Inputs that could not be read.
+    pub errors: &'a [InputError],
+}

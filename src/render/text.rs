@@ -1,0 +1,138 @@
+//! `--format text`: `file:line:col`, the source line with the offending node underlined, then
+//! why / help / fix / owner / docs. Colour only when asked (the CLI asks on a TTY).
+
+use super::Report;
+use crate::diagnostic::{Applicability, Diagnostic, Severity};
+use std::fmt::Write;
+
+struct Paint {
+    on: bool,
+}
+
+impl Paint {
+    fn wrap(&self, code: &str, s: &str) -> String {
+        if self.on { format!("\x1b[{code}m{s}\x1b[0m") } else { s.to_string() }
+    }
+    fn sev(&self, s: Severity) -> String {
+        let code = match s {
+            Severity::Error => "1;31",
+            Severity::Warning => "1;33",
+            Severity::Info => "1;36",
+        };
+        self.wrap(code, s.as_str())
+    }
+}
+
+/// Render one diagnostic.
+pub fn diagnostic(d: &Diagnostic, color: bool, out: &mut String) {
+    let p = Paint { on: color };
+    let src = &d.location.source;
+    let start = d.location.start;
+    let _ = writeln!(out, "{}{} {}", p.sev(d.severity), p.wrap("1", &format!("[{}]", d.rule)), p.wrap("1", &d.message));
+    let _ = writeln!(out, "  {} {}:{}:{}", p.wrap("34", "-->"), d.location.file(), start.line, start.column);
+    if let Some(obj) = &d.object {
+        let path = if d.path.is_empty() { String::new() } else { format!(" at {}", d.path) };
+        let _ = writeln!(out, "  {} {}{}", p.wrap("34", "in"), obj.display(), path);
+    }
+    let width = start.line.to_string().len().max(d.location.end.line.to_string().len());
+    let bar = p.wrap("34", &format!("{:width$} |", ""));
+    if !src.text.is_empty() && start.line <= src.lines.line_count() {
+        let _ = writeln!(out, "{bar}");
+        let line = src.lines.line_text(&src.text, start.line);
+        let _ = writeln!(out, "{} {}", p.wrap("34", &format!("{:>width$} |", start.line)), line);
+        let len = line.chars().count();
+        let from = start.column.saturating_sub(1).min(len);
+        let to = if d.location.end.line == start.line { d.location.end.column.saturating_sub(1) } else { len };
+        let carets = to.saturating_sub(from).max(1);
+        let mark = format!("{}{}", " ".repeat(from), "^".repeat(carets));
+        let note = if d.location.end.line > start.line { format!(" (to line {})", d.location.end.line) } else { String::new() };
+        let _ = writeln!(out, "{bar} {}{note}", p.wrap(if d.severity == Severity::Error { "1;31" } else { "1;33" }, &mark));
+    }
+    for l in &d.labels {
+        let _ = writeln!(out, "{bar} {} {}:{}:{}: {}", p.wrap("34", "note:"), l.location.file(), l.location.start.line, l.location.start.column, l.message);
+    }
+    let eq = p.wrap("34", &format!("{:width$} =", ""));
+    if !d.why.is_empty() {
+        let mut lines = d.why.lines();
+        if let Some(first) = lines.next() {
+            let _ = writeln!(out, "{eq} {} {first}", p.wrap("1", "why:"));
+            for l in lines {
+                let _ = writeln!(out, "{}      {l}", " ".repeat(width + 2));
+            }
+        }
+    }
+    if !d.help.is_empty() {
+        let _ = writeln!(out, "{eq} {} {}", p.wrap("1", "help:"), d.help);
+    }
+    if let Some(f) = &d.fix {
+        let kind = match f.applicability {
+            Applicability::Safe => "safe, apply with --fix",
+            Applicability::Unsafe => "unsafe, apply with --fix --unsafe-fixes",
+            Applicability::DisplayOnly => "manual",
+        };
+        let _ = writeln!(out, "{eq} {} {} ({kind})", p.wrap("1", "fix:"), f.title);
+        for e in &f.edits {
+            let r = crate::diagnostic::line_replacement(src, e);
+            let pad = " ".repeat(width + 2);
+            for l in &r.old_lines {
+                let _ = writeln!(out, "{pad}      {}", p.wrap("31", &format!("- {l}")));
+            }
+            for l in &r.new_lines {
+                let _ = writeln!(out, "{pad}      {}", p.wrap("32", &format!("+ {l}")));
+            }
+        }
+    }
+    match (&d.owner, &d.contact) {
+        (Some(o), Some(c)) => {
+            let _ = writeln!(out, "{eq} {} {o} ({c})", p.wrap("1", "owner:"));
+        }
+        (Some(o), None) => {
+            let _ = writeln!(out, "{eq} {} {o}", p.wrap("1", "owner:"));
+        }
+        (None, Some(c)) => {
+            let _ = writeln!(out, "{eq} {} {c}", p.wrap("1", "contact:"));
+        }
+        (None, None) => {}
+    }
+    if let Some(docs) = &d.docs {
+        let _ = writeln!(out, "{eq} {} {docs}", p.wrap("1", "docs:"));
+    }
+    out.push('\n');
+}
+
+/// Render the whole report.
+pub fn render(r: &Report<'_>, color: bool) -> String {
+    let mut out = String::new();
+    for d in r.diagnostics {
+        diagnostic(d, color, &mut out);
+    }
+    for e in r.errors {
+        let _ = writeln!(out, "error: cannot read {}: {}", e.file, e.message);
+    }
+    let s = r.summary;
+    let mut line = format!(
+        "{} error{}, {} warning{}, {} info in {} file{} ({} object{}, {} rule{})",
+        s.errors,
+        if s.errors == 1 { "" } else { "s" },
+        s.warnings,
+        if s.warnings == 1 { "" } else { "s" },
+        s.infos,
+        s.files,
+        if s.files == 1 { "" } else { "s" },
+        s.objects,
+        if s.objects == 1 { "" } else { "s" },
+        s.rules,
+        if s.rules == 1 { "" } else { "s" },
+    );
+    if s.fixable > 0 {
+        let _ = write!(line, "; {} fixable with --fix", s.fixable);
+    }
+    if s.skipped_templates > 0 {
+        let _ = write!(line, "; {} template file{} skipped", s.skipped_templates, if s.skipped_templates == 1 { "" } else { "s" });
+    }
+    if s.skipped_non_kubernetes > 0 {
+        let _ = write!(line, "; {} non-Kubernetes document{} skipped (-v lists them)", s.skipped_non_kubernetes, if s.skipped_non_kubernetes == 1 { "" } else { "s" });
+    }
+    let _ = writeln!(out, "{line}");
+    out
+}

@@ -1,0 +1,170 @@
+//! Source files, byte spans and line/column lookup.
+//!
+//! Everything that points into an input file uses a [`Span`] of byte offsets; line and column
+//! numbers are computed from a [`LineIndex`] only when a human or a report needs them. This
+//! module depends on nothing else in the crate.
+
+use std::sync::Arc;
+
+/// A half-open byte range `[start, end)` into a [`SourceFile`]'s text.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Span {
+    /// First byte of the range.
+    pub start: usize,
+    /// One past the last byte of the range.
+    pub end: usize,
+}
+
+impl Span {
+    /// A span covering `start..end`.
+    pub fn new(start: usize, end: usize) -> Self {
+        Span { start, end: end.max(start) }
+    }
+    /// An empty span at `at`.
+    pub fn empty(at: usize) -> Self {
+        Span { start: at, end: at }
+    }
+}
+
+/// A 1-based line and column (columns count Unicode scalar values).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+pub struct Position {
+    /// 1-based line number.
+    pub line: usize,
+    /// 1-based column, in characters.
+    pub column: usize,
+}
+
+/// Maps byte offsets to lines and columns.
+#[derive(Debug, Clone, Default)]
+pub struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    /// Index the line starts of `text` (`\n`, `\r\n` and lone `\r` all end a line).
+    pub fn new(text: &str) -> Self {
+        let bytes = text.as_bytes();
+        let mut starts = vec![0];
+        let mut i = 0;
+        while i < bytes.len() {
+            match bytes[i] {
+                b'\n' => starts.push(i + 1),
+                b'\r' => {
+                    if bytes.get(i + 1) == Some(&b'\n') {
+                        i += 1;
+                    }
+                    starts.push(i + 1);
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        LineIndex { starts }
+    }
+
+    /// Number of lines.
+    pub fn line_count(&self) -> usize {
+        self.starts.len()
+    }
+
+    /// Byte offset where 1-based `line` starts (clamped to the last line).
+    pub fn line_start(&self, line: usize) -> usize {
+        let idx = line.saturating_sub(1).min(self.starts.len() - 1);
+        self.starts[idx]
+    }
+
+    /// The 1-based line containing byte `offset`.
+    pub fn line_of(&self, offset: usize) -> usize {
+        match self.starts.binary_search(&offset) {
+            Ok(i) => i + 1,
+            Err(i) => i,
+        }
+    }
+
+    /// Line and column of byte `offset` in `text`.
+    pub fn position(&self, text: &str, offset: usize) -> Position {
+        let offset = floor_char_boundary(text, offset.min(text.len()));
+        let line = self.line_of(offset);
+        let start = self.starts[line - 1];
+        let column = text[start..offset].chars().count() + 1;
+        Position { line, column }
+    }
+
+    /// Byte offset of 1-based `line` and 0-based character column `col`.
+    pub fn offset(&self, text: &str, line: usize, col: usize) -> usize {
+        let start = self.line_start(line);
+        let rest = &text[start.min(text.len())..];
+        match rest.char_indices().nth(col) {
+            Some((b, _)) => start + b,
+            None => text.len(),
+        }
+    }
+
+    /// The text of 1-based `line` without its line terminator.
+    pub fn line_text<'a>(&self, text: &'a str, line: usize) -> &'a str {
+        let start = self.line_start(line).min(text.len());
+        let end = if line < self.starts.len() { self.starts[line] } else { text.len() };
+        text[start..end].trim_end_matches(['\n', '\r'])
+    }
+}
+
+fn floor_char_boundary(text: &str, mut i: usize) -> usize {
+    while i > 0 && !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// One input file: its display path, its text (BOM removed) and its line index.
+#[derive(Debug)]
+pub struct SourceFile {
+    /// Path as shown to users: relative to the working directory, `/` separators.
+    pub path: String,
+    /// Full text, without a leading UTF-8 byte order mark.
+    pub text: String,
+    /// Line starts of `text`.
+    pub lines: LineIndex,
+}
+
+/// Shared handle to a source file.
+pub type Source = Arc<SourceFile>;
+
+impl SourceFile {
+    /// Build a source file, stripping a UTF-8 BOM.
+    pub fn new(path: impl Into<String>, text: impl Into<String>) -> Source {
+        let mut text: String = text.into();
+        if text.starts_with('\u{feff}') {
+            text.drain(..3);
+        }
+        let lines = LineIndex::new(&text);
+        Arc::new(SourceFile { path: path.into(), text, lines })
+    }
+
+    /// Line and column of a byte offset.
+    pub fn position(&self, offset: usize) -> Position {
+        self.lines.position(&self.text, offset)
+    }
+
+    /// The text a span covers (empty when the span is out of range).
+    pub fn slice(&self, span: Span) -> &str {
+        self.text.get(span.start..span.end).unwrap_or("")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_handle_crlf_and_multibyte() {
+        let f = SourceFile::new("a.yaml", "\u{feff}a: é\r\nb: 2\n");
+        assert_eq!(f.text, "a: é\r\nb: 2\n");
+        assert_eq!(f.position(0), Position { line: 1, column: 1 });
+        assert_eq!(f.position(3), Position { line: 1, column: 4 });
+        let b = f.text.find('b').unwrap();
+        assert_eq!(f.position(b), Position { line: 2, column: 1 });
+        assert_eq!(f.lines.offset(&f.text, 2, 3), b + 3);
+        assert_eq!(f.lines.line_text(&f.text, 1), "a: é");
+    }
+}
