@@ -4,7 +4,9 @@
 use std::path::{Path, PathBuf};
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     for e in entries.flatten() {
         let p = e.path();
         if p.is_dir() {
@@ -27,8 +29,15 @@ fn main() {
     let mut code = String::from("&[\n");
     for f in &files {
         println!("cargo:rerun-if-changed={}", f.display());
-        let rel = f.strip_prefix(&policies).expect("under policies").to_string_lossy().replace('\\', "/");
-        code.push_str(&format!("    ({rel:?}, include_str!({:?})),\n", f.display().to_string()));
+        let rel = f
+            .strip_prefix(&policies)
+            .expect("under policies")
+            .to_string_lossy()
+            .replace('\\', "/");
+        code.push_str(&format!(
+            "    ({rel:?}, include_str!({:?})),\n",
+            f.display().to_string()
+        ));
     }
     code.push(']');
     let out = PathBuf::from(std::env::var("OUT_DIR").expect("out dir")).join("builtin_policies.rs");

@@ -140,44 +140,81 @@ pub struct Config {
 impl Config {
     /// Defaults, rooted at `dir`.
     pub fn default_at(dir: &Path) -> Self {
-        Config { file: ConfigFile::default(), source: None, tree: None, dir: dir.to_path_buf() }
+        Config {
+            file: ConfigFile::default(),
+            source: None,
+            tree: None,
+            dir: dir.to_path_buf(),
+        }
     }
 
     /// Parse a config file.
     pub fn parse(source: Source, dir: &Path) -> Result<Self, Vec<FileError>> {
         let parsed = yaml::parse(&source);
         if !parsed.issues.is_empty() {
-            return Err(parsed.issues.iter().map(|i| FileError::new(&source, i.span, i.message.clone())).collect());
+            return Err(parsed
+                .issues
+                .iter()
+                .map(|i| FileError::new(&source, i.span, i.message.clone()))
+                .collect());
         }
         let Some(doc) = parsed.documents.into_iter().next() else {
-            return Ok(Config { file: ConfigFile::default(), source: Some(source), tree: None, dir: dir.to_path_buf() });
+            return Ok(Config {
+                file: ConfigFile::default(),
+                source: Some(source),
+                tree: None,
+                dir: dir.to_path_buf(),
+            });
         };
-        let file: ConfigFile = from_node(&doc.root).map_err(|e| vec![FileError::from_de(&source, e, doc.root.span)])?;
-        let cfg = Config { file, source: Some(source), tree: Some(Arc::new(doc.root)), dir: dir.to_path_buf() };
+        let file: ConfigFile = from_node(&doc.root)
+            .map_err(|e| vec![FileError::from_de(&source, e, doc.root.span)])?;
+        let cfg = Config {
+            file,
+            source: Some(source),
+            tree: Some(Arc::new(doc.root)),
+            dir: dir.to_path_buf(),
+        };
         let mut errors = Vec::new();
-        if let Some(p) = &cfg.file.preset {
-            if !PRESETS.contains(&p.as_str()) {
-                errors.push(cfg.error("/preset", format!("unknown preset `{p}`; known: {}", PRESETS.join(", "))));
-            }
+        if let Some(p) = &cfg.file.preset
+            && !PRESETS.contains(&p.as_str())
+        {
+            errors.push(cfg.error(
+                "/preset",
+                format!("unknown preset `{p}`; known: {}", PRESETS.join(", ")),
+            ));
         }
-        if let Some(v) = &cfg.file.kubernetes_version {
-            if parse_version(v).is_none() {
-                errors.push(cfg.error("/kubernetes-version", format!("`{v}` is not a Kubernetes version like `1.30`")));
-            }
+        if let Some(v) = &cfg.file.kubernetes_version
+            && parse_version(v).is_none()
+        {
+            errors.push(cfg.error(
+                "/kubernetes-version",
+                format!("`{v}` is not a Kubernetes version like `1.30`"),
+            ));
         }
         for (k, p) in &cfg.file.pod_templates {
             if !p.is_empty() && !p.starts_with('/') {
-                errors.push(cfg.error(&format!("/pod-templates/{}", escape_token(k)), format!("`{p}` must be a JSON Pointer such as `/spec/template`")));
+                errors.push(cfg.error(
+                    &format!("/pod-templates/{}", escape_token(k)),
+                    format!("`{p}` must be a JSON Pointer such as `/spec/template`"),
+                ));
             }
         }
-        for (field, list) in [("include", &cfg.file.include), ("exclude", &cfg.file.exclude)] {
+        for (field, list) in [
+            ("include", &cfg.file.include),
+            ("exclude", &cfg.file.exclude),
+        ] {
             for (i, g) in list.iter().enumerate() {
                 if let Err(e) = globset::Glob::new(g) {
-                    errors.push(cfg.error(&format!("/{field}/{i}"), format!("bad glob `{g}`: {e}")));
+                    errors
+                        .push(cfg.error(&format!("/{field}/{i}"), format!("bad glob `{g}`: {e}")));
                 }
             }
         }
-        if errors.is_empty() { Ok(cfg) } else { Err(errors) }
+        if errors.is_empty() {
+            Ok(cfg)
+        } else {
+            Err(errors)
+        }
     }
 
     /// Find `.accord.yaml` from `start` upwards.
@@ -197,14 +234,24 @@ impl Config {
 
     /// An error at the node at `pointer` of the config file.
     pub fn error(&self, pointer: &str, message: String) -> FileError {
-        let source = self.source.clone().unwrap_or_else(|| crate::source::SourceFile::new("<config>", ""));
-        let span = self.tree.as_ref().and_then(|t| t.pointer(pointer).map(|n| n.span)).unwrap_or(Span::empty(0));
+        let source = self
+            .source
+            .clone()
+            .unwrap_or_else(|| crate::source::SourceFile::new("<config>", ""));
+        let span = self
+            .tree
+            .as_ref()
+            .and_then(|t| t.pointer(pointer).map(|n| n.span))
+            .unwrap_or(Span::empty(0));
         FileError::new(&source, span, message)
     }
 
     /// The error location for a map key (severity/owners entries).
     fn key_error(&self, map: &str, key: &str, message: String) -> FileError {
-        let source = self.source.clone().unwrap_or_else(|| crate::source::SourceFile::new("<config>", ""));
+        let source = self
+            .source
+            .clone()
+            .unwrap_or_else(|| crate::source::SourceFile::new("<config>", ""));
         let span = self
             .tree
             .as_ref()
@@ -216,8 +263,15 @@ impl Config {
     /// Select, override and annotate `rules` (built-in first, then user rules) per this config.
     pub fn apply(&self, rules: Vec<Rule>) -> Result<Vec<Rule>, Vec<FileError>> {
         let mut errors = Vec::new();
-        let known = |name: &str| rules.iter().any(|r| r.id() == name || r.spec.category == name);
-        for (field, list) in [("enable", &self.file.enable), ("disable", &self.file.disable)] {
+        let known = |name: &str| {
+            rules
+                .iter()
+                .any(|r| r.id() == name || r.spec.category == name)
+        };
+        for (field, list) in [
+            ("enable", &self.file.enable),
+            ("disable", &self.file.disable),
+        ] {
             for (i, name) in list.iter().enumerate() {
                 if !known(name) {
                     errors.push(self.error(&format!("/{field}/{i}"), unknown_rule(name, &rules)));
@@ -231,7 +285,11 @@ impl Config {
         }
         for name in self.file.owners.keys() {
             if !rules.iter().any(|r| r.spec.category == *name) {
-                errors.push(self.key_error("/owners", name, format!("no rule has category `{name}`")));
+                errors.push(self.key_error(
+                    "/owners",
+                    name,
+                    format!("no rule has category `{name}`"),
+                ));
             }
         }
         if !errors.is_empty() {
@@ -260,7 +318,12 @@ impl Config {
             if !selected(&r) {
                 continue;
             }
-            if let Some(s) = self.file.severity.get(r.id()).or_else(|| self.file.severity.get(&r.spec.category)) {
+            if let Some(s) = self
+                .file
+                .severity
+                .get(r.id())
+                .or_else(|| self.file.severity.get(&r.spec.category))
+            {
                 r.severity = *s;
             }
             if let Some(o) = self.file.owners.get(&r.spec.category) {

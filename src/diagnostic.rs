@@ -10,7 +10,19 @@ use crate::source::{Position, Source, Span};
 use serde::Serialize;
 
 /// How serious a finding is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize, schemars::JsonSchema)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// Worth knowing.
@@ -50,7 +62,12 @@ pub struct Location {
 impl Location {
     /// Resolve a span in `source`.
     pub fn new(source: &Source, span: Span) -> Self {
-        Location { source: source.clone(), span, start: source.position(span.start), end: source.position(span.end) }
+        Location {
+            source: source.clone(),
+            span,
+            start: source.position(span.start),
+            end: source.position(span.end),
+        }
     }
     /// Display path of the file.
     pub fn file(&self) -> &str {
@@ -211,12 +228,25 @@ impl Summary {
     /// Count findings by severity into the summary.
     pub fn count(&mut self, diags: &[Diagnostic]) {
         self.findings = diags.len();
-        self.errors = diags.iter().filter(|d| d.severity == Severity::Error).count();
-        self.warnings = diags.iter().filter(|d| d.severity == Severity::Warning).count();
-        self.infos = diags.iter().filter(|d| d.severity == Severity::Info).count();
+        self.errors = diags
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .count();
+        self.warnings = diags
+            .iter()
+            .filter(|d| d.severity == Severity::Warning)
+            .count();
+        self.infos = diags
+            .iter()
+            .filter(|d| d.severity == Severity::Info)
+            .count();
         self.fixable = diags
             .iter()
-            .filter(|d| d.fix.as_ref().is_some_and(|f| f.applicability == Applicability::Safe && !f.edits.is_empty()))
+            .filter(|d| {
+                d.fix
+                    .as_ref()
+                    .is_some_and(|f| f.applicability == Applicability::Safe && !f.edits.is_empty())
+            })
             .count();
     }
 }
@@ -245,9 +275,27 @@ pub fn line_replacement(source: &crate::source::SourceFile, edit: &TextEdit) -> 
         end_line -= 1;
     }
     let from = source.lines.line_start(start_line);
-    let to = if end_line < source.lines.line_count() { source.lines.line_start(end_line + 1) } else { text.len() };
+    let to = if end_line < source.lines.line_count() {
+        source.lines.line_start(end_line + 1)
+    } else {
+        text.len()
+    };
     let old = &text[from..to];
-    let new = format!("{}{}{}", &text[from..edit.span.start], edit.content, &text[edit.span.end.min(to).max(edit.span.start)..to]);
-    let split = |s: &str| -> Vec<String> { s.lines().map(|l| l.trim_end_matches('\r').to_string()).collect() };
-    LineReplacement { start_line, end_line, old_lines: split(old), new_lines: split(&new) }
+    let new = format!(
+        "{}{}{}",
+        &text[from..edit.span.start],
+        edit.content,
+        &text[edit.span.end.min(to).max(edit.span.start)..to]
+    );
+    let split = |s: &str| -> Vec<String> {
+        s.lines()
+            .map(|l| l.trim_end_matches('\r').to_string())
+            .collect()
+    };
+    LineReplacement {
+        start_line,
+        end_line,
+        old_lines: split(old),
+        new_lines: split(&new),
+    }
 }

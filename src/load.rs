@@ -38,7 +38,8 @@ pub struct Filter {
 impl Filter {
     /// Should `display` be linted?
     pub fn accepts(&self, display: &str) -> bool {
-        self.include.as_ref().is_none_or(|s| s.is_match(display)) && !self.exclude.as_ref().is_some_and(|s| s.is_match(display))
+        self.include.as_ref().is_none_or(|s| s.is_match(display))
+            && !self.exclude.as_ref().is_some_and(|s| s.is_match(display))
     }
 }
 
@@ -50,7 +51,14 @@ pub fn display_path(path: &Path, cwd: &Path) -> String {
 }
 
 fn wanted(p: &Path) -> bool {
-    p.extension().and_then(|e| e.to_str()).is_some_and(|e| EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+    let is_config = p
+        .file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| crate::config::FILE_NAMES.contains(&n));
+    !is_config
+        && p.extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
 }
 
 /// Expand the inputs into a sorted list of files (directories walked in parallel).
@@ -66,17 +74,27 @@ pub fn discover(inputs: &[PathBuf], errors: &mut Vec<ReadError>, cwd: &Path) -> 
             continue;
         }
         if !input.exists() {
-            errors.push(ReadError { file: display_path(input, cwd), message: "no such file or directory".into() });
+            errors.push(ReadError {
+                file: display_path(input, cwd),
+                message: "no such file or directory".into(),
+            });
             continue;
         }
-        let walker = ignore::WalkBuilder::new(input).hidden(false).git_ignore(true).git_exclude(true).require_git(false).build_parallel();
+        let walker = ignore::WalkBuilder::new(input)
+            .hidden(false)
+            .git_ignore(true)
+            .git_exclude(true)
+            .require_git(false)
+            .build_parallel();
         walker.run(|| {
             let found = &found;
             Box::new(move |entry| {
-                if let Ok(e) = entry {
-                    if e.file_type().is_some_and(|t| t.is_file()) && wanted(e.path()) && !e.path().components().any(|c| c.as_os_str() == ".git") {
-                        found.lock().expect("lock").push(e.into_path());
-                    }
+                if let Ok(e) = entry
+                    && e.file_type().is_some_and(|t| t.is_file())
+                    && wanted(e.path())
+                    && !e.path().components().any(|c| c.as_os_str() == ".git")
+                {
+                    found.lock().expect("lock").push(e.into_path());
                 }
                 ignore::WalkState::Continue
             })
@@ -93,7 +111,11 @@ pub fn load(paths: &[PathBuf], cwd: &Path, filter: &Filter) -> Loaded {
     let results: Vec<Result<FileManifests, ReadError>> = paths
         .par_iter()
         .filter_map(|p| {
-            let display = if p.as_os_str() == "-" { "<stdin>".to_string() } else { display_path(p, cwd) };
+            let display = if p.as_os_str() == "-" {
+                "<stdin>".to_string()
+            } else {
+                display_path(p, cwd)
+            };
             if p.as_os_str() != "-" && !filter.accepts(&display) {
                 return None;
             }
@@ -101,11 +123,16 @@ pub fn load(paths: &[PathBuf], cwd: &Path, filter: &Filter) -> Loaded {
                 let mut s = String::new();
                 std::io::Read::read_to_string(&mut std::io::stdin(), &mut s).map(|_| s)
             } else {
-                std::fs::read(p).and_then(|b| String::from_utf8(b).map_err(|_| std::io::Error::other("not valid UTF-8")))
+                std::fs::read(p).and_then(|b| {
+                    String::from_utf8(b).map_err(|_| std::io::Error::other("not valid UTF-8"))
+                })
             };
             Some(match text {
                 Ok(t) => Ok(manifest::read(display, t)),
-                Err(e) => Err(ReadError { file: display, message: e.to_string() }),
+                Err(e) => Err(ReadError {
+                    file: display,
+                    message: e.to_string(),
+                }),
             })
         })
         .collect();

@@ -18,7 +18,10 @@ pub struct Span {
 impl Span {
     /// A span covering `start..end`.
     pub fn new(start: usize, end: usize) -> Self {
-        Span { start, end: end.max(start) }
+        Span {
+            start,
+            end: end.max(start),
+        }
     }
     /// An empty span at `at`.
     pub fn empty(at: usize) -> Self {
@@ -104,7 +107,11 @@ impl LineIndex {
     /// The text of 1-based `line` without its line terminator.
     pub fn line_text<'a>(&self, text: &'a str, line: usize) -> &'a str {
         let start = self.line_start(line).min(text.len());
-        let end = if line < self.starts.len() { self.starts[line] } else { text.len() };
+        let end = if line < self.starts.len() {
+            self.starts[line]
+        } else {
+            text.len()
+        };
         text[start..end].trim_end_matches(['\n', '\r'])
     }
 }
@@ -138,7 +145,11 @@ impl SourceFile {
             text.drain(..3);
         }
         let lines = LineIndex::new(&text);
-        Arc::new(SourceFile { path: path.into(), text, lines })
+        Arc::new(SourceFile {
+            path: path.into(),
+            text,
+            lines,
+        })
     }
 
     /// Line and column of a byte offset.

@@ -48,10 +48,20 @@ pub struct CaseResult {
 pub fn example_cases(rule: &Rule) -> Vec<Case> {
     let mut out = Vec::new();
     for (i, t) in rule.spec.examples.invalid.iter().enumerate() {
-        out.push(Case { rule: rule.id().into(), name: format!("examples.invalid[{i}]"), expect: Expect::Invalid, text: t.clone() });
+        out.push(Case {
+            rule: rule.id().into(),
+            name: format!("examples.invalid[{i}]"),
+            expect: Expect::Invalid,
+            text: t.clone(),
+        });
     }
     for (i, t) in rule.spec.examples.valid.iter().enumerate() {
-        out.push(Case { rule: rule.id().into(), name: format!("examples.valid[{i}]"), expect: Expect::Valid, text: t.clone() });
+        out.push(Case {
+            rule: rule.id().into(),
+            name: format!("examples.valid[{i}]"),
+            expect: Expect::Valid,
+            text: t.clone(),
+        });
     }
     out
 }
@@ -59,7 +69,9 @@ pub fn example_cases(rule: &Rule) -> Vec<Case> {
 /// Cases from `tests/<rule-id>/{valid,invalid}*.yaml` under `dir`.
 pub fn fixture_cases(dir: &Path, rule: &Rule) -> Vec<Case> {
     let d = dir.join("tests").join(rule.id());
-    let Ok(entries) = std::fs::read_dir(&d) else { return Vec::new() };
+    let Ok(entries) = std::fs::read_dir(&d) else {
+        return Vec::new();
+    };
     let mut files: Vec<_> = entries.flatten().map(|e| e.path()).collect();
     files.sort();
     files
@@ -74,7 +86,12 @@ pub fn fixture_cases(dir: &Path, rule: &Rule) -> Vec<Case> {
                 return None;
             };
             let text = std::fs::read_to_string(&p).ok()?;
-            Some(Case { rule: rule.id().into(), name: p.to_string_lossy().replace('\\', "/"), expect, text })
+            Some(Case {
+                rule: rule.id().into(),
+                name: p.to_string_lossy().replace('\\', "/"),
+                expect,
+                text,
+            })
         })
         .collect()
 }
@@ -90,27 +107,55 @@ pub fn run_case(rule: &Rule, case: Case, ctx: &Context) -> CaseResult {
     let file = format!("{}#{}", rule.id(), case.name);
     let all = lint_one(rule, &file, &case.text, ctx);
     let problems: Vec<&Diagnostic> = all.iter().filter(|d| d.rule != rule.id()).collect();
-    let findings: Vec<Diagnostic> = all.iter().filter(|d| d.rule == rule.id()).cloned().collect();
+    let findings: Vec<Diagnostic> = all
+        .iter()
+        .filter(|d| d.rule == rule.id())
+        .cloned()
+        .collect();
     let mut failure = None;
     if let Some(p) = problems.first() {
-        failure = Some(format!("the example itself is broken: {}:{}: {}", p.location.start.line, p.location.start.column, p.message));
+        failure = Some(format!(
+            "the example itself is broken: {}:{}: {}",
+            p.location.start.line, p.location.start.column, p.message
+        ));
     } else {
         match case.expect {
-            Expect::Invalid if findings.is_empty() => failure = Some("expected a finding, got none".into()),
+            Expect::Invalid if findings.is_empty() => {
+                failure = Some("expected a finding, got none".into())
+            }
             Expect::Valid if !findings.is_empty() => {
                 let f = &findings[0];
-                failure = Some(format!("expected no finding, got {}:{}: {}", f.location.start.line, f.location.start.column, f.message));
+                failure = Some(format!(
+                    "expected no finding, got {}:{}: {}",
+                    f.location.start.line, f.location.start.column, f.message
+                ));
             }
-            Expect::Invalid => failure = check_fix_converges(rule, &file, &case.text, &findings, ctx),
+            Expect::Invalid => {
+                failure = check_fix_converges(rule, &file, &case.text, &findings, ctx)
+            }
             Expect::Valid => {}
         }
     }
-    CaseResult { case, failure, findings }
+    CaseResult {
+        case,
+        failure,
+        findings,
+    }
 }
 
 /// Apply safe fixes until nothing changes (at most 10 rounds); fixable findings must be gone.
-fn check_fix_converges(rule: &Rule, file: &str, text: &str, findings: &[Diagnostic], ctx: &Context) -> Option<String> {
-    let safe = |d: &Diagnostic| d.fix.as_ref().is_some_and(|f| f.applicability == Applicability::Safe && !f.edits.is_empty());
+fn check_fix_converges(
+    rule: &Rule,
+    file: &str,
+    text: &str,
+    findings: &[Diagnostic],
+    ctx: &Context,
+) -> Option<String> {
+    let safe = |d: &Diagnostic| {
+        d.fix
+            .as_ref()
+            .is_some_and(|f| f.applicability == Applicability::Safe && !f.edits.is_empty())
+    };
     if !findings.iter().any(safe) {
         return None;
     }
@@ -120,10 +165,21 @@ fn check_fix_converges(rule: &Rule, file: &str, text: &str, findings: &[Diagnost
         if diags.iter().any(|d| d.rule != rule.id()) {
             return Some(format!("applying the fix broke the manifest:\n{text}"));
         }
-        let edits: Vec<_> = diags.iter().filter(|d| safe(d)).flat_map(|d| d.fix.as_ref().map(|f| f.edits.clone()).unwrap_or_default()).collect();
+        let edits: Vec<_> = diags
+            .iter()
+            .filter(|d| safe(d))
+            .flat_map(|d| d.fix.as_ref().map(|f| f.edits.clone()).unwrap_or_default())
+            .collect();
         if edits.is_empty() {
             let left: Vec<_> = diags.iter().filter(|d| d.rule == rule.id()).collect();
-            return if left.is_empty() { None } else { Some(format!("after applying the safe fix the finding remains: {}", left[0].message)) };
+            return if left.is_empty() {
+                None
+            } else {
+                Some(format!(
+                    "after applying the safe fix the finding remains: {}",
+                    left[0].message
+                ))
+            };
         }
         text = fix::apply(&text, &edits).0;
     }

@@ -35,8 +35,6 @@ pub struct Setup {
     pub rules: Vec<Rule>,
     /// Engine context.
     pub ctx: Context,
-    /// Folders user rules came from (for fixtures).
-    pub policy_dirs: Vec<PathBuf>,
 }
 
 /// Print located file errors and fail with exit code 2.
@@ -44,16 +42,29 @@ pub fn fail_with(errors: &[FileError]) -> anyhow::Error {
     for e in errors {
         let line = crate::diagnostic::Location::new(&e.source, e.span);
         let text = e.source.lines.line_text(&e.source.text, line.start.line);
-        eprintln!("error: {}\n  --> {}:{}:{}", e.message, e.source.path, line.start.line, line.start.column);
+        eprintln!(
+            "error: {}\n  --> {}:{}:{}",
+            e.message, e.source.path, line.start.line, line.start.column
+        );
         if !e.source.text.is_empty() {
-            eprintln!("   |\n{:>3}| {}\n   | {}^", line.start.line, text, " ".repeat(line.start.column.saturating_sub(1)));
+            eprintln!(
+                "   |\n{:>3}| {}\n   | {}^",
+                line.start.line,
+                text,
+                " ".repeat(line.start.column.saturating_sub(1))
+            );
         }
     }
-    anyhow::anyhow!("{} error{} in rule or config files", errors.len(), if errors.len() == 1 { "" } else { "s" })
+    anyhow::anyhow!(
+        "{} error{} in rule or config files",
+        errors.len(),
+        if errors.len() == 1 { "" } else { "s" }
+    )
 }
 
-/// Load the config and the rules it selects.
-pub fn setup(opts: &RuleOpts) -> Result<Setup> {
+/// Load the config and the rules it selects. Without `--config`, `.accord.yaml` is searched
+/// from the first input path (`hint`) upwards, then from the working directory upwards.
+pub fn setup(opts: &RuleOpts, hint: Option<&Path>) -> Result<Setup> {
     let cwd = std::env::current_dir()?;
     let config_path = match &opts.config {
         Some(p) => {
@@ -62,14 +73,36 @@ pub fn setup(opts: &RuleOpts) -> Result<Setup> {
             }
             Some(p.clone())
         }
-        None => Config::discover(&cwd),
+        None => hint
+            .filter(|h| h.as_os_str() != "-")
+            .and_then(|h| {
+                let abs = cwd.join(h);
+                let dir = if abs.is_dir() {
+                    abs
+                } else {
+                    abs.parent()?.to_path_buf()
+                };
+                Config::discover(&dir)
+            })
+            .or_else(|| Config::discover(&cwd)),
     };
     let mut config = match &config_path {
         Some(p) => {
             let text = std::fs::read_to_string(p)?;
-            let dir = p.parent().map(Path::to_path_buf).unwrap_or_else(|| cwd.clone());
-            let dir = if dir.as_os_str().is_empty() { cwd.clone() } else { dir };
-            Config::parse(SourceFile::new(crate::load::display_path(p, &cwd), text), &dir).map_err(|e| fail_with(&e))?
+            let dir = p
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_else(|| cwd.clone());
+            let dir = if dir.as_os_str().is_empty() {
+                cwd.clone()
+            } else {
+                dir
+            };
+            Config::parse(
+                SourceFile::new(crate::load::display_path(p, &cwd), text),
+                &dir,
+            )
+            .map_err(|e| fail_with(&e))?
         }
         None => Config::default_at(&cwd),
     };
@@ -82,7 +115,12 @@ pub fn setup(opts: &RuleOpts) -> Result<Setup> {
     } else {
         Vec::new()
     };
-    let mut dirs: Vec<PathBuf> = config.file.policies.iter().map(|p| config.dir.join(p)).collect();
+    let mut dirs: Vec<PathBuf> = config
+        .file
+        .policies
+        .iter()
+        .map(|p| config.dir.join(p))
+        .collect();
     dirs.extend(opts.policies.iter().cloned());
     let mut errors = Vec::new();
     for d in &dirs {
@@ -104,6 +142,13 @@ pub fn setup(opts: &RuleOpts) -> Result<Setup> {
         }
         rules.retain(|r| opts.only.iter().any(|id| id == r.id()));
     }
-    let ctx = Context { pod_templates: config.file.pod_templates.clone() };
-    Ok(Setup { cwd, config, rules, ctx, policy_dirs: dirs })
+    let ctx = Context {
+        pod_templates: config.file.pod_templates.clone(),
+    };
+    Ok(Setup {
+        cwd,
+        config,
+        rules,
+        ctx,
+    })
 }

@@ -84,13 +84,20 @@ fn filter(cfg: &crate::config::Config) -> Result<Filter> {
         }
         Ok(Some(b.build()?))
     };
-    Ok(Filter { include: set(&cfg.file.include)?, exclude: set(&cfg.file.exclude)? })
+    Ok(Filter {
+        include: set(&cfg.file.include)?,
+        exclude: set(&cfg.file.exclude)?,
+    })
 }
 
 /// Run `accord lint`.
 pub fn run(args: LintArgs) -> Result<Outcome> {
-    let s = setup(&args.rules)?;
-    let inputs = if args.paths.is_empty() { vec![PathBuf::from(".")] } else { args.paths.clone() };
+    let s = setup(&args.rules, args.paths.first().map(PathBuf::as_path))?;
+    let inputs = if args.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        args.paths.clone()
+    };
     let filter = filter(&s.config)?;
     let mut read_errors = Vec::new();
     let paths = load::discover(&inputs, &mut read_errors, &s.cwd);
@@ -125,7 +132,11 @@ pub fn run(args: LintArgs) -> Result<Outcome> {
         }
     }
     summary.count(&diags);
-    let report = Report { diagnostics: &diags, summary: &summary, errors: &read_errors };
+    let report = Report {
+        diagnostics: &diags,
+        summary: &summary,
+        errors: &read_errors,
+    };
     let color = match args.color {
         ColorArg::Always => true,
         ColorArg::Never => false,
@@ -142,13 +153,23 @@ pub fn run(args: LintArgs) -> Result<Outcome> {
         for f in &loaded.files {
             for sk in &f.skipped {
                 match sk {
-                    Skip::Template => eprintln!("note: {}: skipped, Helm/Go template (`{{{{ … }}}}` outside strings)", f.source.path),
-                    Skip::NotKubernetes { doc } => eprintln!("note: {}: document {} skipped, not a Kubernetes object (no apiVersion/kind)", f.source.path, doc + 1),
+                    Skip::Template => eprintln!(
+                        "note: {}: skipped, Helm/Go template (`{{{{ … }}}}` outside strings)",
+                        f.source.path
+                    ),
+                    Skip::NotKubernetes { doc } => eprintln!(
+                        "note: {}: document {} skipped, not a Kubernetes object (no apiVersion/kind)",
+                        f.source.path,
+                        doc + 1
+                    ),
                 }
             }
         }
     } else if summary.skipped_templates > 0 && args.format == Format::Text {
-        eprintln!("note: {} Helm/Go template file(s) skipped (-v lists them)", summary.skipped_templates);
+        eprintln!(
+            "note: {} Helm/Go template file(s) skipped (-v lists them)",
+            summary.skipped_templates
+        );
     }
     let fail_on = match args.fail_on {
         Some(FailOnArg::Error) => FailOn::Error,
@@ -157,7 +178,9 @@ pub fn run(args: LintArgs) -> Result<Outcome> {
         Some(FailOnArg::Never) => FailOn::Never,
         None => s.config.file.fail_on.unwrap_or_default(),
     };
-    if diags.iter().any(|d| fail_on.fails(d.severity)) || !read_errors.is_empty() {
+    if !read_errors.is_empty() {
+        Ok(Outcome::InputError)
+    } else if diags.iter().any(|d| fail_on.fails(d.severity)) {
         Ok(Outcome::Findings)
     } else {
         Ok(Outcome::Clean)
@@ -165,25 +188,44 @@ pub fn run(args: LintArgs) -> Result<Outcome> {
 }
 
 /// Apply fixes per file (non-overlapping edits only); returns how many files changed.
-fn apply_fixes(diags: &[crate::diagnostic::Diagnostic], paths: &[PathBuf], cwd: &Path, unsafe_ok: bool) -> Result<usize> {
-    let mut by_file: std::collections::BTreeMap<&str, Vec<crate::diagnostic::TextEdit>> = Default::default();
+fn apply_fixes(
+    diags: &[crate::diagnostic::Diagnostic],
+    paths: &[PathBuf],
+    cwd: &Path,
+    unsafe_ok: bool,
+) -> Result<usize> {
+    let mut by_file: std::collections::BTreeMap<&str, Vec<crate::diagnostic::TextEdit>> =
+        Default::default();
     for d in diags {
         if let Some(f) = &d.fix {
-            let ok = f.applicability == Applicability::Safe || (unsafe_ok && f.applicability == Applicability::Unsafe);
+            let ok = f.applicability == Applicability::Safe
+                || (unsafe_ok && f.applicability == Applicability::Unsafe);
             if ok && !f.edits.is_empty() {
-                by_file.entry(d.location.file()).or_default().extend(f.edits.iter().cloned());
+                by_file
+                    .entry(d.location.file())
+                    .or_default()
+                    .extend(f.edits.iter().cloned());
             }
         }
     }
     let mut changed = 0;
     for (file, edits) in by_file {
-        let Some(path) = paths.iter().find(|p| load::display_path(p, cwd) == file) else { continue };
-        let d = diags.iter().find(|d| d.location.file() == file).expect("has diag");
+        let Some(path) = paths.iter().find(|p| load::display_path(p, cwd) == file) else {
+            continue;
+        };
+        let d = diags
+            .iter()
+            .find(|d| d.location.file() == file)
+            .expect("has diag");
         let original = &d.location.source.text;
         let (text, n) = fix::apply(original, &edits);
         if n > 0 && text != *original {
             let bom = std::fs::read(path)?.starts_with(&[0xEF, 0xBB, 0xBF]);
-            let mut bytes = if bom { vec![0xEF, 0xBB, 0xBF] } else { Vec::new() };
+            let mut bytes = if bom {
+                vec![0xEF, 0xBB, 0xBF]
+            } else {
+                Vec::new()
+            };
             bytes.extend_from_slice(text.as_bytes());
             std::fs::write(path, bytes)?;
             changed += 1;

@@ -40,6 +40,8 @@ pub enum Outcome {
     Clean,
     /// Exit 1.
     Findings,
+    /// Exit 2 after the report was printed (e.g. an input path does not exist).
+    InputError,
 }
 
 /// Run the CLI.
@@ -62,11 +64,12 @@ pub fn main() -> ExitCode {
     match result {
         Ok(Outcome::Clean) => ExitCode::SUCCESS,
         Ok(Outcome::Findings) => ExitCode::from(1),
+        Ok(Outcome::InputError) => ExitCode::from(2),
         Err(e) => {
-            if let Some(io) = e.downcast_ref::<std::io::Error>() {
-                if io.kind() == std::io::ErrorKind::BrokenPipe {
-                    return ExitCode::SUCCESS;
-                }
+            if let Some(io) = e.downcast_ref::<std::io::Error>()
+                && io.kind() == std::io::ErrorKind::BrokenPipe
+            {
+                return ExitCode::SUCCESS;
             }
             eprintln!("error: {e:#}");
             ExitCode::from(2)

@@ -59,7 +59,7 @@ fn fixable(r: &Rule) -> bool {
 
 /// `accord rules`.
 pub fn list(args: RulesArgs) -> Result<Outcome> {
-    let s = setup(&args.rules)?;
+    let s = setup(&args.rules, None)?;
     match args.format {
         ListFormat::Json => {
             let v: Vec<_> = s
@@ -75,10 +75,26 @@ pub fn list(args: RulesArgs) -> Result<Outcome> {
             println!("{}", serde_json::to_string_pretty(&v)?);
         }
         ListFormat::Text => {
-            let w = s.rules.iter().map(|r| r.id().len()).max().unwrap_or(4).max(4);
-            println!("{:w$}  {:8}  {:14}  {:3}  TITLE", "RULE", "SEVERITY", "CATEGORY", "FIX");
+            let w = s
+                .rules
+                .iter()
+                .map(|r| r.id().len())
+                .max()
+                .unwrap_or(4)
+                .max(4);
+            println!(
+                "{:w$}  {:8}  {:14}  {:3}  TITLE",
+                "RULE", "SEVERITY", "CATEGORY", "FIX"
+            );
             for r in &s.rules {
-                println!("{:w$}  {:8}  {:14}  {:3}  {}", r.id(), r.severity.as_str(), r.spec.category, if fixable(r) { "yes" } else { "" }, r.spec.title);
+                println!(
+                    "{:w$}  {:8}  {:14}  {:3}  {}",
+                    r.id(),
+                    r.severity.as_str(),
+                    r.spec.category,
+                    if fixable(r) { "yes" } else { "" },
+                    r.spec.title
+                );
             }
         }
     }
@@ -88,7 +104,11 @@ pub fn list(args: RulesArgs) -> Result<Outcome> {
 /// Markdown explanation of a rule.
 pub fn explain_text(r: &Rule) -> String {
     let mut o = format!("# {}: {}\n\n", r.id(), r.spec.title);
-    o.push_str(&format!("Severity: {} · Category: {}", r.severity.as_str(), r.spec.category));
+    o.push_str(&format!(
+        "Severity: {} · Category: {}",
+        r.severity.as_str(),
+        r.spec.category
+    ));
     if let Some(owner) = &r.owner {
         o.push_str(&format!(" · Owner: {owner}"));
     }
@@ -99,15 +119,34 @@ pub fn explain_text(r: &Rule) -> String {
     if let Some(d) = &r.spec.description {
         o.push_str(&format!("## What it does\n\n{}\n\n", d.trim()));
     }
-    o.push_str(&format!("## Why\n\n{}\n\n## What to do\n\n{}\n\n", r.spec.why.trim(), r.spec.help.trim()));
+    o.push_str(&format!(
+        "## Why\n\n{}\n\n## What to do\n\n{}\n\n",
+        r.spec.why.trim(),
+        r.spec.help.trim()
+    ));
     if let Some(f) = &r.fix {
-        o.push_str(&format!("## Fix ({})\n\n{}\n\n", if f.safe { "safe" } else { "unsafe" }, f.title));
+        o.push_str(&format!(
+            "## Fix ({})\n\n{}\n\n",
+            if f.safe { "safe" } else { "unsafe" },
+            f.title
+        ));
     }
     for (i, ex) in r.spec.examples.invalid.iter().enumerate() {
-        o.push_str(&format!("## Example{}\n\n```yaml\n{}\n```\n\n", if i == 0 { String::new() } else { format!(" {}", i + 1) }, ex.trim_end()));
+        o.push_str(&format!(
+            "## Example{}\n\n```yaml\n{}\n```\n\n",
+            if i == 0 {
+                String::new()
+            } else {
+                format!(" {}", i + 1)
+            },
+            ex.trim_end()
+        ));
     }
     for ex in &r.spec.examples.valid {
-        o.push_str(&format!("## Use instead\n\n```yaml\n{}\n```\n\n", ex.trim_end()));
+        o.push_str(&format!(
+            "## Use instead\n\n```yaml\n{}\n```\n\n",
+            ex.trim_end()
+        ));
     }
     if let Some(d) = &r.spec.docs {
         o.push_str(&format!("Docs: {d}\n"));
@@ -119,7 +158,7 @@ pub fn explain_text(r: &Rule) -> String {
 pub fn explain(args: ExplainArgs) -> Result<Outcome> {
     let mut opts: RuleOpts = args.rules.clone();
     opts.only.clear();
-    let s = setup(&opts)?;
+    let s = setup(&opts, None)?;
     let Some(r) = s.rules.iter().find(|r| r.id() == args.rule) else {
         let ids: Vec<&str> = s.rules.iter().map(Rule::id).collect();
         match crate::manifest::de::closest(&args.rule, &ids) {
@@ -134,14 +173,22 @@ pub fn explain(args: ExplainArgs) -> Result<Outcome> {
 /// The generated JSON Schemas.
 pub fn schema_json(which: Which) -> serde_json::Value {
     match which {
-        Which::Policy => serde_json::to_value(schemars::schema_for!(crate::policy::model::RuleSpec)).expect("schema"),
-        Which::Config => serde_json::to_value(schemars::schema_for!(crate::config::ConfigFile)).expect("schema"),
+        Which::Policy => {
+            serde_json::to_value(schemars::schema_for!(crate::policy::model::RuleSpec))
+                .expect("schema")
+        }
+        Which::Config => {
+            serde_json::to_value(schemars::schema_for!(crate::config::ConfigFile)).expect("schema")
+        }
         Which::Report => crate::render::json::schema(),
     }
 }
 
 /// `accord schema`.
 pub fn schema(args: SchemaArgs) -> Result<Outcome> {
-    println!("{}", serde_json::to_string_pretty(&schema_json(args.which))?);
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&schema_json(args.which))?
+    );
     Ok(Outcome::Clean)
 }

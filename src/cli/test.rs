@@ -54,10 +54,25 @@ pub fn run(args: TestArgs) -> Result<Outcome> {
             None => {}
             Some(why) => {
                 failed += 1;
-                println!("FAIL {} {}\n     {}", r.case.rule, r.case.name, why.replace('\n', "\n     "));
+                println!(
+                    "FAIL {} {}\n     {}",
+                    r.case.rule,
+                    r.case.name,
+                    why.replace('\n', "\n     ")
+                );
             }
         }
     }
-    println!("{} rules, {} tests, {} passed, {} failed", rules.len(), results.len(), results.len() - failed, failed);
-    Ok(if failed > 0 { Outcome::Findings } else { Outcome::Clean })
+    println!(
+        "{} rules, {} tests, {} passed, {} failed",
+        rules.len(),
+        results.len(),
+        results.len() - failed,
+        failed
+    );
+    Ok(if failed > 0 {
+        Outcome::Findings
+    } else {
+        Outcome::Clean
+    })
 }

@@ -35,7 +35,11 @@ pub struct Outcome {
 
 impl Outcome {
     fn new(holds: bool, at: String) -> Self {
-        Outcome { holds, at, reason: None }
+        Outcome {
+            holds,
+            at,
+            reason: None,
+        }
     }
 }
 
@@ -66,7 +70,10 @@ pub fn eval(cond: &Cond, env: &Env<'_>) -> Outcome {
         }
         Cond::Not(c) => {
             let o = eval(c, env);
-            Outcome { holds: !o.holds, ..o }
+            Outcome {
+                holds: !o.holds,
+                ..o
+            }
         }
         Cond::Schema(v) => {
             let Some(inst) = env.object.json().pointer(env.item_ptr) else {
@@ -82,15 +89,21 @@ pub fn eval(cond: &Cond, env: &Env<'_>) -> Outcome {
                 .max_by_key(|e| e.instance_path().as_str().matches('/').count())
                 .expect("non-empty");
             let mut at = format!("{}{}", env.item_ptr, best.instance_path().as_str());
-            if let jsonschema::error::ValidationErrorKind::Required { property } = best.kind() {
-                if let Some(p) = property.as_str() {
-                    at.push('/');
-                    at.push_str(&escape_token(p));
-                }
+            if let jsonschema::error::ValidationErrorKind::Required { property } = best.kind()
+                && let Some(p) = property.as_str()
+            {
+                at.push('/');
+                at.push_str(&escape_token(p));
             }
-            Outcome { holds: false, at, reason: Some(best.to_string()) }
+            Outcome {
+                holds: false,
+                at,
+                reason: Some(best.to_string()),
+            }
         }
-        Cond::Field { anchor, path, op, .. } => {
+        Cond::Field {
+            anchor, path, op, ..
+        } => {
             let (base, ptr) = match anchor {
                 Anchor::Item => (Some(env.item), env.item_ptr),
                 Anchor::Object => (Some(env.root), ""),
@@ -190,7 +203,13 @@ fn scalar_eq(n: &Node, v: &serde_json::Value, fold: bool) -> bool {
         (Value::Bool(a), J::Bool(b)) => a == b,
         (Value::Int(a), J::Number(b)) => b.as_f64() == Some(*a as f64),
         (Value::Float(a), J::Number(b)) => b.as_f64() == Some(*a),
-        (Value::Str(a), J::String(b)) => if fold { a.eq_ignore_ascii_case(b) } else { a == b },
+        (Value::Str(a), J::String(b)) => {
+            if fold {
+                a.eq_ignore_ascii_case(b)
+            } else {
+                a == b
+            }
+        }
         (Value::Seq(_) | Value::Map(_), _) => &n.to_json() == v,
         _ => false,
     }
@@ -210,7 +229,7 @@ pub fn image_parts(image: &str) -> (Option<&str>, Option<&str>) {
 fn test(op: &Op, n: &Node) -> (bool, String) {
     let ok = |b: bool| (b, String::new());
     match op {
-        Op::Exists(b) => ok(!n.is_null() == *b),
+        Op::Exists(b) => ok(n.is_null() != *b),
         Op::Equals(v) => ok(scalar_eq(n, v, false)),
         Op::In(vs) => ok(vs.iter().any(|v| scalar_eq(n, v, false))),
         Op::Matches(re) => ok(match &n.value {

@@ -17,9 +17,22 @@ pub fn render_value(v: &serde_json::Value) -> String {
         J::Bool(b) => b.to_string(),
         J::Number(n) => n.to_string(),
         J::String(s) => render_str(s),
-        J::Array(items) => format!("[{}]", items.iter().map(render_value).collect::<Vec<_>>().join(", ")),
+        J::Array(items) => format!(
+            "[{}]",
+            items
+                .iter()
+                .map(render_value)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
         J::Object(m) => {
-            format!("{{{}}}", m.iter().map(|(k, v)| format!("{}: {}", render_str(k), render_value(v))).collect::<Vec<_>>().join(", "))
+            format!(
+                "{{{}}}",
+                m.iter()
+                    .map(|(k, v)| format!("{}: {}", render_str(k), render_value(v)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
         }
     }
 }
@@ -33,7 +46,11 @@ fn render_str(s: &str) -> String {
         && !s.contains(" #")
         && !s.contains(['\n', '\r', '\t', ',', '[', ']', '{', '}'])
         && !s.ends_with(':');
-    if plain_ok { s.to_string() } else { serde_json::to_string(s).unwrap_or_default() }
+    if plain_ok {
+        s.to_string()
+    } else {
+        serde_json::to_string(s).unwrap_or_default()
+    }
 }
 
 fn line_end(text: &str, at: usize) -> usize {
@@ -95,13 +112,21 @@ fn parse_doc(text: &str, doc_index: usize) -> Option<Doc> {
     if parsed.issues.iter().any(|i| i.fatal) {
         return None;
     }
-    let root = parsed.documents.into_iter().find(|d| d.index == doc_index)?.root;
+    let root = parsed
+        .documents
+        .into_iter()
+        .find(|d| d.index == doc_index)?
+        .root;
     Some(Doc { src, root })
 }
 
 /// An empty value's span sits on the `:` of its key; insert after it.
 fn after_colon(text: &str, span: Span) -> Span {
-    if text.as_bytes().get(span.start) == Some(&b':') { Span::empty(span.start + 1) } else { span }
+    if text.as_bytes().get(span.start) == Some(&b':') {
+        Span::empty(span.start + 1)
+    } else {
+        span
+    }
 }
 
 fn splice(text: &str, span: Span, with: &str) -> String {
@@ -113,7 +138,11 @@ fn set(text: &str, root: &Node, path: &str, value: &serde_json::Value) -> Option
     if let Some(target) = root.pointer(path) {
         if target.span.start == target.span.end {
             // `key:` with nothing after it.
-            return Some(splice(text, after_colon(text, target.span), &format!(" {}", render_value(value))));
+            return Some(splice(
+                text,
+                after_colon(text, target.span),
+                &format!(" {}", render_value(value)),
+            ));
         }
         return Some(splice(text, target.span, &render_value(value)));
     }
@@ -125,18 +154,31 @@ fn set(text: &str, root: &Node, path: &str, value: &serde_json::Value) -> Option
         Value::Map(entries) if anc.style == Style::BlockCollection && !entries.is_empty() => {
             let indent = column(text, entries[0].0.span.start);
             let at = line_end(text, anc.span.end);
-            Some(format!("{}{nl}{}{}", &text[..at], block(missing, value, indent, nl), &text[at..]))
+            Some(format!(
+                "{}{nl}{}{}",
+                &text[..at],
+                block(missing, value, indent, nl),
+                &text[at..]
+            ))
         }
         Value::Map(entries) if anc.style == Style::FlowCollection => {
             let close = anc.span.end.checked_sub(1)?;
             let sep = if entries.is_empty() { "" } else { ", " };
             let inner = flow(missing, value);
-            Some(splice(text, Span::empty(close), &format!("{sep}{}", &inner[1..inner.len() - 1])))
+            Some(splice(
+                text,
+                Span::empty(close),
+                &format!("{sep}{}", &inner[1..inner.len() - 1]),
+            ))
         }
         Value::Null => {
             let rendered = flow(missing, value);
             if anc.span.start == anc.span.end {
-                Some(splice(text, after_colon(text, anc.span), &format!(" {rendered}")))
+                Some(splice(
+                    text,
+                    after_colon(text, anc.span),
+                    &format!(" {rendered}"),
+                ))
             } else {
                 Some(splice(text, anc.span, &rendered))
             }
@@ -147,10 +189,17 @@ fn set(text: &str, root: &Node, path: &str, value: &serde_json::Value) -> Option
 
 fn remove(text: &str, root: &Node, path: &str) -> Option<String> {
     let tokens = pointer_tokens(path);
-    let Some((last, parents)) = tokens.split_last() else { return None };
-    let parent_ptr: String = parents.iter().map(|t| format!("/{}", yaml::escape_token(t))).collect();
-    let Some(parent) = root.pointer(&parent_ptr) else { return Some(text.to_string()) };
-    let Some(target) = parent.child(last) else { return Some(text.to_string()) };
+    let (last, parents) = tokens.split_last()?;
+    let parent_ptr: String = parents
+        .iter()
+        .map(|t| format!("/{}", yaml::escape_token(t)))
+        .collect();
+    let Some(parent) = root.pointer(&parent_ptr) else {
+        return Some(text.to_string());
+    };
+    let Some(target) = parent.child(last) else {
+        return Some(text.to_string());
+    };
     if parent.style == Style::FlowCollection {
         let mut j = parent.to_json();
         match &mut j {
@@ -210,8 +259,18 @@ impl KeySpan for Node {
 fn add(text: &str, root: &Node, path: &str, value: &serde_json::Value) -> Option<String> {
     let nl = newline(text);
     match root.pointer(path) {
-        None => set(text, root, path, &serde_json::Value::Array(vec![value.clone()])),
-        Some(n) if n.is_null() => set(text, root, path, &serde_json::Value::Array(vec![value.clone()])),
+        None => set(
+            text,
+            root,
+            path,
+            &serde_json::Value::Array(vec![value.clone()]),
+        ),
+        Some(n) if n.is_null() => set(
+            text,
+            root,
+            path,
+            &serde_json::Value::Array(vec![value.clone()]),
+        ),
         Some(n) => {
             let items = n.as_seq()?;
             if items.iter().any(|i| &i.to_json() == value) {
@@ -220,13 +279,23 @@ fn add(text: &str, root: &Node, path: &str, value: &serde_json::Value) -> Option
             if n.style == Style::FlowCollection {
                 let close = n.span.end.checked_sub(1)?;
                 let sep = if items.is_empty() { "" } else { ", " };
-                return Some(splice(text, Span::empty(close), &format!("{sep}{}", render_value(value))));
+                return Some(splice(
+                    text,
+                    Span::empty(close),
+                    &format!("{sep}{}", render_value(value)),
+                ));
             }
             let first = items.first()?;
             let dash = text[..first.span.start].rfind('-')?;
             let indent = column(text, dash);
             let at = line_end(text, n.span.end);
-            Some(format!("{}{nl}{}- {}{}", &text[..at], " ".repeat(indent), render_value(value), &text[at..]))
+            Some(format!(
+                "{}{nl}{}- {}{}",
+                &text[..at],
+                " ".repeat(indent),
+                render_value(value),
+                &text[at..]
+            ))
         }
     }
 }
@@ -252,29 +321,41 @@ pub fn plan(source: &Source, doc_index: usize, base: &str, ops: &[FixOp]) -> Opt
     if text == original {
         return Some(Vec::new());
     }
-    let prefix = original.bytes().zip(text.bytes()).take_while(|(a, b)| a == b).count();
-    let prefix = floor_boundary(original, floor_boundary(&text, prefix));
-    let max_suffix = original.len().min(text.len()) - prefix;
-    let suffix = original.as_bytes().iter().rev().zip(text.as_bytes().iter().rev()).take(max_suffix).take_while(|(a, b)| a == b).count();
-    let mut suffix = suffix;
-    while !original.is_char_boundary(original.len() - suffix) || !text.is_char_boundary(text.len() - suffix) {
-        suffix -= 1;
-    }
-    let span = Span::new(prefix, original.len() - suffix);
+    // Whole-line edit: common leading and trailing lines are kept, the lines between replaced.
+    // Line edits are what suggestions and line diffs show, and they keep untouched lines intact.
+    let old_lines: Vec<&str> = original.split_inclusive('\n').collect();
+    let new_lines: Vec<&str> = text.split_inclusive('\n').collect();
+    let prefix = old_lines
+        .iter()
+        .zip(&new_lines)
+        .take_while(|(a, b)| a == b)
+        .count();
+    let max_suffix = old_lines.len().min(new_lines.len()) - prefix;
+    let suffix = old_lines
+        .iter()
+        .rev()
+        .zip(new_lines.iter().rev())
+        .take(max_suffix)
+        .take_while(|(a, b)| a == b)
+        .count();
+    let start: usize = old_lines[..prefix].iter().map(|l| l.len()).sum();
+    let end: usize = original.len()
+        - old_lines[old_lines.len() - suffix..]
+            .iter()
+            .map(|l| l.len())
+            .sum::<usize>();
+    let new_end = text.len()
+        - new_lines[new_lines.len() - suffix..]
+            .iter()
+            .map(|l| l.len())
+            .sum::<usize>();
+    let span = Span::new(start, end);
     Some(vec![TextEdit {
         span,
         start: source.position(span.start),
         end: source.position(span.end),
-        content: text[prefix..text.len() - suffix].to_string(),
+        content: text[start..new_end].to_string(),
     }])
-}
-
-fn floor_boundary(s: &str, mut i: usize) -> usize {
-    i = i.min(s.len());
-    while !s.is_char_boundary(i) {
-        i -= 1;
-    }
-    i
 }
 
 /// Apply non-overlapping edits to `text` (edits sorted by start; overlapping ones are skipped).
@@ -310,32 +391,61 @@ mod tests {
     }
 
     fn op(op: &'static str, path: &str, value: Option<serde_json::Value>) -> FixOp {
-        FixOp { op, path: path.into(), value }
+        FixOp {
+            op,
+            path: path.into(),
+            value,
+        }
     }
 
     #[test]
     fn set_existing_and_missing_keep_comments() {
         let t = "spec:\n  # keep me\n  privileged: true # why\n  other: 1\n";
-        assert_eq!(run(t, vec![op("set", "/spec/privileged", Some(json!(false)))]), "spec:\n  # keep me\n  privileged: false # why\n  other: 1\n");
         assert_eq!(
-            run(t, vec![op("set", "/spec/securityContext/runAsNonRoot", Some(json!(true)))]),
+            run(t, vec![op("set", "/spec/privileged", Some(json!(false)))]),
+            "spec:\n  # keep me\n  privileged: false # why\n  other: 1\n"
+        );
+        assert_eq!(
+            run(
+                t,
+                vec![op(
+                    "set",
+                    "/spec/securityContext/runAsNonRoot",
+                    Some(json!(true))
+                )]
+            ),
             "spec:\n  # keep me\n  privileged: true # why\n  other: 1\n  securityContext:\n    runAsNonRoot: true\n"
         );
     }
 
     #[test]
     fn set_into_flow_and_null() {
-        assert_eq!(run("a: {b: 1}\n", vec![op("set", "/a/c", Some(json!("x")))]), "a: {b: 1, c: x}\n");
-        assert_eq!(run("a:\nz: 1\n", vec![op("set", "/a/c", Some(json!(true)))]), "a: {c: true}\nz: 1\n");
+        assert_eq!(
+            run("a: {b: 1}\n", vec![op("set", "/a/c", Some(json!("x")))]),
+            "a: {b: 1, c: x}\n"
+        );
+        assert_eq!(
+            run("a:\nz: 1\n", vec![op("set", "/a/c", Some(json!(true)))]),
+            "a: {c: true}\nz: 1\n"
+        );
     }
 
     #[test]
     fn add_and_remove() {
         let t = "l:\n  - a\n  - b\nk: 1\n";
-        assert_eq!(run(t, vec![op("add", "/l", Some(json!("c")))]), "l:\n  - a\n  - b\n  - c\nk: 1\n");
+        assert_eq!(
+            run(t, vec![op("add", "/l", Some(json!("c")))]),
+            "l:\n  - a\n  - b\n  - c\nk: 1\n"
+        );
         assert_eq!(run(t, vec![op("remove", "/k", None)]), "l:\n  - a\n  - b\n");
-        assert_eq!(run("x: [a]\n", vec![op("add", "/x", Some(json!("ALL")))]), "x: [a, ALL]\n");
-        assert_eq!(run("x: 1\n", vec![op("add", "/d", Some(json!("ALL")))]), "x: 1\nd: [ALL]\n");
+        assert_eq!(
+            run("x: [a]\n", vec![op("add", "/x", Some(json!("ALL")))]),
+            "x: [a, ALL]\n"
+        );
+        assert_eq!(
+            run("x: 1\n", vec![op("add", "/d", Some(json!("ALL")))]),
+            "x: 1\nd: [ALL]\n"
+        );
     }
 
     #[test]

@@ -13,9 +13,9 @@ pub mod system;
 use crate::diagnostic::{self, Applicability, Diagnostic, Fix, FixOp, Label, Location};
 use crate::manifest::yaml::{Value, escape_token, pointer_tokens};
 use crate::manifest::{FileManifests, Node, Object, workload};
-use crate::source::Span;
 use crate::policy::cond::{Each, Seg};
 use crate::policy::{Check, Rule};
+use crate::source::Span;
 use eval::{Env, Outcome, eval};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
@@ -30,18 +30,24 @@ pub struct Context {
 impl Context {
     /// Pointer of the pod template of `obj`, if it is a workload.
     pub fn pod_template(&self, obj: &Object) -> Option<String> {
-        if let Some(p) = workload::builtin_pod_template(&obj.id.kind) {
-            if obj.id.group().is_empty() || ["apps", "batch", "extensions"].contains(&obj.id.group()) {
-                return Some(p.to_string());
-            }
+        if let Some(p) = workload::builtin_pod_template(&obj.id.kind)
+            && (obj.id.group().is_empty()
+                || ["apps", "batch", "extensions"].contains(&obj.id.group()))
+        {
+            return Some(p.to_string());
         }
         let gk = format!("{}/{}", obj.id.group(), obj.id.kind);
-        self.pod_templates.get(&gk).or_else(|| self.pod_templates.get(&obj.id.kind)).cloned()
+        self.pod_templates
+            .get(&gk)
+            .or_else(|| self.pod_templates.get(&obj.id.kind))
+            .cloned()
     }
     /// Is `obj` in the `workloads` group?
     pub fn is_workload(&self, obj: &Object) -> bool {
         (workload::WORKLOADS.contains(&obj.id.kind.as_str()) && self.pod_template(obj).is_some())
-            || self.pod_templates.contains_key(&format!("{}/{}", obj.id.group(), obj.id.kind))
+            || self
+                .pod_templates
+                .contains_key(&format!("{}/{}", obj.id.group(), obj.id.kind))
             || self.pod_templates.contains_key(&obj.id.kind)
     }
 }
@@ -51,24 +57,34 @@ pub fn matches(rule: &Rule, obj: &Object, ctx: &Context) -> bool {
     let m = &rule.matcher;
     let kind_ok = m.any_kind
         || (m.workloads && ctx.is_workload(obj))
-        || m.kinds.iter().any(|(g, k)| *k == obj.id.kind && g.as_deref().is_none_or(|g| g == obj.id.group()));
+        || m.kinds
+            .iter()
+            .any(|(g, k)| *k == obj.id.kind && g.as_deref().is_none_or(|g| g == obj.id.group()));
     if !kind_ok {
         return false;
     }
     let ns = obj.id.namespace.as_deref().unwrap_or("default");
-    if m.ns_include.as_ref().is_some_and(|s| !s.is_match(ns)) || m.ns_exclude.as_ref().is_some_and(|s| s.is_match(ns)) {
+    if m.ns_include.as_ref().is_some_and(|s| !s.is_match(ns))
+        || m.ns_exclude.as_ref().is_some_and(|s| s.is_match(ns))
+    {
         return false;
     }
     if !m.labels.is_empty() || !m.exclude_labels.is_empty() {
         let labels = obj.labels();
-        let has = |(k, g): &(String, globset::GlobMatcher)| labels.iter().any(|(lk, lv)| lk == k && g.is_match(lv));
+        let has = |(k, g): &(String, globset::GlobMatcher)| {
+            labels.iter().any(|(lk, lv)| lk == k && g.is_match(lv))
+        };
         if !m.labels.iter().all(has) || m.exclude_labels.iter().any(has) {
             return false;
         }
     }
     if !m.annotations.is_empty() {
         let ann = obj.annotations();
-        if !m.annotations.iter().all(|(k, g)| ann.iter().any(|(ak, av)| ak == k && g.is_match(av))) {
+        if !m
+            .annotations
+            .iter()
+            .all(|(k, g)| ann.iter().any(|(ak, av)| ak == k && g.is_match(av)))
+        {
             return false;
         }
     }
@@ -110,10 +126,10 @@ pub fn select<'a>(each: &Each, obj: &'a Object, ctx: &Context) -> Vec<(String, &
     match each {
         Each::Object => out.push((String::new(), root)),
         Each::PodTemplate => {
-            if let Some(p) = pod() {
-                if let Some(n) = root.pointer(&p) {
-                    out.push((p, n));
-                }
+            if let Some(p) = pod()
+                && let Some(n) = root.pointer(&p)
+            {
+                out.push((p, n));
             }
         }
         Each::PodSpec => {
@@ -128,19 +144,38 @@ pub fn select<'a>(each: &Each, obj: &'a Object, ctx: &Context) -> Vec<(String, &
             if let Some(p) = pod() {
                 let p = format!("{p}/spec/volumes");
                 if let Some(items) = root.pointer(&p).and_then(Node::as_seq) {
-                    out.extend(items.iter().enumerate().map(|(i, n)| (format!("{p}/{i}"), n)));
+                    out.extend(
+                        items
+                            .iter()
+                            .enumerate()
+                            .map(|(i, n)| (format!("{p}/{i}"), n)),
+                    );
                 }
             }
         }
-        Each::Containers { regular, init, ephemeral } => {
+        Each::Containers {
+            regular,
+            init,
+            ephemeral,
+        } => {
             if let Some(p) = pod() {
-                for (on, key) in [(regular, "containers"), (init, "initContainers"), (ephemeral, "ephemeralContainers")] {
+                for (on, key) in [
+                    (regular, "containers"),
+                    (init, "initContainers"),
+                    (ephemeral, "ephemeralContainers"),
+                ] {
                     if !on {
                         continue;
                     }
                     let lp = format!("{p}/spec/{key}");
                     if let Some(items) = root.pointer(&lp).and_then(Node::as_seq) {
-                        out.extend(items.iter().enumerate().filter(|(_, n)| n.as_map().is_some()).map(|(i, n)| (format!("{lp}/{i}"), n)));
+                        out.extend(
+                            items
+                                .iter()
+                                .enumerate()
+                                .filter(|(_, n)| n.as_map().is_some())
+                                .map(|(i, n)| (format!("{lp}/{i}"), n)),
+                        );
                     }
                 }
             }
@@ -157,11 +192,17 @@ pub fn check_object(rule: &Rule, obj: &Object, ctx: &Context, out: &mut Vec<Diag
     }
     let pod_ptr = ctx.pod_template(obj).map(|p| format!("{p}/spec"));
     for (ptr, item) in select(&rule.each, obj, ctx) {
-        let env = Env { item, item_ptr: &ptr, root: obj.node(), pod_ptr: pod_ptr.as_deref(), object: obj };
-        if let Some(when) = &rule.when {
-            if !eval(when, &env).holds {
-                continue;
-            }
+        let env = Env {
+            item,
+            item_ptr: &ptr,
+            root: obj.node(),
+            pod_ptr: pod_ptr.as_deref(),
+            object: obj,
+        };
+        if let Some(when) = &rule.when
+            && !eval(when, &env).holds
+        {
+            continue;
         }
         let violation = match &rule.check {
             Check::Require(c) => Some(eval(c, &env)).filter(|o| !o.holds),
@@ -179,10 +220,10 @@ pub fn finding(rule: &Rule, obj: &Object, ptr: &str, item: &Node, o: &Outcome) -
     let path = o.at.clone();
     let (node, existing) = root.nearest(&path);
     let mut span = node.span;
-    if span.start == span.end {
-        if let Some(k) = root.key_span(&existing) {
-            span = k;
-        }
+    if span.start == span.end
+        && let Some(k) = root.key_span(&existing)
+    {
+        span = k;
     }
     if obj.base.is_empty() && existing.is_empty() && path.is_empty() {
         // The whole object: point at its `kind` line rather than the full document.
@@ -203,7 +244,9 @@ pub fn finding(rule: &Rule, obj: &Object, ptr: &str, item: &Node, o: &Outcome) -
             "object" => match v.get(1).map(String::as_str) {
                 Some("kind") => Some(obj.id.kind.clone()),
                 Some("name") => Some(obj.id.name.clone().unwrap_or_else(|| "<unnamed>".into())),
-                Some("namespace") => Some(obj.id.namespace.clone().unwrap_or_else(|| "default".into())),
+                Some("namespace") => {
+                    Some(obj.id.namespace.clone().unwrap_or_else(|| "default".into()))
+                }
                 Some("apiVersion") => Some(obj.id.api_version.clone()),
                 Some("ref") => Some(obj.id.display()),
                 _ => None,
@@ -213,9 +256,17 @@ pub fn finding(rule: &Rule, obj: &Object, ptr: &str, item: &Node, o: &Outcome) -
                 for k in &v[1..] {
                     n = n.child(k)?;
                 }
-                if v.len() == 1 { item.get("name").map(Node::display_value) } else { Some(n.display_value()) }
+                if v.len() == 1 {
+                    item.get("name").map(Node::display_value)
+                } else {
+                    Some(n.display_value())
+                }
             }
-            "value" => Some(if found { node.display_value() } else { "not set".into() }),
+            "value" => Some(if found {
+                node.display_value()
+            } else {
+                "not set".into()
+            }),
             "path" => Some(path.clone()),
             "field" => pointer_tokens(&path).last().cloned(),
             "rule" => Some(rule.id().to_string()),
@@ -235,7 +286,11 @@ pub fn finding(rule: &Rule, obj: &Object, ptr: &str, item: &Node, o: &Outcome) -
                     (_, _, Some(p)) => ("add", p),
                     _ => ("set", &String::new()),
                 };
-                FixOp { op, path: format!("{ptr}{p}"), value: e.value.clone() }
+                FixOp {
+                    op,
+                    path: format!("{ptr}{p}"),
+                    value: e.value.clone(),
+                }
             })
             .collect();
         let edits = fix::plan(&obj.source, obj.doc_index, &obj.base, &ops);
@@ -244,11 +299,19 @@ pub fn finding(rule: &Rule, obj: &Object, ptr: &str, item: &Node, o: &Outcome) -
             (Some(_), true) => Applicability::Safe,
             (Some(_), false) => Applicability::Unsafe,
         };
-        Fix { title: f.title.clone(), applicability, ops, edits: edits.unwrap_or_default() }
+        Fix {
+            title: f.title.clone(),
+            applicability,
+            ops,
+            edits: edits.unwrap_or_default(),
+        }
     });
     let mut labels = Vec::new();
     if !rule.builtin {
-        labels.push(Label { location: Location::new(&rule.source, rule.span_of("/id")), message: "rule defined here".into() });
+        labels.push(Label {
+            location: Location::new(&rule.source, rule.span_of("/id")),
+            message: "rule defined here".into(),
+        });
     }
     Diagnostic {
         rule: rule.id().to_string(),
@@ -271,7 +334,10 @@ pub fn finding(rule: &Rule, obj: &Object, ptr: &str, item: &Node, o: &Outcome) -
 /// Lint loaded files with `rules`: file problems plus rule findings, sorted.
 pub fn lint(files: &[FileManifests], rules: &[Rule], ctx: &Context) -> Vec<Diagnostic> {
     let objects: Vec<&Object> = files.iter().flat_map(|f| f.objects.iter()).collect();
-    let mut diags: Vec<Diagnostic> = files.par_iter().flat_map_iter(system::file_problems).collect();
+    let mut diags: Vec<Diagnostic> = files
+        .par_iter()
+        .flat_map_iter(system::file_problems)
+        .collect();
     let found: Vec<Diagnostic> = objects
         .par_iter()
         .with_min_len(4)

@@ -34,7 +34,11 @@ pub const SYSTEM_RULES: &[(&str, Severity, &str, &str)] = &[
 ];
 
 fn meta(id: &str) -> (Severity, &'static str, &'static str) {
-    SYSTEM_RULES.iter().find(|r| r.0 == id).map(|r| (r.1, r.2, r.3)).unwrap_or((Severity::Error, "", ""))
+    SYSTEM_RULES
+        .iter()
+        .find(|r| r.0 == id)
+        .map(|r| (r.1, r.2, r.3))
+        .unwrap_or((Severity::Error, "", ""))
 }
 
 fn make(id: &str, message: String, location: Location, path: String) -> Diagnostic {
@@ -67,9 +71,17 @@ pub fn file_problems(f: &FileManifests) -> Vec<Diagnostic> {
                 ProblemKind::DuplicateKey => "duplicate-key",
                 ProblemKind::IncompleteObject => "incomplete-object",
             };
-            let mut d = make(id, p.message.clone(), Location::new(&f.source, p.span), p.pointer.clone());
+            let mut d = make(
+                id,
+                p.message.clone(),
+                Location::new(&f.source, p.span),
+                p.pointer.clone(),
+            );
             if let Some(r) = p.related {
-                d.labels.push(Label { location: Location::new(&f.source, r), message: "first defined here".into() });
+                d.labels.push(Label {
+                    location: Location::new(&f.source, r),
+                    message: "first defined here".into(),
+                });
             }
             d
         })
@@ -77,7 +89,11 @@ pub fn file_problems(f: &FileManifests) -> Vec<Diagnostic> {
 }
 
 /// A diagnostic for a rule that panicked on an object.
-pub fn rule_crashed(rule: &Rule, obj: &Object, payload: Box<dyn std::any::Any + Send>) -> Diagnostic {
+pub fn rule_crashed(
+    rule: &Rule,
+    obj: &Object,
+    payload: Box<dyn std::any::Any + Send>,
+) -> Diagnostic {
     let what = payload
         .downcast_ref::<&str>()
         .map(|s| s.to_string())
@@ -86,11 +102,18 @@ pub fn rule_crashed(rule: &Rule, obj: &Object, payload: Box<dyn std::any::Any + 
     let kind = obj.node().get("kind").map_or(obj.node().span, |k| k.span);
     let mut d = make(
         "rule-error",
-        format!("rule `{}` failed on {}: {what}", rule.id(), obj.id.display()),
+        format!(
+            "rule `{}` failed on {}: {what}",
+            rule.id(),
+            obj.id.display()
+        ),
         Location::new(&obj.source, kind),
         String::new(),
     );
     d.object = Some(obj.id.clone());
-    d.labels.push(Label { location: Location::new(&rule.source, rule.span_of("/id")), message: "rule defined here".into() });
+    d.labels.push(Label {
+        location: Location::new(&rule.source, rule.span_of("/id")),
+        message: "rule defined here".into(),
+    });
     d
 }

@@ -29,19 +29,35 @@ impl std::error::Error for DeError {}
 
 impl de::Error for DeError {
     fn custom<T: fmt::Display>(msg: T) -> Self {
-        DeError { message: msg.to_string(), span: None }
+        DeError {
+            message: msg.to_string(),
+            span: None,
+        }
     }
     fn unknown_field(field: &str, expected: &'static [&'static str]) -> Self {
         let mut message = format!("unknown key `{field}`");
         if let Some(best) = closest(field, expected) {
             message.push_str(&format!(" (did you mean `{best}`?)"));
         } else if !expected.is_empty() {
-            message.push_str(&format!("; expected one of {}", expected.iter().map(|e| format!("`{e}`")).collect::<Vec<_>>().join(", ")));
+            message.push_str(&format!(
+                "; expected one of {}",
+                expected
+                    .iter()
+                    .map(|e| format!("`{e}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
         }
-        DeError { message, span: None }
+        DeError {
+            message,
+            span: None,
+        }
     }
     fn missing_field(field: &'static str) -> Self {
-        DeError { message: format!("missing required key `{field}`"), span: None }
+        DeError {
+            message: format!("missing required key `{field}`"),
+            span: None,
+        }
     }
 }
 
@@ -96,8 +112,13 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_> {
             Value::Int(i) => v.visit_i64(*i),
             Value::Float(f) => v.visit_f64(*f),
             Value::Str(s) => v.visit_str(s),
-            Value::Seq(items) => v.visit_seq(Seq { items: items.iter() }),
-            Value::Map(entries) => v.visit_map(Map { entries: entries.iter(), value: None }),
+            Value::Seq(items) => v.visit_seq(Seq {
+                items: items.iter(),
+            }),
+            Value::Map(entries) => v.visit_map(Map {
+                entries: entries.iter(),
+                value: None,
+            }),
         };
         r.map_err(|e| attach(e, span))
     }
@@ -116,7 +137,11 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_> {
         self.deserialize_any(v)
     }
 
-    fn deserialize_newtype_struct<V: Visitor<'de>>(self, _name: &'static str, v: V) -> Result<V::Value, DeError> {
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        v: V,
+    ) -> Result<V::Value, DeError> {
         v.visit_newtype_struct(self)
     }
 
@@ -129,7 +154,10 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_> {
         let span = self.0.span;
         match &self.0.value {
             Value::Str(s) => v.visit_enum(s.as_str().into_deserializer()),
-            other => Err(de::Error::custom(format!("expected one of the allowed names, got {}", kind_name(other)))),
+            other => Err(de::Error::custom(format!(
+                "expected one of the allowed names, got {}",
+                kind_name(other)
+            ))),
         }
         .map_err(|e: DeError| attach(e, span))
     }
@@ -158,7 +186,10 @@ struct Seq<'a> {
 
 impl<'de> SeqAccess<'de> for Seq<'_> {
     type Error = DeError;
-    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>, DeError> {
+    fn next_element_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, DeError> {
         match self.items.next() {
             Some(n) => seed.deserialize(NodeDe(n)).map(Some),
             None => Ok(None),
@@ -173,18 +204,27 @@ struct Map<'a> {
 
 impl<'de> MapAccess<'de> for Map<'_> {
     type Error = DeError;
-    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, DeError> {
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, DeError> {
         match self.entries.next() {
             Some((k, v)) => {
                 self.value = Some(v);
-                let de: de::value::StrDeserializer<'_, DeError> = k.text.as_str().into_deserializer();
-                seed.deserialize(de).map(Some).map_err(|e| attach(e, k.span))
+                let de: de::value::StrDeserializer<'_, DeError> =
+                    k.text.as_str().into_deserializer();
+                seed.deserialize(de)
+                    .map(Some)
+                    .map_err(|e| attach(e, k.span))
             }
             None => Ok(None),
         }
     }
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, DeError> {
-        let n = self.value.take().ok_or_else(|| de::Error::custom("value without key"))?;
+        let n = self
+            .value
+            .take()
+            .ok_or_else(|| de::Error::custom("value without key"))?;
         seed.deserialize(NodeDe(n))
     }
 }
@@ -216,7 +256,11 @@ mod tests {
     fn unknown_key_points_at_its_line() {
         let (f, r) = de("name: a\nseverty: error\n");
         let e = r.unwrap_err();
-        assert!(e.message.contains("did you mean `severity`"), "{}", e.message);
+        assert!(
+            e.message.contains("did you mean `severity`"),
+            "{}",
+            e.message
+        );
         assert_eq!(f.position(e.span.unwrap().start).line, 2);
     }
 
@@ -227,7 +271,13 @@ mod tests {
         assert_eq!(f.position(e.span.unwrap().start).line, 2);
         let (f, r) = de("name: a\nseverity: error\nlist: [1, x]\n");
         let e = r.unwrap_err();
-        assert_eq!(f.position(e.span.unwrap().start), crate::source::Position { line: 3, column: 11 });
+        assert_eq!(
+            f.position(e.span.unwrap().start),
+            crate::source::Position {
+                line: 3,
+                column: 11
+            }
+        );
         let (_, r) = de("name: 3\nseverity: error\n");
         assert!(r.is_err());
     }

@@ -83,8 +83,21 @@ pub struct Object {
 
 impl Object {
     /// Create an object view over `document` at `base`.
-    pub fn new(source: Source, document: Arc<Node>, doc_index: usize, base: String, id: ObjectRef) -> Self {
-        Object { source, document, doc_index, base, id, json: OnceLock::new() }
+    pub fn new(
+        source: Source,
+        document: Arc<Node>,
+        doc_index: usize,
+        base: String,
+        id: ObjectRef,
+    ) -> Self {
+        Object {
+            source,
+            document,
+            doc_index,
+            base,
+            id,
+            json: OnceLock::new(),
+        }
     }
     /// The object's root node.
     pub fn node(&self) -> &Node {
@@ -106,7 +119,11 @@ impl Object {
 
 fn string_pairs(node: Option<&Node>) -> Vec<(&str, &str)> {
     node.and_then(Node::as_map)
-        .map(|m| m.iter().filter_map(|(k, v)| Some((k.text.as_str(), v.as_str()?))).collect())
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| Some((k.text.as_str(), v.as_str()?)))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -169,16 +186,31 @@ pub fn read(path: impl Into<String>, text: impl Into<String>) -> FileManifests {
 /// Parse an already-built source file into objects.
 pub fn from_source(source: Source) -> FileManifests {
     let parsed = yaml::parse(&source);
-    let mut out = FileManifests { source: source.clone(), objects: Vec::new(), problems: Vec::new(), skipped: Vec::new() };
+    let mut out = FileManifests {
+        source: source.clone(),
+        objects: Vec::new(),
+        problems: Vec::new(),
+        skipped: Vec::new(),
+    };
     let fatal = parsed.issues.iter().any(|i| i.fatal);
     let has_braces = source.text.contains("{{");
-    if has_braces && (fatal || parsed.documents.iter().any(|d| template_outside_strings(&source, &d.root))) {
+    if has_braces
+        && (fatal
+            || parsed
+                .documents
+                .iter()
+                .any(|d| template_outside_strings(&source, &d.root)))
+    {
         out.skipped.push(Skip::Template);
         return out;
     }
     for issue in parsed.issues {
         out.problems.push(Problem {
-            kind: if issue.fatal { ProblemKind::Syntax } else { ProblemKind::DuplicateKey },
+            kind: if issue.fatal {
+                ProblemKind::Syntax
+            } else {
+                ProblemKind::DuplicateKey
+            },
             message: issue.message,
             span: issue.span,
             related: issue.first,
@@ -193,7 +225,9 @@ pub fn from_source(source: Source) -> FileManifests {
 }
 
 fn collect(source: &Source, doc: &Arc<Node>, index: usize, base: String, out: &mut FileManifests) {
-    let Some(node) = doc.pointer(&base) else { return };
+    let Some(node) = doc.pointer(&base) else {
+        return;
+    };
     let api = node.get("apiVersion");
     let kind = node.get("kind");
     match (api, kind) {
@@ -210,37 +244,70 @@ fn collect(source: &Source, doc: &Arc<Node>, index: usize, base: String, out: &m
                 });
             }
         }
-        (Some(a), Some(k)) if a.as_str().is_some_and(|s| !s.is_empty()) && k.as_str().is_some_and(|s| !s.is_empty()) => {
+        (Some(a), Some(k))
+            if a.as_str().is_some_and(|s| !s.is_empty())
+                && k.as_str().is_some_and(|s| !s.is_empty()) =>
+        {
             let api_version = a.as_str().unwrap_or_default().to_string();
             let kind_s = k.as_str().unwrap_or_default().to_string();
             if kind_s.ends_with("List") && node.get("items").is_some_and(|i| i.as_seq().is_some()) {
-                let n = node.get("items").and_then(Node::as_seq).map_or(0, <[Node]>::len);
+                let n = node
+                    .get("items")
+                    .and_then(Node::as_seq)
+                    .map_or(0, <[Node]>::len);
                 for i in 0..n {
                     collect(source, doc, index, format!("{base}/items/{i}"), out);
                 }
                 return;
             }
             let meta = node.get("metadata");
-            let text = |key: &str| meta.and_then(|m| m.get(key)).and_then(Node::as_str).map(str::to_string);
+            let text = |key: &str| {
+                meta.and_then(|m| m.get(key))
+                    .and_then(Node::as_str)
+                    .map(str::to_string)
+            };
             let id = ObjectRef {
                 api_version,
                 kind: kind_s,
                 namespace: text("namespace"),
                 name: text("name").or_else(|| text("generateName")),
             };
-            out.objects.push(Object::new(source.clone(), doc.clone(), index, base, id));
+            out.objects
+                .push(Object::new(source.clone(), doc.clone(), index, base, id));
         }
         (a, k) => {
             let (message, span) = match (a, k) {
-                (None, Some(k)) => ("document has `kind` but no `apiVersion`".to_string(), k.span),
-                (Some(a), None) => ("document has `apiVersion` but no `kind`".to_string(), a.span),
+                (None, Some(k)) => (
+                    "document has `kind` but no `apiVersion`".to_string(),
+                    k.span,
+                ),
+                (Some(a), None) => (
+                    "document has `apiVersion` but no `kind`".to_string(),
+                    a.span,
+                ),
                 (Some(a), Some(k)) => {
-                    let bad = if a.as_str().is_some_and(|s| !s.is_empty()) { k } else { a };
-                    (format!("`apiVersion` and `kind` must be non-empty strings, got {}", bad.display_value()), bad.span)
+                    let bad = if a.as_str().is_some_and(|s| !s.is_empty()) {
+                        k
+                    } else {
+                        a
+                    };
+                    (
+                        format!(
+                            "`apiVersion` and `kind` must be non-empty strings, got {}",
+                            bad.display_value()
+                        ),
+                        bad.span,
+                    )
                 }
                 (None, None) => unreachable!("handled above"),
             };
-            out.problems.push(Problem { kind: ProblemKind::IncompleteObject, message, span, related: None, pointer: base });
+            out.problems.push(Problem {
+                kind: ProblemKind::IncompleteObject,
+                message,
+                span,
+                related: None,
+                pointer: base,
+            });
         }
     }
 }
@@ -303,11 +370,20 @@ mod tests {
 
     #[test]
     fn templates_are_skipped_but_strings_with_braces_are_not() {
-        let t = read("t.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Values.name }}\n");
+        let t = read(
+            "t.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Values.name }}\n",
+        );
         assert_eq!(t.skipped, vec![Skip::Template]);
-        let t = read("t.yaml", "{{- if .Values.x }}\napiVersion: v1\n{{- end }}\n");
+        let t = read(
+            "t.yaml",
+            "{{- if .Values.x }}\napiVersion: v1\n{{- end }}\n",
+        );
         assert_eq!(t.skipped, vec![Skip::Template]);
-        let ok = read("c.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  rule: 'summary: {{ $labels.x }}'\n  b: |\n    {{ range }}\n");
+        let ok = read(
+            "c.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  rule: 'summary: {{ $labels.x }}'\n  b: |\n    {{ range }}\n",
+        );
         assert!(ok.skipped.is_empty());
         assert_eq!(ok.objects.len(), 1);
     }

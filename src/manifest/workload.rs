@@ -5,16 +5,33 @@
 //! for pod-bearing custom resources (Argo Rollouts, Knative Services, …).
 
 /// Kinds in the built-in `workloads` group.
-pub const WORKLOADS: &[&str] =
-    &["Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job", "CronJob"];
+pub const WORKLOADS: &[&str] = &[
+    "Pod",
+    "Deployment",
+    "StatefulSet",
+    "DaemonSet",
+    "ReplicaSet",
+    "ReplicationController",
+    "Job",
+    "CronJob",
+];
 
 /// JSON Pointer of the pod template (metadata + spec) of a built-in kind; `""` for a Pod itself.
 pub fn builtin_pod_template(kind: &str) -> Option<&'static str> {
     match kind {
         "Pod" => Some(""),
         "CronJob" => Some("/spec/jobTemplate/spec/template"),
-        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "ReplicationController" | "Job"
-        | "PodTemplate" => Some(if kind == "PodTemplate" { "/template" } else { "/spec/template" }),
+        "Deployment"
+        | "StatefulSet"
+        | "DaemonSet"
+        | "ReplicaSet"
+        | "ReplicationController"
+        | "Job"
+        | "PodTemplate" => Some(if kind == "PodTemplate" {
+            "/template"
+        } else {
+            "/spec/template"
+        }),
         _ => None,
     }
 }

@@ -156,9 +156,12 @@ impl Node {
             Value::Float(f) => serde_json::Number::from_f64(*f).map_or(J::Null, J::Number),
             Value::Str(s) => J::String(s.clone()),
             Value::Seq(items) => J::Array(items.iter().map(Node::to_json).collect()),
-            Value::Map(entries) => {
-                J::Object(entries.iter().map(|(k, v)| (k.text.clone(), v.to_json())).collect())
-            }
+            Value::Map(entries) => J::Object(
+                entries
+                    .iter()
+                    .map(|(k, v)| (k.text.clone(), v.to_json()))
+                    .collect(),
+            ),
         }
     }
     /// A short human rendering of a scalar value (collections are summarised).
@@ -234,8 +237,21 @@ const NODE_BUDGET: usize = 2_000_000;
 pub const MAX_DEPTH: usize = 200;
 
 enum Frame {
-    Seq { start: usize, flow: bool, anchor: usize, items: Vec<Node> },
-    Map { start: usize, flow: bool, anchor: usize, entries: Vec<(Key, Node)>, key: Option<Key>, merges: Vec<Node>, seen: HashMap<String, Span> },
+    Seq {
+        start: usize,
+        flow: bool,
+        anchor: usize,
+        items: Vec<Node>,
+    },
+    Map {
+        start: usize,
+        flow: bool,
+        anchor: usize,
+        entries: Vec<(Key, Node)>,
+        key: Option<Key>,
+        merges: Vec<Node>,
+        seen: HashMap<String, Span>,
+    },
 }
 
 struct Builder<'a> {
@@ -260,7 +276,8 @@ impl Builder<'_> {
         self.budget = self.budget.saturating_add(n);
         if self.budget > NODE_BUDGET {
             return Err(YamlIssue {
-                message: "document expands to too many nodes (alias expansion limit exceeded)".into(),
+                message: "document expands to too many nodes (alias expansion limit exceeded)"
+                    .into(),
                 span: Span::empty(0),
                 first: None,
                 fatal: true,
@@ -277,10 +294,18 @@ impl Builder<'_> {
                 items.push(node);
                 Ok(None)
             }
-            Some(Frame::Map { entries, key, merges, seen, .. }) => match key.take() {
+            Some(Frame::Map {
+                entries,
+                key,
+                merges,
+                seen,
+                ..
+            }) => match key.take() {
                 None => {
                     let text = match &node.value {
-                        _ if node.style == Style::Plain && !matches!(node.value, Value::Seq(_) | Value::Map(_)) => {
+                        _ if node.style == Style::Plain
+                            && !matches!(node.value, Value::Seq(_) | Value::Map(_)) =>
+                        {
                             self.src.slice(node.span).to_string()
                         }
                         Value::Str(s) => s.clone(),
@@ -297,7 +322,10 @@ impl Builder<'_> {
                             });
                         }
                     };
-                    *key = Some(Key { text, span: node.span });
+                    *key = Some(Key {
+                        text,
+                        span: node.span,
+                    });
                     Ok(None)
                 }
                 Some(k) => {
@@ -378,7 +406,9 @@ pub fn resolve_plain(s: &str) -> Value {
         "false" | "False" | "FALSE" | "no" | "No" | "NO" | "off" | "Off" | "OFF" | "n" | "N" => {
             return Value::Bool(false);
         }
-        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => return Value::Float(f64::INFINITY),
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
+            return Value::Float(f64::INFINITY);
+        }
         "-.inf" | "-.Inf" | "-.INF" => return Value::Float(f64::NEG_INFINITY),
         ".nan" | ".NaN" | ".NAN" => return Value::Float(f64::NAN),
         _ => {}
@@ -399,12 +429,19 @@ pub fn resolve_plain(s: &str) -> Value {
         i64::from_str_radix(b, 2).ok()
     } else if let Some(o) = clean.strip_prefix("0o") {
         i64::from_str_radix(o, 8).ok()
-    } else if clean.len() > 1 && clean.starts_with('0') && clean.bytes().all(|b| b.is_ascii_digit()) {
+    } else if clean.len() > 1 && clean.starts_with('0') && clean.bytes().all(|b| b.is_ascii_digit())
+    {
         i64::from_str_radix(&clean[1..], 8).ok()
     } else if !clean.is_empty() && clean.bytes().all(|b| b.is_ascii_digit()) {
         match clean.parse::<i64>() {
             Ok(v) => Some(v),
-            Err(_) => return Value::Float(if neg { -clean.parse::<f64>().unwrap_or(0.0) } else { clean.parse::<f64>().unwrap_or(0.0) }),
+            Err(_) => {
+                return Value::Float(if neg {
+                    -clean.parse::<f64>().unwrap_or(0.0)
+                } else {
+                    clean.parse::<f64>().unwrap_or(0.0)
+                });
+            }
         }
     } else {
         None
@@ -412,10 +449,10 @@ pub fn resolve_plain(s: &str) -> Value {
     if let Some(v) = int {
         return Value::Int(if neg { -v } else { v });
     }
-    if is_float(body) {
-        if let Ok(f) = clean.parse::<f64>() {
-            return Value::Float(if neg { -f } else { f });
-        }
+    if is_float(body)
+        && let Ok(f) = clean.parse::<f64>()
+    {
+        return Value::Float(if neg { -f } else { f });
     }
     Value::Str(s.to_string())
 }
@@ -558,7 +595,9 @@ pub fn parse(src: &SourceFile) -> ParsedStream {
                     _ => (Value::Str(text.to_string()), Style::Block),
                 };
                 let value = match (tag.as_ref().map(|t| t.suffix.as_str()), &value) {
-                    (Some("int"), Value::Str(s)) | (Some("float"), Value::Str(s)) => resolve_plain(s),
+                    (Some("int"), Value::Str(s)) | (Some("float"), Value::Str(s)) => {
+                        resolve_plain(s)
+                    }
                     _ => value,
                 };
                 let mut end = end;
@@ -567,7 +606,11 @@ pub fn parse(src: &SourceFile) -> ParsedStream {
                     let t = &src.text[start..end.min(src.text.len())];
                     end = start + t.trim_end().len();
                 }
-                let node = Node { span: Span::new(start, end), style: st, value };
+                let node = Node {
+                    span: Span::new(start, end),
+                    style: st,
+                    value,
+                };
                 if anchor > 0 {
                     b.anchors.insert(anchor, node.clone());
                 }
@@ -577,24 +620,51 @@ pub fn parse(src: &SourceFile) -> ParsedStream {
                 b.depth_check(Span::new(start, end))?;
                 b.count(1)?;
                 let flow = starts_flow(&src.text, start, b'[');
-                b.stack.push(Frame::Seq { start, flow, anchor, items: Vec::new() });
+                b.stack.push(Frame::Seq {
+                    start,
+                    flow,
+                    anchor,
+                    items: Vec::new(),
+                });
                 Ok(None)
             }
             Event::MappingStart(anchor, _) => {
                 b.depth_check(Span::new(start, end))?;
                 b.count(1)?;
                 let flow = starts_flow(&src.text, start, b'{');
-                b.stack.push(Frame::Map { start, flow, anchor, entries: Vec::new(), key: None, merges: Vec::new(), seen: HashMap::new() });
+                b.stack.push(Frame::Map {
+                    start,
+                    flow,
+                    anchor,
+                    entries: Vec::new(),
+                    key: None,
+                    merges: Vec::new(),
+                    seen: HashMap::new(),
+                });
                 Ok(None)
             }
             Event::SequenceEnd => {
-                let Some(Frame::Seq { start: s, flow, anchor, items }) = b.stack.pop() else {
+                let Some(Frame::Seq {
+                    start: s,
+                    flow,
+                    anchor,
+                    items,
+                }) = b.stack.pop()
+                else {
                     return Ok(None);
                 };
-                let e = if flow { end } else { items.last().map_or(s, |n| n.span.end) };
+                let e = if flow {
+                    end
+                } else {
+                    items.last().map_or(s, |n| n.span.end)
+                };
                 let node = Node {
                     span: Span::new(s, e),
-                    style: if flow { Style::FlowCollection } else { Style::BlockCollection },
+                    style: if flow {
+                        Style::FlowCollection
+                    } else {
+                        Style::BlockCollection
+                    },
                     value: Value::Seq(items),
                 };
                 if anchor > 0 {
@@ -603,16 +673,32 @@ pub fn parse(src: &SourceFile) -> ParsedStream {
                 b.push(node)
             }
             Event::MappingEnd => {
-                let Some(Frame::Map { start: s, flow, anchor, mut entries, merges, .. }) = b.stack.pop() else {
+                let Some(Frame::Map {
+                    start: s,
+                    flow,
+                    anchor,
+                    mut entries,
+                    merges,
+                    ..
+                }) = b.stack.pop()
+                else {
                     return Ok(None);
                 };
-                let e = if flow { end } else { entries.last().map_or(s, |(_, n)| n.span.end) };
+                let e = if flow {
+                    end
+                } else {
+                    entries.last().map_or(s, |(_, n)| n.span.end)
+                };
                 if !merges.is_empty() {
                     apply_merges(&mut entries, merges)?;
                 }
                 let node = Node {
                     span: Span::new(s, e),
-                    style: if flow { Style::FlowCollection } else { Style::BlockCollection },
+                    style: if flow {
+                        Style::FlowCollection
+                    } else {
+                        Style::BlockCollection
+                    },
                     value: Value::Map(entries),
                 };
                 if anchor > 0 {
@@ -637,7 +723,10 @@ pub fn parse(src: &SourceFile) -> ParsedStream {
             if b.stack.is_empty() {
                 let empty = root.is_null() && root.style == Style::Plain;
                 if !empty {
-                    out.documents.push(Document { root, index: doc_index });
+                    out.documents.push(Document {
+                        root,
+                        index: doc_index,
+                    });
                 }
                 doc_index += 1;
             } else {

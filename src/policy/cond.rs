@@ -43,9 +43,14 @@ pub fn parse_field(p: &str) -> Result<(Anchor, Vec<Seg>), String> {
 /// Parse a JSON Pointer pattern (`*` = any item).
 pub fn parse_path(p: &str) -> Result<Vec<Seg>, String> {
     if !p.is_empty() && !p.starts_with('/') {
-        return Err(format!("path `{p}` must be a JSON Pointer starting with `/` (e.g. `/securityContext/privileged`)"));
+        return Err(format!(
+            "path `{p}` must be a JSON Pointer starting with `/` (e.g. `/securityContext/privileged`)"
+        ));
     }
-    Ok(pointer_tokens(p).into_iter().map(|t| if t == "*" { Seg::Any } else { Seg::Key(t) }).collect())
+    Ok(pointer_tokens(p)
+        .into_iter()
+        .map(|t| if t == "*" { Seg::Any } else { Seg::Key(t) })
+        .collect())
 }
 
 /// Which sub-nodes a rule checks.
@@ -83,9 +88,21 @@ impl Each {
 pub fn compile_each(each: Option<&str>) -> Result<Each, String> {
     Ok(match each {
         None | Some("object") => Each::Object,
-        Some("containers") => Each::Containers { regular: true, init: true, ephemeral: true },
-        Some("main-containers") => Each::Containers { regular: true, init: false, ephemeral: false },
-        Some("init-containers") => Each::Containers { regular: false, init: true, ephemeral: false },
+        Some("containers") => Each::Containers {
+            regular: true,
+            init: true,
+            ephemeral: true,
+        },
+        Some("main-containers") => Each::Containers {
+            regular: true,
+            init: false,
+            ephemeral: false,
+        },
+        Some("init-containers") => Each::Containers {
+            regular: false,
+            init: true,
+            ephemeral: false,
+        },
         Some("pod-spec") => Each::PodSpec,
         Some("pod-template") => Each::PodTemplate,
         Some("volumes") => Each::Volumes,
@@ -189,7 +206,11 @@ pub fn parse_quantity(s: &str) -> Option<f64> {
     ];
     for (suf, mul) in suffixes {
         if let Some(num) = s.strip_suffix(suf) {
-            return num.parse::<f64>().ok().filter(|f| f.is_finite()).map(|f| f * mul);
+            return num
+                .parse::<f64>()
+                .ok()
+                .filter(|f| f.is_finite())
+                .map(|f| f * mul);
         }
     }
     s.parse::<f64>().ok().filter(|f| f.is_finite())
@@ -213,17 +234,31 @@ pub fn compile_cond(c: &Condition, ptr: &str, err: &mut dyn FnMut(String, String
     let mut groups = 0;
     if let Some(all) = &c.all {
         groups += 1;
-        let v: Vec<Cond> = all.iter().enumerate().filter_map(|(i, c)| compile_cond(c, &format!("{ptr}/all/{i}"), err)).collect();
+        let v: Vec<Cond> = all
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| compile_cond(c, &format!("{ptr}/all/{i}"), err))
+            .collect();
         if all.is_empty() {
-            err(format!("{ptr}/all"), "`all` needs at least one condition".into());
+            err(
+                format!("{ptr}/all"),
+                "`all` needs at least one condition".into(),
+            );
         }
         parts.push(Cond::All(v));
     }
     if let Some(any) = &c.any {
         groups += 1;
-        let v: Vec<Cond> = any.iter().enumerate().filter_map(|(i, c)| compile_cond(c, &format!("{ptr}/any/{i}"), err)).collect();
+        let v: Vec<Cond> = any
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| compile_cond(c, &format!("{ptr}/any/{i}"), err))
+            .collect();
         if any.is_empty() {
-            err(format!("{ptr}/any"), "`any` needs at least one condition".into());
+            err(
+                format!("{ptr}/any"),
+                "`any` needs at least one condition".into(),
+            );
         }
         parts.push(Cond::Any(v));
     }
@@ -261,14 +296,25 @@ pub fn compile_cond(c: &Condition, ptr: &str, err: &mut dyn FnMut(String, String
     if let Some(r) = &c.matches {
         match Regex::new(r) {
             Ok(re) => ops.push(Op::Matches(re)),
-            Err(e) => err(format!("{ptr}/matches"), format!("invalid regular expression: {e}")),
+            Err(e) => err(
+                format!("{ptr}/matches"),
+                format!("invalid regular expression: {e}"),
+            ),
         }
     }
-    for (key, v, cmp) in [("gt", &c.gt, Cmp::Gt), ("gte", &c.gte, Cmp::Gte), ("lt", &c.lt, Cmp::Lt), ("lte", &c.lte, Cmp::Lte)] {
+    for (key, v, cmp) in [
+        ("gt", &c.gt, Cmp::Gt),
+        ("gte", &c.gte, Cmp::Gte),
+        ("lt", &c.lt, Cmp::Lt),
+        ("lte", &c.lte, Cmp::Lte),
+    ] {
         if let Some(v) = v {
             match quantity(v) {
                 Some(n) => ops.push(Op::Compare(cmp, n)),
-                None => err(format!("{ptr}/{key}"), format!("`{key}` needs a number or a quantity like `512Mi`, got {v}")),
+                None => err(
+                    format!("{ptr}/{key}"),
+                    format!("`{key}` needs a number or a quantity like `512Mi`, got {v}"),
+                ),
             }
         }
     }
@@ -290,8 +336,20 @@ pub fn compile_cond(c: &Condition, ptr: &str, err: &mut dyn FnMut(String, String
             err(ptr.to_string(), "a condition is one of: `all`, `any`, `not`, `schema`, or `field` with operators; wrap several in `all`".into());
             return None;
         }
-        let mut fields: Vec<Cond> = ops.into_iter().map(|op| Cond::Field { anchor, path: path.clone(), raw: raw.clone(), op }).collect();
-        return Some(if fields.len() == 1 { fields.remove(0) } else { Cond::All(fields) });
+        let mut fields: Vec<Cond> = ops
+            .into_iter()
+            .map(|op| Cond::Field {
+                anchor,
+                path: path.clone(),
+                raw: raw.clone(),
+                op,
+            })
+            .collect();
+        return Some(if fields.len() == 1 {
+            fields.remove(0)
+        } else {
+            Cond::All(fields)
+        });
     }
     if c.field.is_some() {
         err(format!("{ptr}/field"), "`field` needs an operator (exists, equals, in, matches, gt, gte, lt, lte, contains, image-tag-in, image-has-digest, unique-by)".into());

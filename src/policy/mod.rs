@@ -41,18 +41,30 @@ pub struct FileError {
 impl FileError {
     /// Build an error at `span`.
     pub fn new(source: &Source, span: Span, message: impl Into<String>) -> Self {
-        FileError { source: source.clone(), span, message: message.into() }
+        FileError {
+            source: source.clone(),
+            span,
+            message: message.into(),
+        }
     }
     /// Convert a deserialization error (falls back to `whole` when the error has no span).
     pub fn from_de(source: &Source, e: DeError, whole: Span) -> Self {
-        FileError { source: source.clone(), span: e.span.unwrap_or(whole), message: e.message }
+        FileError {
+            source: source.clone(),
+            span: e.span.unwrap_or(whole),
+            message: e.message,
+        }
     }
 }
 
 impl std::fmt::Display for FileError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let p = self.source.position(self.span.start);
-        write!(f, "{}:{}:{}: {}", self.source.path, p.line, p.column, self.message)
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.source.path, p.line, p.column, self.message
+        )
     }
 }
 
@@ -124,13 +136,17 @@ impl Rule {
     }
     /// Span of a node of the rule file (by JSON Pointer), or the file start.
     pub fn span_of(&self, pointer: &str) -> Span {
-        self.tree.pointer(pointer).map_or(Span::empty(0), |n| n.span)
+        self.tree
+            .pointer(pointer)
+            .map_or(Span::empty(0), |n| n.span)
     }
 }
 
 fn kebab(id: &str) -> bool {
     !id.is_empty()
-        && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !id.starts_with('-')
         && !id.ends_with('-')
         && !id.contains("--")
@@ -138,11 +154,20 @@ fn kebab(id: &str) -> bool {
 
 fn glob(source: &Source, tree: &Node, ptr: &str, pattern: &str) -> Result<Glob, FileError> {
     Glob::new(pattern).map_err(|e| {
-        FileError::new(source, tree.pointer(ptr).map_or(Span::empty(0), |n| n.span), format!("bad glob `{pattern}`: {e}"))
+        FileError::new(
+            source,
+            tree.pointer(ptr).map_or(Span::empty(0), |n| n.span),
+            format!("bad glob `{pattern}`: {e}"),
+        )
     })
 }
 
-fn glob_set(source: &Source, tree: &Node, ptr: &str, patterns: &[String]) -> Result<Option<GlobSet>, FileError> {
+fn glob_set(
+    source: &Source,
+    tree: &Node,
+    ptr: &str,
+    patterns: &[String],
+) -> Result<Option<GlobSet>, FileError> {
     if patterns.is_empty() {
         return Ok(None);
     }
@@ -150,7 +175,9 @@ fn glob_set(source: &Source, tree: &Node, ptr: &str, patterns: &[String]) -> Res
     for (i, p) in patterns.iter().enumerate() {
         b.add(glob(source, tree, &format!("{ptr}/{i}"), p)?);
     }
-    b.build().map(Some).map_err(|e| FileError::new(source, Span::empty(0), e.to_string()))
+    b.build()
+        .map(Some)
+        .map_err(|e| FileError::new(source, Span::empty(0), e.to_string()))
 }
 
 /// Parse and compile one rule file.
@@ -165,13 +192,22 @@ pub fn load_rule(source: Source, builtin: bool) -> Result<Rule, Vec<FileError>> 
         return Err(errors);
     }
     let Some(doc) = parsed.documents.into_iter().next() else {
-        return Err(vec![FileError::new(&source, Span::empty(0), "empty rule file")]);
+        return Err(vec![FileError::new(
+            &source,
+            Span::empty(0),
+            "empty rule file",
+        )]);
     };
     let tree = Arc::new(doc.root);
-    let spec: RuleSpec = from_node(&tree).map_err(|e| vec![FileError::from_de(&source, e, tree.span)])?;
+    let spec: RuleSpec =
+        from_node(&tree).map_err(|e| vec![FileError::from_de(&source, e, tree.span)])?;
     let at = |ptr: &str| tree.pointer(ptr).map_or(tree.span, |n| n.span);
     if !kebab(&spec.id) {
-        errors.push(FileError::new(&source, at("/id"), format!("rule id `{}` must be kebab-case (a-z, 0-9, -)", spec.id)));
+        errors.push(FileError::new(
+            &source,
+            at("/id"),
+            format!("rule id `{}` must be kebab-case (a-z, 0-9, -)", spec.id),
+        ));
     }
     for (i, p) in spec.presets.iter().enumerate() {
         if !PRESETS.contains(&p.as_str()) {
@@ -192,15 +228,29 @@ pub fn load_rule(source: Source, builtin: bool) -> Result<Rule, Vec<FileError>> 
         } else if k == "*" {
             matcher.any_kind = true;
         } else if let Some((g, kind)) = k.rsplit_once('/') {
-            matcher.kinds.push((Some(if g == "core" { String::new() } else { g.to_string() }), kind.to_string()));
+            matcher.kinds.push((
+                Some(if g == "core" {
+                    String::new()
+                } else {
+                    g.to_string()
+                }),
+                kind.to_string(),
+            ));
         } else {
             matcher.kinds.push((None, k.clone()));
         }
     }
-    let mut compile_globs = |map: &std::collections::BTreeMap<String, String>, ptr: &str| -> Vec<(String, GlobMatcher)> {
+    let mut compile_globs = |map: &std::collections::BTreeMap<String, String>,
+                             ptr: &str|
+     -> Vec<(String, GlobMatcher)> {
         let mut out = Vec::new();
         for (k, v) in map {
-            match glob(&source, &tree, &format!("{ptr}/{}", yaml::escape_token(k)), v) {
+            match glob(
+                &source,
+                &tree,
+                &format!("{ptr}/{}", yaml::escape_token(k)),
+                v,
+            ) {
                 Ok(g) => out.push((k.clone(), g.compile_matcher())),
                 Err(e) => errors.push(e),
             }
@@ -228,16 +278,26 @@ pub fn load_rule(source: Source, builtin: bool) -> Result<Rule, Vec<FileError>> 
         }
     };
     let mut cerr = |ptr: String, msg: String| errors.push(FileError::new(&source, at(&ptr), msg));
-    let when = spec.when.as_ref().and_then(|c| compile_cond(c, "/when", &mut cerr));
+    let when = spec
+        .when
+        .as_ref()
+        .and_then(|c| compile_cond(c, "/when", &mut cerr));
     let check = match (&spec.require, &spec.forbid) {
         (Some(c), None) => compile_cond(c, "/require", &mut cerr).map(Check::Require),
         (None, Some(c)) => compile_cond(c, "/forbid", &mut cerr).map(Check::Forbid),
         (Some(_), Some(_)) => {
-            cerr("/forbid".into(), "give either `require` or `forbid`, not both".into());
+            cerr(
+                "/forbid".into(),
+                "give either `require` or `forbid`, not both".into(),
+            );
             None
         }
         (None, None) => {
-            cerr(String::new(), "a rule needs a condition: `require` (must hold) or `forbid` (must not hold)".into());
+            cerr(
+                String::new(),
+                "a rule needs a condition: `require` (must hold) or `forbid` (must not hold)"
+                    .into(),
+            );
             None
         }
     };
@@ -250,33 +310,64 @@ pub fn load_rule(source: Source, builtin: bool) -> Result<Rule, Vec<FileError>> 
     };
     if let Some(fix) = &spec.fix {
         for (i, e) in fix.edits.iter().enumerate() {
-            let ops = [e.set.is_some(), e.remove.is_some(), e.add.is_some()].iter().filter(|b| **b).count();
+            let ops = [e.set.is_some(), e.remove.is_some(), e.add.is_some()]
+                .iter()
+                .filter(|b| **b)
+                .count();
             let ptr = format!("/fix/edits/{i}");
             if ops != 1 {
-                errors.push(FileError::new(&source, at(&ptr), "each edit needs exactly one of `set`, `remove`, `add`"));
+                errors.push(FileError::new(
+                    &source,
+                    at(&ptr),
+                    "each edit needs exactly one of `set`, `remove`, `add`",
+                ));
             } else if (e.set.is_some() || e.add.is_some()) && e.value.is_none() {
-                errors.push(FileError::new(&source, at(&ptr), "`set` and `add` need a `value`"));
+                errors.push(FileError::new(
+                    &source,
+                    at(&ptr),
+                    "`set` and `add` need a `value`",
+                ));
             } else if e.remove.is_some() && e.value.is_some() {
-                errors.push(FileError::new(&source, at(&ptr), "`remove` takes no `value`"));
+                errors.push(FileError::new(
+                    &source,
+                    at(&ptr),
+                    "`remove` takes no `value`",
+                ));
             }
             for p in [&e.set, &e.remove, &e.add].into_iter().flatten() {
                 if !p.is_empty() && !p.starts_with('/') {
-                    errors.push(FileError::new(&source, at(&ptr), format!("edit path `{p}` must be a JSON Pointer starting with `/`")));
+                    errors.push(FileError::new(
+                        &source,
+                        at(&ptr),
+                        format!("edit path `{p}` must be a JSON Pointer starting with `/`"),
+                    ));
                 }
             }
         }
     }
     if spec.examples.invalid.is_empty() {
-        errors.push(FileError::new(&source, at("/examples"), "a rule needs at least one `invalid` example"));
+        errors.push(FileError::new(
+            &source,
+            at("/examples"),
+            "a rule needs at least one `invalid` example",
+        ));
     }
     if spec.examples.valid.is_empty() {
-        errors.push(FileError::new(&source, at("/examples"), "a rule needs at least one `valid` example"));
+        errors.push(FileError::new(
+            &source,
+            at("/examples"),
+            "a rule needs at least one `valid` example",
+        ));
     }
     if !errors.is_empty() {
         return Err(errors);
     }
     let (Some(check), Some(message)) = (check, message) else {
-        return Err(vec![FileError::new(&source, tree.span, "rule could not be compiled")]);
+        return Err(vec![FileError::new(
+            &source,
+            tree.span,
+            "rule could not be compiled",
+        )]);
     };
     Ok(Rule {
         severity: spec.severity,
@@ -300,12 +391,19 @@ pub fn builtin_rules() -> Result<Vec<Rule>, Vec<FileError>> {
     let mut rules = Vec::new();
     let mut errors = Vec::new();
     for (path, text) in BUILTIN {
-        match load_rule(SourceFile::new(format!("<builtin>/policies/{path}"), *text), true) {
+        match load_rule(
+            SourceFile::new(format!("<builtin>/policies/{path}"), *text),
+            true,
+        ) {
             Ok(r) => rules.push(r),
             Err(mut e) => errors.append(&mut e),
         }
     }
-    if errors.is_empty() { Ok(rules) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(rules)
+    } else {
+        Err(errors)
+    }
 }
 
 /// Rule files (`*.yaml`, `*.yml`) under `dir`, recursively, skipping `tests/` fixture folders.
@@ -316,7 +414,9 @@ pub fn rule_files(dir: &Path) -> std::io::Result<Vec<std::path::PathBuf>> {
         for entry in std::fs::read_dir(&d)? {
             let p = entry?.path();
             if p.is_dir() {
-                if p.file_name().is_some_and(|n| n != "tests" && !n.to_string_lossy().starts_with('.')) {
+                if p.file_name()
+                    .is_some_and(|n| n != "tests" && !n.to_string_lossy().starts_with('.'))
+                {
                     stack.push(p);
                 }
             } else if p.extension().is_some_and(|e| e == "yaml" || e == "yml") {
@@ -329,9 +429,16 @@ pub fn rule_files(dir: &Path) -> std::io::Result<Vec<std::path::PathBuf>> {
 }
 
 /// Load every rule under `dir`, with `display` as the path prefix shown to users.
-pub fn load_dir(dir: &Path, display: &dyn Fn(&Path) -> String) -> Result<Vec<Rule>, Vec<FileError>> {
+pub fn load_dir(
+    dir: &Path,
+    display: &dyn Fn(&Path) -> String,
+) -> Result<Vec<Rule>, Vec<FileError>> {
     let files = rule_files(dir).map_err(|e| {
-        vec![FileError::new(&SourceFile::new(display(dir), ""), Span::empty(0), format!("cannot read policy folder: {e}"))]
+        vec![FileError::new(
+            &SourceFile::new(display(dir), ""),
+            Span::empty(0),
+            format!("cannot read policy folder: {e}"),
+        )]
     })?;
     let mut rules = Vec::new();
     let mut errors = Vec::new();
@@ -341,10 +448,18 @@ pub fn load_dir(dir: &Path, display: &dyn Fn(&Path) -> String) -> Result<Vec<Rul
                 Ok(r) => rules.push(r),
                 Err(mut e) => errors.append(&mut e),
             },
-            Err(e) => errors.push(FileError::new(&SourceFile::new(display(&f), ""), Span::empty(0), format!("cannot read: {e}"))),
+            Err(e) => errors.push(FileError::new(
+                &SourceFile::new(display(&f), ""),
+                Span::empty(0),
+                format!("cannot read: {e}"),
+            )),
         }
     }
-    if errors.is_empty() { Ok(rules) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(rules)
+    } else {
+        Err(errors)
+    }
 }
 
 /// Reject duplicate rule ids, pointing at both files.
@@ -356,7 +471,11 @@ pub fn check_unique(rules: &[Rule]) -> Vec<FileError> {
             errors.push(FileError::new(
                 &r.source,
                 r.span_of("/id"),
-                format!("duplicate rule id `{}` (also defined in {})", r.id(), first.source.path),
+                format!(
+                    "duplicate rule id `{}` (also defined in {})",
+                    r.id(),
+                    first.source.path
+                ),
             ));
         }
     }

@@ -12,7 +12,17 @@ enum Part {
     Var(Vec<String>),
 }
 
-const ROOTS: &[&str] = &["object", "item", "container", "value", "path", "field", "rule", "reason", "old"];
+const ROOTS: &[&str] = &[
+    "object",
+    "item",
+    "container",
+    "value",
+    "path",
+    "field",
+    "rule",
+    "reason",
+    "old",
+];
 
 impl Template {
     /// Compile, rejecting unknown placeholders.
@@ -30,10 +40,18 @@ impl Template {
             let name = after[..j].trim();
             let segs: Vec<String> = name.split('.').map(str::to_string).collect();
             if !ROOTS.contains(&segs[0].as_str()) {
-                return Err(format!("unknown placeholder `{{{{{name}}}}}`; use object.*, item.*, container.*, value, path, field"));
+                return Err(format!(
+                    "unknown placeholder `{{{{{name}}}}}`; use object.*, item.*, container.*, value, path, field"
+                ));
             }
-            if segs[0] == "object" && !(segs.len() == 2 && ["kind", "name", "namespace", "apiVersion", "ref"].contains(&segs[1].as_str())) {
-                return Err(format!("unknown placeholder `{{{{{name}}}}}`; object has kind, name, namespace, apiVersion, ref"));
+            if segs[0] == "object"
+                && !(segs.len() == 2
+                    && ["kind", "name", "namespace", "apiVersion", "ref"]
+                        .contains(&segs[1].as_str()))
+            {
+                return Err(format!(
+                    "unknown placeholder `{{{{{name}}}}}`; object has kind, name, namespace, apiVersion, ref"
+                ));
             }
             parts.push(Part::Var(segs));
             rest = &after[j + 2..];

@@ -171,24 +171,48 @@ pub fn finding(d: &Diagnostic) -> JsonFinding<'_> {
                 crate::diagnostic::Applicability::Unsafe => "unsafe",
                 crate::diagnostic::Applicability::DisplayOnly => "display-only",
             },
-            operations: f.ops.iter().map(|o| JsonFixOp { op: o.op, path: &o.path, value: o.value.as_ref() }).collect(),
+            operations: f
+                .ops
+                .iter()
+                .map(|o| JsonFixOp {
+                    op: o.op,
+                    path: &o.path,
+                    value: o.value.as_ref(),
+                })
+                .collect(),
             edits: f
                 .edits
                 .iter()
-                .map(|e| JsonEdit { line: e.start.line, column: e.start.column, end_line: e.end.line, end_column: e.end.column, content: &e.content })
+                .map(|e| JsonEdit {
+                    line: e.start.line,
+                    column: e.start.column,
+                    end_line: e.end.line,
+                    end_column: e.end.column,
+                    content: &e.content,
+                })
                 .collect(),
         }),
         labels: d
             .labels
             .iter()
-            .map(|l| JsonLabel { file: l.location.file(), line: l.location.start.line, column: l.location.start.column, message: &l.message })
+            .map(|l| JsonLabel {
+                file: l.location.file(),
+                line: l.location.start.line,
+                column: l.location.start.column,
+                message: &l.message,
+            })
             .collect(),
     }
 }
 
 /// Render the report as pretty JSON (with a trailing newline).
 pub fn render(r: &Report<'_>) -> String {
-    let doc = JsonReport { version: 1, findings: r.diagnostics.iter().map(finding).collect(), summary: r.summary, errors: r.errors };
+    let doc = JsonReport {
+        version: 1,
+        findings: r.diagnostics.iter().map(finding).collect(),
+        summary: r.summary,
+        errors: r.errors,
+    };
     let mut s = serde_json::to_string_pretty(&doc).expect("serializable");
     s.push('\n');
     s

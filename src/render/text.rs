@@ -11,7 +11,11 @@ struct Paint {
 
 impl Paint {
     fn wrap(&self, code: &str, s: &str) -> String {
-        if self.on { format!("\x1b[{code}m{s}\x1b[0m") } else { s.to_string() }
+        if self.on {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
     }
     fn sev(&self, s: Severity) -> String {
         let code = match s {
@@ -28,28 +32,81 @@ pub fn diagnostic(d: &Diagnostic, color: bool, out: &mut String) {
     let p = Paint { on: color };
     let src = &d.location.source;
     let start = d.location.start;
-    let _ = writeln!(out, "{}{} {}", p.sev(d.severity), p.wrap("1", &format!("[{}]", d.rule)), p.wrap("1", &d.message));
-    let _ = writeln!(out, "  {} {}:{}:{}", p.wrap("34", "-->"), d.location.file(), start.line, start.column);
+    let _ = writeln!(
+        out,
+        "{}{} {}",
+        p.sev(d.severity),
+        p.wrap("1", &format!("[{}]", d.rule)),
+        p.wrap("1", &d.message)
+    );
+    let _ = writeln!(
+        out,
+        "  {} {}:{}:{}",
+        p.wrap("34", "-->"),
+        d.location.file(),
+        start.line,
+        start.column
+    );
     if let Some(obj) = &d.object {
-        let path = if d.path.is_empty() { String::new() } else { format!(" at {}", d.path) };
+        let path = if d.path.is_empty() {
+            String::new()
+        } else {
+            format!(" at {}", d.path)
+        };
         let _ = writeln!(out, "  {} {}{}", p.wrap("34", "in"), obj.display(), path);
     }
-    let width = start.line.to_string().len().max(d.location.end.line.to_string().len());
+    let width = start
+        .line
+        .to_string()
+        .len()
+        .max(d.location.end.line.to_string().len());
     let bar = p.wrap("34", &format!("{:width$} |", ""));
     if !src.text.is_empty() && start.line <= src.lines.line_count() {
         let _ = writeln!(out, "{bar}");
         let line = src.lines.line_text(&src.text, start.line);
-        let _ = writeln!(out, "{} {}", p.wrap("34", &format!("{:>width$} |", start.line)), line);
+        let _ = writeln!(
+            out,
+            "{} {}",
+            p.wrap("34", &format!("{:>width$} |", start.line)),
+            line
+        );
         let len = line.chars().count();
         let from = start.column.saturating_sub(1).min(len);
-        let to = if d.location.end.line == start.line { d.location.end.column.saturating_sub(1) } else { len };
+        let to = if d.location.end.line == start.line {
+            d.location.end.column.saturating_sub(1)
+        } else {
+            len
+        };
         let carets = to.saturating_sub(from).max(1);
         let mark = format!("{}{}", " ".repeat(from), "^".repeat(carets));
-        let note = if d.location.end.line > start.line { format!(" (to line {})", d.location.end.line) } else { String::new() };
-        let _ = writeln!(out, "{bar} {}{note}", p.wrap(if d.severity == Severity::Error { "1;31" } else { "1;33" }, &mark));
+        let note = if d.location.end.line > start.line {
+            format!(" (to line {})", d.location.end.line)
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            out,
+            "{bar} {}{note}",
+            p.wrap(
+                if d.severity == Severity::Error {
+                    "1;31"
+                } else {
+                    "1;33"
+                },
+                &mark
+            )
+        );
     }
     for l in &d.labels {
-        let _ = writeln!(out, "{bar} {} {}:{}:{}: {}", p.wrap("34", "note:"), l.location.file(), l.location.start.line, l.location.start.column, l.message);
+        let _ = writeln!(
+            out,
+            "{bar} {} {}:{}:{}: {}",
+            p.wrap("34", "note:"),
+            l.location.file(),
+            l.location.start.line,
+            l.location.start.column,
+            l.message
+        );
     }
     let eq = p.wrap("34", &format!("{:width$} =", ""));
     if !d.why.is_empty() {
@@ -128,10 +185,24 @@ pub fn render(r: &Report<'_>, color: bool) -> String {
         let _ = write!(line, "; {} fixable with --fix", s.fixable);
     }
     if s.skipped_templates > 0 {
-        let _ = write!(line, "; {} template file{} skipped", s.skipped_templates, if s.skipped_templates == 1 { "" } else { "s" });
+        let _ = write!(
+            line,
+            "; {} template file{} skipped",
+            s.skipped_templates,
+            if s.skipped_templates == 1 { "" } else { "s" }
+        );
     }
     if s.skipped_non_kubernetes > 0 {
-        let _ = write!(line, "; {} non-Kubernetes document{} skipped (-v lists them)", s.skipped_non_kubernetes, if s.skipped_non_kubernetes == 1 { "" } else { "s" });
+        let _ = write!(
+            line,
+            "; {} non-Kubernetes document{} skipped (-v lists them)",
+            s.skipped_non_kubernetes,
+            if s.skipped_non_kubernetes == 1 {
+                ""
+            } else {
+                "s"
+            }
+        );
     }
     let _ = writeln!(out, "{line}");
     out
