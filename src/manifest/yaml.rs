@@ -526,48 +526,34 @@ fn apply_merges(entries: &mut Vec<(Key, Node)>, merges: Vec<Node>) -> Result<(),
     Ok(())
 }
 
-/// Parse every document of `src`.
-pub fn parse(src: &SourceFile) -> ParsedStream {
-    let mut out = ParsedStream::default();
-    let mut b = Builder {
-        src,
-        ascii: src.text.is_ascii(),
-        anchors: HashMap::new(),
-        stack: Vec::new(),
-        budget: 0,
-        issues: Vec::new(),
-    };
-    let mut parser = Parser::new_from_str(&src.text);
-    let mut doc_index = 0usize;
-    let mut current: Option<Node> = None;
-    loop {
-        let (event, span) = match parser.next_event() {
-            None => break,
-            Some(Ok(e)) => e,
-            Some(Err(err)) => {
-                let at = b.byte(*err.marker());
-                out.issues.append(&mut b.issues);
-                out.issues.push(YamlIssue {
-                    message: format!("invalid YAML: {}", err.info()),
-                    span: Span::empty(at),
-                    first: None,
-                    fatal: true,
-                });
-                return out;
-            }
-        };
-        let start = b.byte(span.start);
-        let end = b.byte(span.end);
-        let result: Result<Option<Node>, YamlIssue> = (|| match event {
-            Event::StreamStart | Event::StreamEnd | Event::Nothing => Ok(None),
-            Event::DocumentStart(_) => {
-                b.anchors.clear();
-                b.budget = 0;
+/// A parser event, independent of which parser produced it.
+enum Ev {
+    DocStart,
+    Alias(usize),
+    Scalar {
+        text: String,
+        style: Style,
+        anchor: usize,
+        tag: Option<String>,
+    },
+    SeqStart(usize),
+    SeqEnd,
+    MapStart(usize),
+    MapEnd,
+}
+
+impl Builder<'_> {
+    /// Handle one event spanning bytes `start..end`; returns a finished document root.
+    fn handle(&mut self, ev: Ev, start: usize, end: usize) -> Result<Option<Node>, YamlIssue> {
+        let src = self.src;
+        match ev {
+            Ev::DocStart => {
+                self.anchors.clear();
+                self.budget = 0;
                 Ok(None)
             }
-            Event::DocumentEnd => Ok(None),
-            Event::Alias(id) => {
-                let Some(node) = b.anchors.get(&id).cloned() else {
+            Ev::Alias(id) => {
+                let Some(node) = self.anchors.get(&id).cloned() else {
                     return Err(YamlIssue {
                         message: "alias refers to an unknown anchor".into(),
                         span: Span::new(start, end),
@@ -575,52 +561,44 @@ pub fn parse(src: &SourceFile) -> ParsedStream {
                         fatal: true,
                     });
                 };
-                b.count(node_count(&node))?;
-                b.push(node)
+                self.count(node_count(&node))?;
+                self.push(node)
             }
-            Event::Scalar(text, style, anchor, tag) => {
-                b.count(1)?;
-                let (value, st) = match style {
-                    ScalarStyle::Plain => {
-                        let tagged = tag.as_ref().map(|t| t.suffix.as_str());
-                        let v = match tagged {
-                            Some("str") => Value::Str(text.to_string()),
-                            _ => resolve_plain(&text),
-                        };
-                        (v, Style::Plain)
+            Ev::Scalar {
+                text,
+                style,
+                anchor,
+                tag,
+            } => {
+                self.count(1)?;
+                let value = match (tag.as_deref(), style) {
+                    (Some("str"), _) => Value::Str(text),
+                    (Some("int" | "float" | "bool" | "null"), _) | (_, Style::Plain) => {
+                        resolve_plain(&text)
                     }
-                    ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => {
-                        (Value::Str(text.to_string()), Style::Quoted)
-                    }
-                    _ => (Value::Str(text.to_string()), Style::Block),
-                };
-                let value = match (tag.as_ref().map(|t| t.suffix.as_str()), &value) {
-                    (Some("int"), Value::Str(s)) | (Some("float"), Value::Str(s)) => {
-                        resolve_plain(s)
-                    }
-                    _ => value,
+                    _ => Value::Str(text),
                 };
                 let mut end = end;
-                if st == Style::Block {
+                if style == Style::Block {
                     // Block scalar spans run to the start of the next token; trim trailing breaks.
-                    let t = &src.text[start..end.min(src.text.len())];
+                    let t = src.text.get(start..end.min(src.text.len())).unwrap_or("");
                     end = start + t.trim_end().len();
                 }
                 let node = Node {
                     span: Span::new(start, end),
-                    style: st,
+                    style,
                     value,
                 };
                 if anchor > 0 {
-                    b.anchors.insert(anchor, node.clone());
+                    self.anchors.insert(anchor, node.clone());
                 }
-                b.push(node)
+                self.push(node)
             }
-            Event::SequenceStart(anchor, _) => {
-                b.depth_check(Span::new(start, end))?;
-                b.count(1)?;
+            Ev::SeqStart(anchor) => {
+                self.depth_check(Span::new(start, end))?;
+                self.count(1)?;
                 let flow = starts_flow(&src.text, start, b'[');
-                b.stack.push(Frame::Seq {
+                self.stack.push(Frame::Seq {
                     start,
                     flow,
                     anchor,
@@ -628,11 +606,11 @@ pub fn parse(src: &SourceFile) -> ParsedStream {
                 });
                 Ok(None)
             }
-            Event::MappingStart(anchor, _) => {
-                b.depth_check(Span::new(start, end))?;
-                b.count(1)?;
+            Ev::MapStart(anchor) => {
+                self.depth_check(Span::new(start, end))?;
+                self.count(1)?;
                 let flow = starts_flow(&src.text, start, b'{');
-                b.stack.push(Frame::Map {
+                self.stack.push(Frame::Map {
                     start,
                     flow,
                     anchor,
@@ -643,13 +621,13 @@ pub fn parse(src: &SourceFile) -> ParsedStream {
                 });
                 Ok(None)
             }
-            Event::SequenceEnd => {
+            Ev::SeqEnd => {
                 let Some(Frame::Seq {
                     start: s,
                     flow,
                     anchor,
                     items,
-                }) = b.stack.pop()
+                }) = self.stack.pop()
                 else {
                     return Ok(None);
                 };
@@ -668,11 +646,11 @@ pub fn parse(src: &SourceFile) -> ParsedStream {
                     value: Value::Seq(items),
                 };
                 if anchor > 0 {
-                    b.anchors.insert(anchor, node.clone());
+                    self.anchors.insert(anchor, node.clone());
                 }
-                b.push(node)
+                self.push(node)
             }
-            Event::MappingEnd => {
+            Ev::MapEnd => {
                 let Some(Frame::Map {
                     start: s,
                     flow,
@@ -680,7 +658,7 @@ pub fn parse(src: &SourceFile) -> ParsedStream {
                     mut entries,
                     merges,
                     ..
-                }) = b.stack.pop()
+                }) = self.stack.pop()
                 else {
                     return Ok(None);
                 };
@@ -702,40 +680,202 @@ pub fn parse(src: &SourceFile) -> ParsedStream {
                     value: Value::Map(entries),
                 };
                 if anchor > 0 {
-                    b.anchors.insert(anchor, node.clone());
+                    self.anchors.insert(anchor, node.clone());
                 }
-                b.push(node)
+                self.push(node)
             }
-        })();
-        match result {
-            Ok(Some(root)) => current = Some(root),
-            Ok(None) => {}
+        }
+    }
+
+    /// Feed one event; collects finished documents into `out`. `Err` stops parsing.
+    fn feed(
+        &mut self,
+        ev: Ev,
+        start: usize,
+        end: usize,
+        doc: &mut usize,
+        out: &mut ParsedStream,
+    ) -> Result<(), ()> {
+        match self.handle(ev, start, end) {
+            Ok(Some(root)) => {
+                if !(root.is_null() && root.style == Style::Plain) {
+                    out.documents.push(Document { root, index: *doc });
+                }
+                *doc += 1;
+                Ok(())
+            }
+            Ok(None) => Ok(()),
             Err(mut issue) => {
                 if issue.span == Span::empty(0) {
                     issue.span = Span::empty(start);
                 }
-                out.issues.append(&mut b.issues);
+                out.issues.append(&mut self.issues);
                 out.issues.push(issue);
-                return out;
+                Err(())
             }
         }
-        if let Some(root) = current.take() {
-            if b.stack.is_empty() {
-                let empty = root.is_null() && root.style == Style::Plain;
-                if !empty {
-                    out.documents.push(Document {
-                        root,
-                        index: doc_index,
-                    });
-                }
-                doc_index += 1;
-            } else {
-                current = Some(root);
+    }
+}
+
+fn builder(src: &SourceFile) -> Builder<'_> {
+    Builder {
+        src,
+        ascii: src.text.is_ascii(),
+        anchors: HashMap::new(),
+        stack: Vec::new(),
+        budget: 0,
+        issues: Vec::new(),
+    }
+}
+
+/// Parse with `saphyr-parser` (the primary parser).
+fn parse_saphyr(src: &SourceFile) -> ParsedStream {
+    let mut out = ParsedStream::default();
+    let mut b = builder(src);
+    let mut parser = Parser::new_from_str(&src.text);
+    let mut doc = 0usize;
+    while let Some(next) = parser.next_event() {
+        let (event, span) = match next {
+            Ok(e) => e,
+            Err(err) => {
+                let at = b.byte(*err.marker());
+                out.issues.append(&mut b.issues);
+                out.issues.push(YamlIssue {
+                    message: format!("invalid YAML: {}", err.info()),
+                    span: Span::empty(at),
+                    first: None,
+                    fatal: true,
+                });
+                return out;
             }
+        };
+        let ev = match event {
+            Event::StreamStart | Event::StreamEnd | Event::Nothing | Event::DocumentEnd => continue,
+            Event::DocumentStart(_) => Ev::DocStart,
+            Event::Alias(id) => Ev::Alias(id),
+            Event::Scalar(text, style, anchor, tag) => Ev::Scalar {
+                text: text.into_owned(),
+                style: match style {
+                    ScalarStyle::Plain => Style::Plain,
+                    ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => Style::Quoted,
+                    _ => Style::Block,
+                },
+                anchor,
+                tag: tag
+                    .filter(|t| t.is_yaml_core_schema())
+                    .map(|t| t.suffix.clone()),
+            },
+            Event::SequenceStart(anchor, _) => Ev::SeqStart(anchor),
+            Event::SequenceEnd => Ev::SeqEnd,
+            Event::MappingStart(anchor, _) => Ev::MapStart(anchor),
+            Event::MappingEnd => Ev::MapEnd,
+        };
+        let (start, end) = (b.byte(span.start), b.byte(span.end));
+        if b.feed(ev, start, end, &mut doc, &mut out).is_err() {
+            return out;
         }
     }
     out.issues.append(&mut b.issues);
     out
+}
+
+/// Parse with `libyaml-safer`, a port of libyaml — the parser go-yaml (and so `kubectl`) is a
+/// port of. Used when saphyr rejects a file: libyaml accepts some indentation that YAML 1.2
+/// forbids but every Kubernetes tool accepts (flow brackets and quoted-scalar continuation
+/// lines indented like their parent key).
+fn parse_libyaml(src: &SourceFile) -> ParsedStream {
+    use libyaml_safer::{EventData, ScalarStyle as LStyle};
+    let mut out = ParsedStream::default();
+    let mut b = builder(src);
+    let mut bytes = src.text.as_bytes();
+    let mut parser = libyaml_safer::Parser::new();
+    parser.set_input_string(&mut bytes);
+    let mut anchors: HashMap<String, usize> = HashMap::new();
+    let mut anchor_id = |name: Option<String>, define: bool| -> usize {
+        match name {
+            None => 0,
+            Some(n) => {
+                let next = anchors.len() + 1;
+                if define {
+                    anchors.insert(n, next);
+                    next
+                } else {
+                    anchors.get(&n).copied().unwrap_or(usize::MAX)
+                }
+            }
+        }
+    };
+    let offset = |b: &Builder<'_>, m: libyaml_safer::Mark| -> usize {
+        b.src
+            .lines
+            .offset(&b.src.text, m.line as usize + 1, m.column as usize)
+    };
+    let mut doc = 0usize;
+    loop {
+        let event = match parser.parse() {
+            Ok(e) => e,
+            Err(err) => {
+                let at = err.problem_mark().map_or(0, |m| offset(&b, m));
+                out.issues.append(&mut b.issues);
+                out.issues.push(YamlIssue {
+                    message: format!("invalid YAML: {}", err.problem()),
+                    span: Span::empty(at),
+                    first: None,
+                    fatal: true,
+                });
+                return out;
+            }
+        };
+        let (start, end) = (offset(&b, event.start_mark), offset(&b, event.end_mark));
+        let ev = match event.data {
+            EventData::StreamEnd => break,
+            EventData::StreamStart { .. } | EventData::DocumentEnd { .. } => continue,
+            EventData::DocumentStart { .. } => Ev::DocStart,
+            EventData::Alias { anchor } => Ev::Alias(anchor_id(Some(anchor), false)),
+            EventData::Scalar {
+                anchor,
+                tag,
+                value,
+                style,
+                ..
+            } => Ev::Scalar {
+                text: value,
+                style: match style {
+                    LStyle::Plain | LStyle::Any => Style::Plain,
+                    LStyle::SingleQuoted | LStyle::DoubleQuoted => Style::Quoted,
+                    _ => Style::Block,
+                },
+                anchor: anchor_id(anchor, true),
+                tag: tag.and_then(|t| t.strip_prefix("tag:yaml.org,2002:").map(str::to_string)),
+            },
+            EventData::SequenceStart { anchor, .. } => Ev::SeqStart(anchor_id(anchor, true)),
+            EventData::SequenceEnd => Ev::SeqEnd,
+            EventData::MappingStart { anchor, .. } => Ev::MapStart(anchor_id(anchor, true)),
+            EventData::MappingEnd => Ev::MapEnd,
+        };
+        if b.feed(ev, start, end, &mut doc, &mut out).is_err() {
+            return out;
+        }
+    }
+    out.issues.append(&mut b.issues);
+    out
+}
+
+/// Parse every document of `src`.
+///
+/// `saphyr-parser` is tried first; if it reports a syntax error, the file is re-read with
+/// libyaml's rules, and the error stands only if libyaml rejects the file too.
+pub fn parse(src: &SourceFile) -> ParsedStream {
+    let first = parse_saphyr(src);
+    if !first.issues.iter().any(|i| i.fatal) {
+        return first;
+    }
+    let second = parse_libyaml(src);
+    if second.issues.iter().any(|i| i.fatal) {
+        first
+    } else {
+        second
+    }
 }
 
 #[cfg(test)]
@@ -788,6 +928,19 @@ mod tests {
         let root = &s.documents[0].root;
         assert_eq!(f.slice(root.get("k").unwrap().span), "\"ü\"");
         assert_eq!(root.get("é").unwrap().as_str(), Some("line\ntwo\n"));
+    }
+
+    #[test]
+    fn kubectl_lenient_indentation_is_accepted() {
+        // Flow brackets and quoted continuation lines at the parent's indentation: YAML 1.2
+        // forbids them, libyaml/go-yaml (and so kubectl) accept them.
+        let (f, s) = p("a:\n  args: [\n    \"x\",\n  ]\n  d: \"one\n  two\"\n");
+        assert!(s.issues.is_empty(), "{:?}", s.issues);
+        let root = &s.documents[0].root;
+        assert_eq!(root.pointer("/a/d").unwrap().as_str(), Some("one two"));
+        assert_eq!(f.slice(root.pointer("/a/args/0").unwrap().span), "\"x\"");
+        let (_, bad) = p("a: [1, 2\n");
+        assert!(bad.issues.iter().any(|i| i.fatal));
     }
 
     #[test]
