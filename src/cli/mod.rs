@@ -34,6 +34,21 @@ enum Command {
     Schema(rules::SchemaArgs),
 }
 
+/// The libyaml fallback parser can panic on malformed input; those panics are caught and mean
+/// "not valid YAML". Keep them off stderr; every other panic is reported as usual.
+fn quiet_fallback_parser_panics() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if info
+            .location()
+            .is_some_and(|l| l.file().contains("libyaml-safer"))
+        {
+            return;
+        }
+        default(info);
+    }));
+}
+
 /// Outcome of a command.
 pub enum Outcome {
     /// Exit 0.
@@ -46,6 +61,7 @@ pub enum Outcome {
 
 /// Run the CLI.
 pub fn main() -> ExitCode {
+    quiet_fallback_parser_panics();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
