@@ -99,6 +99,18 @@ pub struct ConfigFile {
     /// e.g. `argoproj.io/Rollout: /spec/template`. Workload rules then apply to them.
     #[serde(default)]
     pub pod_templates: BTreeMap<String, String>,
+    /// The central waivers file owned by ops, relative to this file (see
+    /// `schemas/waivers.schema.json`).
+    #[serde(default)]
+    pub waivers: Option<String>,
+    /// Rule ids or categories that may only be waived in the central waivers file: an
+    /// `accord.dev/ignore` annotation for them is not honoured (authors cannot self-exempt).
+    #[serde(default)]
+    pub central_only: Vec<String>,
+    /// CODEOWNERS file mapping manifest paths to the owning dev team, relative to this file
+    /// (default: `.github/CODEOWNERS`, `CODEOWNERS` or `docs/CODEOWNERS` when present).
+    #[serde(default)]
+    pub codeowners: Option<String>,
 }
 
 fn yes() -> bool {
@@ -120,6 +132,9 @@ impl Default for ConfigFile {
             fail_on: None,
             owners: BTreeMap::new(),
             pod_templates: BTreeMap::new(),
+            waivers: None,
+            central_only: Vec::new(),
+            codeowners: None,
         }
     }
 }
@@ -271,6 +286,7 @@ impl Config {
         for (field, list) in [
             ("enable", &self.file.enable),
             ("disable", &self.file.disable),
+            ("central-only", &self.file.central_only),
         ] {
             for (i, name) in list.iter().enumerate() {
                 if !known(name) {

@@ -166,9 +166,47 @@ pub struct Diagnostic {
     pub labels: Vec<Label>,
     /// Machine fix.
     pub fix: Option<Fix>,
+    /// The waiver that matched this finding (in force, or expired and kept for its history).
+    pub waiver: Option<WaiverInfo>,
+    /// The dev team owning the file (CODEOWNERS), e.g. `@org/payments`.
+    pub code_owner: Option<String>,
+}
+
+/// Where a waiver was written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum WaiverSource {
+    /// An `accord.dev/ignore` annotation on the object (written by its author).
+    Annotation,
+    /// An entry of the central waivers file (owned by ops).
+    Central,
+}
+
+/// A waiver applied to a finding: who allowed the exception, why, until when, and where.
+#[derive(Clone, Debug)]
+pub struct WaiverInfo {
+    /// Annotation or central file.
+    pub source: WaiverSource,
+    /// Why the exception is accepted.
+    pub reason: String,
+    /// Who approved it (central waivers).
+    pub approved_by: Option<String>,
+    /// Ticket link.
+    pub ticket: Option<String>,
+    /// Last day the waiver applies (`YYYY-MM-DD`), if it expires.
+    pub expires: Option<String>,
+    /// The annotation or waivers-file entry.
+    pub location: Location,
+    /// Expired: the finding is active again and the waiver is kept as history.
+    pub expired: bool,
 }
 
 impl Diagnostic {
+    /// Is the finding waived by a waiver in force (listed, but not counted toward failure)?
+    pub fn is_waived(&self) -> bool {
+        self.waiver.as_ref().is_some_and(|w| !w.expired)
+    }
+
     /// Sort key: file, line, column, rule, path, message.
     pub fn sort_key(&self) -> (&str, usize, usize, &str, &str, &str) {
         (
@@ -197,6 +235,9 @@ pub struct InputError {
     pub message: String,
 }
 
+/// Rule id of the finding reporting a waiver that matches nothing.
+pub const STALE_WAIVER: &str = "stale-waiver";
+
 /// Counts for a run, shown by every report format.
 #[derive(Debug, Clone, Default, Serialize, schemars::JsonSchema)]
 pub struct Summary {
@@ -206,9 +247,9 @@ pub struct Summary {
     pub objects: usize,
     /// Rules run.
     pub rules: usize,
-    /// Findings in total.
+    /// Active findings in total (waived findings are counted in `waived` only).
     pub findings: usize,
-    /// Findings with severity error.
+    /// Active findings with severity error.
     pub errors: usize,
     /// Findings with severity warning.
     pub warnings: usize,
@@ -222,11 +263,24 @@ pub struct Summary {
     pub skipped_non_kubernetes: usize,
     /// Inputs that could not be read.
     pub unreadable: usize,
+    /// Findings waived by a waiver in force (listed, not counted above, never failing the run).
+    pub waived: usize,
+    /// Findings whose waiver has expired (active again).
+    pub expired_waivers: usize,
+    /// Waivers that match no finding (reported as `stale-waiver` findings).
+    pub stale_waivers: usize,
 }
 
 impl Summary {
     /// Count findings by severity into the summary.
     pub fn count(&mut self, diags: &[Diagnostic]) {
+        self.waived = diags.iter().filter(|d| d.is_waived()).count();
+        self.expired_waivers = diags
+            .iter()
+            .filter(|d| d.waiver.as_ref().is_some_and(|w| w.expired))
+            .count();
+        self.stale_waivers = diags.iter().filter(|d| d.rule == STALE_WAIVER).count();
+        let diags: Vec<&Diagnostic> = diags.iter().filter(|d| !d.is_waived()).collect();
         self.findings = diags.len();
         self.errors = diags
             .iter()

@@ -10,6 +10,7 @@
 //! - [`render`]: one emitter per output format over `&[Diagnostic]`.
 //! - [`load`]: finding and reading manifest files from the file system.
 //! - [`testing`]: `accord test` — running rule examples and fixtures.
+//! - [`waiver`]: waivers (annotations and the central file), expiry, stale waivers, CODEOWNERS.
 //! - [`cli`]: argument parsing and commands; the only module that uses `anyhow` and the environment.
 
 pub mod cli;
@@ -22,3 +23,4 @@ pub mod policy;
 pub mod render;
 pub mod source;
 pub mod testing;
+pub mod waiver;

@@ -23,6 +23,7 @@ fn json_schemas_are_current() {
         (Which::Policy, "schemas/policy.schema.json"),
         (Which::Config, "schemas/config.schema.json"),
         (Which::Report, "schemas/report.schema.json"),
+        (Which::Waivers, "schemas/waivers.schema.json"),
     ] {
         let mut s = serde_json::to_string_pretty(&schema_json(which)).expect("json");
         s.push('\n');

@@ -4,6 +4,7 @@ use crate::config::Config;
 use crate::engine::Context;
 use crate::policy::{self, FileError, Rule};
 use crate::source::SourceFile;
+use crate::waiver::{self, CodeOwners, Date, WaiverSet};
 use anyhow::{Result, bail};
 use clap::Args;
 use std::path::{Path, PathBuf};
@@ -35,6 +36,96 @@ pub struct Setup {
     pub rules: Vec<Rule>,
     /// Engine context.
     pub ctx: Context,
+    /// Ids of every loaded rule (active or not) and of the reserved system rules.
+    pub known_ids: Vec<String>,
+}
+
+impl Setup {
+    /// A finding's display path (relative to the working directory) made relative to the
+    /// config directory — the repository root that waiver and CODEOWNERS globs are written for.
+    pub fn repo_path(&self, display: &str) -> String {
+        let abs = self.cwd.join(display);
+        let root = self.cwd.join(&self.config.dir);
+        let rel = abs.strip_prefix(&root).unwrap_or(&abs);
+        let s = rel.to_string_lossy().replace('\\', "/");
+        s.strip_prefix("./").map(str::to_string).unwrap_or(s)
+    }
+
+    /// The central waivers file named in the config (empty set when none).
+    pub fn waivers(&self) -> Result<WaiverSet> {
+        let Some(rel) = &self.config.file.waivers else {
+            return Ok(WaiverSet::default());
+        };
+        let path = self.config.dir.join(rel);
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            anyhow::anyhow!("waivers file {} (from config): {e}", path.display())
+        })?;
+        let known: Vec<&str> = self.known_ids.iter().map(String::as_str).collect();
+        WaiverSet::parse(
+            SourceFile::new(crate::load::display_path(&path, &self.cwd), text),
+            &known,
+        )
+        .map_err(|e| fail_with(&e))
+    }
+
+    /// CODEOWNERS: the config's `codeowners`, else `.github/CODEOWNERS`, `CODEOWNERS` or
+    /// `docs/CODEOWNERS` under the config directory (empty when none).
+    pub fn codeowners(&self) -> Result<CodeOwners> {
+        let path = match &self.config.file.codeowners {
+            Some(p) => Some(self.config.dir.join(p)),
+            None => [".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS"]
+                .iter()
+                .map(|p| self.config.dir.join(p))
+                .find(|p| p.is_file()),
+        };
+        let Some(path) = path else {
+            return Ok(CodeOwners::default());
+        };
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| anyhow::anyhow!("CODEOWNERS file {}: {e}", path.display()))?;
+        let (owners, bad) = CodeOwners::parse(&text);
+        for b in bad {
+            eprintln!("warning: {}:{}: {}", path.display(), b.line, b.message);
+        }
+        Ok(owners)
+    }
+
+    /// Waiver options for a run of the active rules over `inputs` on `today`.
+    pub fn waiver_options(&self, today: Date, inputs: &[PathBuf]) -> waiver::Options {
+        let root = std::fs::canonicalize(self.cwd.join(&self.config.dir)).ok();
+        let stale_central = root.is_some_and(|root| {
+            inputs.iter().any(|p| {
+                std::fs::canonicalize(self.cwd.join(p)).is_ok_and(|p| root.starts_with(&p))
+            })
+        });
+        let mut ran: std::collections::BTreeSet<String> =
+            self.rules.iter().map(|r| r.id().to_string()).collect();
+        ran.extend(
+            crate::engine::system::SYSTEM_RULES
+                .iter()
+                .map(|r| r.0.to_string()),
+        );
+        waiver::Options {
+            today,
+            central_only: waiver::central_only(&self.config.file.central_only, &self.rules),
+            ran,
+            stale_central,
+        }
+    }
+}
+
+/// Today's date (UTC), or `ACCORD_TODAY` (`YYYY-MM-DD`) when set — the only clock read.
+pub fn today() -> Result<Date> {
+    if let Some(v) = std::env::var_os("ACCORD_TODAY") {
+        let v = v.to_string_lossy();
+        return Date::parse(&v)
+            .ok_or_else(|| anyhow::anyhow!("ACCORD_TODAY=`{v}` is not a date like 2026-12-31"));
+    }
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    Ok(Date::from_days_since_epoch((secs / 86_400) as i64))
 }
 
 /// Print located file errors and fail with exit code 2.
@@ -130,6 +221,12 @@ pub fn setup(opts: &RuleOpts, hint: Option<&Path>) -> Result<Setup> {
         }
     }
     errors.extend(policy::check_unique(&rules));
+    let mut known_ids: Vec<String> = rules.iter().map(|r| r.id().to_string()).collect();
+    known_ids.extend(
+        crate::engine::system::SYSTEM_RULES
+            .iter()
+            .map(|r| r.0.to_string()),
+    );
     if !errors.is_empty() {
         return Err(fail_with(&errors));
     }
@@ -150,5 +247,6 @@ pub fn setup(opts: &RuleOpts, hint: Option<&Path>) -> Result<Setup> {
         config,
         rules,
         ctx,
+        known_ids,
     })
 }

@@ -102,7 +102,16 @@ pub fn run(args: LintArgs) -> Result<Outcome> {
     let mut read_errors = Vec::new();
     let paths = load::discover(&inputs, &mut read_errors, &s.cwd);
     let mut loaded = load::load(&paths, &s.cwd, &filter);
-    let mut diags = engine::lint(&loaded.files, &s.rules, &s.ctx);
+    let waivers = s.waivers()?;
+    let owners = s.codeowners()?;
+    let wopts = s.waiver_options(super::common::today()?, &inputs);
+    let repo_path = |d: &str| s.repo_path(d);
+    let run_rules = |loaded: &load::Loaded| {
+        let mut diags = engine::lint(&loaded.files, &s.rules, &s.ctx);
+        crate::waiver::apply(&mut diags, &loaded.files, &waivers, &wopts, &repo_path);
+        diags
+    };
+    let mut diags = run_rules(&loaded);
     if args.fix {
         let mut rounds = 0;
         loop {
@@ -112,10 +121,11 @@ pub fn run(args: LintArgs) -> Result<Outcome> {
                 break;
             }
             loaded = load::load(&paths, &s.cwd, &filter);
-            diags = engine::lint(&loaded.files, &s.rules, &s.ctx);
+            diags = run_rules(&loaded);
         }
     }
     read_errors.append(&mut loaded.errors);
+    crate::waiver::assign_code_owners(&mut diags, &owners, &repo_path);
     let mut summary = Summary {
         files: loaded.files.len(),
         objects: loaded.files.iter().map(|f| f.objects.len()).sum(),
@@ -180,7 +190,10 @@ pub fn run(args: LintArgs) -> Result<Outcome> {
     };
     if !read_errors.is_empty() {
         Ok(Outcome::InputError)
-    } else if diags.iter().any(|d| fail_on.fails(d.severity)) {
+    } else if diags
+        .iter()
+        .any(|d| !d.is_waived() && fail_on.fails(d.severity))
+    {
         Ok(Outcome::Findings)
     } else {
         Ok(Outcome::Clean)
@@ -196,7 +209,7 @@ fn apply_fixes(
 ) -> Result<usize> {
     let mut by_file: std::collections::BTreeMap<&str, Vec<crate::diagnostic::TextEdit>> =
         Default::default();
-    for d in diags {
+    for d in diags.iter().filter(|d| !d.is_waived()) {
         if let Some(f) = &d.fix {
             let ok = f.applicability == Applicability::Safe
                 || (unsafe_ok && f.applicability == Applicability::Unsafe);

@@ -51,6 +51,8 @@ pub enum Which {
     Config,
     /// `lint --format json` output.
     Report,
+    /// The central waivers file.
+    Waivers,
 }
 
 fn fixable(r: &Rule) -> bool {
@@ -181,6 +183,10 @@ pub fn schema_json(which: Which) -> serde_json::Value {
             serde_json::to_value(schemars::schema_for!(crate::config::ConfigFile)).expect("schema")
         }
         Which::Report => crate::render::json::schema(),
+        Which::Waivers => {
+            serde_json::to_value(schemars::schema_for!(crate::waiver::WaiversFile))
+                .expect("schema")
+        }
     }
 }
 

@@ -328,6 +328,8 @@ pub fn finding(rule: &Rule, obj: &Object, ptr: &str, item: &Node, o: &Outcome) -
         docs: rule.spec.docs.clone(),
         labels,
         fix,
+        waiver: None,
+        code_owner: None,
     }
 }
 

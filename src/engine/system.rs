@@ -31,6 +31,12 @@ pub const SYSTEM_RULES: &[(&str, Severity, &str, &str)] = &[
         "A rule failed while checking this object, so the object was not fully checked.",
         "Report this to the rule's owner; the rule needs fixing.",
     ),
+    (
+        "stale-waiver",
+        Severity::Warning,
+        "A waiver that matches nothing is dead weight: it hides the next finding that happens to match it, without anyone having reviewed that one.",
+        "Remove the waiver (or narrow its target to the finding it was written for).",
+    ),
 ];
 
 fn meta(id: &str) -> (Severity, &'static str, &'static str) {
@@ -41,7 +47,8 @@ fn meta(id: &str) -> (Severity, &'static str, &'static str) {
         .unwrap_or((Severity::Error, "", ""))
 }
 
-fn make(id: &str, message: String, location: Location, path: String) -> Diagnostic {
+/// A diagnostic of a reserved (system) rule, with its severity and explanation.
+pub fn make(id: &str, message: String, location: Location, path: String) -> Diagnostic {
     let (severity, why, help) = meta(id);
     Diagnostic {
         rule: id.to_string(),
@@ -58,6 +65,8 @@ fn make(id: &str, message: String, location: Location, path: String) -> Diagnost
         docs: None,
         labels: Vec::new(),
         fix: None,
+        waiver: None,
+        code_owner: None,
     }
 }
 

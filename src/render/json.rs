@@ -85,6 +85,37 @@ pub struct JsonFinding<'a> {
     pub fix: Option<JsonFix<'a>>,
     /// Related locations.
     pub labels: Vec<JsonLabel<'a>>,
+    /// Waived by a waiver in force: listed for review, not counted as a failure.
+    pub waived: bool,
+    /// The waiver that matched (in force, or expired — then the finding is active again).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waiver: Option<JsonWaiver<'a>>,
+    /// Dev team owning the file (CODEOWNERS).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code_owner: Option<&'a str>,
+}
+
+/// A waiver attached to a finding.
+#[derive(Serialize, JsonSchema)]
+pub struct JsonWaiver<'a> {
+    /// `annotation` (on the object) or `central` (the waivers file).
+    pub source: crate::diagnostic::WaiverSource,
+    /// Why the exception is accepted.
+    pub reason: &'a str,
+    /// Who approved it.
+    pub approved_by: Option<&'a str>,
+    /// Ticket link.
+    pub ticket: Option<&'a str>,
+    /// Last day it applies (`YYYY-MM-DD`).
+    pub expires: Option<&'a str>,
+    /// It has expired: the finding is active again.
+    pub expired: bool,
+    /// File of the annotation or waivers-file entry.
+    pub file: &'a str,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column.
+    pub column: usize,
 }
 
 /// A fix.
@@ -202,6 +233,19 @@ pub fn finding(d: &Diagnostic) -> JsonFinding<'_> {
                 message: &l.message,
             })
             .collect(),
+        waived: d.is_waived(),
+        waiver: d.waiver.as_ref().map(|w| JsonWaiver {
+            source: w.source,
+            reason: &w.reason,
+            approved_by: w.approved_by.as_deref(),
+            ticket: w.ticket.as_deref(),
+            expires: w.expires.as_deref(),
+            expired: w.expired,
+            file: w.location.file(),
+            line: w.location.start.line,
+            column: w.location.start.column,
+        }),
+        code_owner: d.code_owner.as_deref(),
     }
 }
 

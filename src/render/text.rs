@@ -2,7 +2,7 @@
 //! why / help / fix / owner / docs. Colour only when asked (the CLI asks on a TTY).
 
 use super::Report;
-use crate::diagnostic::{Applicability, Diagnostic, Severity};
+use crate::diagnostic::{Applicability, Diagnostic, Severity, WaiverInfo, WaiverSource};
 use std::fmt::Write;
 
 struct Paint {
@@ -154,14 +154,93 @@ pub fn diagnostic(d: &Diagnostic, color: bool, out: &mut String) {
     if let Some(docs) = &d.docs {
         let _ = writeln!(out, "{eq} {} {docs}", p.wrap("1", "docs:"));
     }
+    if let Some(co) = &d.code_owner {
+        let _ = writeln!(
+            out,
+            "{eq} {} {co} (CODEOWNERS: you own this object)",
+            p.wrap("1", "code owner:")
+        );
+    }
+    if let Some(w) = d.waiver.as_ref().filter(|w| w.expired) {
+        let _ = writeln!(
+            out,
+            "{eq} {} {}",
+            p.wrap("1", "expired waiver:"),
+            waiver_text(w)
+        );
+    }
     out.push('\n');
+}
+
+/// One line describing a waiver: source and location, approver, expiry, ticket, reason.
+pub fn waiver_text(w: &WaiverInfo) -> String {
+    let mut s = match w.source {
+        WaiverSource::Annotation => format!(
+            "annotation at {}:{}",
+            w.location.file(),
+            w.location.start.line
+        ),
+        WaiverSource::Central => format!(
+            "waivers file {}:{}",
+            w.location.file(),
+            w.location.start.line
+        ),
+    };
+    if let Some(a) = &w.approved_by {
+        let _ = write!(s, ", approved by {a}");
+    }
+    match (&w.expires, w.expired) {
+        (Some(e), true) => {
+            let _ = write!(s, ", expired on {e}");
+        }
+        (Some(e), false) => {
+            let _ = write!(s, ", expires {e}");
+        }
+        (None, _) => {}
+    }
+    if let Some(t) = &w.ticket {
+        let _ = write!(s, ", {t}");
+    }
+    let _ = write!(s, ": {}", w.reason);
+    s
+}
+
+/// Render a waived finding compactly: what, where, and the waiver in force.
+pub fn waived(d: &Diagnostic, color: bool, out: &mut String) {
+    let p = Paint { on: color };
+    let _ = writeln!(
+        out,
+        "{} {} {}",
+        p.wrap("2", "waived"),
+        p.wrap("1", &format!("[{}]", d.rule)),
+        d.message
+    );
+    let _ = writeln!(
+        out,
+        "  {} {}:{}:{}",
+        p.wrap("34", "-->"),
+        d.location.file(),
+        d.location.start.line,
+        d.location.start.column
+    );
+    if let Some(w) = &d.waiver {
+        let _ = writeln!(out, "  {} {}", p.wrap("34", "= waiver:"), waiver_text(w));
+    }
 }
 
 /// Render the whole report.
 pub fn render(r: &Report<'_>, color: bool) -> String {
     let mut out = String::new();
-    for d in r.diagnostics {
+    for d in r.diagnostics.iter().filter(|d| !d.is_waived()) {
         diagnostic(d, color, &mut out);
+    }
+    let waived_list: Vec<&Diagnostic> = r.diagnostics.iter().filter(|d| d.is_waived()).collect();
+    if !waived_list.is_empty() {
+        let _ = writeln!(out, "{} waived finding{}:", waived_list.len(), if waived_list.len() == 1 { "" } else { "s" });
+        for d in waived_list {
+            waived(d, color, &mut out);
+        }
+        out.push('\n');
     }
     for e in r.errors {
         let _ = writeln!(out, "error: cannot read {}: {}", e.file, e.message);
@@ -183,6 +262,25 @@ pub fn render(r: &Report<'_>, color: bool) -> String {
     );
     if s.fixable > 0 {
         let _ = write!(line, "; {} fixable with --fix", s.fixable);
+    }
+    if s.waived > 0 {
+        let _ = write!(line, "; {} waived", s.waived);
+    }
+    if s.expired_waivers > 0 {
+        let _ = write!(
+            line,
+            "; {} expired waiver{}",
+            s.expired_waivers,
+            if s.expired_waivers == 1 { "" } else { "s" }
+        );
+    }
+    if s.stale_waivers > 0 {
+        let _ = write!(
+            line,
+            "; {} stale waiver{}",
+            s.stale_waivers,
+            if s.stale_waivers == 1 { "" } else { "s" }
+        );
     }
     if s.skipped_templates > 0 {
         let _ = write!(
