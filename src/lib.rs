@@ -8,6 +8,7 @@
 //! - [`config`]: `.accord.yaml` — format, discovery, validation, resolved settings.
 //! - [`engine`]: parallel evaluation of objects × rules, the small typed operator set, fixes.
 //! - [`render`]: one emitter per output format over `&[Diagnostic]`.
+//! - [`handbook`]: `accord docs` — the static HTML/markdown policy handbook.
 //! - [`load`]: finding and reading manifest files from the file system.
 //! - [`testing`]: `accord test` — running rule examples and fixtures.
 //! - [`waiver`]: waivers (annotations and the central file), expiry, stale waivers, CODEOWNERS.
@@ -17,6 +18,7 @@ pub mod cli;
 pub mod config;
 pub mod diagnostic;
 pub mod engine;
+pub mod handbook;
 pub mod load;
 pub mod manifest;
 pub mod policy;

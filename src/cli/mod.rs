@@ -4,6 +4,8 @@
 //! above the fail threshold, 1 findings at or above it, 2 usage, config or rule-file errors.
 
 mod common;
+mod docs;
+mod init;
 pub use rules::{Which, explain_text, schema_json};
 mod lint;
 mod rules;
@@ -30,8 +32,12 @@ enum Command {
     Rules(rules::RulesArgs),
     /// Explain one rule: what, why, examples, fix.
     Explain(rules::ExplainArgs),
-    /// Print a generated JSON Schema (`policy`, `config` or `report`).
+    /// Print a generated JSON Schema (`policy`, `config`, `report` or `waivers`).
     Schema(rules::SchemaArgs),
+    /// Write the policy handbook (static HTML with search, plus markdown) of the active rules.
+    Docs(docs::DocsArgs),
+    /// Scaffold `.accord.yaml`, a sample rule, a waivers file and a GitHub workflow.
+    Init(init::InitArgs),
 }
 
 /// The libyaml fallback parser can panic on malformed input; those panics are caught and mean
@@ -76,6 +82,8 @@ pub fn main() -> ExitCode {
         Command::Rules(a) => rules::list(a),
         Command::Explain(a) => rules::explain(a),
         Command::Schema(a) => rules::schema(a),
+        Command::Docs(a) => docs::run(a),
+        Command::Init(a) => init::run(a),
     };
     match result {
         Ok(Outcome::Clean) => ExitCode::SUCCESS,
