@@ -140,7 +140,7 @@ fn blocks(s: &str) -> String {
 
 const CSS: &str = "body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}\
 h1{font-size:1.6rem}table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.3rem .5rem;border-bottom:1px solid #ddd;vertical-align:top}\
-code{background:#f3f3f3;padding:0 .2rem}pre{background:#f6f8fa;padding:.6rem;overflow:auto}\
+code{background:#f3f3f3;padding:0 .2rem}pre code{background:none;padding:0}pre{background:#f6f8fa;padding:.6rem;overflow:auto}\
 .sev{font-weight:600}.error{color:#b00}.warning{color:#a60}.info{color:#06a}.expired{color:#b00;font-weight:600}\
 .filters{display:flex;gap:.5rem;margin:1rem 0}.filters input{flex:1;padding:.3rem}nav{margin-bottom:1rem}";
 
@@ -242,20 +242,6 @@ fn rule_html(r: &Rule, input: &Input<'_>) -> String {
             }
         );
     }
-    for ex in &r.spec.examples.invalid {
-        let _ = writeln!(
-            b,
-            "<h2>Example (flagged)</h2>\n<pre class=\"invalid\"><code>{}</code></pre>",
-            esc(ex.trim_end())
-        );
-    }
-    for ex in &r.spec.examples.valid {
-        let _ = writeln!(
-            b,
-            "<h2>Use instead</h2>\n<pre class=\"valid\"><code>{}</code></pre>",
-            esc(ex.trim_end())
-        );
-    }
     let ws = waivers_for(input, r.id());
     let _ = writeln!(b, "<h2 id=\"waivers\">Waivers ({})</h2>", ws.len());
     if ws.is_empty() {
@@ -277,6 +263,20 @@ fn rule_html(r: &Rule, input: &Input<'_>) -> String {
             );
         }
         b.push_str("</tbody></table>\n");
+    }
+    for ex in &r.spec.examples.invalid {
+        let _ = writeln!(
+            b,
+            "<h2>Example (flagged)</h2>\n<pre class=\"invalid\"><code>{}</code></pre>",
+            esc(ex.trim_end())
+        );
+    }
+    for ex in &r.spec.examples.valid {
+        let _ = writeln!(
+            b,
+            "<h2>Use instead</h2>\n<pre class=\"valid\"><code>{}</code></pre>",
+            esc(ex.trim_end())
+        );
     }
     if let Some(d) = &r.spec.docs {
         let _ = writeln!(b, "<h2>Reference</h2>\n<p>{}</p>", link(d));
