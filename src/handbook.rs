@@ -64,12 +64,7 @@ fn inline(s: &str) -> String {
         {
             let url = &r[close + 2..close + 2 + end];
             if url.starts_with("http://") || url.starts_with("https://") {
-                let _ = write!(
-                    o,
-                    "<a href=\"{}\">{}</a>",
-                    esc(url),
-                    esc(&r[..close])
-                );
+                let _ = write!(o, "<a href=\"{}\">{}</a>", esc(url), esc(&r[..close]));
                 rest = &r[close + 2 + end + 1..];
                 continue;
             }
@@ -293,7 +288,9 @@ fn link(s: &str) -> String {
 }
 
 fn index_html(input: &Input<'_>) -> String {
-    let mut b = String::from("<h1>Policy handbook</h1>\n<p>The rules accord checks in this repository: what each one requires, why ops require it, how to fix a finding, whom to ask, and the exceptions in force. Search, or filter by severity and category.</p>\n");
+    let mut b = String::from(
+        "<h1>Policy handbook</h1>\n<p>The rules accord checks in this repository: what each one requires, why ops require it, how to fix a finding, whom to ask, and the exceptions in force. Search, or filter by severity and category.</p>\n",
+    );
     let cats: BTreeSet<&str> = input
         .rules
         .iter()
@@ -341,7 +338,9 @@ fn index_html(input: &Input<'_>) -> String {
             }
         );
     }
-    b.push_str("</tbody></table>\n<p>Also available as markdown: <a href=\"index.md\">index.md</a>.</p>\n");
+    b.push_str(
+        "</tbody></table>\n<p>Also available as markdown: <a href=\"index.md\">index.md</a>.</p>\n",
+    );
     page("accord policy handbook", &b, Some(FILTER_JS))
 }
 
@@ -377,7 +376,9 @@ fn rule_md(r: &Rule, input: &Input<'_>) -> String {
 }
 
 fn index_md(input: &Input<'_>) -> String {
-    let mut o = String::from("# Policy handbook\n\n| Rule | Title | Severity | Category | Owner | Waivers |\n|---|---|---|---|---|---|\n");
+    let mut o = String::from(
+        "# Policy handbook\n\n| Rule | Title | Severity | Category | Owner | Waivers |\n|---|---|---|---|---|---|\n",
+    );
     let mut rules: Vec<&Rule> = input.rules.iter().collect();
     rules.sort_by(|a, b| a.id().cmp(b.id()));
     for r in rules {
@@ -420,7 +421,10 @@ mod tests {
             inline("Set `a<b` and [docs](https://x.io/?a=1&b=2) **now** <script>"),
             "Set <code>a&lt;b</code> and <a href=\"https://x.io/?a=1&amp;b=2\">docs</a> <strong>now</strong> &lt;script&gt;"
         );
-        assert_eq!(inline("[x](javascript:alert(1))"), "[x](javascript:alert(1))");
+        assert_eq!(
+            inline("[x](javascript:alert(1))"),
+            "[x](javascript:alert(1))"
+        );
         let h = blocks("One\ntwo.\n\n- a\n- b\n\n```\n<x>\n```\n");
         assert_eq!(
             h,

@@ -92,7 +92,10 @@ fn handbook_has_a_page_per_rule_waivers_and_no_broken_links() {
     let ids = rule_ids(repo.path());
     assert!(ids.len() >= 5);
     for id in &ids {
-        assert!(out.path().join(format!("rules/{id}.html")).is_file(), "{id}");
+        assert!(
+            out.path().join(format!("rules/{id}.html")).is_file(),
+            "{id}"
+        );
         assert!(out.path().join(format!("rules/{id}.md")).is_file(), "{id}");
     }
     let index = std::fs::read_to_string(out.path().join("index.html")).expect("index");
@@ -105,18 +108,33 @@ fn handbook_has_a_page_per_rule_waivers_and_no_broken_links() {
         assert!(!html.contains("<link"), "no external stylesheets");
         check_links(&f, &html);
     }
-    let page = std::fs::read_to_string(out.path().join("rules/privileged-container.html"))
-        .expect("page");
-    assert!(page.contains("<h2 id=\"waivers\">Waivers (2)</h2>"), "{page}");
-    assert!(page.contains("DaemonSet monitoring/node-exporter"), "{page}");
-    assert!(page.contains("reads host metrics from <code>/proc</code>"), "{page}");
+    let page =
+        std::fs::read_to_string(out.path().join("rules/privileged-container.html")).expect("page");
+    assert!(
+        page.contains("<h2 id=\"waivers\">Waivers (2)</h2>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("DaemonSet monitoring/node-exporter"),
+        "{page}"
+    );
+    assert!(
+        page.contains("reads host metrics from <code>/proc</code>"),
+        "{page}"
+    );
     assert!(page.contains("old &lt;agent&gt;"), "escaped");
-    assert!(page.contains("<td class=\"expired\">2025-06-30 (expired)</td>"), "{page}");
+    assert!(
+        page.contains("<td class=\"expired\">2025-06-30 (expired)</td>"),
+        "{page}"
+    );
     assert!(page.contains("<td>2026-12-31</td>"), "{page}");
     assert!(page.contains("central waivers file only"), "{page}");
     assert!(page.contains("ops-security (#ops-sec)"), "{page}");
     let md = std::fs::read_to_string(out.path().join("rules/privileged-container.md")).expect("md");
-    assert!(md.contains("| files legacy/** | old <agent> | bob |  | 2025-06-30 (expired) |"), "{md}");
+    assert!(
+        md.contains("| files legacy/** | old <agent> | bob |  | 2025-06-30 (expired) |"),
+        "{md}"
+    );
 }
 
 fn chromium(args: &[&str], url: &str) -> std::process::Output {
@@ -188,11 +206,18 @@ fn handbook_in_headless_chromium() {
         .map(|(id, _)| id)
         .collect();
     assert_eq!(shown, ["missing-memory-limit"], "{dom}");
-    assert!(dom.contains(&format!("<p id=\"count\">1 of {n} rules</p>")), "{dom}");
+    assert!(
+        dom.contains(&format!("<p id=\"count\">1 of {n} rules</p>")),
+        "{dom}"
+    );
 
     // Severity filter and multi-word search.
     let dom = String::from_utf8(
-        chromium(&["--dump-dom"], &url(&index, "?q=ops-security%20container&severity=error")).stdout,
+        chromium(
+            &["--dump-dom"],
+            &url(&index, "?q=ops-security%20container&severity=error"),
+        )
+        .stdout,
     )
     .expect("utf8");
     let shown: Vec<String> = rows(&dom)
@@ -224,11 +249,22 @@ fn handbook_in_headless_chromium() {
     ] {
         let shot = artifacts.join(name);
         let _ = std::fs::remove_file(&shot);
-        let o = chromium(&[&format!("--screenshot={}", shot.display())], &url(&page, ""));
+        let o = chromium(
+            &[&format!("--screenshot={}", shot.display())],
+            &url(&page, ""),
+        );
         let png = std::fs::read(&shot).unwrap_or_else(|e| {
-            panic!("{}: {e}: {}", shot.display(), String::from_utf8_lossy(&o.stderr))
+            panic!(
+                "{}: {e}: {}",
+                shot.display(),
+                String::from_utf8_lossy(&o.stderr)
+            )
         });
-        assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000, "{}", shot.display());
+        assert!(
+            png.starts_with(b"\x89PNG") && png.len() > 10_000,
+            "{}",
+            shot.display()
+        );
         eprintln!("screenshot: {}", shot.display());
     }
 }

@@ -48,7 +48,8 @@ fn pod(annotation: Option<&str>) -> String {
     )
 }
 
-const CONFIG: &str = "waivers: waivers.yaml\nowners:\n  security: {owner: ops-security, contact: \"#ops-sec\"}\n";
+const CONFIG: &str =
+    "waivers: waivers.yaml\nowners:\n  security: {owner: ops-security, contact: \"#ops-sec\"}\n";
 
 const WAIVER: &str = "waivers:\n  - rule: privileged-container\n    target:\n      kind: Pod\n      namespace: monitoring\n      name: agent\n      files: [\"apps/**\"]\n    reason: node agent reads host devices\n    ticket: OPS-42\n    approved-by: alice (ops-security)\n    expires: 2026-01-31\n";
 
@@ -64,7 +65,12 @@ fn repo(config: &str, waivers: &str, annotation: Option<&str>) -> tempfile::Temp
 fn central_waiver_in_force_waives_but_lists_the_findings() {
     let t = repo(CONFIG, WAIVER, None);
     let out = accord_on(t.path(), "2026-01-31", &["lint", "--format", "json", "."]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     let v = json(&out);
     let f = findings(&v, "privileged-container");
     assert_eq!(f.len(), 2, "waived findings stay listed");
@@ -77,7 +83,10 @@ fn central_waiver_in_force_waives_but_lists_the_findings() {
         assert_eq!(w["ticket"], "OPS-42");
         assert_eq!(w["expires"], "2026-01-31");
         assert_eq!(w["expired"], false);
-        assert_eq!((w["file"].as_str(), w["line"].as_u64()), (Some("waivers.yaml"), Some(2)));
+        assert_eq!(
+            (w["file"].as_str(), w["line"].as_u64()),
+            (Some("waivers.yaml"), Some(2))
+        );
     }
     assert_eq!(v["summary"]["waived"], 2);
     assert_eq!(v["summary"]["errors"], 0);
@@ -140,21 +149,41 @@ fn stale_waiver_is_reported_at_its_entry() {
     assert_eq!(s[0]["file"], "waivers.yaml");
     assert_eq!(s[0]["line"], 12);
     assert_eq!(s[0]["severity"], "warning");
-    assert!(s[0]["message"].as_str().unwrap().contains("`host-network` (approved by bob) matches no finding"));
+    assert!(
+        s[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("`host-network` (approved by bob) matches no finding")
+    );
     assert_eq!(v["summary"]["stale_waivers"], 1);
     // Linting one file is not the whole repository: central waivers are not called stale.
-    let one = accord_on(t.path(), "2026-01-01", &["lint", "--format", "json", "apps/agent.yaml"]);
+    let one = accord_on(
+        t.path(),
+        "2026-01-01",
+        &["lint", "--format", "json", "apps/agent.yaml"],
+    );
     assert!(findings(&json(&one), "stale-waiver").is_empty());
 }
 
 #[test]
 fn annotation_waives_unless_the_rule_is_central_only() {
     let ann = "privileged-container: agent needs /dev/kmsg";
-    let t = repo("owners:\n  security: {owner: ops-security}\n", "waivers: []\n", Some(ann));
-    let v = json(&accord_on(t.path(), "2026-01-01", &["lint", "--format", "json", "."]));
+    let t = repo(
+        "owners:\n  security: {owner: ops-security}\n",
+        "waivers: []\n",
+        Some(ann),
+    );
+    let v = json(&accord_on(
+        t.path(),
+        "2026-01-01",
+        &["lint", "--format", "json", "."],
+    ));
     let f = findings(&v, "privileged-container");
     assert_eq!(f.len(), 2);
-    assert!(f.iter().all(|f| f["waived"] == true && f["waiver"]["source"] == "annotation"));
+    assert!(
+        f.iter()
+            .all(|f| f["waived"] == true && f["waiver"]["source"] == "annotation")
+    );
     assert_eq!(f[0]["waiver"]["reason"], "agent needs /dev/kmsg");
     assert_eq!(f[0]["waiver"]["line"], 7);
 
@@ -172,28 +201,50 @@ fn annotation_waives_unless_the_rule_is_central_only() {
         assert_eq!(f["waived"], false);
         assert!(f.get("waiver").is_none());
         let l = &f["labels"][0];
-        assert_eq!((l["file"].as_str(), l["line"].as_u64()), (Some("apps/agent.yaml"), Some(7)));
+        assert_eq!(
+            (l["file"].as_str(), l["line"].as_u64()),
+            (Some("apps/agent.yaml"), Some(7))
+        );
         let m = l["message"].as_str().unwrap();
         assert!(m.contains("not honoured"), "{m}");
         assert!(m.contains("central waivers file (ask ops-security)"), "{m}");
     }
-    assert!(findings(&v, "stale-waiver").is_empty(), "a refused annotation is not stale");
+    assert!(
+        findings(&v, "stale-waiver").is_empty(),
+        "a refused annotation is not stale"
+    );
 }
 
 #[test]
 fn annotation_needs_a_reason_and_can_be_narrowed_to_a_container() {
     let t = repo("{}\n", "waivers: []\n", Some("privileged-container"));
-    let v = json(&accord_on(t.path(), "2026-01-01", &["lint", "--format", "json", "."]));
+    let v = json(&accord_on(
+        t.path(),
+        "2026-01-01",
+        &["lint", "--format", "json", "."],
+    ));
     let f = findings(&v, "privileged-container");
     assert!(f.iter().all(|f| f["waived"] == false));
-    assert!(f[0]["labels"][0]["message"].as_str().unwrap().contains("write `privileged-container: <reason>`"));
+    assert!(
+        f[0]["labels"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("write `privileged-container: <reason>`")
+    );
 
-    let t = repo("{}\n", "waivers: []\n", Some("privileged-container@sidecar: iptables setup"));
+    let t = repo(
+        "{}\n",
+        "waivers: []\n",
+        Some("privileged-container@sidecar: iptables setup"),
+    );
     let out = accord_on(t.path(), "2026-01-01", &["lint", "--format", "json", "."]);
     assert_eq!(out.status.code(), Some(1), "app is still privileged");
     let v = json(&out);
     let f = findings(&v, "privileged-container");
-    let waived: Vec<_> = f.iter().map(|f| (f["path"].as_str().unwrap(), f["waived"].as_bool().unwrap())).collect();
+    let waived: Vec<_> = f
+        .iter()
+        .map(|f| (f["path"].as_str().unwrap(), f["waived"].as_bool().unwrap()))
+        .collect();
     assert_eq!(
         waived,
         [
@@ -204,10 +255,17 @@ fn annotation_needs_a_reason_and_can_be_narrowed_to_a_container() {
 
     // An annotation for a rule that does not fire on the object is stale.
     let t = repo("{}\n", "waivers: []\n", Some("host-network: not needed"));
-    let v = json(&accord_on(t.path(), "2026-01-01", &["lint", "--format", "json", "."]));
+    let v = json(&accord_on(
+        t.path(),
+        "2026-01-01",
+        &["lint", "--format", "json", "."],
+    ));
     let s = findings(&v, "stale-waiver");
     assert_eq!(s.len(), 1);
-    assert_eq!((s[0]["file"].as_str(), s[0]["line"].as_u64()), (Some("apps/agent.yaml"), Some(7)));
+    assert_eq!(
+        (s[0]["file"].as_str(), s[0]["line"].as_u64()),
+        (Some("apps/agent.yaml"), Some(7))
+    );
 }
 
 #[test]
@@ -221,19 +279,34 @@ fn waivers_file_errors_are_located() {
     assert_eq!(out.status.code(), Some(2));
     let e = String::from_utf8_lossy(&out.stderr);
     assert!(e.contains("unknown rule `privileged-containr` (did you mean `privileged-container`?)\n  --> waivers.yaml:2:11"), "{e}");
-    assert!(e.contains("`2026-13-01` is not a date like `2026-12-31`\n  --> waivers.yaml:6:14"), "{e}");
+    assert!(
+        e.contains("`2026-13-01` is not a date like `2026-12-31`\n  --> waivers.yaml:6:14"),
+        "{e}"
+    );
 }
 
 #[test]
 fn findings_name_the_owning_dev_team_and_the_ops_owner() {
     let t = repo(CONFIG, "waivers: []\n", None);
-    write(t.path(), ".github/CODEOWNERS", "* @org/platform\n/apps/ @org/monitoring\n");
-    let v = json(&accord_on(t.path(), "2026-01-01", &["lint", "--format", "json", "."]));
+    write(
+        t.path(),
+        ".github/CODEOWNERS",
+        "* @org/platform\n/apps/ @org/monitoring\n",
+    );
+    let v = json(&accord_on(
+        t.path(),
+        "2026-01-01",
+        &["lint", "--format", "json", "."],
+    ));
     let f = findings(&v, "privileged-container");
     assert_eq!(f[0]["code_owner"], "@org/monitoring");
     assert_eq!(f[0]["owner"], "ops-security");
-    let s = String::from_utf8_lossy(&accord_on(t.path(), "2026-01-01", &["lint", "."]).stdout).to_string();
-    assert!(s.contains("= code owner: @org/monitoring (CODEOWNERS: you own this object)"), "{s}");
+    let s = String::from_utf8_lossy(&accord_on(t.path(), "2026-01-01", &["lint", "."]).stdout)
+        .to_string();
+    assert!(
+        s.contains("= code owner: @org/monitoring (CODEOWNERS: you own this object)"),
+        "{s}"
+    );
     assert!(s.contains("= owner: ops-security (#ops-sec)"), "{s}");
 }
 
@@ -241,9 +314,16 @@ fn findings_name_the_owning_dev_team_and_the_ops_owner() {
 fn fix_leaves_waived_findings_alone() {
     let t = repo(CONFIG, WAIVER, None);
     let before = std::fs::read_to_string(t.path().join("apps/agent.yaml")).unwrap();
-    let out = accord_on(t.path(), "2026-01-01", &["lint", "--fix", "--unsafe-fixes", "."]);
+    let out = accord_on(
+        t.path(),
+        "2026-01-01",
+        &["lint", "--fix", "--unsafe-fixes", "."],
+    );
     assert_eq!(out.status.code(), Some(0));
-    assert_eq!(std::fs::read_to_string(t.path().join("apps/agent.yaml")).unwrap(), before);
+    assert_eq!(
+        std::fs::read_to_string(t.path().join("apps/agent.yaml")).unwrap(),
+        before
+    );
 }
 
 #[test]
@@ -263,9 +343,22 @@ fn init_scaffolds_a_working_repository_and_never_overwrites() {
     );
     // The sample rule passes its own examples, and the config, waivers file and rule load.
     let test = accord_on(t.path(), "2026-01-01", &["test", "policies"]);
-    assert_eq!(test.status.code(), Some(0), "{}", String::from_utf8_lossy(&test.stdout));
-    write(t.path(), "apps/d.yaml", "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\nspec:\n  template:\n    spec:\n      containers:\n        - name: api\n          image: example/api:1.0\n          resources: {limits: {memory: 1Gi}}\n          securityContext: {runAsNonRoot: true}\n");
-    let v = json(&accord_on(t.path(), "2026-01-01", &["lint", "--format", "json", "."]));
+    assert_eq!(
+        test.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&test.stdout)
+    );
+    write(
+        t.path(),
+        "apps/d.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\nspec:\n  template:\n    spec:\n      containers:\n        - name: api\n          image: example/api:1.0\n          resources: {limits: {memory: 1Gi}}\n          securityContext: {runAsNonRoot: true}\n",
+    );
+    let v = json(&accord_on(
+        t.path(),
+        "2026-01-01",
+        &["lint", "--format", "json", "."],
+    ));
     let f = findings(&v, "team-label");
     assert_eq!(f.len(), 1, "{v:#}");
     assert_eq!(f[0]["owner"], "platform-team");
@@ -274,7 +367,11 @@ fn init_scaffolds_a_working_repository_and_never_overwrites() {
     write(t.path(), ".accord.yaml", &format!("{config}# edited\n"));
     let again = accord_on(t.path(), "2026-01-01", &["init"]);
     assert!(!String::from_utf8_lossy(&again.stdout).contains("created"));
-    assert!(std::fs::read_to_string(t.path().join(".accord.yaml")).unwrap().ends_with("# edited\n"));
+    assert!(
+        std::fs::read_to_string(t.path().join(".accord.yaml"))
+            .unwrap()
+            .ends_with("# edited\n")
+    );
 }
 
 /// SARIF suppressions and the markdown section, through the library functions the report
@@ -301,7 +398,10 @@ fn waived_findings_in_sarif_suppressions_and_markdown() {
         stale_central: true,
     };
     waiver::apply(&mut diags, &files, &set, &opts, &|p: &str| p.to_string());
-    let privileged: Vec<_> = diags.iter().filter(|d| d.rule == "privileged-container").collect();
+    let privileged: Vec<_> = diags
+        .iter()
+        .filter(|d| d.rule == "privileged-container")
+        .collect();
     assert_eq!(privileged.len(), 2);
     // Central waivers win over annotations; both findings are waived.
     let s = waiver::sarif_suppressions(privileged[0]).expect("suppressed");
@@ -309,14 +409,23 @@ fn waived_findings_in_sarif_suppressions_and_markdown() {
     assert_eq!(s[0]["status"], "accepted");
     assert_eq!(s[0]["justification"], "node agent reads host devices");
     assert_eq!(s[0]["properties"]["approvedBy"], "alice (ops-security)");
-    assert_eq!(s[0]["location"]["physicalLocation"]["region"]["startLine"], 2);
+    assert_eq!(
+        s[0]["location"]["physicalLocation"]["region"]["startLine"],
+        2
+    );
     let md = waiver::markdown_section(&diags);
     assert!(md.starts_with("### Waived findings (2)"), "{md}");
     assert!(md.contains("| `privileged-container` | apps/agent.yaml:15 | Pod monitoring/agent | node agent reads host devices (OPS-42) | alice (ops-security) | 2026-06-30 | waivers file (waivers.yaml:2) |"), "{md}");
 
     // Without the central waiver, the annotation suppresses in source (sidecar only).
     let mut diags = accord::engine::lint(&files, &rules, &Default::default());
-    waiver::apply(&mut diags, &files, &WaiverSet::default(), &opts, &|p: &str| p.to_string());
+    waiver::apply(
+        &mut diags,
+        &files,
+        &WaiverSet::default(),
+        &opts,
+        &|p: &str| p.to_string(),
+    );
     let sup: Vec<_> = diags
         .iter()
         .filter(|d| d.rule == "privileged-container")
@@ -324,7 +433,10 @@ fn waived_findings_in_sarif_suppressions_and_markdown() {
         .collect();
     assert_eq!(sup, [None, Some("inSource".into())]);
     let md = waiver::markdown_section(&diags);
-    assert!(md.contains("| iptables setup | — (author) | never | annotation (apps/agent.yaml:7) |"), "{md}");
+    assert!(
+        md.contains("| iptables setup | — (author) | never | annotation (apps/agent.yaml:7) |"),
+        "{md}"
+    );
 
     // A waiver added in a change needs approval by the rule's owner.
     let base = WaiverSet::default();
@@ -337,5 +449,85 @@ fn waived_findings_in_sarif_suppressions_and_markdown() {
     let new = waiver::new_waivers(&base, &set, &rules, &Default::default(), "waivers.yaml");
     let md = waiver::markdown_needs_approval(&new);
     assert!(md.contains("**needs approval by ops-security**"), "{md}");
-    assert!(waiver::new_waivers(&set, &set, &rules, &Default::default(), "waivers.yaml").is_empty());
+    assert!(
+        waiver::new_waivers(&set, &set, &rules, &Default::default(), "waivers.yaml").is_empty()
+    );
+}
+
+#[test]
+fn explain_object_traces_each_step_and_the_waiver() {
+    let t = repo(
+        "central-only: [security]\nowners:\n  security: {owner: ops-security}\n",
+        "waivers: []\n",
+        Some("privileged-container@sidecar: iptables setup"),
+    );
+    write(
+        t.path(),
+        "apps/svc.yaml",
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: other\nspec:\n  containers:\n    - name: c\n      image: nginx:1.27\n",
+    );
+    let out = accord_on(
+        t.path(),
+        "2026-01-01",
+        &[
+            "explain",
+            "privileged-container",
+            "--object",
+            "apps/agent.yaml:agent",
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let s = String::from_utf8_lossy(&out.stdout);
+    for want in [
+        "privileged-container on Pod monitoring/agent (apps/agent.yaml:1)",
+        "  ✓ kind `Pod` (apiVersion v1) — rule applies to workloads",
+        "  ✓ each: containers (containers, initContainers, ephemeralContainers) → 2 nodes",
+        "    /spec/containers/1 (`sidecar`)",
+        "        ✓ field /securityContext/privileged equals: true → holds at /spec/containers/1/securityContext/privileged (`true`)",
+        "  finding at apps/agent.yaml:15:21 (/spec/containers/0/securityContext/privileged)",
+        "    waiver: ✗ apps/agent.yaml:7: `accord.dev/ignore` annotation not honoured: `privileged-container` may only be waived in the central waivers file (ask ops-security)",
+    ] {
+        assert!(s.contains(want), "missing {want:?} in:\n{s}");
+    }
+    // Objects the rule does not apply to, or that pass, say so.
+    let out = accord_on(
+        t.path(),
+        "2026-01-01",
+        &[
+            "explain",
+            "privileged-container",
+            "--object",
+            "apps/svc.yaml",
+        ],
+    );
+    let s = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        s.contains("  ✗ kind `Service` (apiVersion v1) — rule applies to workloads\n"),
+        "{s}"
+    );
+    assert!(
+        s.contains("  ✗ the rule does not apply to this object\n"),
+        "{s}"
+    );
+    assert!(s.contains("        ✗ field /securityContext/privileged equals: true → does not hold at /spec/containers/0/securityContext/privileged (not set)\n      ✓ no finding\n  result: no finding\n"), "{s}");
+    let out = accord_on(
+        t.path(),
+        "2026-01-01",
+        &[
+            "explain",
+            "privileged-container",
+            "--object",
+            "apps/svc.yaml:nope",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("no object named `nope` in apps/svc.yaml; it holds: Service/web, Pod/other")
+    );
 }

@@ -57,9 +57,8 @@ impl Setup {
             return Ok(WaiverSet::default());
         };
         let path = self.config.dir.join(rel);
-        let text = std::fs::read_to_string(&path).map_err(|e| {
-            anyhow::anyhow!("waivers file {} (from config): {e}", path.display())
-        })?;
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| anyhow::anyhow!("waivers file {} (from config): {e}", path.display()))?;
         let known: Vec<&str> = self.known_ids.iter().map(String::as_str).collect();
         WaiverSet::parse(
             SourceFile::new(crate::load::display_path(&path, &self.cwd), text),

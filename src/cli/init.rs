@@ -162,6 +162,8 @@ pub fn run(args: InitArgs) -> Result<Outcome> {
         f.write_all(text.as_bytes())?;
         println!("created {rel}");
     }
-    println!("next: `accord test policies` checks the sample rule, `accord lint .` lints the repository");
+    println!(
+        "next: `accord test policies` checks the sample rule, `accord lint .` lints the repository"
+    );
     Ok(Outcome::Clean)
 }

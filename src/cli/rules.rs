@@ -5,6 +5,7 @@ use super::common::{RuleOpts, setup};
 use crate::policy::Rule;
 use anyhow::{Result, bail};
 use clap::{Args, ValueEnum};
+use std::path::{Path, PathBuf};
 
 /// Arguments of `accord rules`.
 #[derive(Args, Debug)]
@@ -30,6 +31,10 @@ pub enum ListFormat {
 pub struct ExplainArgs {
     /// Rule id.
     pub rule: String,
+    /// Explain, step by step, why the rule does or does not flag the objects of FILE (or only
+    /// the object named NAME or KIND/NAME in it).
+    #[arg(long, value_name = "FILE[:NAME]")]
+    pub object: Option<String>,
     #[command(flatten)]
     pub rules: RuleOpts,
 }
@@ -168,7 +173,149 @@ pub fn explain(args: ExplainArgs) -> Result<Outcome> {
             None => bail!("no rule `{}`; `accord rules` lists them", args.rule),
         }
     };
-    print!("{}", explain_text(r));
+    match &args.object {
+        Some(o) => explain_object(&s, r, o),
+        None => {
+            print!("{}", explain_text(r));
+            Ok(Outcome::Clean)
+        }
+    }
+}
+
+/// Split `FILE[:NAME]`: the part after the last `:` is a name only when the whole is not a file.
+fn split_object_arg(arg: &str) -> (PathBuf, Option<String>) {
+    if Path::new(arg).is_file() {
+        return (PathBuf::from(arg), None);
+    }
+    match arg.rsplit_once(':') {
+        Some((f, n)) if !n.is_empty() => (PathBuf::from(f), Some(n.to_string())),
+        _ => (PathBuf::from(arg), None),
+    }
+}
+
+/// `accord explain RULE --object FILE[:NAME]`: the step-by-step trace, then the waiver.
+fn explain_object(s: &super::common::Setup, rule: &Rule, arg: &str) -> Result<Outcome> {
+    let (path, name) = split_object_arg(arg);
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+    let files = vec![crate::manifest::read(
+        crate::load::display_path(&path, &s.cwd),
+        text,
+    )];
+    let objects: Vec<&crate::manifest::Object> = files[0]
+        .objects
+        .iter()
+        .filter(|o| {
+            name.as_deref().is_none_or(|n| {
+                let on = o.id.name.as_deref().unwrap_or_default();
+                n == on || n == format!("{}/{on}", o.id.kind)
+            })
+        })
+        .collect();
+    if objects.is_empty() {
+        let names: Vec<String> = files[0]
+            .objects
+            .iter()
+            .map(|o| {
+                format!(
+                    "{}/{}",
+                    o.id.kind,
+                    o.id.name.as_deref().unwrap_or("<unnamed>")
+                )
+            })
+            .collect();
+        bail!(
+            "no object{} in {}; it holds: {}",
+            name.map(|n| format!(" named `{n}`")).unwrap_or_default(),
+            path.display(),
+            if names.is_empty() {
+                "no Kubernetes objects".into()
+            } else {
+                names.join(", ")
+            }
+        );
+    }
+    let waivers = s.waivers()?;
+    let mut opts = s.waiver_options(super::common::today()?, &[]);
+    opts.ran = std::iter::once(rule.id().to_string()).collect();
+    let repo_path = |d: &str| s.repo_path(d);
+    let mut out = String::new();
+    for obj in objects {
+        let start = obj.source.position(obj.node().span.start);
+        out.push_str(&format!(
+            "{} on {} ({}:{})\n",
+            rule.id(),
+            obj.id.display(),
+            obj.source.path,
+            start.line
+        ));
+        let (steps, mut diags) = crate::engine::trace::explain(rule, obj, &s.ctx);
+        for st in &steps {
+            let mark = match st.ok {
+                Some(true) => "✓ ",
+                Some(false) => "✗ ",
+                None => "",
+            };
+            out.push_str(&format!("{}{mark}{}\n", "  ".repeat(st.depth + 1), st.text));
+        }
+        crate::waiver::apply(&mut diags, &files, &waivers, &opts, &repo_path);
+        diags.retain(|d| d.object.as_ref() == Some(&obj.id));
+        let findings: Vec<_> = diags.iter().filter(|d| d.rule == rule.id()).collect();
+        if findings.is_empty() {
+            out.push_str("  result: no finding\n");
+        }
+        for d in &findings {
+            out.push_str(&format!(
+                "  finding at {}:{}:{} ({}): {}\n",
+                d.location.file(),
+                d.location.start.line,
+                d.location.start.column,
+                if d.path.is_empty() { "/" } else { &d.path },
+                d.message
+            ));
+            match &d.waiver {
+                Some(w) if !w.expired => out.push_str(&format!(
+                    "    waiver: ✓ waived — {}\n",
+                    crate::render::text::waiver_text(w)
+                )),
+                Some(w) => out.push_str(&format!(
+                    "    waiver: ✗ expired, the finding is active — {}\n",
+                    crate::render::text::waiver_text(w)
+                )),
+                None => {
+                    let refused: Vec<_> = d
+                        .labels
+                        .iter()
+                        .filter(|l| l.message.contains("not honoured"))
+                        .collect();
+                    if refused.is_empty() {
+                        out.push_str("    waiver: none (the finding is active)\n");
+                    }
+                    for l in refused {
+                        out.push_str(&format!(
+                            "    waiver: ✗ {}:{}: {}\n",
+                            l.location.file(),
+                            l.location.start.line,
+                            l.message
+                        ));
+                    }
+                }
+            }
+        }
+        for d in diags
+            .iter()
+            .filter(|d| d.rule == crate::diagnostic::STALE_WAIVER)
+        {
+            out.push_str(&format!(
+                "  waiver: {}:{}: {}\n",
+                d.location.file(),
+                d.location.start.line,
+                d.message
+            ));
+        }
+        out.push('\n');
+    }
+    print!("{out}");
     Ok(Outcome::Clean)
 }
 
@@ -184,8 +331,7 @@ pub fn schema_json(which: Which) -> serde_json::Value {
         }
         Which::Report => crate::render::json::schema(),
         Which::Waivers => {
-            serde_json::to_value(schemars::schema_for!(crate::waiver::WaiversFile))
-                .expect("schema")
+            serde_json::to_value(schemars::schema_for!(crate::waiver::WaiversFile)).expect("schema")
         }
     }
 }

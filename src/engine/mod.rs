@@ -9,6 +9,7 @@
 pub mod eval;
 pub mod fix;
 pub mod system;
+pub mod trace;
 
 use crate::diagnostic::{self, Applicability, Diagnostic, Fix, FixOp, Label, Location};
 use crate::manifest::yaml::{Value, escape_token, pointer_tokens};

@@ -236,7 +236,12 @@ pub fn render(r: &Report<'_>, color: bool) -> String {
     }
     let waived_list: Vec<&Diagnostic> = r.diagnostics.iter().filter(|d| d.is_waived()).collect();
     if !waived_list.is_empty() {
-        let _ = writeln!(out, "{} waived finding{}:", waived_list.len(), if waived_list.len() == 1 { "" } else { "s" });
+        let _ = writeln!(
+            out,
+            "{} waived finding{}:",
+            waived_list.len(),
+            if waived_list.len() == 1 { "" } else { "s" }
+        );
         for d in waived_list {
             waived(d, color, &mut out);
         }

@@ -17,9 +17,7 @@ pub mod date;
 pub use codeowners::CodeOwners;
 pub use date::Date;
 
-use crate::diagnostic::{
-    Diagnostic, Label, Location, STALE_WAIVER, WaiverInfo, WaiverSource,
-};
+use crate::diagnostic::{Diagnostic, Label, Location, STALE_WAIVER, WaiverInfo, WaiverSource};
 use crate::manifest::de::from_node;
 use crate::manifest::yaml::{self, escape_token, pointer_tokens};
 use crate::manifest::{FileManifests, Object};
@@ -154,7 +152,10 @@ impl WaiverSet {
                 err("/rule", format!("unknown rule `{}`{hint}", spec.rule));
             }
             if spec.rule == STALE_WAIVER {
-                err("/rule", "`stale-waiver` cannot be waived; remove the stale waiver".into());
+                err(
+                    "/rule",
+                    "`stale-waiver` cannot be waived; remove the stale waiver".into(),
+                );
             }
             if spec.reason.trim().is_empty() {
                 err("/reason", "a waiver needs a reason".into());
@@ -318,11 +319,7 @@ pub struct Options {
 pub fn central_only(entries: &[String], rules: &[Rule]) -> BTreeSet<String> {
     rules
         .iter()
-        .filter(|r| {
-            entries
-                .iter()
-                .any(|e| e == r.id() || *e == r.spec.category)
-        })
+        .filter(|r| entries.iter().any(|e| e == r.id() || *e == r.spec.category))
         .map(|r| r.id().to_string())
         .collect()
 }
@@ -330,8 +327,7 @@ pub fn central_only(entries: &[String], rules: &[Rule]) -> BTreeSet<String> {
 /// Is `path` equal to `prefix` or below it (on token boundaries)?
 fn under(path: &str, prefix: &str) -> bool {
     let prefix = prefix.trim_end_matches('/');
-    path == prefix
-        || (path.starts_with(prefix) && path.as_bytes().get(prefix.len()) == Some(&b'/'))
+    path == prefix || (path.starts_with(prefix) && path.as_bytes().get(prefix.len()) == Some(&b'/'))
 }
 
 /// Name of the container a finding path is in (`…/containers/2/…`), read from the object.
@@ -530,12 +526,8 @@ pub fn apply(
         if w.expires < opts.today {
             let _ = write!(msg, "; it also expired on {}", w.expires);
         }
-        let mut d = crate::engine::system::make(
-            STALE_WAIVER,
-            msg,
-            w.location.clone(),
-            String::new(),
-        );
+        let mut d =
+            crate::engine::system::make(STALE_WAIVER, msg, w.location.clone(), String::new());
         d.category = "waivers".into();
         stale.push(d);
     }
@@ -636,8 +628,16 @@ pub fn markdown_section(diags: &[Diagnostic]) -> String {
             (None, _) => "never".into(),
         };
         let source = match w.source {
-            WaiverSource::Annotation => format!("annotation ({}:{})", w.location.file(), w.location.start.line),
-            WaiverSource::Central => format!("waivers file ({}:{})", w.location.file(), w.location.start.line),
+            WaiverSource::Annotation => format!(
+                "annotation ({}:{})",
+                w.location.file(),
+                w.location.start.line
+            ),
+            WaiverSource::Central => format!(
+                "waivers file ({}:{})",
+                w.location.file(),
+                w.location.start.line
+            ),
         };
         let reason = match &w.ticket {
             Some(t) => format!("{} ({t})", w.reason),
@@ -720,7 +720,11 @@ pub fn markdown_needs_approval(new: &[NewWaiver<'_>]) -> String {
 pub fn target_text(t: &TargetSpec) -> String {
     let mut parts = Vec::new();
     if t.kind.is_some() || t.namespace.is_some() || t.name.is_some() {
-        let ns = t.namespace.as_deref().map(|n| format!("{n}/")).unwrap_or_default();
+        let ns = t
+            .namespace
+            .as_deref()
+            .map(|n| format!("{n}/"))
+            .unwrap_or_default();
         parts.push(format!(
             "{} {ns}{}",
             t.kind.as_deref().unwrap_or("*"),

@@ -15,7 +15,11 @@ fn line_of(e: &FileError) -> usize {
 fn typos_and_bad_values_are_errors_at_their_line() {
     let e = parse("waivers:\n  - rule: run-as-root\n    target: {kind: Deployment}\n    reason: x\n    approved-by: ops\n    expire: 2026-01-01\n").unwrap_err();
     assert_eq!(line_of(&e[0]), 6, "{}", e[0].message);
-    assert!(e[0].message.contains("did you mean `expires`"), "{}", e[0].message);
+    assert!(
+        e[0].message.contains("did you mean `expires`"),
+        "{}",
+        e[0].message
+    );
 
     let e = parse("waivers:\n  - rule: run-as-rot\n    target: {kind: Deployment}\n    reason: x\n    approved-by: ops\n    expires: 2026-02-30\n").unwrap_err();
     let msgs: Vec<(usize, &str)> = e.iter().map(|e| (line_of(e), e.message.as_str())).collect();
