@@ -145,7 +145,7 @@ fn page(title: &str, body: &str, script: Option<&str>) -> String {
         esc(title)
     );
     if let Some(s) = script {
-        let _ = write!(o, "<script>{s}</script>\n");
+        let _ = writeln!(o, "<script>{s}</script>");
     }
     o.push_str("</body>\n</html>\n");
     o

@@ -276,7 +276,9 @@ pub fn annotation_waivers(obj: &Object) -> Vec<AnnotationWaiver> {
     let Some(text) = node.as_str() else {
         return Vec::new();
     };
-    let location = Location::new(&obj.source, node.span);
+    // Point at the annotation's key: the line an author recognises, whatever the value's style.
+    let span = obj.node().key_span(&ptr).unwrap_or(node.span);
+    let location = Location::new(&obj.source, span);
     text.lines()
         .map(str::trim)
         .filter(|l| !l.is_empty())
@@ -426,7 +428,8 @@ pub fn apply(
 ) {
     // Objects by (file, identity), with their annotation waivers and whether each matched.
     type Key = (String, String);
-    let mut objects: HashMap<Key, (&Object, Vec<(AnnotationWaiver, bool)>)> = HashMap::new();
+    type Annotated<'o> = (&'o Object, Vec<(AnnotationWaiver, bool)>);
+    let mut objects: HashMap<Key, Annotated<'_>> = HashMap::new();
     for f in files {
         for o in &f.objects {
             let anns = annotation_waivers(o)
