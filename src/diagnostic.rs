@@ -265,7 +265,7 @@ pub struct Summary {
     pub unreadable: usize,
     /// Findings waived by a waiver in force (listed, not counted above, never failing the run).
     pub waived: usize,
-    /// Findings whose waiver has expired (active again).
+    /// Expired waivers that still match findings (those findings are active again).
     pub expired_waivers: usize,
     /// Waivers that match no finding (reported as `stale-waiver` findings).
     pub stale_waivers: usize,
@@ -275,10 +275,14 @@ impl Summary {
     /// Count findings by severity into the summary.
     pub fn count(&mut self, diags: &[Diagnostic]) {
         self.waived = diags.iter().filter(|d| d.is_waived()).count();
-        self.expired_waivers = diags
+        let mut expired: Vec<(&str, usize)> = diags
             .iter()
-            .filter(|d| d.waiver.as_ref().is_some_and(|w| w.expired))
-            .count();
+            .filter_map(|d| d.waiver.as_ref().filter(|w| w.expired))
+            .map(|w| (w.location.file(), w.location.span.start))
+            .collect();
+        expired.sort_unstable();
+        expired.dedup();
+        self.expired_waivers = expired.len();
         self.stale_waivers = diags.iter().filter(|d| d.rule == STALE_WAIVER).count();
         let diags: Vec<&Diagnostic> = diags.iter().filter(|d| !d.is_waived()).collect();
         self.findings = diags.len();

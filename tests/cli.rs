@@ -473,13 +473,33 @@ fn json_crlf_and_bom_inputs_get_exact_positions() {
         "pod.json",
         "{\n  \"apiVersion\": \"v1\",\n  \"kind\": \"Pod\",\n  \"metadata\": {\"name\": \"j\"},\n  \"spec\": {\"hostNetwork\": true, \"containers\": []}\n}\n",
     );
-    write(t.path(), "crlf.yaml", "\u{feff}apiVersion: v1\r\nkind: Pod\r\nmetadata:\r\n  name: c\r\nspec:\r\n  hostNetwork: true\r\n  containers: []\r\n");
-    let v = json(&accord(t.path(), &["lint", "--format", "json", "--rule", "host-network", "."]));
+    write(
+        t.path(),
+        "crlf.yaml",
+        "\u{feff}apiVersion: v1\r\nkind: Pod\r\nmetadata:\r\n  name: c\r\nspec:\r\n  hostNetwork: true\r\n  containers: []\r\n",
+    );
+    let v = json(&accord(
+        t.path(),
+        &["lint", "--format", "json", "--rule", "host-network", "."],
+    ));
     let got: Vec<(String, u64, u64, u64)> = v["findings"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|f| (f["file"].as_str().unwrap().to_string(), f["line"].as_u64().unwrap(), f["column"].as_u64().unwrap(), f["end_column"].as_u64().unwrap()))
+        .map(|f| {
+            (
+                f["file"].as_str().unwrap().to_string(),
+                f["line"].as_u64().unwrap(),
+                f["column"].as_u64().unwrap(),
+                f["end_column"].as_u64().unwrap(),
+            )
+        })
         .collect();
-    assert_eq!(got, vec![("crlf.yaml".to_string(), 6, 16, 20), ("pod.json".to_string(), 5, 27, 31)]);
+    assert_eq!(
+        got,
+        vec![
+            ("crlf.yaml".to_string(), 6, 16, 20),
+            ("pod.json".to_string(), 5, 27, 31)
+        ]
+    );
 }

@@ -126,7 +126,7 @@ fn expired_waiver_fails_with_its_history() {
         assert!(m.contains("OPS-42"), "{m}");
     }
     assert_eq!(v["summary"]["errors"], 2);
-    assert_eq!(v["summary"]["expired_waivers"], 2);
+    assert_eq!(v["summary"]["expired_waivers"], 1);
     assert_eq!(v["summary"]["waived"], 0);
     let text = accord_on(t.path(), "2026-02-01", &["lint", "."]);
     let s = String::from_utf8_lossy(&text.stdout);
@@ -530,4 +530,22 @@ fn explain_object_traces_each_step_and_the_waiver() {
         String::from_utf8_lossy(&out.stderr)
             .contains("no object named `nope` in apps/svc.yaml; it holds: Service/web, Pod/other")
     );
+}
+
+#[test]
+fn text_report_with_waived_expired_and_stale_waivers() {
+    let waivers = format!(
+        "{WAIVER}  - rule: missing-memory-limit\n    target: {{name: agent, container: sidecar}}\n    reason: sized by VPA\n    approved-by: bob\n    expires: 2027-01-01\n  - rule: host-network\n    target: {{name: gone}}\n    reason: removed\n    approved-by: carol\n    expires: 2027-01-01\n"
+    );
+    let t = repo(CONFIG, &waivers, Some("run-as-root: vendor image"));
+    // Make the sidecar finding exist: drop its memory limit.
+    let p = t.path().join("apps/agent.yaml");
+    let text = std::fs::read_to_string(&p).unwrap();
+    let i = text
+        .rfind("      resources: {limits: {memory: 1Gi}}\n")
+        .unwrap();
+    std::fs::write(&p, format!("{}{}", &text[..i], &text[i + 41..])).unwrap();
+    let out = accord_on(t.path(), "2026-02-01", &["lint", "--color", "never", "."]);
+    assert_eq!(out.status.code(), Some(1));
+    insta::assert_snapshot!(String::from_utf8_lossy(&out.stdout));
 }

@@ -161,14 +161,6 @@ pub fn diagnostic(d: &Diagnostic, color: bool, out: &mut String) {
             p.wrap("1", "code owner:")
         );
     }
-    if let Some(w) = d.waiver.as_ref().filter(|w| w.expired) {
-        let _ = writeln!(
-            out,
-            "{eq} {} {}",
-            p.wrap("1", "expired waiver:"),
-            waiver_text(w)
-        );
-    }
     out.push('\n');
 }
 
