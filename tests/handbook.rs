@@ -227,11 +227,18 @@ fn handbook_in_headless_chromium() {
         .collect();
     assert_eq!(shown, ["privileged-container"], "{dom}");
 
-    // Every rule page loads in the browser, and its links resolve.
-    for f in html_files(out.path()).into_iter().skip(1) {
-        let dom = String::from_utf8(chromium(&["--dump-dom"], &url(&f, "")).stdout).expect("utf8");
+    // Rule pages load in the browser and their links resolve (a sample: every page's links are
+    // checked statically above, and each browser start costs seconds).
+    let pages = html_files(out.path());
+    let sample = pages.iter().skip(1).take(3).chain(
+        pages
+            .iter()
+            .filter(|p| p.ends_with("privileged-container.html")),
+    );
+    for f in sample {
+        let dom = String::from_utf8(chromium(&["--dump-dom"], &url(f, "")).stdout).expect("utf8");
         assert!(dom.contains("<h1><code>"), "{}: {dom}", f.display());
-        check_links(&f, &dom);
+        check_links(f, &dom);
     }
 
     // Screenshots kept as test artifacts.
