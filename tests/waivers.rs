@@ -388,7 +388,7 @@ fn waived_findings_in_sarif_suppressions_and_markdown() {
     let ids: Vec<&str> = rules.iter().map(|r| r.id()).collect();
     let set = WaiverSet::parse(
         accord::source::SourceFile::new("waivers.yaml", WAIVER.replace("2026-01-31", "2026-06-30")),
-        &ids,
+        Some(&ids),
     )
     .expect("waivers");
     let opts = Options {
@@ -548,4 +548,50 @@ fn text_report_with_waived_expired_and_stale_waivers() {
     let out = accord_on(t.path(), "2026-02-01", &["lint", "--color", "never", "."]);
     assert_eq!(out.status.code(), Some(1));
     insta::assert_snapshot!(String::from_utf8_lossy(&out.stdout));
+}
+
+#[test]
+fn waivers_added_since_the_base_need_approval_by_the_rule_owner() {
+    let added = format!(
+        "{WAIVER}  - rule: missing-memory-limit\n    target: {{name: agent}}\n    reason: sized by VPA\n    approved-by: bob\n    expires: 2027-01-01\n"
+    );
+    let t = repo(CONFIG, &added, None);
+    write(t.path(), "base-waivers.yaml", WAIVER);
+    write(t.path(), "CODEOWNERS", "waivers.yaml @org/ops\n");
+    let out = accord_on(
+        t.path(),
+        "2026-01-01",
+        &[
+            "lint",
+            "--format",
+            "json",
+            "--waivers-base",
+            "base-waivers.yaml",
+            ".",
+        ],
+    );
+    let v = json(&out);
+    let n = v["new_waivers"].as_array().expect("new waivers");
+    assert_eq!(n.len(), 1, "{v:#}");
+    assert_eq!(n[0]["rule"], "missing-memory-limit");
+    assert_eq!(n[0]["line"], 12);
+    // missing-memory-limit has no owner here: the waivers file's code owner approves.
+    assert_eq!(n[0]["needs_approval_by"], "@org/ops");
+    let out = accord_on(
+        t.path(),
+        "2026-01-01",
+        &["lint", "--waivers-base", "base-waivers.yaml", "."],
+    );
+    let s = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        s.contains("waivers added in this change:\n  waivers.yaml:12: `missing-memory-limit` for * agent until 2027-01-01 (sized by VPA) — needs approval by @org/ops\n"),
+        "{s}"
+    );
+    // Without a base, nothing is called out.
+    let v = json(&accord_on(
+        t.path(),
+        "2026-01-01",
+        &["lint", "--format", "json", "."],
+    ));
+    assert!(v.get("new_waivers").is_none());
 }

@@ -62,7 +62,7 @@ impl Setup {
         let known: Vec<&str> = self.known_ids.iter().map(String::as_str).collect();
         WaiverSet::parse(
             SourceFile::new(crate::load::display_path(&path, &self.cwd), text),
-            &known,
+            Some(&known),
         )
         .map_err(|e| fail_with(&e))
     }

@@ -45,6 +45,10 @@ pub struct LintArgs {
     /// List skipped files and documents.
     #[arg(short, long)]
     pub verbose: bool,
+    /// The waivers file as it is on the base branch (e.g. from `git show main:waivers.yaml`):
+    /// central waivers added since are listed as needing approval by the rule's owner.
+    #[arg(long, value_name = "FILE")]
+    pub waivers_base: Option<PathBuf>,
     #[command(flatten)]
     pub rules: RuleOpts,
 }
@@ -142,10 +146,41 @@ pub fn run(args: LintArgs) -> Result<Outcome> {
         }
     }
     summary.count(&diags);
+    let new_waivers: Vec<crate::waiver::NewWaiverNote> = match &args.waivers_base {
+        None => Vec::new(),
+        Some(base) => {
+            let text = std::fs::read_to_string(base)
+                .map_err(|e| anyhow::anyhow!("--waivers-base {}: {e}", base.display()))?;
+            // The base may name rules that no longer exist: rule ids are not checked.
+            let base_set = crate::waiver::WaiverSet::parse(
+                crate::source::SourceFile::new(load::display_path(base, &s.cwd), text),
+                None,
+            )
+            .unwrap_or_else(|e| {
+                eprintln!(
+                    "warning: --waivers-base {}: {} error(s) (first: {}); every waiver counts as new",
+                    base.display(),
+                    e.len(),
+                    e.first().map(|e| e.to_string()).unwrap_or_default()
+                );
+                crate::waiver::WaiverSet::default()
+            });
+            let file = waivers
+                .source
+                .as_ref()
+                .map(|f| s.repo_path(&f.path))
+                .unwrap_or_default();
+            crate::waiver::new_waivers(&base_set, &waivers, &s.rules, &owners, &file)
+                .iter()
+                .map(|n| n.note())
+                .collect()
+        }
+    };
     let report = Report {
         diagnostics: &diags,
         summary: &summary,
         errors: &read_errors,
+        new_waivers: &new_waivers,
     };
     let color = match args.color {
         ColorArg::Always => true,

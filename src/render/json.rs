@@ -18,6 +18,9 @@ pub struct JsonReport<'a> {
     /// Inputs that could not be read at all.
     #[schemars(with = "Vec<JsonInputError>")]
     pub errors: &'a [InputError],
+    /// Central waivers added in this change (with `lint --waivers-base`), needing approval.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub new_waivers: &'a [crate::waiver::NewWaiverNote],
 }
 
 /// An unreadable input.
@@ -256,6 +259,7 @@ pub fn render(r: &Report<'_>) -> String {
         findings: r.diagnostics.iter().map(finding).collect(),
         summary: r.summary,
         errors: r.errors,
+        new_waivers: r.new_waivers,
     };
     let mut s = serde_json::to_string_pretty(&doc).expect("serializable");
     s.push('\n');

@@ -16,4 +16,6 @@ pub struct Report<'a> {
     pub summary: &'a Summary,
     /// Inputs that could not be read.
     pub errors: &'a [InputError],
+    /// Central waivers added in this change (`lint --waivers-base`), each needing approval.
+    pub new_waivers: &'a [crate::waiver::NewWaiverNote],
 }

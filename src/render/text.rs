@@ -242,6 +242,17 @@ pub fn render(r: &Report<'_>, color: bool) -> String {
     for e in r.errors {
         let _ = writeln!(out, "error: cannot read {}: {}", e.file, e.message);
     }
+    if !r.new_waivers.is_empty() {
+        let _ = writeln!(out, "waivers added in this change:");
+        for n in r.new_waivers {
+            let _ = writeln!(
+                out,
+                "  {}:{}: `{}` for {} until {} ({}) — needs approval by {}",
+                n.file, n.line, n.rule, n.target, n.expires, n.reason, n.needs_approval_by
+            );
+        }
+        out.push('\n');
+    }
     let s = r.summary;
     let mut line = format!(
         "{} error{}, {} warning{}, {} info in {} file{} ({} object{}, {} rule{})",

@@ -118,8 +118,12 @@ fn glob(p: &str) -> Result<GlobMatcher, String> {
 }
 
 impl WaiverSet {
-    /// Parse a waivers file. Rule ids are checked against `known_rules`; every error is located.
-    pub fn parse(source: Source, known_rules: &[&str]) -> Result<WaiverSet, Vec<FileError>> {
+    /// Parse a waivers file. Rule ids are checked against `known_rules` (unless `None`, for a
+    /// base revision that may name rules since removed); every error is located.
+    pub fn parse(
+        source: Source,
+        known_rules: Option<&[&str]>,
+    ) -> Result<WaiverSet, Vec<FileError>> {
         let parsed = yaml::parse(&source);
         if !parsed.issues.is_empty() {
             return Err(parsed
@@ -145,7 +149,9 @@ impl WaiverSet {
             let mut err = |ptr: &str, msg: String| {
                 errors.push(FileError::new(&source, span(&format!("{at}{ptr}")), msg));
             };
-            if !known_rules.contains(&spec.rule.as_str()) {
+            if let Some(known_rules) = known_rules
+                && !known_rules.contains(&spec.rule.as_str())
+            {
                 let hint = crate::manifest::de::closest(&spec.rule, known_rules)
                     .map(|c| format!(" (did you mean `{c}`?)"))
                     .unwrap_or_default();
@@ -693,6 +699,44 @@ pub fn new_waivers<'a>(
                 .unwrap_or_else(|| "the owner of the waivers file".into()),
         })
         .collect()
+}
+
+/// A waiver added in a change, as shown in reports: what it waives and who must approve it.
+#[derive(Debug, Clone, serde::Serialize, JsonSchema)]
+pub struct NewWaiverNote {
+    /// Rule id.
+    pub rule: String,
+    /// The target, in words.
+    pub target: String,
+    /// Why.
+    pub reason: String,
+    /// Last day it applies.
+    pub expires: String,
+    /// Who approved it, as written in the entry.
+    pub approved_by: String,
+    /// Who must approve the change (the rule's owner, else the waivers file's code owner).
+    pub needs_approval_by: String,
+    /// The waivers file.
+    pub file: String,
+    /// 1-based line of the entry.
+    pub line: usize,
+}
+
+impl NewWaiver<'_> {
+    /// The report form.
+    pub fn note(&self) -> NewWaiverNote {
+        let w = self.waiver;
+        NewWaiverNote {
+            rule: w.spec.rule.clone(),
+            target: target_text(&w.spec.target),
+            reason: w.spec.reason.trim().to_string(),
+            expires: w.expires.to_string(),
+            approved_by: w.spec.approved_by.clone(),
+            needs_approval_by: self.approver.clone(),
+            file: w.location.file().to_string(),
+            line: w.location.start.line,
+        }
+    }
 }
 
 /// The review-summary callout for waivers added in a pull request ("needs approval by …").
