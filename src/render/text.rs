@@ -131,10 +131,19 @@ pub fn diagnostic(d: &Diagnostic, color: bool, out: &mut String) {
         for e in &f.edits {
             let r = crate::diagnostic::line_replacement(src, e);
             let pad = " ".repeat(width + 2);
-            for l in &r.old_lines {
+            // Show only what changes: lines common to both ends are not repeated.
+            let (old, new) = (&r.old_lines, &r.new_lines);
+            let head = old.iter().zip(new).take_while(|(a, b)| a == b).count();
+            let tail = old[head..]
+                .iter()
+                .rev()
+                .zip(new[head..].iter().rev())
+                .take_while(|(a, b)| a == b)
+                .count();
+            for l in &old[head..old.len() - tail] {
                 let _ = writeln!(out, "{pad}      {}", p.wrap("31", &format!("- {l}")));
             }
-            for l in &r.new_lines {
+            for l in &new[head..new.len() - tail] {
                 let _ = writeln!(out, "{pad}      {}", p.wrap("32", &format!("+ {l}")));
             }
         }
