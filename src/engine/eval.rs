@@ -6,7 +6,8 @@
 
 use crate::manifest::Node;
 use crate::manifest::yaml::{Value, escape_token};
-use crate::policy::cond::{Anchor, Cmp, Cond, Op, Seg, parse_quantity};
+use crate::manifest::canon;
+use crate::policy::cond::{Anchor, Cmp, Cond, Op, Operand, Seg, parse_quantity};
 
 /// What a condition can see: the checked node and, for anchored paths, the object and pod spec.
 pub struct Env<'a> {
@@ -20,6 +21,52 @@ pub struct Env<'a> {
     pub pod_ptr: Option<&'a str>,
     /// The object (its JSON form is built on first use, for schemas).
     pub object: &'a crate::manifest::Object,
+    /// The root of the BASE version of the object, in a diff (`$old`).
+    pub old: Option<&'a Node>,
+}
+
+impl<'a> Env<'a> {
+    /// The node an anchor starts from and its pointer from the object root.
+    fn anchor(&self, anchor: Anchor) -> (Option<&'a Node>, &'a str) {
+        match anchor {
+            Anchor::Item => (Some(self.item), self.item_ptr),
+            Anchor::Object => (Some(self.root), ""),
+            Anchor::Pod => match self.pod_ptr {
+                Some(p) => (self.root.pointer(p), p),
+                None => (None, ""),
+            },
+            Anchor::Old => (self.old, ""),
+        }
+    }
+
+    /// Every node an anchored path pattern reaches.
+    fn lookup(&self, anchor: Anchor, path: &[Seg]) -> Vec<(String, &'a Node)> {
+        let mut found = Vec::new();
+        if let (Some(b), ptr) = self.anchor(anchor) {
+            resolve(b, path, ptr.to_string(), &mut found);
+        }
+        found.retain(|(_, n)| !n.is_null());
+        found
+    }
+}
+
+/// The other side of an operator that compares with another field.
+enum Rhs<'a> {
+    /// The operator compares with constants only.
+    None,
+    /// `same-as`: the nodes at the other path (empty when missing).
+    Nodes(Vec<(String, &'a Node)>, String),
+    /// A numeric field reference, resolved and multiplied (`None` when missing or not numeric).
+    Num(Option<f64>),
+}
+
+fn number(n: &Node) -> Option<f64> {
+    match &n.value {
+        Value::Int(i) => Some(*i as f64),
+        Value::Float(f) => Some(*f),
+        Value::Str(s) => parse_quantity(s),
+        _ => None,
+    }
 }
 
 /// Result of evaluating a condition.
@@ -101,20 +148,21 @@ pub fn eval(cond: &Cond, env: &Env<'_>) -> Outcome {
                 reason: Some(best.to_string()),
             }
         }
-        Cond::Field {
-            anchor, path, op, ..
-        } => {
-            let (base, ptr) = match anchor {
-                Anchor::Item => (Some(env.item), env.item_ptr),
-                Anchor::Object => (Some(env.root), ""),
-                Anchor::Pod => match env.pod_ptr {
-                    Some(p) => (env.root.pointer(p), p),
-                    None => (None, ""),
-                },
+        Cond::Field { anchor, path, op, .. } => {
+            let rhs = match op {
+                Op::SameAs(a, p) => {
+                    let field = p.iter().rev().find_map(|s| if let Seg::Key(k) = s { Some(k.clone()) } else { None });
+                    Rhs::Nodes(env.lookup(*a, p), field.unwrap_or_default())
+                }
+                Op::Compare(_, Operand::Field { anchor, path, times }) => {
+                    Rhs::Num(env.lookup(*anchor, path).first().and_then(|(_, n)| number(n)).map(|v| v * times))
+                }
+                _ => Rhs::None,
             };
+            let (base, ptr) = env.anchor(*anchor);
             match base {
-                Some(b) => eval_field(path, op, b, ptr),
-                None => Outcome::new(matches!(op, Op::Exists(false)), env.item_ptr.to_string()),
+                Some(b) => eval_field(path, op, b, ptr, &rhs),
+                None => Outcome::new(missing_holds(op, &rhs), env.item_ptr.to_string()),
             }
         }
     }
@@ -176,17 +224,26 @@ fn missing_pointer(node: &Node, path: &[Seg]) -> String {
     at
 }
 
-fn eval_field(path: &[Seg], op: &Op, node: &Node, base: &str) -> Outcome {
+/// Does the operator hold on a missing field?
+fn missing_holds(op: &Op, rhs: &Rhs<'_>) -> bool {
+    match (op, rhs) {
+        (Op::Exists(false), _) => true,
+        (Op::SameAs(..), Rhs::Nodes(other, _)) => other.is_empty(),
+        _ => false,
+    }
+}
+
+fn eval_field(path: &[Seg], op: &Op, node: &Node, base: &str, rhs: &Rhs<'_>) -> Outcome {
     let mut found = Vec::new();
     resolve(node, path, base.to_string(), &mut found);
-    found.retain(|(_, n)| !n.is_null() || !matches!(op, Op::Exists(_)));
+    found.retain(|(_, n)| !n.is_null() || !matches!(op, Op::Exists(_) | Op::SameAs(..)));
     if found.is_empty() {
-        let holds = matches!(op, Op::Exists(false));
+        let holds = missing_holds(op, rhs);
         return Outcome::new(holds, format!("{base}{}", missing_pointer(node, path)));
     }
     let mut first: Option<Outcome> = None;
     for (ptr, n) in &found {
-        let (holds, sub) = test(op, n);
+        let (holds, sub) = test(op, n, rhs);
         let o = Outcome::new(holds, format!("{ptr}{sub}"));
         if holds {
             return o;
@@ -226,7 +283,7 @@ pub fn image_parts(image: &str) -> (Option<&str>, Option<&str>) {
     (tag, digest)
 }
 
-fn test(op: &Op, n: &Node) -> (bool, String) {
+fn test(op: &Op, n: &Node, rhs: &Rhs<'_>) -> (bool, String) {
     let ok = |b: bool| (b, String::new());
     match op {
         Op::Exists(b) => ok(n.is_null() != *b),
@@ -237,20 +294,23 @@ fn test(op: &Op, n: &Node) -> (bool, String) {
             Value::Int(_) | Value::Float(_) | Value::Bool(_) => re.is_match(&n.display_value()),
             _ => false,
         }),
-        Op::Compare(cmp, rhs) => {
-            let lhs = match &n.value {
-                Value::Int(i) => Some(*i as f64),
-                Value::Float(f) => Some(*f),
-                Value::Str(s) => parse_quantity(s),
+        Op::Compare(cmp, operand) => {
+            let r = match (operand, rhs) {
+                (Operand::Const(c), _) => Some(*c),
+                (Operand::Field { .. }, Rhs::Num(v)) => *v,
                 _ => None,
             };
-            ok(lhs.is_some_and(|l| match cmp {
-                Cmp::Gt => l > *rhs,
-                Cmp::Gte => l >= *rhs,
-                Cmp::Lt => l < *rhs,
-                Cmp::Lte => l <= *rhs,
+            ok(number(n).zip(r).is_some_and(|(l, r)| match cmp {
+                Cmp::Gt => l > r,
+                Cmp::Gte => l >= r,
+                Cmp::Lt => l < r,
+                Cmp::Lte => l <= r,
             }))
         }
+        Op::SameAs(..) => match rhs {
+            Rhs::Nodes(other, field) => ok(other.first().is_some_and(|(_, o)| canon::equal(n, o, field))),
+            _ => ok(false),
+        },
         Op::Contains(v) => match n.as_seq() {
             Some(items) => match items.iter().position(|i| scalar_eq(i, v, true)) {
                 Some(i) => (true, format!("/{i}")),

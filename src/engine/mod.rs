@@ -186,37 +186,41 @@ pub fn select<'a>(each: &Each, obj: &'a Object, ctx: &Context) -> Vec<(String, &
     out
 }
 
-/// Evaluate one rule on one object.
+/// Evaluate one rule on one object (`old` is its BASE version, in a diff).
 pub fn check_object(rule: &Rule, obj: &Object, ctx: &Context, out: &mut Vec<Diagnostic>) {
+    check_object_with(rule, obj, None, ctx, out);
+}
+
+/// Evaluate one rule on one object whose BASE version (for `$old`) is `old`.
+pub fn check_object_with(rule: &Rule, obj: &Object, old: Option<&Object>, ctx: &Context, out: &mut Vec<Diagnostic>) {
     if !matches(rule, obj, ctx) {
         return;
     }
     let pod_ptr = ctx.pod_template(obj).map(|p| format!("{p}/spec"));
     for (ptr, item) in select(&rule.each, obj, ctx) {
-        let env = Env {
-            item,
-            item_ptr: &ptr,
-            root: obj.node(),
-            pod_ptr: pod_ptr.as_deref(),
-            object: obj,
-        };
-        if let Some(when) = &rule.when
-            && !eval(when, &env).holds
-        {
-            continue;
+        let env = Env { item, item_ptr: &ptr, root: obj.node(), pod_ptr: pod_ptr.as_deref(), object: obj, old: old.map(Object::node) };
+        if let Some(when) = &rule.when {
+            if !eval(when, &env).holds {
+                continue;
+            }
         }
         let violation = match &rule.check {
             Check::Require(c) => Some(eval(c, &env)).filter(|o| !o.holds),
             Check::Forbid(c) => Some(eval(c, &env)).filter(|o| o.holds),
         };
         if let Some(o) = violation {
-            out.push(finding(rule, obj, &ptr, item, &o));
+            out.push(finding_with(rule, obj, old, &ptr, item, &o));
         }
     }
 }
 
 /// Build the diagnostic for a violation found at `o.at` under the item at `ptr`.
 pub fn finding(rule: &Rule, obj: &Object, ptr: &str, item: &Node, o: &Outcome) -> Diagnostic {
+    finding_with(rule, obj, None, ptr, item, o)
+}
+
+/// [`finding`] for an object with a BASE version (`{{old.…}}` in messages reads it).
+pub fn finding_with(rule: &Rule, obj: &Object, old: Option<&Object>, ptr: &str, item: &Node, o: &Outcome) -> Diagnostic {
     let root = obj.node();
     let path = o.at.clone();
     let (node, existing) = root.nearest(&path);
@@ -271,6 +275,13 @@ pub fn finding(rule: &Rule, obj: &Object, ptr: &str, item: &Node, o: &Outcome) -
             "path" => Some(path.clone()),
             "field" => pointer_tokens(&path).last().cloned(),
             "rule" => Some(rule.id().to_string()),
+            "old" => {
+                let mut n = old?.node();
+                for k in &v[1..] {
+                    n = n.child(k)?;
+                }
+                Some(n.display_value())
+            }
             "reason" => o.reason.clone(),
             _ => None,
         }
@@ -334,22 +345,52 @@ pub fn finding(rule: &Rule, obj: &Object, ptr: &str, item: &Node, o: &Outcome) -
     }
 }
 
+/// Where an object sits: (file path, document index, pointer inside the document).
+pub type ObjectKey<'a> = (&'a str, usize, &'a str);
+
+/// The key of an object, for [`Transition::old`].
+pub fn object_key(obj: &Object) -> ObjectKey<'_> {
+    (obj.source.path.as_str(), obj.doc_index, obj.base.as_str())
+}
+
+/// What a change did to the objects, for transition rules: the BASE version of each HEAD object
+/// that has one, and the objects the change removed.
+#[derive(Default)]
+pub struct Transition<'a> {
+    /// HEAD object (by [`object_key`]) → its BASE version.
+    pub old: std::collections::HashMap<ObjectKey<'a>, &'a Object>,
+    /// BASE objects without a HEAD version.
+    pub removed: Vec<&'a Object>,
+}
+
 /// Lint loaded files with `rules`: file problems plus rule findings, sorted.
 pub fn lint(files: &[FileManifests], rules: &[Rule], ctx: &Context) -> Vec<Diagnostic> {
-    let objects: Vec<&Object> = files.iter().flat_map(|f| f.objects.iter()).collect();
-    let mut diags: Vec<Diagnostic> = files
-        .par_iter()
-        .flat_map_iter(system::file_problems)
+    lint_with(files, rules, ctx, &Transition::default())
+}
+
+/// [`lint`] as part of a change: `$old` reads each object's BASE version from `t`, and rules
+/// with `applies-to: removed` check `t.removed`.
+pub fn lint_with(files: &[FileManifests], rules: &[Rule], ctx: &Context, t: &Transition<'_>) -> Vec<Diagnostic> {
+    use crate::policy::model::AppliesTo;
+    let objects: Vec<(&Object, AppliesTo)> = files
+        .iter()
+        .flat_map(|f| f.objects.iter().map(|o| (o, AppliesTo::Present)))
+        .chain(t.removed.iter().map(|o| (*o, AppliesTo::Removed)))
         .collect();
+    let mut diags: Vec<Diagnostic> = files.par_iter().flat_map_iter(system::file_problems).collect();
     let found: Vec<Diagnostic> = objects
         .par_iter()
         .with_min_len(4)
-        .flat_map_iter(|obj| {
+        .flat_map_iter(|(obj, applies)| {
             let mut out = Vec::new();
-            for rule in rules {
+            let old = match applies {
+                AppliesTo::Present => t.old.get(&object_key(obj)).copied(),
+                AppliesTo::Removed => Some(*obj),
+            };
+            for rule in rules.iter().filter(|r| r.applies_to == *applies) {
                 let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                     let mut v = Vec::new();
-                    check_object(rule, obj, ctx, &mut v);
+                    check_object_with(rule, obj, old, ctx, &mut v);
                     v
                 }));
                 match r {

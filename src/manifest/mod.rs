@@ -5,6 +5,7 @@
 //! keys, half-identified objects) and what was skipped (non-Kubernetes YAML, Helm templates).
 //! Objects never copy their YAML: they share the parsed document and keep a pointer to their root.
 
+pub mod canon;
 pub mod de;
 pub mod workload;
 pub mod yaml;

@@ -27,6 +27,9 @@ pub enum Anchor {
     Object,
     /// The pod spec of a workload (`$pod/…`).
     Pod,
+    /// The BASE version of the object in a diff (`$old/…`, from its root); missing when there
+    /// is no base version (plain `lint`, or an object added by the change).
+    Old,
 }
 
 /// Split an anchored field path (`$pod/securityContext`) into its anchor and pattern.
@@ -36,6 +39,9 @@ pub fn parse_field(p: &str) -> Result<(Anchor, Vec<Seg>), String> {
     }
     if let Some(rest) = p.strip_prefix("$pod") {
         return Ok((Anchor::Pod, parse_path(rest)?));
+    }
+    if let Some(rest) = p.strip_prefix("$old") {
+        return Ok((Anchor::Old, parse_path(rest)?));
     }
     Ok((Anchor::Item, parse_path(p)?))
 }
@@ -128,6 +134,22 @@ pub enum Cmp {
     Lte,
 }
 
+/// The right-hand side of a numeric comparison.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Operand {
+    /// A constant (number or quantity).
+    Const(f64),
+    /// The value of another field (typically `$old/…`), multiplied by `times`.
+    Field {
+        /// Where the path starts.
+        anchor: Anchor,
+        /// Path relative to the anchor.
+        path: Vec<Seg>,
+        /// Factor applied to the field's value.
+        times: f64,
+    },
+}
+
 /// A typed operator on one field value.
 #[derive(Debug, Clone)]
 pub enum Op {
@@ -140,7 +162,9 @@ pub enum Op {
     /// String matching a regex.
     Matches(Regex),
     /// Numeric / quantity comparison.
-    Compare(Cmp, f64),
+    Compare(Cmp, Operand),
+    /// Semantically equal to the value at another path (both missing counts as equal).
+    SameAs(Anchor, Vec<Seg>),
     /// List containing a value.
     Contains(serde_json::Value),
     /// Image tag is one of these (`""` = untagged).
@@ -214,6 +238,37 @@ pub fn parse_quantity(s: &str) -> Option<f64> {
         }
     }
     s.parse::<f64>().ok().filter(|f| f.is_finite())
+}
+
+/// Compile the right-hand side of `gt` / `gte` / `lt` / `lte`: a number, a quantity, or
+/// `{field: <anchored path>, times: <factor>}`.
+fn operand(v: &serde_json::Value) -> Result<Operand, String> {
+    if let serde_json::Value::Object(m) = v {
+        let field = m.get("field").and_then(serde_json::Value::as_str).ok_or("needs `field` in a field reference")?;
+        if let Some(k) = m.keys().find(|k| *k != "field" && *k != "times") {
+            return Err(format!("has unknown key `{k}` (a field reference takes `field` and `times`)"));
+        }
+        let times = match m.get("times") {
+            None => 1.0,
+            Some(t) => t.as_f64().filter(|f| f.is_finite()).ok_or("needs a number for `times`")?,
+        };
+        let (anchor, path) = parse_field(field)?;
+        return Ok(Operand::Field { anchor, path, times });
+    }
+    quantity(v).map(Operand::Const).ok_or_else(|| "needs a number, a quantity like `512Mi`, or `{field: $old/…, times: 0.5}`".to_string())
+}
+
+/// Does this condition read the BASE version of the object (`$old`)?
+pub fn reads_old(c: &Cond) -> bool {
+    match c {
+        Cond::All(v) | Cond::Any(v) => v.iter().any(reads_old),
+        Cond::Not(c) => reads_old(c),
+        Cond::Schema(_) => false,
+        Cond::Field { anchor, op, .. } => {
+            *anchor == Anchor::Old
+                || matches!(op, Op::SameAs(Anchor::Old, _) | Op::Compare(_, Operand::Field { anchor: Anchor::Old, .. }))
+        }
+    }
 }
 
 /// Build a JSON Schema validator the way accord does everywhere (draft 2020-12, formats
@@ -309,13 +364,16 @@ pub fn compile_cond(c: &Condition, ptr: &str, err: &mut dyn FnMut(String, String
         ("lte", &c.lte, Cmp::Lte),
     ] {
         if let Some(v) = v {
-            match quantity(v) {
-                Some(n) => ops.push(Op::Compare(cmp, n)),
-                None => err(
-                    format!("{ptr}/{key}"),
-                    format!("`{key}` needs a number or a quantity like `512Mi`, got {v}"),
-                ),
+            match operand(v) {
+                Ok(o) => ops.push(Op::Compare(cmp, o)),
+                Err(m) => err(format!("{ptr}/{key}"), format!("`{key}` {m}, got {v}")),
             }
+        }
+    }
+    if let Some(other) = &c.same_as {
+        match parse_field(other) {
+            Ok((a, p)) => ops.push(Op::SameAs(a, p)),
+            Err(m) => err(format!("{ptr}/same-as"), m),
         }
     }
     if let Some(v) = &c.contains {
@@ -352,7 +410,7 @@ pub fn compile_cond(c: &Condition, ptr: &str, err: &mut dyn FnMut(String, String
         });
     }
     if c.field.is_some() {
-        err(format!("{ptr}/field"), "`field` needs an operator (exists, equals, in, matches, gt, gte, lt, lte, contains, image-tag-in, image-has-digest, unique-by)".into());
+        err(format!("{ptr}/field"), "`field` needs an operator (exists, equals, in, matches, gt, gte, lt, lte, contains, image-tag-in, image-has-digest, unique-by, same-as)".into());
         return None;
     }
     match groups {

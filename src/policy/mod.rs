@@ -127,6 +127,11 @@ pub struct Rule {
     pub fix: Option<FixSpec>,
     /// Is it from the built-in library?
     pub builtin: bool,
+    /// Which version of objects it checks.
+    pub applies_to: model::AppliesTo,
+    /// Is it a transition rule (reads `$old` or checks removed objects)? Its findings only
+    /// make sense for a change, so a diff always counts them as introduced.
+    pub transition: bool,
 }
 
 impl Rule {
@@ -345,19 +350,12 @@ pub fn load_rule(source: Source, builtin: bool) -> Result<Rule, Vec<FileError>> 
             }
         }
     }
-    if spec.examples.invalid.is_empty() {
-        errors.push(FileError::new(
-            &source,
-            at("/examples"),
-            "a rule needs at least one `invalid` example",
-        ));
+    let ex = &spec.examples;
+    if ex.invalid.is_empty() && ex.transitions.invalid.is_empty() {
+        errors.push(FileError::new(&source, at("/examples"), "a rule needs at least one `invalid` example"));
     }
-    if spec.examples.valid.is_empty() {
-        errors.push(FileError::new(
-            &source,
-            at("/examples"),
-            "a rule needs at least one `valid` example",
-        ));
+    if ex.valid.is_empty() && ex.transitions.valid.is_empty() {
+        errors.push(FileError::new(&source, at("/examples"), "a rule needs at least one `valid` example"));
     }
     if !errors.is_empty() {
         return Err(errors);
@@ -369,7 +367,15 @@ pub fn load_rule(source: Source, builtin: bool) -> Result<Rule, Vec<FileError>> 
             "rule could not be compiled",
         )]);
     };
+    let applies_to = spec.applies_to;
+    let transition = applies_to == model::AppliesTo::Removed
+        || when.as_ref().is_some_and(cond::reads_old)
+        || match &check {
+            Check::Require(c) | Check::Forbid(c) => cond::reads_old(c),
+        };
     Ok(Rule {
+        applies_to,
+        transition,
         severity: spec.severity,
         owner: spec.owner.clone(),
         contact: spec.contact.clone(),

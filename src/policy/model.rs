@@ -47,6 +47,12 @@ pub struct RuleSpec {
     /// Which objects the rule applies to.
     #[serde(default, rename = "match")]
     pub match_: MatchSpec,
+    /// Which version of the matched objects is checked: `present` (default) checks the objects
+    /// of the revision being linted; `removed` checks, in `accord diff`, the BASE version of
+    /// objects the change deletes (e.g. "a PersistentVolumeClaim must not be deleted") and never
+    /// fires in plain `lint`. See `$old` in conditions for rules on how an object changed.
+    #[serde(default)]
+    pub applies_to: AppliesTo,
     /// Sub-nodes to check one by one: `containers` (regular, init and ephemeral containers of
     /// every workload kind), `init-containers`, `pod-spec`, `pod-template`, `volumes`, or a JSON
     /// Pointer pattern from the object root where `*` matches every list item or map value
@@ -72,6 +78,18 @@ pub struct RuleSpec {
     pub fix: Option<FixSpec>,
     /// Example manifests: `invalid` must produce this rule's finding, `valid` must not.
     pub examples: Examples,
+}
+
+/// Which version of an object a rule checks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AppliesTo {
+    /// Objects that exist in the revision being linted (with `$old` = their BASE version in a diff).
+    #[default]
+    Present,
+    /// Objects that exist at BASE and are deleted by the change (diff only; the finding points
+    /// at the deleted lines, and `$old` is the deleted object).
+    Removed,
 }
 
 /// Rule lifecycle.
@@ -125,6 +143,13 @@ pub struct IncludeExclude {
 /// A condition on a node. Give `all`, `any`, `not` or `schema`, or a `field` (JSON Pointer
 /// relative to the checked node; `*` matches every item) with one or more operators, which must
 /// all hold. Without `field`, operators apply to the node itself.
+///
+/// Transition rules compare the object with its BASE version in `accord diff`: a field starting
+/// with `$old` (e.g. `$old/spec/selector`) reads the BASE version of the object, from its root.
+/// When there is no BASE version (plain `lint`, or an object the change adds), `$old` fields are
+/// missing, so guard such rules with `when: {field: $old/..., exists: true}`. Compare old and
+/// new with `same-as: $old/...` or with a field reference in `gt`/`gte`/`lt`/`lte`
+/// (`gte: {field: $old/spec/replicas, times: 0.5}`).
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Condition {
@@ -143,8 +168,9 @@ pub struct Condition {
     #[schemars(with = "serde_json::Value")]
     pub schema: Option<serde_json::Value>,
     /// JSON Pointer, relative to the checked node, of the field the operators test; start it with
-    /// `$pod` to read the workload's pod spec (e.g. `$pod/securityContext/runAsNonRoot`) or with
-    /// `$object` to read from the object root.
+    /// `$pod` to read the workload's pod spec (e.g. `$pod/securityContext/runAsNonRoot`), with
+    /// `$object` to read from the object root, or with `$old` to read the BASE version of the
+    /// object in a diff (missing outside diffs and for added objects).
     #[serde(default)]
     pub field: Option<String>,
     /// The field is present (`true`) or absent (`false`). A field set to `null` counts as absent.
@@ -161,7 +187,10 @@ pub struct Condition {
     /// The field is a string matching this regular expression (Rust `regex` syntax).
     #[serde(default)]
     pub matches: Option<String>,
-    /// Greater than (numbers, or Kubernetes quantities such as `512Mi`, `250m`).
+    /// Greater than (numbers, or Kubernetes quantities such as `512Mi`, `250m`). Every numeric
+    /// comparison also accepts a field reference, `{field: $old/spec/replicas, times: 0.5}`: the
+    /// value of that field times the factor (`times` defaults to 1); it fails when that field
+    /// is missing or not a number.
     #[serde(default)]
     #[schemars(with = "Option<serde_json::Value>")]
     pub gt: Option<serde_json::Value>,
@@ -191,6 +220,10 @@ pub struct Condition {
     /// The field is a list whose items have unique values at this key (e.g. `name`).
     #[serde(default)]
     pub unique_by: Option<String>,
+    /// The field is semantically equal to the field at this path (usually `$old/...`): map key
+    /// order, formatting and the order of keyed lists do not matter. Both missing counts as equal.
+    #[serde(default)]
+    pub same_as: Option<String>,
 }
 
 /// A fix: structural edits plus whether they are safe to apply without review.
@@ -235,4 +268,32 @@ pub struct Examples {
     /// Manifests that must produce at least one finding of this rule.
     #[serde(default)]
     pub invalid: Vec<String>,
+    /// Examples for transition rules (`$old`, `applies-to: removed`): a BASE and a HEAD version.
+    #[serde(default)]
+    pub transitions: Transitions,
+}
+
+/// Transition examples: each is linted as a change from `old` to `new`.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Transitions {
+    /// Changes that must not produce this rule's finding.
+    #[serde(default)]
+    pub valid: Vec<TransitionExample>,
+    /// Changes that must produce at least one finding of this rule.
+    #[serde(default)]
+    pub invalid: Vec<TransitionExample>,
+}
+
+/// One change: the manifests at BASE and at HEAD (objects are matched by identity; an empty
+/// string means "no objects", e.g. a deletion).
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TransitionExample {
+    /// The manifests at BASE.
+    #[serde(default)]
+    pub old: String,
+    /// The manifests at HEAD.
+    #[serde(default)]
+    pub new: String,
 }
