@@ -157,6 +157,11 @@ fn fnv(mut h: u64, bytes: &[u8]) -> u64 {
     h
 }
 
+/// A deterministic 64-bit hash (FNV-1a) of a string.
+pub fn hash_str(s: &str) -> u64 {
+    fnv(FNV_OFFSET, s.as_bytes())
+}
+
 fn mix(a: u64, b: u64) -> u64 {
     fnv(a, &b.to_le_bytes())
 }

@@ -1,5 +1,5 @@
-//! Finding and reading manifest files: paths, directories (walked in parallel, honouring
-//! `.gitignore`), and `-` for standard input.
+//! Finding and reading manifest files on the file system: paths, directories (walked in
+//! parallel, honouring `.gitignore`), and `-` for standard input.
 //!
 //! Reading and parsing run in parallel; the result is sorted by path so everything downstream is
 //! deterministic. A file that cannot be read is reported in [`Loaded::errors`] and the rest
@@ -50,7 +50,8 @@ pub fn display_path(path: &Path, cwd: &Path) -> String {
     s.strip_prefix("./").map(str::to_string).unwrap_or(s)
 }
 
-fn wanted(p: &Path) -> bool {
+/// Is this a file accord reads (a manifest extension, and not the config file)?
+pub fn wanted(p: &Path) -> bool {
     let is_config = p
         .file_name()
         .and_then(|n| n.to_str())

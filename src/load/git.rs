@@ -1,0 +1,473 @@
+//! Reading manifests at any git revision straight from the object database (libgit2, no
+//! checkout), so `lint --rev` and `diff` work in bare clones, linked worktrees and CI checkouts
+//! alike. The working tree counts as one more revision: uncommitted edits and untracked files
+//! that `.gitignore` does not hide.
+//!
+//! `git2::Repository` is not `Sync`, so blobs are read on one thread into strings and parsed in
+//! parallel afterwards (inflating blobs is cheap next to parsing YAML). Every file carries the
+//! id of its blob — for the working tree, the id git would give it — so callers can tell in
+//! O(1) that a file is byte-identical at two revisions and parse or lint it once.
+
+use super::fs::{self, Loaded, ReadError};
+use crate::manifest;
+use git2::{ObjectType, Oid, Repository, TreeWalkMode, TreeWalkResult};
+use rayon::prelude::*;
+use std::path::{Path, PathBuf};
+
+/// A git failure, with what to do about it when we know.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GitError {
+    /// What went wrong.
+    pub message: String,
+    /// How to fix it, if known.
+    pub hint: Option<String>,
+}
+
+impl GitError {
+    fn new(message: impl Into<String>) -> Self {
+        GitError { message: message.into(), hint: None }
+    }
+}
+
+impl std::fmt::Display for GitError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)?;
+        if let Some(h) = &self.hint {
+            write!(f, "\n  hint: {}", h.replace('\n', "\n        "))?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for GitError {}
+
+/// The advice for a commit missing from a shallow clone.
+pub const SHALLOW_HINT: &str = "this clone is shallow (fetched with --depth), so older commits are not in it.\n\
+In GitHub Actions, set `fetch-depth: 0` on actions/checkout; locally, run `git fetch --deepen=100` (repeat as needed) or `git fetch --unshallow`.";
+
+/// A revision to read manifests from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rev {
+    /// A commit (its tree is read from the object database).
+    Commit(Oid),
+    /// The working tree: what is on disk, including uncommitted and untracked files.
+    WorkTree,
+}
+
+/// A revision with the names it was given, for reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RevInfo {
+    /// The revision.
+    pub rev: Rev,
+    /// What the user wrote (`main`, `HEAD~1`, `merge-base(origin/main, HEAD)`, `working tree`).
+    pub spec: String,
+    /// Full commit id (absent for the working tree).
+    pub commit: Option<String>,
+    /// First line of the commit message.
+    pub summary: Option<String>,
+}
+
+impl RevInfo {
+    /// `spec (abc1234)` or `working tree`.
+    pub fn label(&self) -> String {
+        match &self.commit {
+            Some(c) if self.spec.starts_with(&c[..7.min(c.len())]) => c[..12.min(c.len())].to_string(),
+            Some(c) => format!("{} ({})", self.spec, &c[..12.min(c.len())]),
+            None => self.spec.clone(),
+        }
+    }
+}
+
+/// One manifest file at a revision.
+#[derive(Debug, Clone)]
+pub struct FileEntry {
+    /// Path from the repository root, `/` separators.
+    pub path: String,
+    /// Blob id (for the working tree: the id git would give the file's bytes).
+    pub oid: Oid,
+    /// Already-read content (working tree files), or `None` to read the blob.
+    pub text: Option<Result<String, String>>,
+}
+
+/// An open repository.
+pub struct GitRepo {
+    repo: Repository,
+    workdir: Option<PathBuf>,
+    prefix: String,
+}
+
+impl std::fmt::Debug for GitRepo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GitRepo").field("path", &self.repo.path()).field("workdir", &self.workdir).field("prefix", &self.prefix).finish()
+    }
+}
+
+fn normalize(p: &Path) -> PathBuf {
+    std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf())
+}
+
+fn utf8(bytes: Vec<u8>) -> Result<String, String> {
+    String::from_utf8(bytes).map_err(|_| "not valid UTF-8".to_string())
+}
+
+/// Is `path` inside one of the `scope` prefixes (empty scope: everything)?
+pub fn in_scope(path: &str, scope: &[String]) -> bool {
+    scope.is_empty()
+        || scope.iter().any(|s| s.is_empty() || path == s || (path.starts_with(s.as_str()) && path.as_bytes().get(s.len()) == Some(&b'/')))
+}
+
+/// Could a directory contain paths in `scope`?
+fn dir_in_scope(dir: &str, scope: &[String]) -> bool {
+    scope.is_empty() || scope.iter().any(|s| in_scope(dir, std::slice::from_ref(s)) || in_scope(s, &[dir.to_string()]))
+}
+
+impl GitRepo {
+    /// Open the repository containing `start` (a work tree, a linked worktree or a bare clone).
+    pub fn discover(start: &Path) -> Result<GitRepo, GitError> {
+        let repo = Repository::discover(start).map_err(|e| {
+            let mut err = GitError::new(format!("{} is not inside a git repository ({})", start.display(), e.message()));
+            err.hint = Some("run accord in a clone of the repository, or lint files without --rev".into());
+            err
+        })?;
+        let workdir = repo.workdir().map(normalize);
+        let prefix = match &workdir {
+            Some(w) => {
+                let here = normalize(start);
+                here.strip_prefix(w).map(|p| p.to_string_lossy().replace('\\', "/")).unwrap_or_default()
+            }
+            None => String::new(),
+        };
+        Ok(GitRepo { repo, workdir, prefix })
+    }
+
+    /// The underlying libgit2 repository.
+    pub fn raw(&self) -> &Repository {
+        &self.repo
+    }
+
+    /// The working directory (`None` in a bare repository).
+    pub fn workdir(&self) -> Option<&Path> {
+        self.workdir.as_deref()
+    }
+
+    /// The directory accord was started in, relative to the repository root (`""` at the root).
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// Is this a shallow clone?
+    pub fn is_shallow(&self) -> bool {
+        self.repo.is_shallow()
+    }
+
+    /// A file-system path (absolute, or relative to the starting directory) as a path from the
+    /// repository root, when it is inside the working directory.
+    pub fn repo_path(&self, p: &Path, cwd: &Path) -> Option<String> {
+        let w = self.workdir.as_ref()?;
+        let abs = if p.is_absolute() { p.to_path_buf() } else { cwd.join(p) };
+        let mut out: Vec<String> = Vec::new();
+        let abs = if abs.exists() { normalize(&abs) } else { normalize_lexically(&abs) };
+        let rel = abs.strip_prefix(w).ok().or_else(|| abs.strip_prefix(normalize(w)).ok())?;
+        for c in rel.components() {
+            out.push(c.as_os_str().to_string_lossy().to_string());
+        }
+        Some(out.join("/"))
+    }
+
+    fn missing(&self, what: &str, e: &git2::Error) -> GitError {
+        let mut err = GitError::new(format!("unknown revision `{what}`: {}", e.message()));
+        if self.repo.is_shallow() {
+            err.message = format!("revision `{what}` is not in this clone");
+            err.hint = Some(SHALLOW_HINT.into());
+        }
+        err
+    }
+
+    /// Resolve a revision (`main`, `HEAD~2`, a commit id, a tag) to a commit.
+    pub fn resolve(&self, spec: &str) -> Result<RevInfo, GitError> {
+        let obj = self.repo.revparse_single(spec).map_err(|e| self.missing(spec, &e))?;
+        let commit = obj.peel_to_commit().map_err(|e| GitError::new(format!("`{spec}` is not a commit: {}", e.message())))?;
+        // A shallow clone has the boundary commit but not its parents: make sure the tree is there.
+        commit.tree().map_err(|e| self.missing(spec, &e))?;
+        Ok(RevInfo {
+            rev: Rev::Commit(commit.id()),
+            spec: spec.to_string(),
+            commit: Some(commit.id().to_string()),
+            summary: commit.summary().ok().flatten().map(str::to_string),
+        })
+    }
+
+    /// The working tree as a revision.
+    pub fn worktree(&self) -> Result<RevInfo, GitError> {
+        if self.workdir.is_none() {
+            return Err(GitError {
+                message: "this repository is bare: it has no working tree".into(),
+                hint: Some("name both revisions, e.g. `accord diff main..feature`".into()),
+            });
+        }
+        Ok(RevInfo { rev: Rev::WorkTree, spec: "working tree".into(), commit: None, summary: None })
+    }
+
+    /// The best common ancestor of two commits (what a GitHub pull request diffs against).
+    pub fn merge_base(&self, a: &RevInfo, b: &RevInfo) -> Result<RevInfo, GitError> {
+        let (Rev::Commit(x), Rev::Commit(y)) = (a.rev, b.rev) else {
+            return Err(GitError::new("a merge base needs two commits"));
+        };
+        let base = self.repo.merge_base(x, y).map_err(|e| {
+            let mut err = GitError::new(format!("no common ancestor of `{}` and `{}` ({})", a.spec, b.spec, e.message()));
+            if self.repo.is_shallow() {
+                err.message = format!("the common ancestor of `{}` and `{}` is not in this clone", a.spec, b.spec);
+                err.hint = Some(SHALLOW_HINT.into());
+            }
+            err
+        })?;
+        let c = self.repo.find_commit(base).map_err(|e| self.missing(&base.to_string(), &e))?;
+        Ok(RevInfo {
+            rev: Rev::Commit(base),
+            spec: format!("merge-base({}, {})", a.spec, b.spec),
+            commit: Some(base.to_string()),
+            summary: c.summary().ok().flatten().map(str::to_string),
+        })
+    }
+
+    /// The default branch: what `origin/HEAD` points to, else `main`, `master`, `origin/main`,
+    /// `origin/master`, whichever exists first.
+    pub fn default_branch(&self) -> Result<RevInfo, GitError> {
+        if let Ok(r) = self.repo.find_reference("refs/remotes/origin/HEAD") {
+            if let Ok(Some(target)) = r.symbolic_target() {
+                let short = target.strip_prefix("refs/remotes/").unwrap_or(target).to_string();
+                if let Ok(info) = self.resolve(&short) {
+                    return Ok(info);
+                }
+            }
+        }
+        for name in ["main", "master", "origin/main", "origin/master"] {
+            let full = if name.starts_with("origin/") { format!("refs/remotes/{name}") } else { format!("refs/heads/{name}") };
+            if self.repo.find_reference(&full).is_ok() {
+                return self.resolve(name);
+            }
+        }
+        Err(GitError {
+            message: "cannot find the default branch (no origin/HEAD, main or master)".into(),
+            hint: Some("name the base revision, e.g. `accord diff develop` or `accord diff BASE..HEAD`".into()),
+        })
+    }
+
+    /// Parse a diff range: `BASE..HEAD`, `BASE...HEAD` (from their merge base), `REV` (REV to
+    /// the working tree), or nothing (merge base of the default branch and `HEAD`, to the working
+    /// tree). An empty side of `..` / `...` means `HEAD`, as in git.
+    pub fn range(&self, spec: Option<&str>) -> Result<(RevInfo, RevInfo), GitError> {
+        let Some(spec) = spec.map(str::trim).filter(|s| !s.is_empty()) else {
+            let default = self.default_branch()?;
+            let head = self.resolve("HEAD")?;
+            let base = if default.commit == head.commit { head } else { self.merge_base(&default, &head)? };
+            return Ok((base, self.worktree()?));
+        };
+        let side = |s: &str| if s.is_empty() { "HEAD".to_string() } else { s.to_string() };
+        if let Some((a, b)) = spec.split_once("...") {
+            let (a, b) = (self.resolve(&side(a))?, self.resolve(&side(b))?);
+            return Ok((self.merge_base(&a, &b)?, b));
+        }
+        if let Some((a, b)) = spec.split_once("..") {
+            return Ok((self.resolve(&side(a))?, self.resolve(&side(b))?));
+        }
+        Ok((self.resolve(spec)?, self.worktree()?))
+    }
+
+    /// The manifest files (by extension) at `rev` under the `scope` prefixes (paths from the
+    /// repository root; empty: everything), sorted by path.
+    pub fn files(&self, rev: Rev, scope: &[String]) -> Result<Vec<FileEntry>, GitError> {
+        let mut out = Vec::new();
+        match rev {
+            Rev::Commit(oid) => {
+                let tree = self.repo.find_commit(oid).and_then(|c| c.tree()).map_err(|e| self.missing(&oid.to_string(), &e))?;
+                tree.walk(TreeWalkMode::PreOrder, |root, entry| {
+                    let Ok(name) = entry.name() else { return TreeWalkResult::Skip };
+                    let path = format!("{root}{name}");
+                    match entry.kind() {
+                        Some(ObjectType::Tree) => {
+                            if dir_in_scope(&path, scope) { TreeWalkResult::Ok } else { TreeWalkResult::Skip }
+                        }
+                        Some(ObjectType::Blob) if entry.filemode() != 0o120000 => {
+                            if fs::wanted(Path::new(name)) && in_scope(&path, scope) {
+                                out.push(FileEntry { path, oid: entry.id(), text: None });
+                            }
+                            TreeWalkResult::Ok
+                        }
+                        _ => TreeWalkResult::Ok,
+                    }
+                })
+                .map_err(|e| GitError::new(format!("cannot read the tree of {oid}: {}", e.message())))?;
+            }
+            Rev::WorkTree => {
+                let Some(w) = &self.workdir else { return Err(self.worktree().err().unwrap_or_else(|| GitError::new("bare repository"))) };
+                let inputs: Vec<PathBuf> = if scope.is_empty() { vec![w.clone()] } else { scope.iter().map(|s| w.join(s)).filter(|p| p.exists()).collect() };
+                let mut errors = Vec::new();
+                let paths = fs::discover(&inputs, &mut errors, w);
+                let mut read: Vec<FileEntry> = paths
+                    .par_iter()
+                    .filter_map(|p| {
+                        let rel = p.strip_prefix(w).ok()?.to_string_lossy().replace('\\', "/");
+                        let bytes = std::fs::read(p);
+                        Some(match bytes {
+                            Ok(b) => {
+                                let oid = Oid::hash_object(ObjectType::Blob, &b).unwrap_or_else(|_| Oid::ZERO_SHA1);
+                                FileEntry { path: rel, oid, text: Some(utf8(b)) }
+                            }
+                            Err(e) => FileEntry { path: rel, oid: Oid::ZERO_SHA1, text: Some(Err(e.to_string())) },
+                        })
+                    })
+                    .collect();
+                out.append(&mut read);
+            }
+        }
+        out.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(out)
+    }
+
+    /// The text of a blob.
+    pub fn blob_text(&self, oid: Oid) -> Result<String, String> {
+        let blob = self.repo.find_blob(oid).map_err(|e| format!("cannot read blob {oid}: {}", e.message()))?;
+        String::from_utf8(blob.content().to_vec()).map_err(|_| "not valid UTF-8".to_string())
+    }
+
+    /// Read one file at `rev` (`Ok(None)` when it does not exist there).
+    pub fn read(&self, rev: Rev, path: &str) -> Result<Option<String>, String> {
+        match rev {
+            Rev::Commit(oid) => {
+                let tree = self.repo.find_commit(oid).and_then(|c| c.tree()).map_err(|e| e.message().to_string())?;
+                match tree.get_path(Path::new(path)) {
+                    Ok(entry) if entry.kind() == Some(ObjectType::Blob) => self.blob_text(entry.id()).map(Some),
+                    Ok(_) => Ok(None),
+                    Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
+                    Err(e) => Err(e.message().to_string()),
+                }
+            }
+            Rev::WorkTree => {
+                let Some(w) = &self.workdir else { return Ok(None) };
+                let p = w.join(path);
+                if !p.is_file() {
+                    return Ok(None);
+                }
+                std::fs::read(&p).map_err(|e| e.to_string()).and_then(utf8).map(Some)
+            }
+        }
+    }
+
+    /// Paths of files under directory `dir` at `rev`, recursively (sorted).
+    pub fn list(&self, rev: Rev, dir: &str) -> Result<Vec<String>, String> {
+        let dir = dir.trim_end_matches('/');
+        match rev {
+            Rev::Commit(oid) => {
+                let tree = self.repo.find_commit(oid).and_then(|c| c.tree()).map_err(|e| e.message().to_string())?;
+                let sub = if dir.is_empty() {
+                    tree
+                } else {
+                    let entry = tree.get_path(Path::new(dir)).map_err(|_| "no such directory".to_string())?;
+                    self.repo.find_tree(entry.id()).map_err(|_| "not a directory".to_string())?
+                };
+                let mut out = Vec::new();
+                sub.walk(TreeWalkMode::PreOrder, |root, entry| {
+                    if entry.kind() == Some(ObjectType::Blob) {
+                        if let Ok(name) = entry.name() {
+                            out.push(if dir.is_empty() { format!("{root}{name}") } else { format!("{dir}/{root}{name}") });
+                        }
+                    }
+                    TreeWalkResult::Ok
+                })
+                .map_err(|e| e.message().to_string())?;
+                out.sort();
+                Ok(out)
+            }
+            Rev::WorkTree => {
+                let w = self.workdir.as_ref().ok_or("bare repository")?;
+                let root = w.join(dir);
+                if !root.is_dir() {
+                    return Err("no such directory".into());
+                }
+                let mut out = Vec::new();
+                let mut stack = vec![root];
+                while let Some(d) = stack.pop() {
+                    for e in std::fs::read_dir(&d).map_err(|e| e.to_string())?.flatten() {
+                        let p = e.path();
+                        if p.is_dir() {
+                            stack.push(p);
+                        } else if let Ok(rel) = p.strip_prefix(w) {
+                            out.push(rel.to_string_lossy().replace('\\', "/"));
+                        }
+                    }
+                }
+                out.sort();
+                Ok(out)
+            }
+        }
+    }
+
+    /// Read and parse `entries` (blobs read on this thread, parsing in parallel); each file is
+    /// shown as `display(path)`.
+    pub fn load(&self, entries: Vec<FileEntry>, display: &(dyn Fn(&str) -> String + Sync)) -> Loaded {
+        let texts: Vec<(String, Result<String, String>)> = entries
+            .into_iter()
+            .map(|e| {
+                let text = match e.text {
+                    Some(t) => t,
+                    None => self.blob_text(e.oid),
+                };
+                (e.path, text)
+            })
+            .collect();
+        parse_texts(texts, display)
+    }
+}
+
+/// Parse already-read texts in parallel into a [`Loaded`], sorted by display path.
+pub fn parse_texts(texts: Vec<(String, Result<String, String>)>, display: &(dyn Fn(&str) -> String + Sync)) -> Loaded {
+    let results: Vec<Result<manifest::FileManifests, ReadError>> = texts
+        .into_par_iter()
+        .map(|(path, text)| match text {
+            Ok(t) => Ok(manifest::read(display(&path), t)),
+            Err(message) => Err(ReadError { file: display(&path), message }),
+        })
+        .collect();
+    let mut out = Loaded::default();
+    for r in results {
+        match r {
+            Ok(f) => out.files.push(f),
+            Err(e) => out.errors.push(e),
+        }
+    }
+    out.files.sort_by(|a, b| a.source.path.cmp(&b.source.path));
+    out.errors.sort_by(|a, b| a.file.cmp(&b.file));
+    out
+}
+
+/// Resolve `.` and `..` without touching the file system.
+fn normalize_lexically(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scopes() {
+        assert!(in_scope("a/b.yaml", &[]));
+        assert!(in_scope("a/b.yaml", &["a".into()]));
+        assert!(!in_scope("ab/b.yaml", &["a".into()]));
+        assert!(in_scope("a/b.yaml", &["a/b.yaml".into()]));
+        assert!(dir_in_scope("a", &["a/b".into()]));
+        assert!(dir_in_scope("a/b/c", &["a/b".into()]));
+        assert!(!dir_in_scope("x", &["a/b".into()]));
+    }
+}
