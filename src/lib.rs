@@ -9,7 +9,10 @@
 //! - [`engine`]: parallel evaluation of objects × rules, the small typed operator set, fixes.
 //! - [`render`]: one emitter per output format over `&[Diagnostic]`.
 //! - [`handbook`]: `accord docs` — the static HTML/markdown policy handbook.
-//! - [`load`]: finding and reading manifest files from the file system.
+//! - [`load`]: finding and reading manifest files from the file system or any git revision, and
+//!   the rules and config in force at a revision.
+//! - [`diff`]: what a change did — objects matched by identity, field changes, the finding
+//!   delta (introduced / unchanged / fixed), the policy blast radius, annotated hunks.
 //! - [`testing`]: `accord test` — running rule examples and fixtures.
 //! - [`waiver`]: waivers (annotations and the central file), expiry, stale waivers, CODEOWNERS.
 //! - [`cli`]: argument parsing and commands; the only module that uses `anyhow` and the environment.
@@ -17,6 +20,7 @@
 pub mod cli;
 pub mod config;
 pub mod diagnostic;
+pub mod diff;
 pub mod engine;
 pub mod handbook;
 pub mod load;

@@ -371,13 +371,19 @@ pub fn lint(files: &[FileManifests], rules: &[Rule], ctx: &Context) -> Vec<Diagn
 /// [`lint`] as part of a change: `$old` reads each object's BASE version from `t`, and rules
 /// with `applies-to: removed` check `t.removed`.
 pub fn lint_with(files: &[FileManifests], rules: &[Rule], ctx: &Context, t: &Transition<'_>) -> Vec<Diagnostic> {
+    let refs: Vec<&FileManifests> = files.iter().collect();
+    lint_refs(&refs, rules, ctx, t)
+}
+
+/// [`lint_with`] over a selection of files.
+pub fn lint_refs(files: &[&FileManifests], rules: &[Rule], ctx: &Context, t: &Transition<'_>) -> Vec<Diagnostic> {
     use crate::policy::model::AppliesTo;
     let objects: Vec<(&Object, AppliesTo)> = files
         .iter()
         .flat_map(|f| f.objects.iter().map(|o| (o, AppliesTo::Present)))
         .chain(t.removed.iter().map(|o| (*o, AppliesTo::Removed)))
         .collect();
-    let mut diags: Vec<Diagnostic> = files.par_iter().flat_map_iter(system::file_problems).collect();
+    let mut diags: Vec<Diagnostic> = files.par_iter().flat_map_iter(|f| system::file_problems(f)).collect();
     let found: Vec<Diagnostic> = objects
         .par_iter()
         .with_min_len(4)
