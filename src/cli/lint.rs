@@ -49,6 +49,10 @@ pub struct LintArgs {
     /// central waivers added since are listed as needing approval by the rule's owner.
     #[arg(long, value_name = "FILE")]
     pub waivers_base: Option<PathBuf>,
+    /// Lint the files as they are at this git revision (`main`, `HEAD~1`, a commit id), read
+    /// straight from git without a checkout, with that revision's config and rule folders.
+    #[arg(long, value_name = "REV", conflicts_with = "fix")]
+    pub rev: Option<String>,
     #[command(flatten)]
     pub rules: RuleOpts,
 }
@@ -96,6 +100,9 @@ fn filter(cfg: &crate::config::Config) -> Result<Filter> {
 
 /// Run `accord lint`.
 pub fn run(args: LintArgs) -> Result<Outcome> {
+    if let Some(rev) = args.rev.clone() {
+        return run_rev(&args, &rev);
+    }
     let s = setup(&args.rules, args.paths.first().map(PathBuf::as_path))?;
     let inputs = if args.paths.is_empty() {
         vec![PathBuf::from(".")]
@@ -229,6 +236,89 @@ pub fn run(args: LintArgs) -> Result<Outcome> {
         .iter()
         .any(|d| !d.is_waived() && fail_on.fails(d.severity))
     {
+        Ok(Outcome::Findings)
+    } else {
+        Ok(Outcome::Clean)
+    }
+}
+
+/// `accord lint --rev REV`: lint the files, config and rule folders of a git revision.
+fn run_rev(args: &LintArgs, rev: &str) -> Result<Outcome> {
+    use crate::load::git::GitRepo;
+    let cwd = std::env::current_dir()?;
+    let repo = GitRepo::discover(&cwd)?;
+    let info = repo.resolve(rev)?;
+    let opts = super::diff::rule_options(&args.rules, &cwd);
+    let set = crate::load::rules::at_revision(&repo, info.rev, &opts)
+        .map_err(|e| super::diff::rule_error(e, &info.label()))?;
+    let scope = if args.paths.is_empty() {
+        vec![repo.prefix().to_string()]
+    } else {
+        super::diff::scope(&repo, &args.paths, &cwd)?
+    };
+    let entries: Vec<_> = repo
+        .files(info.rev, &scope)?
+        .into_iter()
+        .filter(|e| set.accepts(&e.path))
+        .collect();
+    // Paths relative to the working directory, as `lint` shows them.
+    let prefix = repo.prefix().to_string();
+    let display = move |p: &str| -> String {
+        if prefix.is_empty() {
+            return p.to_string();
+        }
+        match p.strip_prefix(prefix.as_str()).and_then(|r| r.strip_prefix('/')) {
+            Some(rest) => rest.to_string(),
+            None => format!("{}{p}", "../".repeat(prefix.split('/').count())),
+        }
+    };
+    let mut loaded = repo.load(entries, &display);
+    let diags = engine::lint(&loaded.files, &set.rules, &set.ctx);
+    let read_errors = std::mem::take(&mut loaded.errors);
+    let mut summary = Summary {
+        files: loaded.files.len(),
+        objects: loaded.files.iter().map(|f| f.objects.len()).sum(),
+        rules: set.rules.len(),
+        unreadable: read_errors.len(),
+        ..Summary::default()
+    };
+    for f in &loaded.files {
+        for sk in &f.skipped {
+            match sk {
+                Skip::Template => summary.skipped_templates += 1,
+                Skip::NotKubernetes { .. } => summary.skipped_non_kubernetes += 1,
+            }
+        }
+    }
+    summary.count(&diags);
+    let report = Report {
+        diagnostics: &diags,
+        summary: &summary,
+        errors: &read_errors,
+        new_waivers: &[],
+    };
+    let color = match args.color {
+        ColorArg::Always => true,
+        ColorArg::Never => false,
+        ColorArg::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+    };
+    let out = match args.format {
+        Format::Text => render::text::render(&report, color),
+        Format::Json => render::json::render(&report),
+    };
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(out.as_bytes())?;
+    stdout.flush()?;
+    let fail_on = match args.fail_on {
+        Some(FailOnArg::Error) => FailOn::Error,
+        Some(FailOnArg::Warning) => FailOn::Warning,
+        Some(FailOnArg::Info) => FailOn::Info,
+        Some(FailOnArg::Never) => FailOn::Never,
+        None => set.config.file.fail_on.unwrap_or_default(),
+    };
+    if !read_errors.is_empty() {
+        Ok(Outcome::InputError)
+    } else if diags.iter().any(|d| fail_on.fails(d.severity)) {
         Ok(Outcome::Findings)
     } else {
         Ok(Outcome::Clean)

@@ -4,6 +4,7 @@
 //! above the fail threshold, 1 findings at or above it, 2 usage, config or rule-file errors.
 
 mod common;
+mod diff;
 mod docs;
 mod init;
 pub use rules::{Which, explain_text, schema_json};
@@ -26,6 +27,9 @@ pub struct Cli {
 enum Command {
     /// Lint manifest files and directories (`-` reads standard input).
     Lint(lint::LintArgs),
+    /// What a change did: object changes, findings introduced / pre-existing / fixed, and an
+    /// annotated diff, between two git revisions.
+    Diff(diff::DiffArgs),
     /// Run every rule's examples and fixtures.
     Test(test::TestArgs),
     /// List the active rules.
@@ -78,6 +82,7 @@ pub fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Lint(a) => lint::run(a),
+        Command::Diff(a) => diff::run(a),
         Command::Test(a) => test::run(a),
         Command::Rules(a) => rules::list(a),
         Command::Explain(a) => rules::explain(a),

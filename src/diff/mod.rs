@@ -223,7 +223,8 @@ fn build_refs(
             crate::diagnostic::Severity::Info => summary.introduced_infos += 1,
         }
     }
-    DiffReport { base, head, objects: object_changes, findings: delta, policy, files, summary, errors: Vec::new() }
+    let fail_on = head_rules.config.file.fail_on;
+    DiffReport { base, head, objects: object_changes, findings: delta, policy, files, summary, errors: Vec::new(), fail_on }
 }
 
 fn file_diffs(

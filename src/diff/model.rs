@@ -322,6 +322,8 @@ pub struct DiffReport {
     pub summary: DiffSummary,
     /// Files that could not be read (at either revision).
     pub errors: Vec<InputError>,
+    /// The `fail-on` severity of the config at HEAD, if it sets one.
+    pub fail_on: Option<crate::config::FailOn>,
 }
 
 impl DiffReport {

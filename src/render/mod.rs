@@ -1,7 +1,11 @@
-//! Output formats: one emitter per file, each a function over a [`Report`].
+//! Output formats: one emitter per file, each a function over a [`Report`] (lint) or a
+//! [`crate::diff::DiffReport`] (`diff_*.rs`).
 //!
 //! Emitters only read diagnostics; adding a format never touches the engine.
 
+pub mod diff_json;
+pub mod diff_markdown;
+pub mod diff_text;
 pub mod json;
 pub mod text;
 

@@ -1,0 +1,139 @@
+//! `accord diff`: what a change did to objects and findings, between two git revisions.
+
+use super::Outcome;
+use super::common::{RuleOpts, fail_with};
+use super::lint::{ColorArg, FailOnArg};
+use crate::config::FailOn;
+use crate::diagnostic::Severity;
+use crate::diff::{self, DiffError, Settings};
+use crate::load::git::GitRepo;
+use crate::load::rules::{RuleError, RuleOptions};
+use crate::render;
+use anyhow::{Result, anyhow};
+use clap::{Args, ValueEnum};
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+/// Output formats of `diff`.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DiffFormat {
+    /// Object changes and an annotated unified diff.
+    Text,
+    /// Everything, for machines.
+    Json,
+    /// The body of a pull-request comment.
+    Markdown,
+}
+
+/// Which findings decide the exit code.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FailScope {
+    /// Only findings the change introduced (legacy findings never fail the change).
+    Introduced,
+    /// Introduced findings and findings a rule change newly raises on existing objects.
+    Changed,
+    /// Every finding at HEAD.
+    All,
+    /// Never exit 1 for findings.
+    Never,
+}
+
+/// Arguments of `accord diff`.
+#[derive(Args, Debug)]
+pub struct DiffArgs {
+    /// `BASE..HEAD`, `BASE...HEAD` (from their merge base, like a pull request), or `REV`
+    /// (REV to the working tree). Default: the merge base of the default branch (origin/HEAD,
+    /// main or master) and HEAD, to the working tree.
+    #[arg(value_name = "REVSPEC")]
+    pub revspec: Option<String>,
+    /// Only these files or directories (after `--`).
+    #[arg(last = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
+    pub format: DiffFormat,
+    /// Which findings make the exit code 1.
+    #[arg(long, value_enum, default_value_t = FailScope::Introduced)]
+    pub fail_on: FailScope,
+    /// Lowest severity that fails (default: the config's `fail-on`, else error).
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    pub fail_level: Option<FailOnArg>,
+    /// Lines of context around changes in the annotated diff.
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    pub context: usize,
+    /// Colour: auto (on a terminal), always, never.
+    #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
+    pub color: ColorArg,
+    #[command(flatten)]
+    pub rules: RuleOpts,
+}
+
+/// Turn a rule-loading error into the CLI's error (located errors are printed).
+pub fn rule_error(e: RuleError, rev: &str) -> anyhow::Error {
+    match e {
+        RuleError::Files(errors) => fail_with(&errors).context(format!("rules at {rev}")),
+        RuleError::Other(m) => anyhow!("{m}"),
+    }
+}
+
+/// The rule options of the command line, for [`crate::load::rules`].
+pub fn rule_options(o: &RuleOpts, cwd: &std::path::Path) -> RuleOptions {
+    RuleOptions { config: o.config.clone(), policies: o.policies.clone(), no_builtin: o.no_builtin, only: o.only.clone(), cwd: cwd.to_path_buf() }
+}
+
+/// Paths given on the command line, as paths from the repository root.
+pub fn scope(repo: &GitRepo, paths: &[PathBuf], cwd: &std::path::Path) -> Result<Vec<String>> {
+    paths
+        .iter()
+        .map(|p| repo.repo_path(p, cwd).ok_or_else(|| anyhow!("{} is outside the repository", p.display())))
+        .collect()
+}
+
+/// Run `accord diff`.
+pub fn run(args: DiffArgs) -> Result<Outcome> {
+    let cwd = std::env::current_dir()?;
+    let repo = GitRepo::discover(&cwd)?;
+    let (base, head) = repo.range(args.revspec.as_deref())?;
+    let settings = Settings { rules: rule_options(&args.rules, &cwd), paths: scope(&repo, &args.paths, &cwd)?, context: args.context };
+    let report = match diff::run(&repo, base, head, &settings) {
+        Ok(r) => r,
+        Err(DiffError::Rules { rev, error }) => return Err(rule_error(error, &rev)),
+        Err(DiffError::Git(e)) => return Err(e.into()),
+    };
+    let color = match args.color {
+        ColorArg::Always => true,
+        ColorArg::Never => false,
+        ColorArg::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+    };
+    let out = match args.format {
+        DiffFormat::Text => render::diff_text::render(&report, color),
+        DiffFormat::Json => render::diff_json::render(&report),
+        DiffFormat::Markdown => render::diff_markdown::render(&report),
+    };
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(out.as_bytes())?;
+    stdout.flush()?;
+    // The severity threshold: flag, else the config at HEAD, else error.
+    let level = match args.fail_level {
+        Some(FailOnArg::Error) => FailOn::Error,
+        Some(FailOnArg::Warning) => FailOn::Warning,
+        Some(FailOnArg::Info) => FailOn::Info,
+        Some(FailOnArg::Never) => FailOn::Never,
+        None => report.fail_on.unwrap_or_default(),
+    };
+    let fails = |s: Severity| level.fails(s);
+    let failed = match args.fail_on {
+        FailScope::Never => false,
+        FailScope::Introduced => report.findings.introduced.iter().any(|f| fails(f.diagnostic.severity)),
+        FailScope::Changed => {
+            report.findings.introduced.iter().any(|f| fails(f.diagnostic.severity))
+                || report.policy.as_ref().is_some_and(|p| p.newly_flagged.iter().any(|f| fails(f.diagnostic.severity)))
+        }
+        FailScope::All => {
+            report.findings.introduced.iter().chain(&report.findings.unchanged).any(|f| fails(f.diagnostic.severity))
+                || report.policy.as_ref().is_some_and(|p| p.newly_flagged.iter().any(|f| fails(f.diagnostic.severity)))
+        }
+    };
+    let unreadable = args.fail_on != FailScope::Never && !report.errors.is_empty();
+    Ok(if failed || unreadable { Outcome::Findings } else { Outcome::Clean })
+}
