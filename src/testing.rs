@@ -3,11 +3,15 @@
 //! Each `examples.invalid` manifest must produce at least one finding of its rule (and, when the
 //! rule has a safe fix, applying the fixes until nothing changes must leave no finding of that
 //! rule); each `examples.valid` manifest must produce none. Fixture files in a `tests/<rule-id>/`
-//! folder beside the rules count the same way: `invalid*.yaml` and `valid*.yaml`.
+//! folder beside the rules count the same way: `invalid*.yaml` and `valid*.yaml`. Transition
+//! examples (`examples.transitions`) are linted as a change from `old` to `new`: objects are
+//! matched by identity, `$old` reads the BASE version, and `applies-to: removed` rules see the
+//! objects the change deletes.
 
 use crate::diagnostic::{Applicability, Diagnostic};
-use crate::engine::{self, Context, fix};
-use crate::manifest;
+use crate::diff::objects;
+use crate::engine::{self, Context, Transition, fix, object_key, system};
+use crate::manifest::{self, Object};
 use crate::policy::Rule;
 use std::path::Path;
 
@@ -29,8 +33,10 @@ pub struct Case {
     pub name: String,
     /// Expectation.
     pub expect: Expect,
-    /// Manifest text.
+    /// Manifest text (HEAD's, for a transition).
     pub text: String,
+    /// BASE manifest text, for a transition example.
+    pub old: Option<String>,
 }
 
 /// The outcome of one case.
@@ -48,20 +54,22 @@ pub struct CaseResult {
 pub fn example_cases(rule: &Rule) -> Vec<Case> {
     let mut out = Vec::new();
     for (i, t) in rule.spec.examples.invalid.iter().enumerate() {
-        out.push(Case {
-            rule: rule.id().into(),
-            name: format!("examples.invalid[{i}]"),
-            expect: Expect::Invalid,
-            text: t.clone(),
-        });
+        out.push(Case { rule: rule.id().into(), name: format!("examples.invalid[{i}]"), expect: Expect::Invalid, text: t.clone(), old: None });
     }
     for (i, t) in rule.spec.examples.valid.iter().enumerate() {
-        out.push(Case {
-            rule: rule.id().into(),
-            name: format!("examples.valid[{i}]"),
-            expect: Expect::Valid,
-            text: t.clone(),
-        });
+        out.push(Case { rule: rule.id().into(), name: format!("examples.valid[{i}]"), expect: Expect::Valid, text: t.clone(), old: None });
+    }
+    let tr = &rule.spec.examples.transitions;
+    for (expect, list, what) in [(Expect::Invalid, &tr.invalid, "invalid"), (Expect::Valid, &tr.valid, "valid")] {
+        for (i, t) in list.iter().enumerate() {
+            out.push(Case {
+                rule: rule.id().into(),
+                name: format!("examples.transitions.{what}[{i}]"),
+                expect,
+                text: t.new.clone(),
+                old: Some(t.old.clone()),
+            });
+        }
     }
     out
 }
@@ -86,12 +94,7 @@ pub fn fixture_cases(dir: &Path, rule: &Rule) -> Vec<Case> {
                 return None;
             };
             let text = std::fs::read_to_string(&p).ok()?;
-            Some(Case {
-                rule: rule.id().into(),
-                name: p.to_string_lossy().replace('\\', "/"),
-                expect,
-                text,
-            })
+            Some(Case { rule: rule.id().into(), name: p.to_string_lossy().replace('\\', "/"), expect, text, old: None })
         })
         .collect()
 }
@@ -102,10 +105,36 @@ pub fn lint_one(rule: &Rule, name: &str, text: &str, ctx: &Context) -> Vec<Diagn
     engine::lint(std::slice::from_ref(&f), std::slice::from_ref(rule), ctx)
 }
 
+/// Lint the change from `old` to `new` (file `name`) with only `rule`: objects matched by
+/// identity, `$old` bound, removed objects checked by `applies-to: removed` rules. Problems in
+/// the BASE text are reported too.
+pub fn lint_transition(rule: &Rule, name: &str, old: &str, new: &str, ctx: &Context) -> Vec<Diagnostic> {
+    let b = manifest::read(format!("{name}@old"), old);
+    let h = manifest::read(name, new);
+    let base: Vec<&Object> = b.objects.iter().collect();
+    let head: Vec<&Object> = h.objects.iter().collect();
+    let m = objects::match_objects(&base, &head);
+    let mut t = Transition::default();
+    for (bo, ho) in m.pairs.iter().chain(&m.renamed) {
+        t.old.insert(object_key(ho), *bo);
+    }
+    t.removed = m.removed.clone();
+    let mut diags = system::file_problems(&b);
+    diags.extend(engine::lint_refs(&[&h], std::slice::from_ref(rule), ctx, &t));
+    diags
+}
+
+fn lint_case(rule: &Rule, file: &str, text: &str, old: Option<&str>, ctx: &Context) -> Vec<Diagnostic> {
+    match old {
+        Some(o) => lint_transition(rule, file, o, text, ctx),
+        None => lint_one(rule, file, text, ctx),
+    }
+}
+
 /// Run one case.
 pub fn run_case(rule: &Rule, case: Case, ctx: &Context) -> CaseResult {
     let file = format!("{}#{}", rule.id(), case.name);
-    let all = lint_one(rule, &file, &case.text, ctx);
+    let all = lint_case(rule, &file, &case.text, case.old.as_deref(), ctx);
     let problems: Vec<&Diagnostic> = all.iter().filter(|d| d.rule != rule.id()).collect();
     let findings: Vec<Diagnostic> = all
         .iter()
@@ -130,9 +159,7 @@ pub fn run_case(rule: &Rule, case: Case, ctx: &Context) -> CaseResult {
                     f.location.start.line, f.location.start.column, f.message
                 ));
             }
-            Expect::Invalid => {
-                failure = check_fix_converges(rule, &file, &case.text, &findings, ctx)
-            }
+            Expect::Invalid => failure = check_fix_converges(rule, &file, &case.text, case.old.as_deref(), &findings, ctx),
             Expect::Valid => {}
         }
     }
@@ -144,24 +171,15 @@ pub fn run_case(rule: &Rule, case: Case, ctx: &Context) -> CaseResult {
 }
 
 /// Apply safe fixes until nothing changes (at most 10 rounds); fixable findings must be gone.
-fn check_fix_converges(
-    rule: &Rule,
-    file: &str,
-    text: &str,
-    findings: &[Diagnostic],
-    ctx: &Context,
-) -> Option<String> {
-    let safe = |d: &Diagnostic| {
-        d.fix
-            .as_ref()
-            .is_some_and(|f| f.applicability == Applicability::Safe && !f.edits.is_empty())
-    };
+fn check_fix_converges(rule: &Rule, file: &str, text: &str, old: Option<&str>, findings: &[Diagnostic], ctx: &Context) -> Option<String> {
+    // Only fixes in the HEAD text can be applied (findings on removed objects point at BASE).
+    let safe = |d: &Diagnostic| d.location.file() == file && d.fix.as_ref().is_some_and(|f| f.applicability == Applicability::Safe && !f.edits.is_empty());
     if !findings.iter().any(safe) {
         return None;
     }
     let mut text = text.to_string();
     for _ in 0..10 {
-        let diags = lint_one(rule, file, &text, ctx);
+        let diags = lint_case(rule, file, &text, old, ctx);
         if diags.iter().any(|d| d.rule != rule.id()) {
             return Some(format!("applying the fix broke the manifest:\n{text}"));
         }
