@@ -56,9 +56,9 @@ pub fn file_diff(path: &str, old_path: Option<&str>, status: FileStatus, old: &s
     let mut attach: Vec<Vec<usize>> = vec![Vec::new(); n];
     for m in marks {
         let idx = if m.base {
-            flat.iter().position(|f| f.old == Some(m.line - 1) && f.tag != ChangeTag::Insert)
+            flat.iter().position(|f| f.old == Some(m.line.saturating_sub(1)) && f.tag != ChangeTag::Insert)
         } else {
-            flat.iter().position(|f| f.new == Some(m.line - 1))
+            flat.iter().position(|f| f.new == Some(m.line.saturating_sub(1)))
         };
         if let Some(i) = idx {
             attach[i].push(m.finding);

@@ -312,3 +312,42 @@ fn file_diffs(
     out.sort_by(|a, b| a.path.cmp(&b.path));
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::manifest;
+
+    fn rules() -> RuleSet {
+        RuleSet {
+            config: Config::default_at(std::path::Path::new(".")),
+            config_path: None,
+            rules: crate::policy::builtin_rules().expect("builtin rules load"),
+            ctx: Default::default(),
+            filter: Default::default(),
+            filter_base: String::new(),
+        }
+    }
+
+    const BASE: &str = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: a\n    image: x:latest\n    securityContext: {privileged: true, runAsNonRoot: true}\n    resources: {limits: {memory: 1Gi}}\n  - name: b\n    image: y:1.0\n    securityContext: {runAsNonRoot: true}\n    resources: {limits: {memory: 1Gi}}\n";
+
+    #[test]
+    fn moved_reordered_object_keeps_its_findings() {
+        // Containers swapped, keys reordered, moved to another file, `a` pinned.
+        let head = "kind: Pod\napiVersion: v1\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: b\n    securityContext: {runAsNonRoot: true}\n    image: y:1.0\n    resources: {limits: {memory: 1Gi}}\n  - image: x:2.0\n    name: a\n    resources: {limits: {memory: 1Gi}}\n    securityContext: {runAsNonRoot: true, privileged: true}\n";
+        let b = [manifest::read("old.yaml", BASE)];
+        let h = [manifest::read("new.yaml", head)];
+        let r = diff_files(&b, &h, &rules(), 3);
+        let rules_of = |v: &[Finding]| v.iter().map(|f| f.diagnostic.rule.clone()).collect::<Vec<_>>();
+        assert_eq!(rules_of(&r.findings.introduced), Vec::<String>::new());
+        assert_eq!(rules_of(&r.findings.unchanged), vec!["privileged-container"]);
+        assert_eq!(rules_of(&r.findings.fixed), vec!["latest-image-tag"]);
+        assert_eq!(r.findings.unchanged[0].key.path, "/spec/containers[name=a]/securityContext/privileged");
+        assert_eq!(r.objects.len(), 1);
+        assert!(r.objects[0].moved());
+        assert_eq!(r.objects[0].fields.len(), 1);
+        assert_eq!(r.objects[0].fields[0].path, "/spec/containers[name=a]/image");
+        assert_eq!(r.files.iter().map(|f| (f.path.as_str(), f.status)).collect::<Vec<_>>(), vec![("new.yaml", FileStatus::Renamed)]);
+    }
+}
