@@ -29,32 +29,48 @@ def git(repo, *args):
     return subprocess.run(["git", "-C", repo, *args], check=True, capture_output=True).stdout
 
 
+_CACHE = {}
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def parse_blob(repo, oid):
+    """The Kubernetes objects of one blob (cached by blob id: most files do not change)."""
+    if oid in _CACHE:
+        return _CACHE[oid]
+    text = git(repo, "cat-file", "blob", oid).decode("utf-8", "replace")
+    objs = []
+    try:
+        docs = list(yaml.load_all(text, Loader=_LOADER))
+    except yaml.YAMLError:
+        docs = []
+    stack = [d for d in docs if isinstance(d, dict)]
+    while stack:
+        d = stack.pop()
+        kind, api = d.get("kind"), d.get("apiVersion")
+        if not isinstance(kind, str) or not isinstance(api, str):
+            continue
+        if kind.endswith("List") and isinstance(d.get("items"), list):
+            stack.extend(i for i in d["items"] if isinstance(i, dict))
+            continue
+        meta = d.get("metadata") or {}
+        group = api.rsplit("/", 1)[0] if "/" in api else ""
+        name = meta.get("name") or meta.get("generateName") or ""
+        ns = meta.get("namespace") or ""
+        objs.append((f"{group}/{kind}/{ns}/{name}", canon(d), canon(sort_lists(d))))
+    _CACHE[oid] = objs
+    return objs
+
+
 def load_objects(repo, rev):
-    """identity -> list of objects at `rev`, read with PyYAML."""
+    """identity -> list of (canonical JSON, canonical JSON with sorted lists) at `rev`."""
     out = {}
-    files = git(repo, "ls-tree", "-r", "--name-only", rev).decode().splitlines()
-    for f in files:
-        if not f.lower().endswith((".yaml", ".yml", ".json")):
+    for line in git(repo, "ls-tree", "-r", rev).decode().splitlines():
+        meta, path = line.split("\t", 1)
+        _, kind, oid = meta.split()
+        if kind != "blob" or not path.lower().endswith((".yaml", ".yml", ".json")):
             continue
-        text = git(repo, "show", f"{rev}:{f}").decode("utf-8", "replace")
-        try:
-            docs = list(yaml.safe_load_all(text))
-        except yaml.YAMLError:
-            continue
-        stack = [d for d in docs if isinstance(d, dict)]
-        while stack:
-            d = stack.pop()
-            kind, api = d.get("kind"), d.get("apiVersion")
-            if not isinstance(kind, str) or not isinstance(api, str):
-                continue
-            if kind.endswith("List") and isinstance(d.get("items"), list):
-                stack.extend(i for i in d["items"] if isinstance(i, dict))
-                continue
-            meta = d.get("metadata") or {}
-            group = api.rsplit("/", 1)[0] if "/" in api else ""
-            name = meta.get("name") or meta.get("generateName") or ""
-            ns = meta.get("namespace") or ""
-            out.setdefault(f"{group}/{kind}/{ns}/{name}", []).append(d)
+        for ident, c, sc in parse_blob(repo, oid):
+            out.setdefault(ident, []).append((c, sc))
     return out
 
 
@@ -105,16 +121,16 @@ def replay(accord, bundle):
         for k in ("introduced", "fixed", "unchanged"):
             stats[k] += len(r["findings"][k])
         for ident in sorted(set(prev_objs) | set(objs)):
-            before = sorted(canon(x) for x in prev_objs.get(ident, []))
-            after = sorted(canon(x) for x in objs.get(ident, []))
+            before = sorted(c for c, _ in prev_objs.get(ident, []))
+            after = sorted(c for c, _ in objs.get(ident, []))
             differs = before != after
             if ident in reported and not differs:
                 kinds = {o["change"] for o in reported[ident]}
                 if kinds - {"moved"}:
                     stats["problems"].append(f"{a[:8]}..{b[:8]}: spurious {sorted(kinds)} of {ident}")
             if differs and ident not in reported:
-                sb = sorted(canon(sort_lists(x)) for x in prev_objs.get(ident, []))
-                sa = sorted(canon(sort_lists(x)) for x in objs.get(ident, []))
+                sb = sorted(sc for _, sc in prev_objs.get(ident, []))
+                sa = sorted(sc for _, sc in objs.get(ident, []))
                 if sb != sa:
                     stats["problems"].append(f"{a[:8]}..{b[:8]}: missed change of {ident}")
         prev_objs = objs

@@ -54,13 +54,28 @@ pub struct CaseResult {
 pub fn example_cases(rule: &Rule) -> Vec<Case> {
     let mut out = Vec::new();
     for (i, t) in rule.spec.examples.invalid.iter().enumerate() {
-        out.push(Case { rule: rule.id().into(), name: format!("examples.invalid[{i}]"), expect: Expect::Invalid, text: t.clone(), old: None });
+        out.push(Case {
+            rule: rule.id().into(),
+            name: format!("examples.invalid[{i}]"),
+            expect: Expect::Invalid,
+            text: t.clone(),
+            old: None,
+        });
     }
     for (i, t) in rule.spec.examples.valid.iter().enumerate() {
-        out.push(Case { rule: rule.id().into(), name: format!("examples.valid[{i}]"), expect: Expect::Valid, text: t.clone(), old: None });
+        out.push(Case {
+            rule: rule.id().into(),
+            name: format!("examples.valid[{i}]"),
+            expect: Expect::Valid,
+            text: t.clone(),
+            old: None,
+        });
     }
     let tr = &rule.spec.examples.transitions;
-    for (expect, list, what) in [(Expect::Invalid, &tr.invalid, "invalid"), (Expect::Valid, &tr.valid, "valid")] {
+    for (expect, list, what) in [
+        (Expect::Invalid, &tr.invalid, "invalid"),
+        (Expect::Valid, &tr.valid, "valid"),
+    ] {
         for (i, t) in list.iter().enumerate() {
             out.push(Case {
                 rule: rule.id().into(),
@@ -94,7 +109,13 @@ pub fn fixture_cases(dir: &Path, rule: &Rule) -> Vec<Case> {
                 return None;
             };
             let text = std::fs::read_to_string(&p).ok()?;
-            Some(Case { rule: rule.id().into(), name: p.to_string_lossy().replace('\\', "/"), expect, text, old: None })
+            Some(Case {
+                rule: rule.id().into(),
+                name: p.to_string_lossy().replace('\\', "/"),
+                expect,
+                text,
+                old: None,
+            })
         })
         .collect()
 }
@@ -108,7 +129,13 @@ pub fn lint_one(rule: &Rule, name: &str, text: &str, ctx: &Context) -> Vec<Diagn
 /// Lint the change from `old` to `new` (file `name`) with only `rule`: objects matched by
 /// identity, `$old` bound, removed objects checked by `applies-to: removed` rules. Problems in
 /// the BASE text are reported too.
-pub fn lint_transition(rule: &Rule, name: &str, old: &str, new: &str, ctx: &Context) -> Vec<Diagnostic> {
+pub fn lint_transition(
+    rule: &Rule,
+    name: &str,
+    old: &str,
+    new: &str,
+    ctx: &Context,
+) -> Vec<Diagnostic> {
     let b = manifest::read(format!("{name}@old"), old);
     let h = manifest::read(name, new);
     let base: Vec<&Object> = b.objects.iter().collect();
@@ -120,11 +147,22 @@ pub fn lint_transition(rule: &Rule, name: &str, old: &str, new: &str, ctx: &Cont
     }
     t.removed = m.removed.clone();
     let mut diags = system::file_problems(&b);
-    diags.extend(engine::lint_refs(&[&h], std::slice::from_ref(rule), ctx, &t));
+    diags.extend(engine::lint_refs(
+        &[&h],
+        std::slice::from_ref(rule),
+        ctx,
+        &t,
+    ));
     diags
 }
 
-fn lint_case(rule: &Rule, file: &str, text: &str, old: Option<&str>, ctx: &Context) -> Vec<Diagnostic> {
+fn lint_case(
+    rule: &Rule,
+    file: &str,
+    text: &str,
+    old: Option<&str>,
+    ctx: &Context,
+) -> Vec<Diagnostic> {
     match old {
         Some(o) => lint_transition(rule, file, o, text, ctx),
         None => lint_one(rule, file, text, ctx),
@@ -159,7 +197,16 @@ pub fn run_case(rule: &Rule, case: Case, ctx: &Context) -> CaseResult {
                     f.location.start.line, f.location.start.column, f.message
                 ));
             }
-            Expect::Invalid => failure = check_fix_converges(rule, &file, &case.text, case.old.as_deref(), &findings, ctx),
+            Expect::Invalid => {
+                failure = check_fix_converges(
+                    rule,
+                    &file,
+                    &case.text,
+                    case.old.as_deref(),
+                    &findings,
+                    ctx,
+                )
+            }
             Expect::Valid => {}
         }
     }
@@ -171,9 +218,21 @@ pub fn run_case(rule: &Rule, case: Case, ctx: &Context) -> CaseResult {
 }
 
 /// Apply safe fixes until nothing changes (at most 10 rounds); fixable findings must be gone.
-fn check_fix_converges(rule: &Rule, file: &str, text: &str, old: Option<&str>, findings: &[Diagnostic], ctx: &Context) -> Option<String> {
+fn check_fix_converges(
+    rule: &Rule,
+    file: &str,
+    text: &str,
+    old: Option<&str>,
+    findings: &[Diagnostic],
+    ctx: &Context,
+) -> Option<String> {
     // Only fixes in the HEAD text can be applied (findings on removed objects point at BASE).
-    let safe = |d: &Diagnostic| d.location.file() == file && d.fix.as_ref().is_some_and(|f| f.applicability == Applicability::Safe && !f.edits.is_empty());
+    let safe = |d: &Diagnostic| {
+        d.location.file() == file
+            && d.fix
+                .as_ref()
+                .is_some_and(|f| f.applicability == Applicability::Safe && !f.edits.is_empty())
+    };
     if !findings.iter().any(safe) {
         return None;
     }

@@ -7,14 +7,27 @@ use std::process::Command;
 
 fn git(dir: &Path, args: &[&str]) -> String {
     let out = Command::new("git")
-        .args(["-c", "user.name=test", "-c", "user.email=test@example.invalid", "-c", "commit.gpgsign=false", "-c", "init.defaultBranch=main"])
+        .args([
+            "-c",
+            "user.name=test",
+            "-c",
+            "user.email=test@example.invalid",
+            "-c",
+            "commit.gpgsign=false",
+            "-c",
+            "init.defaultBranch=main",
+        ])
         .args(args)
         .current_dir(dir)
         .env("GIT_CONFIG_NOSYSTEM", "1")
         .env("GIT_CONFIG_GLOBAL", "/dev/null")
         .output()
         .expect("git runs");
-    assert!(out.status.success(), "git {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "git {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
@@ -37,8 +50,17 @@ fn commit(dir: &Path, msg: &str) -> String {
 }
 
 fn accord(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_accord")).args(args).current_dir(dir).env("NO_COLOR", "1").output().expect("accord runs");
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).to_string(), String::from_utf8_lossy(&out.stderr).to_string())
+    let out = Command::new(env!("CARGO_BIN_EXE_accord"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("accord runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).to_string(),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    )
 }
 
 fn diff_json(dir: &Path, args: &[&str]) -> (i32, Value) {
@@ -46,7 +68,10 @@ fn diff_json(dir: &Path, args: &[&str]) -> (i32, Value) {
     a.extend_from_slice(args);
     let (code, out, err) = accord(dir, &a);
     assert!(code == 0 || code == 1, "exit {code}: {err}\n{out}");
-    (code, serde_json::from_str(&out).unwrap_or_else(|e| panic!("bad json ({e}): {out}\n{err}")))
+    (
+        code,
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("bad json ({e}): {out}\n{err}")),
+    )
 }
 
 /// (rule, file) of every finding in a delta bucket, sorted.
@@ -55,7 +80,12 @@ fn bucket(v: &Value, which: &str) -> Vec<(String, String)> {
         .as_array()
         .expect("array")
         .iter()
-        .map(|f| (f["rule"].as_str().unwrap_or("").to_string(), f["file"].as_str().unwrap_or("").to_string()))
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap_or("").to_string(),
+                f["file"].as_str().unwrap_or("").to_string(),
+            )
+        })
         .collect();
     out.sort();
     out
@@ -66,7 +96,16 @@ fn objects(v: &Value) -> Vec<(String, String)> {
         .as_array()
         .expect("array")
         .iter()
-        .map(|o| (o["change"].as_str().unwrap_or("").to_string(), format!("{}/{}", o["object"]["kind"].as_str().unwrap_or(""), o["object"]["name"].as_str().unwrap_or(""))))
+        .map(|o| {
+            (
+                o["change"].as_str().unwrap_or("").to_string(),
+                format!(
+                    "{}/{}",
+                    o["object"]["kind"].as_str().unwrap_or(""),
+                    o["object"]["name"].as_str().unwrap_or("")
+                ),
+            )
+        })
         .collect();
     out.sort();
     out
@@ -217,43 +256,109 @@ fn classifies_introduced_unchanged_fixed_across_a_moved_reformatted_file() {
         bucket(&v, "introduced"),
         vec![
             ("host-network".to_string(), "apps/api.yaml".to_string()),
-            ("latest-image-tag".to_string(), "apps/cache.yaml".to_string()),
-            ("persistent-volume-claim-deleted".to_string(), "apps/pvc.yaml".to_string()),
+            (
+                "latest-image-tag".to_string(),
+                "apps/cache.yaml".to_string()
+            ),
+            (
+                "persistent-volume-claim-deleted".to_string(),
+                "apps/pvc.yaml".to_string()
+            ),
         ]
     );
     // The moved and reformatted Deployment keeps its finding: not re-blamed.
-    assert_eq!(bucket(&v, "unchanged"), vec![("privileged-container".to_string(), "deploy/frontend.yaml".to_string())]);
-    assert_eq!(bucket(&v, "fixed"), vec![("latest-image-tag".to_string(), "apps/api.yaml".to_string())]);
+    assert_eq!(
+        bucket(&v, "unchanged"),
+        vec![(
+            "privileged-container".to_string(),
+            "deploy/frontend.yaml".to_string()
+        )]
+    );
+    assert_eq!(
+        bucket(&v, "fixed"),
+        vec![("latest-image-tag".to_string(), "apps/api.yaml".to_string())]
+    );
     assert_eq!(
         objects(&v),
         vec![
             ("added".to_string(), "Deployment/cache".to_string()),
             ("modified".to_string(), "Deployment/api".to_string()),
             ("moved".to_string(), "Deployment/web".to_string()),
-            ("removed".to_string(), "PersistentVolumeClaim/data".to_string()),
+            (
+                "removed".to_string(),
+                "PersistentVolumeClaim/data".to_string()
+            ),
         ]
     );
-    let moved = v["objects"].as_array().unwrap().iter().find(|o| o["change"] == "moved").unwrap();
+    let moved = v["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["change"] == "moved")
+        .unwrap();
     assert_eq!(moved["fields"].as_array().unwrap().len(), 0);
     assert_eq!(moved["old"]["file"], "apps/web.yaml");
     assert_eq!(moved["new"]["file"], "deploy/frontend.yaml");
-    let api = v["objects"].as_array().unwrap().iter().find(|o| o["object"]["name"] == "api").unwrap();
-    let paths: Vec<&str> = api["fields"].as_array().unwrap().iter().map(|f| f["path"].as_str().unwrap()).collect();
-    assert_eq!(paths, vec!["/spec/template/spec/containers[name=api]/image", "/spec/template/spec/hostNetwork"]);
+    let api = v["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["object"]["name"] == "api")
+        .unwrap();
+    let paths: Vec<&str> = api["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        paths,
+        vec![
+            "/spec/template/spec/containers[name=api]/image",
+            "/spec/template/spec/hostNetwork"
+        ]
+    );
     // The deleted PVC's finding points at BASE.
-    let pvc = v["findings"]["introduced"].as_array().unwrap().iter().find(|f| f["rule"] == "persistent-volume-claim-deleted").unwrap();
+    let pvc = v["findings"]["introduced"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "persistent-volume-claim-deleted")
+        .unwrap();
     assert_eq!(pvc["side"], "base");
     // The moved file is a rename in the text diff; the reformatting shows there.
-    let files: Vec<(&str, &str)> = v["files"].as_array().unwrap().iter().map(|f| (f["path"].as_str().unwrap(), f["status"].as_str().unwrap())).collect();
-    assert!(files.contains(&("deploy/frontend.yaml", "renamed")), "{files:?}");
+    let files: Vec<(&str, &str)> = v["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["path"].as_str().unwrap(), f["status"].as_str().unwrap()))
+        .collect();
+    assert!(
+        files.contains(&("deploy/frontend.yaml", "renamed")),
+        "{files:?}"
+    );
     assert!(files.contains(&("apps/pvc.yaml", "deleted")), "{files:?}");
     // Introduced findings sit under their line, on the right side.
-    let api_file = v["files"].as_array().unwrap().iter().find(|f| f["path"] == "apps/api.yaml").unwrap();
-    let annotated: Vec<&Value> = api_file["hunks"].as_array().unwrap().iter().flat_map(|h| h["lines"].as_array().unwrap()).filter(|l| l.get("findings").is_some()).collect();
+    let api_file = v["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"] == "apps/api.yaml")
+        .unwrap();
+    let annotated: Vec<&Value> = api_file["hunks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|h| h["lines"].as_array().unwrap())
+        .filter(|l| l.get("findings").is_some())
+        .collect();
     assert_eq!(annotated.len(), 1);
     assert_eq!(annotated[0]["new_line"], 14);
     assert_eq!(annotated[0]["tag"], "+");
-    assert_eq!(api_file["changed_lines"], serde_json::json!([[14, 14], [17, 17]]));
+    assert_eq!(
+        api_file["changed_lines"],
+        serde_json::json!([[14, 14], [17, 17]])
+    );
 }
 
 #[test]
@@ -266,19 +371,43 @@ fn every_output_format() {
     // The finding is printed under its line, with why, help and its fix as a patch.
     let at = text.find("+      hostNetwork: true").unwrap();
     let after = &text[at..];
-    assert!(after.contains("^\n") && after.contains("error[host-network]"), "{after}");
+    assert!(
+        after.contains("^\n") && after.contains("error[host-network]"),
+        "{after}"
+    );
     assert!(text.contains("why:") && text.contains("help:"), "{text}");
-    assert!(after.contains("fix: Remove `hostNetwork: true` (unsafe)"), "{after}");
-    assert!(after.contains("--- a/apps/api.yaml") && after.contains("-      hostNetwork: true"), "fix patch missing:\n{after}");
-    assert!(text.contains("Fixed (1)") && text.contains("Pre-existing (1)"), "{text}");
+    assert!(
+        after.contains("fix: Remove `hostNetwork: true` (unsafe)"),
+        "{after}"
+    );
+    assert!(
+        after.contains("--- a/apps/api.yaml") && after.contains("-      hostNetwork: true"),
+        "fix patch missing:\n{after}"
+    );
+    assert!(
+        text.contains("Fixed (1)") && text.contains("Pre-existing (1)"),
+        "{text}"
+    );
     assert!(text.contains("> moved    Deployment shop/web"), "{text}");
-    assert!(text.contains("3 introduced (2 errors, 1 warning), 1 pre-existing, 1 fixed"), "{text}");
+    assert!(
+        text.contains("3 introduced (2 errors, 1 warning), 1 pre-existing, 1 fixed"),
+        "{text}"
+    );
 
     let (_, md, _) = accord(d.path(), &["diff", &range, "--format", "markdown"]);
     assert!(md.starts_with("### ❌ accord: 3 new findings"), "{md}");
-    assert!(md.contains("| Severity | Rule | Location | Message | Owner |"), "{md}");
-    assert!(md.contains("| 🔴 error | `host-network` | `apps/api.yaml:14` |"), "{md}");
-    assert!(md.contains("<details><summary>1 pre-existing finding(s)"), "{md}");
+    assert!(
+        md.contains("| Severity | Rule | Location | Message | Owner |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| 🔴 error | `host-network` | `apps/api.yaml:14` |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("<details><summary>1 pre-existing finding(s)"),
+        "{md}"
+    );
     assert!(md.contains("```diff\n--- a/apps/api.yaml"), "{md}");
     assert!(md.contains("**moved** `Deployment shop/web`"), "{md}");
 
@@ -287,7 +416,15 @@ fn every_output_format() {
     assert_eq!(v["summary"]["unchanged"], 1);
     assert_eq!(v["summary"]["fixed"], 1);
     assert_eq!(v["base"]["commit"], base.as_str());
-    let patch = v["findings"]["introduced"].as_array().unwrap().iter().find(|f| f["rule"] == "host-network").unwrap()["patch"].as_str().unwrap().to_string();
+    let patch = v["findings"]["introduced"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "host-network")
+        .unwrap()["patch"]
+        .as_str()
+        .unwrap()
+        .to_string();
     // The patch applies with `git apply` on HEAD.
     std::fs::write(d.path().join("fix.patch"), &patch).unwrap();
     git(d.path(), &["apply", "--check", "fix.patch"]);
@@ -327,22 +464,44 @@ fn default_range_is_merge_base_to_the_working_tree() {
     write(p, "extra.yaml", &PVC.replace("name: data", "name: extra"));
     let (_, v) = diff_json(p, &[]);
     assert_eq!(v["head"]["commit"], Value::Null);
-    assert!(v["base"]["spec"].as_str().unwrap().starts_with("merge-base(main"), "{}", v["base"]);
+    assert!(
+        v["base"]["spec"]
+            .as_str()
+            .unwrap()
+            .starts_with("merge-base(main"),
+        "{}",
+        v["base"]
+    );
     assert_eq!(
         objects(&v),
         vec![
             ("added".to_string(), "Deployment/cache".to_string()),
-            ("added".to_string(), "PersistentVolumeClaim/extra".to_string()),
+            (
+                "added".to_string(),
+                "PersistentVolumeClaim/extra".to_string()
+            ),
             ("modified".to_string(), "Deployment/api".to_string()),
         ]
     );
     assert_eq!(
         bucket(&v, "introduced"),
-        vec![("host-network".to_string(), "api.yaml".to_string()), ("latest-image-tag".to_string(), "cache.yaml".to_string())]
+        vec![
+            ("host-network".to_string(), "api.yaml".to_string()),
+            ("latest-image-tag".to_string(), "cache.yaml".to_string())
+        ]
     );
     // A single revision means "that..working tree".
     let (_, v) = diff_json(p, &["HEAD"]);
-    assert_eq!(objects(&v), vec![("added".to_string(), "PersistentVolumeClaim/extra".to_string()), ("modified".to_string(), "Deployment/api".to_string())]);
+    assert_eq!(
+        objects(&v),
+        vec![
+            (
+                "added".to_string(),
+                "PersistentVolumeClaim/extra".to_string()
+            ),
+            ("modified".to_string(), "Deployment/api".to_string())
+        ]
+    );
     // BASE...HEAD diffs from the merge base, like a pull request.
     std::fs::remove_file(p.join("extra.yaml")).unwrap();
     git(p, &["checkout", "-q", "main"]);
@@ -350,9 +509,21 @@ fn default_range_is_merge_base_to_the_working_tree() {
     write(p, "other.yaml", &PVC.replace("name: data", "name: other"));
     commit(p, "main moves on");
     let (_, v) = diff_json(p, &["main...feature"]);
-    assert_eq!(objects(&v), vec![("added".to_string(), "Deployment/cache".to_string())]);
+    assert_eq!(
+        objects(&v),
+        vec![("added".to_string(), "Deployment/cache".to_string())]
+    );
     let (_, v) = diff_json(p, &["main..feature"]);
-    assert_eq!(objects(&v), vec![("added".to_string(), "Deployment/cache".to_string()), ("removed".to_string(), "PersistentVolumeClaim/other".to_string())]);
+    assert_eq!(
+        objects(&v),
+        vec![
+            ("added".to_string(), "Deployment/cache".to_string()),
+            (
+                "removed".to_string(),
+                "PersistentVolumeClaim/other".to_string()
+            )
+        ]
+    );
 }
 
 #[test]
@@ -361,17 +532,37 @@ fn transition_rules_see_the_base_version() {
     let p = d.path();
     write(p, "web.yaml", &WEB.replace("replicas: 4", "replicas: 10"));
     let base = commit(p, "base");
-    write(p, "web.yaml", &WEB.replace("replicas: 4", "replicas: 3").replace("matchLabels: {app: web}", "matchLabels: {app: web, v: \"2\"}"));
+    write(
+        p,
+        "web.yaml",
+        &WEB.replace("replicas: 4", "replicas: 3").replace(
+            "matchLabels: {app: web}",
+            "matchLabels: {app: web, v: \"2\"}",
+        ),
+    );
     let head = commit(p, "head");
     let (code, v) = diff_json(p, &[&format!("{base}..{head}")]);
     assert_eq!(code, 1);
     let intro = v["findings"]["introduced"].as_array().unwrap();
-    let msgs: Vec<&str> = intro.iter().map(|f| f["message"].as_str().unwrap()).collect();
-    assert!(msgs.contains(&"Replicas of Deployment shop/web drop from 10 to 3 in one change"), "{msgs:?}");
-    assert!(msgs.iter().any(|m| m.starts_with("The selector of Deployment shop/web changed")), "{msgs:?}");
+    let msgs: Vec<&str> = intro
+        .iter()
+        .map(|f| f["message"].as_str().unwrap())
+        .collect();
+    assert!(
+        msgs.contains(&"Replicas of Deployment shop/web drop from 10 to 3 in one change"),
+        "{msgs:?}"
+    );
+    assert!(
+        msgs.iter()
+            .any(|m| m.starts_with("The selector of Deployment shop/web changed")),
+        "{msgs:?}"
+    );
     // Plain lint never fires transition rules.
     let (_, out, _) = accord(p, &["lint", "--format", "json"]);
-    assert!(!out.contains("replicas-halved") && !out.contains("immutable-selector"), "{out}");
+    assert!(
+        !out.contains("replicas-halved") && !out.contains("immutable-selector"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -393,17 +584,33 @@ fn policy_change_blast_radius_is_reported_apart() {
     let (code, v) = diff_json(p, &[&range]);
     assert_eq!(code, 0, "a rule change does not fail the change by default");
     assert_eq!(bucket(&v, "introduced"), vec![]);
-    assert_eq!(v["policy"]["rules_added"], serde_json::json!(["team-label"]));
-    assert_eq!(v["policy"]["impact"], serde_json::json!([{"rule": "team-label", "objects": 2, "files": 2, "findings": 2}]));
+    assert_eq!(
+        v["policy"]["rules_added"],
+        serde_json::json!(["team-label"])
+    );
+    assert_eq!(
+        v["policy"]["impact"],
+        serde_json::json!([{"rule": "team-label", "objects": 2, "files": 2, "findings": 2}])
+    );
     assert_eq!(v["summary"]["policy_new"], 2);
     let (_, text, _) = accord(p, &["diff", &range]);
-    assert!(text.contains("rule `team-label` newly flags 2 objects in 2 files"), "{text}");
+    assert!(
+        text.contains("rule `team-label` newly flags 2 objects in 2 files"),
+        "{text}"
+    );
     let (code, _, _) = accord(p, &["diff", &range, "--fail-on", "changed"]);
     assert_eq!(code, 1);
     // A new object in the same change is flagged as introduced, not as blast radius.
-    write(p, "c/cache.yaml", &CACHE.replace("image: redis", "image: redis:7.2.4"));
+    write(
+        p,
+        "c/cache.yaml",
+        &CACHE.replace("image: redis", "image: redis:7.2.4"),
+    );
     let (_, v) = diff_json(p, &[&base]);
-    assert_eq!(bucket(&v, "introduced"), vec![("team-label".to_string(), "c/cache.yaml".to_string())]);
+    assert_eq!(
+        bucket(&v, "introduced"),
+        vec![("team-label".to_string(), "c/cache.yaml".to_string())]
+    );
     assert_eq!(v["summary"]["policy_new"], 2);
 }
 
@@ -414,13 +621,27 @@ fn secret_values_are_redacted_everywhere() {
     let secret = "apiVersion: v1\nkind: Secret\nmetadata: {name: creds, namespace: shop}\ntype: Opaque\ndata:\n  password: aHVudGVyMg==\nstringData:\n  token: |\n    s3cr3t-token-line\n";
     write(p, "secret.yaml", secret);
     let base = commit(p, "base");
-    write(p, "secret.yaml", &secret.replace("aHVudGVyMg==", "Y29ycmVjdGhvcnNl").replace("s3cr3t-token-line", "an0ther-token"));
+    write(
+        p,
+        "secret.yaml",
+        &secret
+            .replace("aHVudGVyMg==", "Y29ycmVjdGhvcnNl")
+            .replace("s3cr3t-token-line", "an0ther-token"),
+    );
     let head = commit(p, "head");
     let range = format!("{base}..{head}");
     for format in ["text", "json", "markdown"] {
         let (_, out, err) = accord(p, &["diff", &range, "--format", format]);
-        for leaked in ["aHVudGVyMg==", "Y29ycmVjdGhvcnNl", "s3cr3t-token-line", "an0ther-token"] {
-            assert!(!out.contains(leaked), "{format} leaks {leaked}:\n{out}{err}");
+        for leaked in [
+            "aHVudGVyMg==",
+            "Y29ycmVjdGhvcnNl",
+            "s3cr3t-token-line",
+            "an0ther-token",
+        ] {
+            assert!(
+                !out.contains(leaked),
+                "{format} leaks {leaked}:\n{out}{err}"
+            );
         }
         assert!(out.contains("redacted"), "{format}:\n{out}");
     }
@@ -442,17 +663,31 @@ fn lint_at_a_revision_reads_git_not_the_disk() {
     let (code, out, err) = accord(p, &["lint", "--rev", &base, "--format", "json"]);
     assert_eq!(code, 0, "{err}");
     let v: Value = serde_json::from_str(&out).unwrap();
-    let rules: Vec<&str> = v["findings"].as_array().unwrap().iter().map(|f| f["rule"].as_str().unwrap()).collect();
+    let rules: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
     assert_eq!(rules, vec!["latest-image-tag"]);
     assert_eq!(v["findings"][0]["file"], "deploy/api.yaml");
     // From a subdirectory, paths are relative to it, as in `lint`.
-    let (_, out, _) = accord(&p.join("deploy"), &["lint", "--rev", &base, "--format", "json"]);
+    let (_, out, _) = accord(
+        &p.join("deploy"),
+        &["lint", "--rev", &base, "--format", "json"],
+    );
     let v: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["findings"][0]["file"], "api.yaml");
     // Works in a bare clone too.
     let bare = tempfile::tempdir().unwrap();
-    git(bare.path(), &["clone", "-q", "--bare", p.to_str().unwrap(), "r.git"]);
-    let (code, out, err) = accord(&bare.path().join("r.git"), &["lint", "--rev", &base, "--format", "json"]);
+    git(
+        bare.path(),
+        &["clone", "-q", "--bare", p.to_str().unwrap(), "r.git"],
+    );
+    let (code, out, err) = accord(
+        &bare.path().join("r.git"),
+        &["lint", "--rev", &base, "--format", "json"],
+    );
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("latest-image-tag"), "{out}");
     let (code, _, err) = accord(&bare.path().join("r.git"), &["diff", &base]);
@@ -469,11 +704,26 @@ fn shallow_clone_says_how_to_fetch_more() {
     write(p, "a.yaml", &PVC.replace("5Gi", "6Gi"));
     commit(p, "two");
     let shallow = tempfile::tempdir().unwrap();
-    git(shallow.path(), &["clone", "-q", "--depth", "1", &format!("file://{}", p.display()), "s"]);
+    git(
+        shallow.path(),
+        &[
+            "clone",
+            "-q",
+            "--depth",
+            "1",
+            &format!("file://{}", p.display()),
+            "s",
+        ],
+    );
     let s = shallow.path().join("s");
     let (code, _, err) = accord(&s, &["diff", "HEAD~1..HEAD"]);
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains("shallow") && err.contains("fetch-depth: 0") && err.contains("git fetch --deepen"), "{err}");
+    assert!(
+        err.contains("shallow")
+            && err.contains("fetch-depth: 0")
+            && err.contains("git fetch --deepen"),
+        "{err}"
+    );
     // What is in the clone still works.
     let (code, _, err) = accord(&s, &["diff", "HEAD"]);
     assert_eq!(code, 0, "{err}");
@@ -483,8 +733,13 @@ fn shallow_clone_says_how_to_fetch_more() {
 /// reformatted as JSON: no object may be reported changed, and no finding may move bucket.
 #[test]
 fn reordered_and_reformatted_real_manifest_is_no_change() {
-    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus/argoproj__argo-cd/manifests/install.yaml");
-    let corpus = if corpus.exists() { corpus } else { Path::new("/work/shared/corpus/argoproj__argo-cd/manifests/install.yaml").to_path_buf() };
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/corpus/argoproj__argo-cd/manifests/install.yaml");
+    let corpus = if corpus.exists() {
+        corpus
+    } else {
+        Path::new("/work/shared/corpus/argoproj__argo-cd/manifests/install.yaml").to_path_buf()
+    };
     let Ok(text) = std::fs::read_to_string(&corpus) else {
         eprintln!("skipped: {} is absent", corpus.display());
         return;
@@ -493,7 +748,10 @@ fn reordered_and_reformatted_real_manifest_is_no_change() {
     assert!(f.objects.len() > 20, "expected a large manifest");
     let mut docs: Vec<String> = f.objects.iter().map(|o| reformat(o.node(), "")).collect();
     docs.reverse();
-    let reformatted = docs.iter().map(|d| format!("---\n{d}\n")).collect::<String>();
+    let reformatted = docs
+        .iter()
+        .map(|d| format!("---\n{d}\n"))
+        .collect::<String>();
     let d = repo();
     let p = d.path();
     write(p, "install.yaml", &text);
@@ -501,7 +759,11 @@ fn reordered_and_reformatted_real_manifest_is_no_change() {
     write(p, "install.yaml", &reformatted);
     let head = commit(p, "reordered and reformatted");
     let (_, v) = diff_json(p, &[&format!("{base}..{head}")]);
-    assert_eq!(v["objects"], serde_json::json!([]), "spurious object changes");
+    assert_eq!(
+        v["objects"],
+        serde_json::json!([]),
+        "spurious object changes"
+    );
     assert_eq!(v["findings"]["introduced"], serde_json::json!([]));
     assert_eq!(v["findings"]["fixed"], serde_json::json!([]));
     assert!(v["summary"]["unchanged"].as_u64().unwrap() > 0);
@@ -510,7 +772,12 @@ fn reordered_and_reformatted_real_manifest_is_no_change() {
     std::fs::remove_file(p.join("install.yaml")).unwrap();
     write(p, "argo/install.json.yaml", &reformatted);
     let (_, v) = diff_json(p, &[&base]);
-    let kinds: std::collections::BTreeSet<&str> = v["objects"].as_array().unwrap().iter().map(|o| o["change"].as_str().unwrap()).collect();
+    let kinds: std::collections::BTreeSet<&str> = v["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["change"].as_str().unwrap())
+        .collect();
     assert_eq!(kinds, ["moved"].into_iter().collect());
     assert_eq!(v["findings"]["introduced"], serde_json::json!([]));
 }
@@ -521,7 +788,17 @@ fn reformat(n: &accord::manifest::Node, field: &str) -> String {
     use accord::manifest::canon::{ListKind, list_kind};
     match &n.value {
         V::Map(entries) => {
-            let parts: Vec<String> = entries.iter().rev().map(|(k, v)| format!("{}: {}", serde_json::to_string(&k.text).unwrap(), reformat(v, &k.text))).collect();
+            let parts: Vec<String> = entries
+                .iter()
+                .rev()
+                .map(|(k, v)| {
+                    format!(
+                        "{}: {}",
+                        serde_json::to_string(&k.text).unwrap(),
+                        reformat(v, &k.text)
+                    )
+                })
+                .collect();
             format!("{{{}}}", parts.join(", "))
         }
         V::Seq(items) => {

@@ -78,14 +78,23 @@ pub fn rule_error(e: RuleError, rev: &str) -> anyhow::Error {
 
 /// The rule options of the command line, for [`crate::load::rules`].
 pub fn rule_options(o: &RuleOpts, cwd: &std::path::Path) -> RuleOptions {
-    RuleOptions { config: o.config.clone(), policies: o.policies.clone(), no_builtin: o.no_builtin, only: o.only.clone(), cwd: cwd.to_path_buf() }
+    RuleOptions {
+        config: o.config.clone(),
+        policies: o.policies.clone(),
+        no_builtin: o.no_builtin,
+        only: o.only.clone(),
+        cwd: cwd.to_path_buf(),
+    }
 }
 
 /// Paths given on the command line, as paths from the repository root.
 pub fn scope(repo: &GitRepo, paths: &[PathBuf], cwd: &std::path::Path) -> Result<Vec<String>> {
     paths
         .iter()
-        .map(|p| repo.repo_path(p, cwd).ok_or_else(|| anyhow!("{} is outside the repository", p.display())))
+        .map(|p| {
+            repo.repo_path(p, cwd)
+                .ok_or_else(|| anyhow!("{} is outside the repository", p.display()))
+        })
         .collect()
 }
 
@@ -94,7 +103,11 @@ pub fn run(args: DiffArgs) -> Result<Outcome> {
     let cwd = std::env::current_dir()?;
     let repo = GitRepo::discover(&cwd)?;
     let (base, head) = repo.range(args.revspec.as_deref())?;
-    let settings = Settings { rules: rule_options(&args.rules, &cwd), paths: scope(&repo, &args.paths, &cwd)?, context: args.context };
+    let settings = Settings {
+        rules: rule_options(&args.rules, &cwd),
+        paths: scope(&repo, &args.paths, &cwd)?,
+        context: args.context,
+    };
     let report = match diff::run(&repo, base, head, &settings) {
         Ok(r) => r,
         Err(DiffError::Rules { rev, error }) => return Err(rule_error(error, &rev)),
@@ -122,18 +135,40 @@ pub fn run(args: DiffArgs) -> Result<Outcome> {
         None => report.fail_on.unwrap_or_default(),
     };
     let fails = |s: Severity| level.fails(s);
-    let failed = match args.fail_on {
-        FailScope::Never => false,
-        FailScope::Introduced => report.findings.introduced.iter().any(|f| fails(f.diagnostic.severity)),
-        FailScope::Changed => {
-            report.findings.introduced.iter().any(|f| fails(f.diagnostic.severity))
-                || report.policy.as_ref().is_some_and(|p| p.newly_flagged.iter().any(|f| fails(f.diagnostic.severity)))
-        }
-        FailScope::All => {
-            report.findings.introduced.iter().chain(&report.findings.unchanged).any(|f| fails(f.diagnostic.severity))
-                || report.policy.as_ref().is_some_and(|p| p.newly_flagged.iter().any(|f| fails(f.diagnostic.severity)))
-        }
-    };
+    let failed =
+        match args.fail_on {
+            FailScope::Never => false,
+            FailScope::Introduced => report
+                .findings
+                .introduced
+                .iter()
+                .any(|f| fails(f.diagnostic.severity)),
+            FailScope::Changed => {
+                report
+                    .findings
+                    .introduced
+                    .iter()
+                    .any(|f| fails(f.diagnostic.severity))
+                    || report.policy.as_ref().is_some_and(|p| {
+                        p.newly_flagged.iter().any(|f| fails(f.diagnostic.severity))
+                    })
+            }
+            FailScope::All => {
+                report
+                    .findings
+                    .introduced
+                    .iter()
+                    .chain(&report.findings.unchanged)
+                    .any(|f| fails(f.diagnostic.severity))
+                    || report.policy.as_ref().is_some_and(|p| {
+                        p.newly_flagged.iter().any(|f| fails(f.diagnostic.severity))
+                    })
+            }
+        };
     let unreadable = args.fail_on != FailScope::Never && !report.errors.is_empty();
-    Ok(if failed || unreadable { Outcome::Findings } else { Outcome::Clean })
+    Ok(if failed || unreadable {
+        Outcome::Findings
+    } else {
+        Outcome::Clean
+    })
 }

@@ -150,8 +150,16 @@ pub fn explain_text(r: &Rule) -> String {
         ));
     }
     for (i, t) in r.spec.examples.transitions.invalid.iter().enumerate() {
-        let n = if i == 0 { String::new() } else { format!(" {}", i + 1) };
-        o.push_str(&format!("## Example change{n}\n\nBefore:\n\n```yaml\n{}\n```\n\nAfter:\n\n```yaml\n{}\n```\n\n", t.old.trim_end(), t.new.trim_end()));
+        let n = if i == 0 {
+            String::new()
+        } else {
+            format!(" {}", i + 1)
+        };
+        o.push_str(&format!(
+            "## Example change{n}\n\nBefore:\n\n```yaml\n{}\n```\n\nAfter:\n\n```yaml\n{}\n```\n\n",
+            t.old.trim_end(),
+            t.new.trim_end()
+        ));
     }
     for ex in &r.spec.examples.valid {
         o.push_str(&format!(

@@ -25,7 +25,13 @@ impl Ctx<'_> {
     fn line(src: &SourceFile, n: &Node) -> usize {
         src.position(n.span.start).line
     }
-    fn push(&mut self, path: String, kind: FieldChangeKind, old: Option<&Node>, new: Option<&Node>) {
+    fn push(
+        &mut self,
+        path: String,
+        kind: FieldChangeKind,
+        old: Option<&Node>,
+        new: Option<&Node>,
+    ) {
         self.out.push(FieldChange {
             path,
             kind,
@@ -53,13 +59,25 @@ fn walk(cx: &mut Ctx<'_>, old: &Node, new: &Node, path: &str, field: &str) {
             }
             for (k, w) in b {
                 if old.get(&k.text).is_none() {
-                    cx.push(format!("{path}/{}", escape_token(&k.text)), FieldChangeKind::Added, None, Some(w));
+                    cx.push(
+                        format!("{path}/{}", escape_token(&k.text)),
+                        FieldChangeKind::Added,
+                        None,
+                        Some(w),
+                    );
                 }
             }
         }
         (Value::Seq(a), Value::Seq(b)) => list(cx, a, b, path, field),
-        _ if !is_collection(old) && !is_collection(new) && canon::scalar_eq(&old.value, &new.value) => {}
-        _ => cx.push(path.to_string(), FieldChangeKind::Changed, Some(old), Some(new)),
+        _ if !is_collection(old)
+            && !is_collection(new)
+            && canon::scalar_eq(&old.value, &new.value) => {}
+        _ => cx.push(
+            path.to_string(),
+            FieldChangeKind::Changed,
+            Some(old),
+            Some(new),
+        ),
     }
 }
 
@@ -67,10 +85,16 @@ fn list(cx: &mut Ctx<'_>, a: &[Node], b: &[Node], path: &str, field: &str) {
     let (ka, kb) = (canon::list_kind(field, a), canon::list_kind(field, b));
     // The two sides can disagree (an empty list is ordered; the named-entry heuristic needs two
     // items): a key wins when every item on both sides has it.
-    let keyed_both = |keys: &[&str]| a.iter().chain(b).all(|i| i.as_map().is_some() && keys.iter().any(|f| i.get(f).is_some()));
+    let keyed_both = |keys: &[&str]| {
+        a.iter()
+            .chain(b)
+            .all(|i| i.as_map().is_some() && keys.iter().any(|f| i.get(f).is_some()))
+    };
     let kind = match (&ka, &kb) {
         (x, y) if x == y => ka.clone(),
-        (ListKind::Keyed(k), _) | (_, ListKind::Keyed(k)) if keyed_both(k) => ListKind::Keyed(k.clone()),
+        (ListKind::Keyed(k), _) | (_, ListKind::Keyed(k)) if keyed_both(k) => {
+            ListKind::Keyed(k.clone())
+        }
         (ListKind::Set, _) | (_, ListKind::Set) => ListKind::Set,
         _ => ListKind::Ordered,
     };
@@ -86,7 +110,12 @@ fn list(cx: &mut Ctx<'_>, a: &[Node], b: &[Node], path: &str, field: &str) {
             }
             for (k, item) in xb.iter().zip(b) {
                 if !xa.contains(k) {
-                    cx.push(format!("{path}[{k}]"), FieldChangeKind::Added, None, Some(item));
+                    cx.push(
+                        format!("{path}[{k}]"),
+                        FieldChangeKind::Added,
+                        None,
+                        Some(item),
+                    );
                 }
             }
         }
@@ -102,41 +131,74 @@ fn list(cx: &mut Ctx<'_>, a: &[Node], b: &[Node], path: &str, field: &str) {
                 }
             }
             for i in removed {
-                cx.push(format!("{path}/{i}"), FieldChangeKind::Removed, Some(&a[i]), None);
+                cx.push(
+                    format!("{path}/{i}"),
+                    FieldChangeKind::Removed,
+                    Some(&a[i]),
+                    None,
+                );
             }
             for (j, u) in used.iter().enumerate() {
                 if !u {
-                    cx.push(format!("{path}/{j}"), FieldChangeKind::Added, None, Some(&b[j]));
+                    cx.push(
+                        format!("{path}/{j}"),
+                        FieldChangeKind::Added,
+                        None,
+                        Some(&b[j]),
+                    );
                 }
             }
         }
         ListKind::Ordered => {
             let ha: Vec<u64> = a.iter().map(|i| canon::hash(i, "")).collect();
             let hb: Vec<u64> = b.iter().map(|i| canon::hash(i, "")).collect();
+            let removed = |cx: &mut Ctx<'_>, from: usize, to: usize| {
+                for (i, item) in a.iter().enumerate().take(to).skip(from) {
+                    cx.push(
+                        format!("{path}/{i}"),
+                        FieldChangeKind::Removed,
+                        Some(item),
+                        None,
+                    );
+                }
+            };
+            let added = |cx: &mut Ctx<'_>, from: usize, to: usize| {
+                for (j, item) in b.iter().enumerate().take(to).skip(from) {
+                    cx.push(
+                        format!("{path}/{j}"),
+                        FieldChangeKind::Added,
+                        None,
+                        Some(item),
+                    );
+                }
+            };
             for op in capture_diff_slices(Algorithm::Myers, &ha, &hb) {
                 match op {
                     DiffOp::Equal { .. } => {}
-                    DiffOp::Delete { old_index, old_len, .. } => {
-                        for i in old_index..old_index + old_len {
-                            cx.push(format!("{path}/{i}"), FieldChangeKind::Removed, Some(&a[i]), None);
-                        }
-                    }
-                    DiffOp::Insert { new_index, new_len, .. } => {
-                        for j in new_index..new_index + new_len {
-                            cx.push(format!("{path}/{j}"), FieldChangeKind::Added, None, Some(&b[j]));
-                        }
-                    }
-                    DiffOp::Replace { old_index, old_len, new_index, new_len } => {
+                    DiffOp::Delete {
+                        old_index, old_len, ..
+                    } => removed(cx, old_index, old_index + old_len),
+                    DiffOp::Insert {
+                        new_index, new_len, ..
+                    } => added(cx, new_index, new_index + new_len),
+                    DiffOp::Replace {
+                        old_index,
+                        old_len,
+                        new_index,
+                        new_len,
+                    } => {
                         let n = old_len.min(new_len);
                         for k in 0..n {
-                            walk(cx, &a[old_index + k], &b[new_index + k], &format!("{path}/{}", new_index + k), "");
+                            walk(
+                                cx,
+                                &a[old_index + k],
+                                &b[new_index + k],
+                                &format!("{path}/{}", new_index + k),
+                                "",
+                            );
                         }
-                        for i in old_index + n..old_index + old_len {
-                            cx.push(format!("{path}/{i}"), FieldChangeKind::Removed, Some(&a[i]), None);
-                        }
-                        for j in new_index + n..new_index + new_len {
-                            cx.push(format!("{path}/{j}"), FieldChangeKind::Added, None, Some(&b[j]));
-                        }
+                        removed(cx, old_index + n, old_index + old_len);
+                        added(cx, new_index + n, new_index + new_len);
                     }
                 }
             }
@@ -146,22 +208,40 @@ fn list(cx: &mut Ctx<'_>, a: &[Node], b: &[Node], path: &str, field: &str) {
 
 /// Is `path` Secret data (`/data…` or `/stringData…`)?
 pub fn is_secret_data(path: &str) -> bool {
-    ["/data", "/stringData"].iter().any(|p| path == *p || path.starts_with(&format!("{p}/")))
+    ["/data", "/stringData"]
+        .iter()
+        .any(|p| path == *p || path.starts_with(&format!("{p}/")))
 }
 
 /// Replace every scalar in `v` with the redaction placeholder.
 pub fn redact_value(v: &serde_json::Value) -> serde_json::Value {
     match v {
-        serde_json::Value::Object(m) => serde_json::Value::Object(m.iter().map(|(k, v)| (k.clone(), redact_value(v))).collect()),
-        serde_json::Value::Array(a) => serde_json::Value::Array(a.iter().map(redact_value).collect()),
+        serde_json::Value::Object(m) => serde_json::Value::Object(
+            m.iter()
+                .map(|(k, v)| (k.clone(), redact_value(v)))
+                .collect(),
+        ),
+        serde_json::Value::Array(a) => {
+            serde_json::Value::Array(a.iter().map(redact_value).collect())
+        }
         _ => serde_json::Value::String(REDACTED.into()),
     }
 }
 
 /// The field changes from `old` (in `old_src`) to `new` (in `new_src`), in document order.
 /// With `secret`, values under `data` and `stringData` are redacted.
-pub fn diff(old: &Node, old_src: &SourceFile, new: &Node, new_src: &SourceFile, secret: bool) -> Vec<FieldChange> {
-    let mut cx = Ctx { old_src, new_src, out: Vec::new() };
+pub fn diff(
+    old: &Node,
+    old_src: &SourceFile,
+    new: &Node,
+    new_src: &SourceFile,
+    secret: bool,
+) -> Vec<FieldChange> {
+    let mut cx = Ctx {
+        old_src,
+        new_src,
+        out: Vec::new(),
+    };
     walk(&mut cx, old, new, "", "");
     if secret {
         for c in &mut cx.out {
@@ -181,8 +261,14 @@ mod tests {
 
     fn changes(a: &str, b: &str) -> Vec<(String, FieldChangeKind)> {
         let (sa, sb) = (SourceFile::new("a", a), SourceFile::new("b", b));
-        let (na, nb) = (parse(&sa).documents.remove(0).root, parse(&sb).documents.remove(0).root);
-        diff(&na, &sa, &nb, &sb, false).into_iter().map(|c| (c.path, c.kind)).collect()
+        let (na, nb) = (
+            parse(&sa).documents.remove(0).root,
+            parse(&sb).documents.remove(0).root,
+        );
+        diff(&na, &sa, &nb, &sb, false)
+            .into_iter()
+            .map(|c| (c.path, c.kind))
+            .collect()
     }
 
     #[test]
@@ -199,8 +285,14 @@ mod tests {
         assert_eq!(
             changes(a, b),
             vec![
-                ("/spec/containers[name=a]/args/1".into(), FieldChangeKind::Added),
-                ("/spec/containers[name=b]/image".into(), FieldChangeKind::Changed),
+                (
+                    "/spec/containers[name=a]/args/1".into(),
+                    FieldChangeKind::Added
+                ),
+                (
+                    "/spec/containers[name=b]/image".into(),
+                    FieldChangeKind::Changed
+                ),
                 ("/spec/containers[name=c]".into(), FieldChangeKind::Added),
             ]
         );
@@ -208,8 +300,14 @@ mod tests {
 
     #[test]
     fn secrets_are_redacted() {
-        let (sa, sb) = (SourceFile::new("a", "data:\n  k: c2VjcmV0\n"), SourceFile::new("b", "data:\n  k: bmV3\n  j: eA==\n"));
-        let (na, nb) = (parse(&sa).documents.remove(0).root, parse(&sb).documents.remove(0).root);
+        let (sa, sb) = (
+            SourceFile::new("a", "data:\n  k: c2VjcmV0\n"),
+            SourceFile::new("b", "data:\n  k: bmV3\n  j: eA==\n"),
+        );
+        let (na, nb) = (
+            parse(&sa).documents.remove(0).root,
+            parse(&sb).documents.remove(0).root,
+        );
         let c = diff(&na, &sa, &nb, &sb, true);
         assert_eq!(c.len(), 2);
         assert_eq!(c[0].old, Some(serde_json::json!(REDACTED)));

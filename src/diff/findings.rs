@@ -19,7 +19,10 @@ pub struct ObjectIndex<'a> {
 
 impl<'a> ObjectIndex<'a> {
     /// Index the objects of `files` (and any extra objects, e.g. removed ones).
-    pub fn new(files: impl IntoIterator<Item = &'a FileManifests>, extra: impl IntoIterator<Item = &'a Object>) -> Self {
+    pub fn new(
+        files: impl IntoIterator<Item = &'a FileManifests>,
+        extra: impl IntoIterator<Item = &'a Object>,
+    ) -> Self {
         let mut ix = ObjectIndex::default();
         for f in files {
             for o in &f.objects {
@@ -33,7 +36,10 @@ impl<'a> ObjectIndex<'a> {
     }
 
     fn add(&mut self, o: &'a Object) {
-        let list = self.by_file.entry((o.source.path.as_str(), o.id.identity())).or_default();
+        let list = self
+            .by_file
+            .entry((o.source.path.as_str(), o.id.identity()))
+            .or_default();
         if !list.iter().any(|x| std::ptr::eq(*x, o)) {
             list.push(o);
         }
@@ -44,16 +50,31 @@ impl<'a> ObjectIndex<'a> {
         let id = d.object.as_ref()?;
         let list = self.by_file.get(&(d.location.file(), id.identity()))?;
         let at = d.location.span.start;
-        list.iter().find(|o| o.node().span.start <= at && at <= o.node().span.end).or(list.first()).copied()
+        list.iter()
+            .find(|o| o.node().span.start <= at && at <= o.node().span.end)
+            .or(list.first())
+            .copied()
     }
 }
 
 /// The matching key of a finding.
 pub fn key(d: &Diagnostic, ix: &ObjectIndex<'_>) -> FindingKey {
     match (&d.object, ix.object_of(d)) {
-        (Some(id), Some(o)) => FindingKey { object: id.identity(), rule: d.rule.clone(), path: canon::keyed_path(o.node(), &d.path) },
-        (Some(id), None) => FindingKey { object: id.identity(), rule: d.rule.clone(), path: d.path.clone() },
-        (None, _) => FindingKey { object: format!("file:{}", d.location.file()), rule: d.rule.clone(), path: format!("{}#{}", d.path, d.message) },
+        (Some(id), Some(o)) => FindingKey {
+            object: id.identity(),
+            rule: d.rule.clone(),
+            path: canon::keyed_path(o.node(), &d.path),
+        },
+        (Some(id), None) => FindingKey {
+            object: id.identity(),
+            rule: d.rule.clone(),
+            path: d.path.clone(),
+        },
+        (None, _) => FindingKey {
+            object: format!("file:{}", d.location.file()),
+            rule: d.rule.clone(),
+            path: format!("{}#{}", d.path, d.message),
+        },
     }
 }
 
@@ -66,7 +87,9 @@ pub struct Keyed {
 impl Keyed {
     /// Key every finding.
     pub fn new(diags: Vec<Diagnostic>, ix: &ObjectIndex<'_>) -> Self {
-        Keyed { items: diags.into_iter().map(|d| (key(&d, ix), d)).collect() }
+        Keyed {
+            items: diags.into_iter().map(|d| (key(&d, ix), d)).collect(),
+        }
     }
 }
 
@@ -89,7 +112,12 @@ fn take(m: &mut HashMap<FindingKey, usize>, k: &FindingKey) -> bool {
 }
 
 fn finding(key: FindingKey, d: Diagnostic, side: Side) -> Finding {
-    Finding { patch: super::hunks::fix_patch(&d), diagnostic: d, side, key }
+    Finding {
+        patch: super::hunks::fix_patch(&d),
+        diagnostic: d,
+        side,
+        key,
+    }
 }
 
 /// Classify findings.
@@ -98,7 +126,12 @@ fn finding(key: FindingKey, d: Diagnostic, side: Side) -> Finding {
 ///   their rules, which always count as introduced).
 /// - `base`: BASE's rules on BASE's objects.
 /// - `cross`: HEAD's rules on BASE's objects, when the rules differ (`None` when they do not).
-pub fn classify(head: Keyed, base: Keyed, cross: Option<Keyed>, transition: &BTreeSet<String>) -> (FindingDelta, Vec<Finding>, Vec<Finding>) {
+pub fn classify(
+    head: Keyed,
+    base: Keyed,
+    cross: Option<Keyed>,
+    transition: &BTreeSet<String>,
+) -> (FindingDelta, Vec<Finding>, Vec<Finding>) {
     let mut delta = FindingDelta::default();
     let mut newly = Vec::new();
     let mut resolved = Vec::new();
@@ -154,7 +187,12 @@ pub fn impact(newly: &[Finding]) -> Vec<RuleImpact> {
     }
     let mut v: Vec<RuleImpact> = by_rule
         .into_iter()
-        .map(|(rule, (o, f, n))| RuleImpact { rule: rule.to_string(), objects: o.len(), files: f.len(), findings: n })
+        .map(|(rule, (o, f, n))| RuleImpact {
+            rule: rule.to_string(),
+            objects: o.len(),
+            files: f.len(),
+            findings: n,
+        })
         .collect();
     v.sort_by(|a, b| b.objects.cmp(&a.objects).then_with(|| a.rule.cmp(&b.rule)));
     v
@@ -168,8 +206,28 @@ pub fn policy(
     newly: Vec<Finding>,
     resolved: Vec<Finding>,
 ) -> PolicyChange {
-    let rules_added = head_rules.keys().filter(|k| !base_rules.contains_key(*k)).cloned().collect();
-    let rules_removed = base_rules.keys().filter(|k| !head_rules.contains_key(*k)).cloned().collect();
-    let rules_changed = head_rules.iter().filter(|(k, v)| base_rules.get(*k).is_some_and(|b| b != *v)).map(|(k, _)| k.clone()).collect();
-    PolicyChange { rules_added, rules_removed, rules_changed, filter_changed, impact: impact(&newly), newly_flagged: newly, no_longer_flagged: resolved }
+    let rules_added = head_rules
+        .keys()
+        .filter(|k| !base_rules.contains_key(*k))
+        .cloned()
+        .collect();
+    let rules_removed = base_rules
+        .keys()
+        .filter(|k| !head_rules.contains_key(*k))
+        .cloned()
+        .collect();
+    let rules_changed = head_rules
+        .iter()
+        .filter(|(k, v)| base_rules.get(*k).is_some_and(|b| b != *v))
+        .map(|(k, _)| k.clone())
+        .collect();
+    PolicyChange {
+        rules_added,
+        rules_removed,
+        rules_changed,
+        filter_changed,
+        impact: impact(&newly),
+        newly_flagged: newly,
+        no_longer_flagged: resolved,
+    }
 }

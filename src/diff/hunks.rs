@@ -33,18 +33,38 @@ struct Flat<'a> {
 
 /// The diff of one file from `old` to `new` text, with `context` lines around changes and the
 /// findings in `marks` attached.
-pub fn file_diff(path: &str, old_path: Option<&str>, status: FileStatus, old: &str, new: &str, context: usize, marks: &[Mark]) -> FileDiff {
-    let diff = TextDiff::configure().algorithm(Algorithm::Myers).timeout(Duration::from_secs(2)).diff_lines(old, new);
+pub fn file_diff(
+    path: &str,
+    old_path: Option<&str>,
+    status: FileStatus,
+    old: &str,
+    new: &str,
+    context: usize,
+    marks: &[Mark],
+) -> FileDiff {
+    let diff = TextDiff::configure()
+        .algorithm(Algorithm::Myers)
+        .timeout(Duration::from_secs(2))
+        .diff_lines(old, new);
     let mut flat: Vec<Flat<'_>> = Vec::new();
     for op in diff.ops() {
         for c in diff.iter_changes(op) {
-            flat.push(Flat { tag: c.tag(), old: c.old_index(), new: c.new_index(), text: c.value() });
+            flat.push(Flat {
+                tag: c.tag(),
+                old: c.old_index(),
+                new: c.new_index(),
+                text: c.value(),
+            });
         }
     }
     let n = flat.len();
     let mut visible = vec![false; n];
     let mut show = |i: usize, r: usize| {
-        for v in visible.iter_mut().take((i + r + 1).min(n)).skip(i.saturating_sub(r)) {
+        for v in visible
+            .iter_mut()
+            .take((i + r + 1).min(n))
+            .skip(i.saturating_sub(r))
+        {
             *v = true;
         }
     };
@@ -56,9 +76,11 @@ pub fn file_diff(path: &str, old_path: Option<&str>, status: FileStatus, old: &s
     let mut attach: Vec<Vec<usize>> = vec![Vec::new(); n];
     for m in marks {
         let idx = if m.base {
-            flat.iter().position(|f| f.old == Some(m.line.saturating_sub(1)) && f.tag != ChangeTag::Insert)
+            flat.iter()
+                .position(|f| f.old == Some(m.line.saturating_sub(1)) && f.tag != ChangeTag::Insert)
         } else {
-            flat.iter().position(|f| f.new == Some(m.line.saturating_sub(1)))
+            flat.iter()
+                .position(|f| f.new == Some(m.line.saturating_sub(1)))
         };
         if let Some(i) = idx {
             attach[i].push(m.finding);
@@ -108,9 +130,23 @@ pub fn file_diff(path: &str, old_path: Option<&str>, status: FileStatus, old: &s
             .collect();
         let old_len = lines.iter().filter(|l| l.old_line.is_some()).count();
         let new_len = lines.iter().filter(|l| l.new_line.is_some()).count();
-        let old_start = if old_len > 0 { old_before[start] + 1 } else { old_before[start] };
-        let new_start = if new_len > 0 { new_before[start] + 1 } else { new_before[start] };
-        hunks.push(Hunk { old_start, old_len, new_start, new_len, lines });
+        let old_start = if old_len > 0 {
+            old_before[start] + 1
+        } else {
+            old_before[start]
+        };
+        let new_start = if new_len > 0 {
+            new_before[start] + 1
+        } else {
+            new_before[start]
+        };
+        hunks.push(Hunk {
+            old_start,
+            old_len,
+            new_start,
+            new_len,
+            lines,
+        });
     }
     let mut changed_lines: Vec<(usize, usize)> = Vec::new();
     for f in &flat {
@@ -122,7 +158,13 @@ pub fn file_diff(path: &str, old_path: Option<&str>, status: FileStatus, old: &s
             }
         }
     }
-    FileDiff { path: path.to_string(), old_path: old_path.map(str::to_string), status, hunks, changed_lines }
+    FileDiff {
+        path: path.to_string(),
+        old_path: old_path.map(str::to_string),
+        status,
+        hunks,
+        changed_lines,
+    }
 }
 
 /// The fix of a finding as a patch for `git apply`: one hunk per edit with a line of context
@@ -148,15 +190,24 @@ pub fn fix_patch(d: &Diagnostic) -> Option<String> {
         }
         let before = r.start_line > 1;
         // The last line of a file that ends with a newline is an empty "line" of the index.
-        let real_lines = if src.text.ends_with('\n') { total - 1 } else { total };
+        let real_lines = if src.text.ends_with('\n') {
+            total - 1
+        } else {
+            total
+        };
         let after = r.end_line < real_lines;
         let start = r.start_line - usize::from(before);
         let old_len = r.old_lines.len() + usize::from(before) + usize::from(after);
         let new_len = r.new_lines.len() + usize::from(before) + usize::from(after);
         let new_start = (start as isize + delta).max(0) as usize;
-        out.push_str(&format!("@@ -{start},{old_len} +{new_start},{new_len} @@\n"));
+        out.push_str(&format!(
+            "@@ -{start},{old_len} +{new_start},{new_len} @@\n"
+        ));
         if before {
-            out.push_str(&format!(" {}\n", src.lines.line_text(&src.text, r.start_line - 1)));
+            out.push_str(&format!(
+                " {}\n",
+                src.lines.line_text(&src.text, r.start_line - 1)
+            ));
         }
         let no_eol = !after && ends_without_newline;
         for (i, l) in r.old_lines.iter().enumerate() {
@@ -172,7 +223,10 @@ pub fn fix_patch(d: &Diagnostic) -> Option<String> {
             }
         }
         if after {
-            out.push_str(&format!(" {}\n", src.lines.line_text(&src.text, r.end_line + 1)));
+            out.push_str(&format!(
+                " {}\n",
+                src.lines.line_text(&src.text, r.end_line + 1)
+            ));
         }
         delta += r.new_lines.len() as isize - r.old_lines.len() as isize;
         last_end = r.end_line;
@@ -190,9 +244,14 @@ pub fn redact(file: &FileManifests, changed: &dyn Fn(&Object, &str) -> bool) -> 
     let mut spans: Vec<(Span, &str)> = Vec::new();
     for o in file.objects.iter().filter(|o| super::objects::is_secret(o)) {
         for field in ["data", "stringData"] {
-            let Some(entries) = o.node().get(field).and_then(|n| n.as_map()) else { continue };
+            let Some(entries) = o.node().get(field).and_then(|n| n.as_map()) else {
+                continue;
+            };
             for (k, v) in entries {
-                let marker = if changed(o, &format!("/{field}/{}", crate::manifest::yaml::escape_token(&k.text))) {
+                let marker = if changed(
+                    o,
+                    &format!("/{field}/{}", crate::manifest::yaml::escape_token(&k.text)),
+                ) {
                     REDACTED_CHANGED
                 } else {
                     super::fields::REDACTED
@@ -244,19 +303,49 @@ mod tests {
     fn hunks_keep_line_numbers_and_marks() {
         let old = (1..=20).map(|i| format!("l{i}\n")).collect::<String>();
         let new = old.replace("l5\n", "l5x\n");
-        let d = file_diff("a", None, FileStatus::Modified, &old, &new, 2, &[Mark { line: 18, finding: 0, base: false }]);
+        let d = file_diff(
+            "a",
+            None,
+            FileStatus::Modified,
+            &old,
+            &new,
+            2,
+            &[Mark {
+                line: 18,
+                finding: 0,
+                base: false,
+            }],
+        );
         assert_eq!(d.hunks.len(), 2);
-        assert_eq!((d.hunks[0].old_start, d.hunks[0].old_len, d.hunks[0].new_start, d.hunks[0].new_len), (3, 5, 3, 5));
+        assert_eq!(
+            (
+                d.hunks[0].old_start,
+                d.hunks[0].old_len,
+                d.hunks[0].new_start,
+                d.hunks[0].new_len
+            ),
+            (3, 5, 3, 5)
+        );
         assert_eq!(d.changed_lines, vec![(5, 5)]);
-        let marked = d.hunks[1].lines.iter().find(|l| !l.annotations.is_empty()).unwrap();
+        let marked = d.hunks[1]
+            .lines
+            .iter()
+            .find(|l| !l.annotations.is_empty())
+            .unwrap();
         assert_eq!(marked.new_line, Some(18));
     }
 
     #[test]
     fn secrets_are_redacted_keeping_lines() {
-        let f = manifest::read("s.yaml", "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\ndata:\n  a: c2VjcmV0\nstringData:\n  b: |\n    line1\n    line2\n  c: \"x\"\n");
+        let f = manifest::read(
+            "s.yaml",
+            "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\ndata:\n  a: c2VjcmV0\nstringData:\n  b: |\n    line1\n    line2\n  c: \"x\"\n",
+        );
         let r = redact(&f, &|_, k| k == "/data/a").unwrap();
-        assert!(!r.contains("c2VjcmV0") && !r.contains("line1") && !r.contains("\"x\""), "{r}");
+        assert!(
+            !r.contains("c2VjcmV0") && !r.contains("line1") && !r.contains("\"x\""),
+            "{r}"
+        );
         assert!(r.contains(REDACTED_CHANGED));
         assert_eq!(r.lines().count(), f.source.text.lines().count());
     }

@@ -39,7 +39,11 @@ pub struct Settings {
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { rules: RuleOptions::default(), paths: Vec::new(), context: 3 }
+        Settings {
+            rules: RuleOptions::default(),
+            paths: Vec::new(),
+            context: 3,
+        }
     }
 }
 
@@ -82,34 +86,92 @@ struct Loaded {
 
 fn load(repo: &GitRepo, entries: Vec<FileEntry>) -> Loaded {
     let l = repo.load(entries, &|p: &str| p.to_string());
-    Loaded { files: l.files, errors: l.errors }
+    Loaded {
+        files: l.files,
+        errors: l.errors,
+    }
 }
 
 /// Diff `base` → `head` in `repo`: object changes, finding delta, policy blast radius, hunks.
-pub fn run(repo: &GitRepo, base: RevInfo, head: RevInfo, settings: &Settings) -> Result<DiffReport, DiffError> {
-    let head_rules = rules::at_revision(repo, head.rev, &settings.rules).map_err(|error| DiffError::Rules { rev: head.label(), error })?;
-    let base_rules = rules::at_revision(repo, base.rev, &settings.rules).map_err(|error| DiffError::Rules { rev: base.label(), error })?;
+pub fn run(
+    repo: &GitRepo,
+    base: RevInfo,
+    head: RevInfo,
+    settings: &Settings,
+) -> Result<DiffReport, DiffError> {
+    let head_rules =
+        rules::at_revision(repo, head.rev, &settings.rules).map_err(|error| DiffError::Rules {
+            rev: head.label(),
+            error,
+        })?;
+    let base_rules =
+        rules::at_revision(repo, base.rev, &settings.rules).map_err(|error| DiffError::Rules {
+            rev: base.label(),
+            error,
+        })?;
     // HEAD's include/exclude decide the files on both sides: files do not appear or vanish
     // because a glob changed.
-    let head_entries: Vec<FileEntry> = repo.files(head.rev, &settings.paths)?.into_iter().filter(|e| head_rules.accepts(&e.path)).collect();
-    let base_entries: Vec<FileEntry> = repo.files(base.rev, &settings.paths)?.into_iter().filter(|e| head_rules.accepts(&e.path)).collect();
-    let head_oids: HashMap<&str, git2::Oid> = head_entries.iter().map(|e| (e.path.as_str(), e.oid)).collect();
+    let head_entries: Vec<FileEntry> = repo
+        .files(head.rev, &settings.paths)?
+        .into_iter()
+        .filter(|e| head_rules.accepts(&e.path))
+        .collect();
+    let base_entries: Vec<FileEntry> = repo
+        .files(base.rev, &settings.paths)?
+        .into_iter()
+        .filter(|e| head_rules.accepts(&e.path))
+        .collect();
+    let head_oids: HashMap<&str, git2::Oid> = head_entries
+        .iter()
+        .map(|e| (e.path.as_str(), e.oid))
+        .collect();
     let identical: HashSet<String> = base_entries
         .iter()
         .filter(|e| !e.oid.is_zero() && head_oids.get(e.path.as_str()) == Some(&e.oid))
         .map(|e| e.path.clone())
         .collect();
-    let changed_base: Vec<FileEntry> = base_entries.into_iter().filter(|e| !identical.contains(&e.path)).collect();
+    let changed_base: Vec<FileEntry> = base_entries
+        .into_iter()
+        .filter(|e| !identical.contains(&e.path))
+        .collect();
     let head_l = load(repo, head_entries);
     let base_l = load(repo, changed_base);
-    Ok(build(base, head, &base_rules, &head_rules, &head_l, &base_l, &identical, settings.context))
+    Ok(build(
+        base,
+        head,
+        &base_rules,
+        &head_rules,
+        &head_l,
+        &base_l,
+        &identical,
+        settings.context,
+    ))
 }
 
 /// Diff two in-memory sets of files with one rule set (used by `accord test` for transition
 /// examples): the same classification as [`run`], without git.
-pub fn diff_files(base_files: &[FileManifests], head_files: &[FileManifests], rules: &RuleSet, context: usize) -> DiffReport {
-    let info = |spec: &str| RevInfo { rev: crate::load::git::Rev::WorkTree, spec: spec.into(), commit: None, summary: None };
-    build_refs(info("base"), info("head"), rules, rules, head_files, base_files, &HashSet::new(), context)
+pub fn diff_files(
+    base_files: &[FileManifests],
+    head_files: &[FileManifests],
+    rules: &RuleSet,
+    context: usize,
+) -> DiffReport {
+    let info = |spec: &str| RevInfo {
+        rev: crate::load::git::Rev::WorkTree,
+        spec: spec.into(),
+        commit: None,
+        summary: None,
+    };
+    build_refs(
+        info("base"),
+        info("head"),
+        rules,
+        rules,
+        head_files,
+        base_files,
+        &HashSet::new(),
+        context,
+    )
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -124,8 +186,20 @@ fn build(
     context: usize,
 ) -> DiffReport {
     let mut errors: Vec<InputError> = head_l.errors.clone();
-    errors.extend(base_l.errors.iter().map(|e| InputError { file: e.file.clone(), message: format!("{} (at {})", e.message, base.label()) }));
-    let mut report = build_refs(base, head, base_rules, head_rules, &head_l.files, &base_l.files, identical, context);
+    errors.extend(base_l.errors.iter().map(|e| InputError {
+        file: e.file.clone(),
+        message: format!("{} (at {})", e.message, base.label()),
+    }));
+    let mut report = build_refs(
+        base,
+        head,
+        base_rules,
+        head_rules,
+        &head_l.files,
+        &base_l.files,
+        identical,
+        context,
+    );
     report.errors = errors;
     report
 }
@@ -142,9 +216,16 @@ fn build_refs(
     context: usize,
 ) -> DiffReport {
     // Objects: files both sides share count on both sides (as the same objects).
-    let shared: Vec<&FileManifests> = head_files.iter().filter(|f| identical.contains(&f.source.path)).collect();
+    let shared: Vec<&FileManifests> = head_files
+        .iter()
+        .filter(|f| identical.contains(&f.source.path))
+        .collect();
     let head_objs: Vec<&Object> = head_files.iter().flat_map(|f| f.objects.iter()).collect();
-    let base_objs: Vec<&Object> = base_changed.iter().chain(shared.iter().copied()).flat_map(|f| f.objects.iter()).collect();
+    let base_objs: Vec<&Object> = base_changed
+        .iter()
+        .chain(shared.iter().copied())
+        .flat_map(|f| f.objects.iter())
+        .collect();
     let matched = objects::match_objects(&base_objs, &head_objs);
     let object_changes = objects::changes(&matched);
 
@@ -156,11 +237,24 @@ fn build_refs(
     t.removed = matched.removed.clone();
     let head_refs: Vec<&FileManifests> = head_files.iter().collect();
     let head_diags = engine::lint_refs(&head_refs, &head_rules.rules, &head_rules.ctx, &t);
-    let transition: BTreeSet<String> = head_rules.rules.iter().chain(&base_rules.rules).filter(|r| r.transition).map(|r| r.id().to_string()).collect();
-    let removed_rules: BTreeSet<String> =
-        head_rules.rules.iter().filter(|r| r.applies_to == AppliesTo::Removed).map(|r| r.id().to_string()).collect();
-    let shared_diags: Vec<Diagnostic> =
-        head_diags.iter().filter(|d| identical.contains(d.location.file()) && !transition.contains(&d.rule)).cloned().collect();
+    let transition: BTreeSet<String> = head_rules
+        .rules
+        .iter()
+        .chain(&base_rules.rules)
+        .filter(|r| r.transition)
+        .map(|r| r.id().to_string())
+        .collect();
+    let removed_rules: BTreeSet<String> = head_rules
+        .rules
+        .iter()
+        .filter(|r| r.applies_to == AppliesTo::Removed)
+        .map(|r| r.id().to_string())
+        .collect();
+    let shared_diags: Vec<Diagnostic> = head_diags
+        .iter()
+        .filter(|d| identical.contains(d.location.file()) && !transition.contains(&d.rule))
+        .cloned()
+        .collect();
     let base_refs: Vec<&FileManifests> = base_changed.iter().collect();
     let none = Transition::default();
     let (bfp, hfp) = (base_rules.fingerprints(), head_rules.fingerprints());
@@ -170,7 +264,12 @@ fn build_refs(
         base_diags.extend(shared_diags);
         None
     } else {
-        base_diags.extend(engine::lint_refs(&shared, &base_rules.rules, &base_rules.ctx, &none));
+        base_diags.extend(engine::lint_refs(
+            &shared,
+            &base_rules.rules,
+            &base_rules.ctx,
+            &none,
+        ));
         let mut c = engine::lint_refs(&base_refs, &head_rules.rules, &head_rules.ctx, &none);
         c.extend(shared_diags);
         Some(c)
@@ -178,7 +277,10 @@ fn build_refs(
 
     // Classify.
     let head_ix = ObjectIndex::new(head_files.iter(), matched.removed.iter().copied());
-    let base_ix = ObjectIndex::new(base_changed.iter().chain(shared.iter().copied()), std::iter::empty());
+    let base_ix = ObjectIndex::new(
+        base_changed.iter().chain(shared.iter().copied()),
+        std::iter::empty(),
+    );
     let hk = Keyed::new(head_diags, &head_ix);
     let bk = Keyed::new(base_diags, &base_ix);
     let ck = cross.map(|c| Keyed::new(c, &base_ix));
@@ -192,10 +294,26 @@ fn build_refs(
     for f in &mut newly {
         f.patch = hunks::fix_patch(&f.diagnostic);
     }
-    let policy = (!rules_same).then(|| findings::policy(&bfp, &hfp, base_rules.filter_globs() != head_rules.filter_globs(), newly, resolved));
+    let policy = (!rules_same).then(|| {
+        findings::policy(
+            &bfp,
+            &hfp,
+            base_rules.filter_globs() != head_rules.filter_globs(),
+            newly,
+            resolved,
+        )
+    });
 
     // Text diffs of the changed files.
-    let files = file_diffs(head_files, base_changed, identical, &matched, &object_changes, &delta, context);
+    let files = file_diffs(
+        head_files,
+        base_changed,
+        identical,
+        &matched,
+        &object_changes,
+        &delta,
+        context,
+    );
 
     let mut summary = DiffSummary {
         files: files.len(),
@@ -224,7 +342,17 @@ fn build_refs(
         }
     }
     let fail_on = head_rules.config.file.fail_on;
-    DiffReport { base, head, objects: object_changes, findings: delta, policy, files, summary, errors: Vec::new(), fail_on }
+    DiffReport {
+        base,
+        head,
+        objects: object_changes,
+        findings: delta,
+        policy,
+        files,
+        summary,
+        errors: Vec::new(),
+        fail_on,
+    }
 }
 
 fn file_diffs(
@@ -236,10 +364,24 @@ fn file_diffs(
     delta: &FindingDelta,
     context: usize,
 ) -> Vec<FileDiff> {
-    let head_by: BTreeMap<&str, &FileManifests> = head_files.iter().map(|f| (f.source.path.as_str(), f)).collect();
-    let base_by: BTreeMap<&str, &FileManifests> = base_changed.iter().map(|f| (f.source.path.as_str(), f)).collect();
-    let added: Vec<&str> = head_by.keys().copied().filter(|p| !identical.contains(*p) && !base_by.contains_key(p)).collect();
-    let deleted: Vec<&str> = base_by.keys().copied().filter(|p| !head_by.contains_key(p)).collect();
+    let head_by: BTreeMap<&str, &FileManifests> = head_files
+        .iter()
+        .map(|f| (f.source.path.as_str(), f))
+        .collect();
+    let base_by: BTreeMap<&str, &FileManifests> = base_changed
+        .iter()
+        .map(|f| (f.source.path.as_str(), f))
+        .collect();
+    let added: Vec<&str> = head_by
+        .keys()
+        .copied()
+        .filter(|p| !identical.contains(*p) && !base_by.contains_key(p))
+        .collect();
+    let deleted: Vec<&str> = base_by
+        .keys()
+        .copied()
+        .filter(|p| !head_by.contains_key(p))
+        .collect();
     // A deleted file whose objects went (mostly) to one added file was renamed.
     let mut renamed_to: BTreeMap<&str, &str> = BTreeMap::new();
     for d in &deleted {
@@ -250,10 +392,19 @@ fn file_diffs(
                 *votes.entry(h.source.path.as_str()).or_default() += 1;
             }
         }
-        let best = votes.into_iter().max_by_key(|(p, n)| (*n, std::cmp::Reverse(*p)));
+        let best = votes
+            .into_iter()
+            .max_by_key(|(p, n)| (*n, std::cmp::Reverse(*p)));
         let pick = match best {
-            Some((p, n)) if total > 0 && n * 2 >= total && !renamed_to.values().any(|x| *x == p) => Some(p),
-            _ if total == 0 => added.iter().copied().find(|a| head_by[a].source.text == base_by[d].source.text && !renamed_to.values().any(|x| x == a)),
+            Some((p, n))
+                if total > 0 && n * 2 >= total && !renamed_to.values().any(|x| *x == p) =>
+            {
+                Some(p)
+            }
+            _ if total == 0 => added.iter().copied().find(|a| {
+                head_by[a].source.text == base_by[d].source.text
+                    && !renamed_to.values().any(|x| x == a)
+            }),
             _ => None,
         };
         if let Some(p) = pick {
@@ -264,13 +415,26 @@ fn file_diffs(
     let secret_changes: HashSet<(String, String)> = changes
         .iter()
         .filter(|c| c.id.kind == "Secret" && c.id.group().is_empty())
-        .flat_map(|c| c.fields.iter().map(move |f| (c.id.identity(), f.path.clone())))
+        .flat_map(|c| {
+            c.fields
+                .iter()
+                .map(move |f| (c.id.identity(), f.path.clone()))
+        })
         .collect();
     let changed_key = |o: &Object, key: &str| {
-        secret_changes.iter().any(|(id, p)| *id == o.id.identity() && (p == key || p.starts_with(&format!("{key}/")) || key.starts_with(&format!("{p}/"))))
+        secret_changes.iter().any(|(id, p)| {
+            *id == o.id.identity()
+                && (p == key
+                    || p.starts_with(&format!("{key}/"))
+                    || key.starts_with(&format!("{p}/")))
+        })
     };
     let text = |f: &FileManifests, head: bool| -> String {
-        let redacted = if head { hunks::redact(f, &changed_key) } else { hunks::redact(f, &|_, _| false) };
+        let redacted = if head {
+            hunks::redact(f, &changed_key)
+        } else {
+            hunks::redact(f, &|_, _| false)
+        };
         redacted.unwrap_or_else(|| f.source.text.clone())
     };
     // Marks: introduced findings by file and side.
@@ -278,12 +442,28 @@ fn file_diffs(
     let mut base_marks: BTreeMap<&str, Vec<hunks::Mark>> = BTreeMap::new();
     for (i, f) in delta.introduced.iter().enumerate() {
         let d = &f.diagnostic;
-        let m = hunks::Mark { line: d.location.start.line, finding: i, base: f.side == Side::Base };
-        if m.base { base_marks.entry(d.location.file()).or_default().push(m) } else { head_marks.entry(d.location.file()).or_default().push(m) }
+        let m = hunks::Mark {
+            line: d.location.start.line,
+            finding: i,
+            base: f.side == Side::Base,
+        };
+        if m.base {
+            base_marks.entry(d.location.file()).or_default().push(m)
+        } else {
+            head_marks.entry(d.location.file()).or_default().push(m)
+        }
     }
     let marks_for = |head_path: Option<&str>, base_path: Option<&str>| -> Vec<hunks::Mark> {
-        let mut v: Vec<hunks::Mark> = head_path.and_then(|p| head_marks.get(p)).cloned().unwrap_or_default();
-        v.extend(base_path.and_then(|p| base_marks.get(p)).cloned().unwrap_or_default());
+        let mut v: Vec<hunks::Mark> = head_path
+            .and_then(|p| head_marks.get(p))
+            .cloned()
+            .unwrap_or_default();
+        v.extend(
+            base_path
+                .and_then(|p| base_marks.get(p))
+                .cloned()
+                .unwrap_or_default(),
+        );
         v
     };
     let mut out = Vec::new();
@@ -291,7 +471,10 @@ fn file_diffs(
         if identical.contains(*path) {
             continue;
         }
-        let renamed_from = renamed_to.iter().find(|(_, to)| **to == *path).map(|(from, _)| *from);
+        let renamed_from = renamed_to
+            .iter()
+            .find(|(_, to)| **to == *path)
+            .map(|(from, _)| *from);
         let (status, old, old_path) = match (base_by.get(path), renamed_from) {
             (Some(b), _) => (FileStatus::Modified, Some(*b), None),
             (None, Some(from)) => (FileStatus::Renamed, base_by.get(from).copied(), Some(from)),
@@ -299,14 +482,30 @@ fn file_diffs(
         };
         let old_text = old.map(|b| text(b, false)).unwrap_or_default();
         let marks = marks_for(Some(path), Some(old_path.unwrap_or(path)));
-        out.push(hunks::file_diff(path, old_path, status, &old_text, &text(h, true), context, &marks));
+        out.push(hunks::file_diff(
+            path,
+            old_path,
+            status,
+            &old_text,
+            &text(h, true),
+            context,
+            &marks,
+        ));
     }
     for d in &deleted {
         if renamed_to.contains_key(d) {
             continue;
         }
         let marks = marks_for(None, Some(d));
-        out.push(hunks::file_diff(d, None, FileStatus::Deleted, &text(base_by[d], false), "", context, &marks));
+        out.push(hunks::file_diff(
+            d,
+            None,
+            FileStatus::Deleted,
+            &text(base_by[d], false),
+            "",
+            context,
+            &marks,
+        ));
     }
     out.retain(|f| !f.hunks.is_empty() || f.status != FileStatus::Modified);
     out.sort_by(|a, b| a.path.cmp(&b.path));
@@ -339,15 +538,34 @@ mod tests {
         let b = [manifest::read("old.yaml", BASE)];
         let h = [manifest::read("new.yaml", head)];
         let r = diff_files(&b, &h, &rules(), 3);
-        let rules_of = |v: &[Finding]| v.iter().map(|f| f.diagnostic.rule.clone()).collect::<Vec<_>>();
+        let rules_of = |v: &[Finding]| {
+            v.iter()
+                .map(|f| f.diagnostic.rule.clone())
+                .collect::<Vec<_>>()
+        };
         assert_eq!(rules_of(&r.findings.introduced), Vec::<String>::new());
-        assert_eq!(rules_of(&r.findings.unchanged), vec!["privileged-container"]);
+        assert_eq!(
+            rules_of(&r.findings.unchanged),
+            vec!["privileged-container"]
+        );
         assert_eq!(rules_of(&r.findings.fixed), vec!["latest-image-tag"]);
-        assert_eq!(r.findings.unchanged[0].key.path, "/spec/containers[name=a]/securityContext/privileged");
+        assert_eq!(
+            r.findings.unchanged[0].key.path,
+            "/spec/containers[name=a]/securityContext/privileged"
+        );
         assert_eq!(r.objects.len(), 1);
         assert!(r.objects[0].moved());
         assert_eq!(r.objects[0].fields.len(), 1);
-        assert_eq!(r.objects[0].fields[0].path, "/spec/containers[name=a]/image");
-        assert_eq!(r.files.iter().map(|f| (f.path.as_str(), f.status)).collect::<Vec<_>>(), vec![("new.yaml", FileStatus::Renamed)]);
+        assert_eq!(
+            r.objects[0].fields[0].path,
+            "/spec/containers[name=a]/image"
+        );
+        assert_eq!(
+            r.files
+                .iter()
+                .map(|f| (f.path.as_str(), f.status))
+                .collect::<Vec<_>>(),
+            vec![("new.yaml", FileStatus::Renamed)]
+        );
     }
 }

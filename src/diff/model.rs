@@ -105,7 +105,10 @@ impl ObjectChange {
     }
     /// The file to show it under (HEAD's, else BASE's).
     pub fn file(&self) -> &str {
-        self.new.as_ref().or(self.old.as_ref()).map_or("", |s| s.file.as_str())
+        self.new
+            .as_ref()
+            .or(self.old.as_ref())
+            .map_or("", |s| s.file.as_str())
     }
 }
 
@@ -329,10 +332,18 @@ pub struct DiffReport {
 impl DiffReport {
     /// Introduced findings at or above `threshold`.
     pub fn introduced_at_least(&self, threshold: Severity) -> usize {
-        self.findings.introduced.iter().filter(|f| f.diagnostic.severity >= threshold).count()
+        self.findings
+            .introduced
+            .iter()
+            .filter(|f| f.diagnostic.severity >= threshold)
+            .count()
     }
     /// The changed file at `path` (HEAD path, or BASE path of a deleted or renamed file).
     pub fn file(&self, path: &str) -> Option<&FileDiff> {
-        self.files.iter().find(|f| f.path == path).or_else(|| self.files.iter().find(|f| f.old_path.as_deref() == Some(path)))
+        self.files.iter().find(|f| f.path == path).or_else(|| {
+            self.files
+                .iter()
+                .find(|f| f.old_path.as_deref() == Some(path))
+        })
     }
 }

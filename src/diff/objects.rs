@@ -30,7 +30,8 @@ pub struct Matched<'a> {
 
 /// Is it the same object in memory (a file both revisions share)?
 pub fn same(a: &Object, b: &Object) -> bool {
-    std::ptr::eq(a, b) || (Arc::ptr_eq(&a.source, &b.source) && a.doc_index == b.doc_index && a.base == b.base)
+    std::ptr::eq(a, b)
+        || (Arc::ptr_eq(&a.source, &b.source) && a.doc_index == b.doc_index && a.base == b.base)
 }
 
 /// Pair `base` and `head` objects by identity.
@@ -57,11 +58,11 @@ pub fn match_objects<'a>(base: &[&'a Object], head: &[&'a Object]) -> Matched<'a
                         _ => true,
                     })
                 });
-                if let Some(slot) = found {
-                    if let Some(bo) = slot.take() {
-                        m.pairs.push((bo, ho));
-                        *hi = None;
-                    }
+                if let Some(slot) = found
+                    && let Some(bo) = slot.take()
+                {
+                    m.pairs.push((bo, ho));
+                    *hi = None;
                 }
             }
         }
@@ -70,13 +71,22 @@ pub fn match_objects<'a>(base: &[&'a Object], head: &[&'a Object]) -> Matched<'a
     }
     // Renames: same group, kind and namespace, same body apart from the name.
     if !m.removed.is_empty() && !m.added.is_empty() {
-        let key = |o: &Object| (o.id.group().to_string(), o.id.kind.clone(), o.id.namespace.clone(), body_hash(o.node()));
+        let key = |o: &Object| {
+            (
+                o.id.group().to_string(),
+                o.id.kind.clone(),
+                o.id.namespace.clone(),
+                body_hash(o.node()),
+            )
+        };
         let mut added: Vec<Option<&Object>> = m.added.drain(..).map(Some).collect();
         let mut removed = Vec::new();
         let added_keys: Vec<_> = added.iter().map(|o| o.map(key)).collect();
         for r in m.removed.drain(..) {
             let k = key(r);
-            match (0..added.len()).find(|i| added[*i].is_some() && added_keys[*i].as_ref() == Some(&k)) {
+            match (0..added.len())
+                .find(|i| added[*i].is_some() && added_keys[*i].as_ref() == Some(&k))
+            {
                 Some(i) => {
                     if let Some(a) = added[i].take() {
                         m.renamed.push((r, a));
@@ -93,7 +103,9 @@ pub fn match_objects<'a>(base: &[&'a Object], head: &[&'a Object]) -> Matched<'a
 
 /// Hash of an object without `metadata.name` (and `generateName`).
 fn body_hash(node: &Node) -> u64 {
-    let Value::Map(entries) = &node.value else { return canon::hash(node, "") };
+    let Value::Map(entries) = &node.value else {
+        return canon::hash(node, "");
+    };
     let mut parts: Vec<u64> = Vec::with_capacity(entries.len());
     for (k, v) in entries {
         let h = if k.text == "metadata" {
@@ -102,10 +114,13 @@ fn body_hash(node: &Node) -> u64 {
                     let mut sub: Vec<u64> = meta
                         .iter()
                         .filter(|(mk, _)| mk.text != "name" && mk.text != "generateName")
-                        .map(|(mk, mv)| canon::hash_str(&mk.text) ^ canon::hash(mv, &mk.text).rotate_left(17))
+                        .map(|(mk, mv)| {
+                            canon::hash_str(&mk.text) ^ canon::hash(mv, &mk.text).rotate_left(17)
+                        })
                         .collect();
                     sub.sort_unstable();
-                    sub.into_iter().fold(canon::hash_str("meta"), |a, b| a.rotate_left(5) ^ b)
+                    sub.into_iter()
+                        .fold(canon::hash_str("meta"), |a, b| a.rotate_left(5) ^ b)
                 }
                 _ => canon::hash(v, "metadata"),
             }
@@ -115,7 +130,9 @@ fn body_hash(node: &Node) -> u64 {
         parts.push(canon::hash_str(&k.text) ^ h.rotate_left(29));
     }
     parts.sort_unstable();
-    parts.into_iter().fold(canon::hash_str("obj"), |a, b| a.rotate_left(7) ^ b)
+    parts
+        .into_iter()
+        .fold(canon::hash_str("obj"), |a, b| a.rotate_left(7) ^ b)
 }
 
 /// Is it a core-group Secret (whose data must never be shown)?
@@ -124,7 +141,11 @@ pub fn is_secret(o: &Object) -> bool {
 }
 
 fn side(o: &Object) -> ObjectSide {
-    ObjectSide { id: o.id.clone(), file: o.source.path.clone(), line: o.source.position(o.node().span.start).line }
+    ObjectSide {
+        id: o.id.clone(),
+        file: o.source.path.clone(),
+        line: o.source.position(o.node().span.start).line,
+    }
 }
 
 /// The object changes of a match, sorted by file and line (HEAD's, else BASE's).
@@ -134,24 +155,60 @@ pub fn changes(m: &Matched<'_>) -> Vec<ObjectChange> {
         if same(b, h) {
             continue;
         }
-        let fields = fields::diff(b.node(), &b.source, h.node(), &h.source, is_secret(b) || is_secret(h));
+        let fields = fields::diff(
+            b.node(),
+            &b.source,
+            h.node(),
+            &h.source,
+            is_secret(b) || is_secret(h),
+        );
         let moved = b.source.path != h.source.path;
         let kind = match (fields.is_empty(), moved) {
             (true, false) => continue,
             (true, true) => ChangeKind::Moved,
             (false, _) => ChangeKind::Modified,
         };
-        out.push(ObjectChange { id: h.id.clone(), kind, old: Some(side(b)), new: Some(side(h)), fields });
+        out.push(ObjectChange {
+            id: h.id.clone(),
+            kind,
+            old: Some(side(b)),
+            new: Some(side(h)),
+            fields,
+        });
     }
     for (b, h) in &m.renamed {
-        let fields = fields::diff(b.node(), &b.source, h.node(), &h.source, is_secret(b) || is_secret(h));
-        out.push(ObjectChange { id: h.id.clone(), kind: ChangeKind::Renamed, old: Some(side(b)), new: Some(side(h)), fields });
+        let fields = fields::diff(
+            b.node(),
+            &b.source,
+            h.node(),
+            &h.source,
+            is_secret(b) || is_secret(h),
+        );
+        out.push(ObjectChange {
+            id: h.id.clone(),
+            kind: ChangeKind::Renamed,
+            old: Some(side(b)),
+            new: Some(side(h)),
+            fields,
+        });
     }
     for h in &m.added {
-        out.push(ObjectChange { id: h.id.clone(), kind: ChangeKind::Added, old: None, new: Some(side(h)), fields: Vec::new() });
+        out.push(ObjectChange {
+            id: h.id.clone(),
+            kind: ChangeKind::Added,
+            old: None,
+            new: Some(side(h)),
+            fields: Vec::new(),
+        });
     }
     for b in &m.removed {
-        out.push(ObjectChange { id: b.id.clone(), kind: ChangeKind::Removed, old: Some(side(b)), new: None, fields: Vec::new() });
+        out.push(ObjectChange {
+            id: b.id.clone(),
+            kind: ChangeKind::Removed,
+            old: Some(side(b)),
+            new: None,
+            fields: Vec::new(),
+        });
     }
     out.sort_by(|a, b| {
         let key = |c: &ObjectChange| {
@@ -170,8 +227,14 @@ mod tests {
 
     #[test]
     fn identity_not_file_and_renames() {
-        let a = manifest::read("a.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata: {k: v}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: old}\ndata: {k: w}\n");
-        let b = manifest::read("b.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: new}\ndata: {k: w}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  k: v\n");
+        let a = manifest::read(
+            "a.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata: {k: v}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: old}\ndata: {k: w}\n",
+        );
+        let b = manifest::read(
+            "b.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: new}\ndata: {k: w}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  k: v\n",
+        );
         let base: Vec<&Object> = a.objects.iter().collect();
         let head: Vec<&Object> = b.objects.iter().collect();
         let m = match_objects(&base, &head);

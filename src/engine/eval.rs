@@ -5,8 +5,8 @@
 //! or, when the field is missing, names it while the span falls back to the nearest parent.
 
 use crate::manifest::Node;
-use crate::manifest::yaml::{Value, escape_token};
 use crate::manifest::canon;
+use crate::manifest::yaml::{Value, escape_token};
 use crate::policy::cond::{Anchor, Cmp, Cond, Op, Operand, Seg, parse_quantity};
 
 /// What a condition can see: the checked node and, for anchored paths, the object and pod spec.
@@ -148,15 +148,33 @@ pub fn eval(cond: &Cond, env: &Env<'_>) -> Outcome {
                 reason: Some(best.to_string()),
             }
         }
-        Cond::Field { anchor, path, op, .. } => {
+        Cond::Field {
+            anchor, path, op, ..
+        } => {
             let rhs = match op {
                 Op::SameAs(a, p) => {
-                    let field = p.iter().rev().find_map(|s| if let Seg::Key(k) = s { Some(k.clone()) } else { None });
+                    let field = p.iter().rev().find_map(|s| {
+                        if let Seg::Key(k) = s {
+                            Some(k.clone())
+                        } else {
+                            None
+                        }
+                    });
                     Rhs::Nodes(env.lookup(*a, p), field.unwrap_or_default())
                 }
-                Op::Compare(_, Operand::Field { anchor, path, times }) => {
-                    Rhs::Num(env.lookup(*anchor, path).first().and_then(|(_, n)| number(n)).map(|v| v * times))
-                }
+                Op::Compare(
+                    _,
+                    Operand::Field {
+                        anchor,
+                        path,
+                        times,
+                    },
+                ) => Rhs::Num(
+                    env.lookup(*anchor, path)
+                        .first()
+                        .and_then(|(_, n)| number(n))
+                        .map(|v| v * times),
+                ),
                 _ => Rhs::None,
             };
             let (base, ptr) = env.anchor(*anchor);
@@ -308,7 +326,9 @@ fn test(op: &Op, n: &Node, rhs: &Rhs<'_>) -> (bool, String) {
             }))
         }
         Op::SameAs(..) => match rhs {
-            Rhs::Nodes(other, field) => ok(other.first().is_some_and(|(_, o)| canon::equal(n, o, field))),
+            Rhs::Nodes(other, field) => ok(other
+                .first()
+                .is_some_and(|(_, o)| canon::equal(n, o, field))),
             _ => ok(false),
         },
         Op::Contains(v) => match n.as_seq() {

@@ -192,17 +192,30 @@ pub fn check_object(rule: &Rule, obj: &Object, ctx: &Context, out: &mut Vec<Diag
 }
 
 /// Evaluate one rule on one object whose BASE version (for `$old`) is `old`.
-pub fn check_object_with(rule: &Rule, obj: &Object, old: Option<&Object>, ctx: &Context, out: &mut Vec<Diagnostic>) {
+pub fn check_object_with(
+    rule: &Rule,
+    obj: &Object,
+    old: Option<&Object>,
+    ctx: &Context,
+    out: &mut Vec<Diagnostic>,
+) {
     if !matches(rule, obj, ctx) {
         return;
     }
     let pod_ptr = ctx.pod_template(obj).map(|p| format!("{p}/spec"));
     for (ptr, item) in select(&rule.each, obj, ctx) {
-        let env = Env { item, item_ptr: &ptr, root: obj.node(), pod_ptr: pod_ptr.as_deref(), object: obj, old: old.map(Object::node) };
-        if let Some(when) = &rule.when {
-            if !eval(when, &env).holds {
-                continue;
-            }
+        let env = Env {
+            item,
+            item_ptr: &ptr,
+            root: obj.node(),
+            pod_ptr: pod_ptr.as_deref(),
+            object: obj,
+            old: old.map(Object::node),
+        };
+        if let Some(when) = &rule.when
+            && !eval(when, &env).holds
+        {
+            continue;
         }
         let violation = match &rule.check {
             Check::Require(c) => Some(eval(c, &env)).filter(|o| !o.holds),
@@ -220,7 +233,14 @@ pub fn finding(rule: &Rule, obj: &Object, ptr: &str, item: &Node, o: &Outcome) -
 }
 
 /// [`finding`] for an object with a BASE version (`{{old.…}}` in messages reads it).
-pub fn finding_with(rule: &Rule, obj: &Object, old: Option<&Object>, ptr: &str, item: &Node, o: &Outcome) -> Diagnostic {
+pub fn finding_with(
+    rule: &Rule,
+    obj: &Object,
+    old: Option<&Object>,
+    ptr: &str,
+    item: &Node,
+    o: &Outcome,
+) -> Diagnostic {
     let root = obj.node();
     let path = o.at.clone();
     let (node, existing) = root.nearest(&path);
@@ -370,20 +390,33 @@ pub fn lint(files: &[FileManifests], rules: &[Rule], ctx: &Context) -> Vec<Diagn
 
 /// [`lint`] as part of a change: `$old` reads each object's BASE version from `t`, and rules
 /// with `applies-to: removed` check `t.removed`.
-pub fn lint_with(files: &[FileManifests], rules: &[Rule], ctx: &Context, t: &Transition<'_>) -> Vec<Diagnostic> {
+pub fn lint_with(
+    files: &[FileManifests],
+    rules: &[Rule],
+    ctx: &Context,
+    t: &Transition<'_>,
+) -> Vec<Diagnostic> {
     let refs: Vec<&FileManifests> = files.iter().collect();
     lint_refs(&refs, rules, ctx, t)
 }
 
 /// [`lint_with`] over a selection of files.
-pub fn lint_refs(files: &[&FileManifests], rules: &[Rule], ctx: &Context, t: &Transition<'_>) -> Vec<Diagnostic> {
+pub fn lint_refs(
+    files: &[&FileManifests],
+    rules: &[Rule],
+    ctx: &Context,
+    t: &Transition<'_>,
+) -> Vec<Diagnostic> {
     use crate::policy::model::AppliesTo;
     let objects: Vec<(&Object, AppliesTo)> = files
         .iter()
         .flat_map(|f| f.objects.iter().map(|o| (o, AppliesTo::Present)))
         .chain(t.removed.iter().map(|o| (*o, AppliesTo::Removed)))
         .collect();
-    let mut diags: Vec<Diagnostic> = files.par_iter().flat_map_iter(|f| system::file_problems(f)).collect();
+    let mut diags: Vec<Diagnostic> = files
+        .par_iter()
+        .flat_map_iter(|f| system::file_problems(f))
+        .collect();
     let found: Vec<Diagnostic> = objects
         .par_iter()
         .with_min_len(4)

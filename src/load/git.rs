@@ -25,7 +25,10 @@ pub struct GitError {
 
 impl GitError {
     fn new(message: impl Into<String>) -> Self {
-        GitError { message: message.into(), hint: None }
+        GitError {
+            message: message.into(),
+            hint: None,
+        }
     }
 }
 
@@ -71,7 +74,9 @@ impl RevInfo {
     /// `spec (abc1234)` or `working tree`.
     pub fn label(&self) -> String {
         match &self.commit {
-            Some(c) if self.spec.starts_with(&c[..7.min(c.len())]) => c[..12.min(c.len())].to_string(),
+            Some(c) if self.spec.starts_with(&c[..7.min(c.len())]) => {
+                c[..12.min(c.len())].to_string()
+            }
             Some(c) => format!("{} ({})", self.spec, &c[..12.min(c.len())]),
             None => self.spec.clone(),
         }
@@ -98,7 +103,11 @@ pub struct GitRepo {
 
 impl std::fmt::Debug for GitRepo {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("GitRepo").field("path", &self.repo.path()).field("workdir", &self.workdir).field("prefix", &self.prefix).finish()
+        f.debug_struct("GitRepo")
+            .field("path", &self.repo.path())
+            .field("workdir", &self.workdir)
+            .field("prefix", &self.prefix)
+            .finish()
     }
 }
 
@@ -113,31 +122,49 @@ fn utf8(bytes: Vec<u8>) -> Result<String, String> {
 /// Is `path` inside one of the `scope` prefixes (empty scope: everything)?
 pub fn in_scope(path: &str, scope: &[String]) -> bool {
     scope.is_empty()
-        || scope.iter().any(|s| s.is_empty() || path == s || (path.starts_with(s.as_str()) && path.as_bytes().get(s.len()) == Some(&b'/')))
+        || scope.iter().any(|s| {
+            s.is_empty()
+                || path == s
+                || (path.starts_with(s.as_str()) && path.as_bytes().get(s.len()) == Some(&b'/'))
+        })
 }
 
 /// Could a directory contain paths in `scope`?
 fn dir_in_scope(dir: &str, scope: &[String]) -> bool {
-    scope.is_empty() || scope.iter().any(|s| in_scope(dir, std::slice::from_ref(s)) || in_scope(s, &[dir.to_string()]))
+    scope.is_empty()
+        || scope
+            .iter()
+            .any(|s| in_scope(dir, std::slice::from_ref(s)) || in_scope(s, &[dir.to_string()]))
 }
 
 impl GitRepo {
     /// Open the repository containing `start` (a work tree, a linked worktree or a bare clone).
     pub fn discover(start: &Path) -> Result<GitRepo, GitError> {
         let repo = Repository::discover(start).map_err(|e| {
-            let mut err = GitError::new(format!("{} is not inside a git repository ({})", start.display(), e.message()));
-            err.hint = Some("run accord in a clone of the repository, or lint files without --rev".into());
+            let mut err = GitError::new(format!(
+                "{} is not inside a git repository ({})",
+                start.display(),
+                e.message()
+            ));
+            err.hint =
+                Some("run accord in a clone of the repository, or lint files without --rev".into());
             err
         })?;
         let workdir = repo.workdir().map(normalize);
         let prefix = match &workdir {
             Some(w) => {
                 let here = normalize(start);
-                here.strip_prefix(w).map(|p| p.to_string_lossy().replace('\\', "/")).unwrap_or_default()
+                here.strip_prefix(w)
+                    .map(|p| p.to_string_lossy().replace('\\', "/"))
+                    .unwrap_or_default()
             }
             None => String::new(),
         };
-        Ok(GitRepo { repo, workdir, prefix })
+        Ok(GitRepo {
+            repo,
+            workdir,
+            prefix,
+        })
     }
 
     /// The underlying libgit2 repository.
@@ -164,10 +191,21 @@ impl GitRepo {
     /// repository root, when it is inside the working directory.
     pub fn repo_path(&self, p: &Path, cwd: &Path) -> Option<String> {
         let w = self.workdir.as_ref()?;
-        let abs = if p.is_absolute() { p.to_path_buf() } else { cwd.join(p) };
+        let abs = if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            cwd.join(p)
+        };
         let mut out: Vec<String> = Vec::new();
-        let abs = if abs.exists() { normalize(&abs) } else { normalize_lexically(&abs) };
-        let rel = abs.strip_prefix(w).ok().or_else(|| abs.strip_prefix(normalize(w)).ok())?;
+        let abs = if abs.exists() {
+            normalize(&abs)
+        } else {
+            normalize_lexically(&abs)
+        };
+        let rel = abs
+            .strip_prefix(w)
+            .ok()
+            .or_else(|| abs.strip_prefix(normalize(w)).ok())?;
         for c in rel.components() {
             out.push(c.as_os_str().to_string_lossy().to_string());
         }
@@ -185,8 +223,13 @@ impl GitRepo {
 
     /// Resolve a revision (`main`, `HEAD~2`, a commit id, a tag) to a commit.
     pub fn resolve(&self, spec: &str) -> Result<RevInfo, GitError> {
-        let obj = self.repo.revparse_single(spec).map_err(|e| self.missing(spec, &e))?;
-        let commit = obj.peel_to_commit().map_err(|e| GitError::new(format!("`{spec}` is not a commit: {}", e.message())))?;
+        let obj = self
+            .repo
+            .revparse_single(spec)
+            .map_err(|e| self.missing(spec, &e))?;
+        let commit = obj
+            .peel_to_commit()
+            .map_err(|e| GitError::new(format!("`{spec}` is not a commit: {}", e.message())))?;
         // A shallow clone has the boundary commit but not its parents: make sure the tree is there.
         commit.tree().map_err(|e| self.missing(spec, &e))?;
         Ok(RevInfo {
@@ -205,7 +248,12 @@ impl GitRepo {
                 hint: Some("name both revisions, e.g. `accord diff main..feature`".into()),
             });
         }
-        Ok(RevInfo { rev: Rev::WorkTree, spec: "working tree".into(), commit: None, summary: None })
+        Ok(RevInfo {
+            rev: Rev::WorkTree,
+            spec: "working tree".into(),
+            commit: None,
+            summary: None,
+        })
     }
 
     /// The best common ancestor of two commits (what a GitHub pull request diffs against).
@@ -214,14 +262,25 @@ impl GitRepo {
             return Err(GitError::new("a merge base needs two commits"));
         };
         let base = self.repo.merge_base(x, y).map_err(|e| {
-            let mut err = GitError::new(format!("no common ancestor of `{}` and `{}` ({})", a.spec, b.spec, e.message()));
+            let mut err = GitError::new(format!(
+                "no common ancestor of `{}` and `{}` ({})",
+                a.spec,
+                b.spec,
+                e.message()
+            ));
             if self.repo.is_shallow() {
-                err.message = format!("the common ancestor of `{}` and `{}` is not in this clone", a.spec, b.spec);
+                err.message = format!(
+                    "the common ancestor of `{}` and `{}` is not in this clone",
+                    a.spec, b.spec
+                );
                 err.hint = Some(SHALLOW_HINT.into());
             }
             err
         })?;
-        let c = self.repo.find_commit(base).map_err(|e| self.missing(&base.to_string(), &e))?;
+        let c = self
+            .repo
+            .find_commit(base)
+            .map_err(|e| self.missing(&base.to_string(), &e))?;
         Ok(RevInfo {
             rev: Rev::Commit(base),
             spec: format!("merge-base({}, {})", a.spec, b.spec),
@@ -233,23 +292,33 @@ impl GitRepo {
     /// The default branch: what `origin/HEAD` points to, else `main`, `master`, `origin/main`,
     /// `origin/master`, whichever exists first.
     pub fn default_branch(&self) -> Result<RevInfo, GitError> {
-        if let Ok(r) = self.repo.find_reference("refs/remotes/origin/HEAD") {
-            if let Ok(Some(target)) = r.symbolic_target() {
-                let short = target.strip_prefix("refs/remotes/").unwrap_or(target).to_string();
-                if let Ok(info) = self.resolve(&short) {
-                    return Ok(info);
-                }
+        if let Ok(r) = self.repo.find_reference("refs/remotes/origin/HEAD")
+            && let Ok(Some(target)) = r.symbolic_target()
+        {
+            let short = target
+                .strip_prefix("refs/remotes/")
+                .unwrap_or(target)
+                .to_string();
+            if let Ok(info) = self.resolve(&short) {
+                return Ok(info);
             }
         }
         for name in ["main", "master", "origin/main", "origin/master"] {
-            let full = if name.starts_with("origin/") { format!("refs/remotes/{name}") } else { format!("refs/heads/{name}") };
+            let full = if name.starts_with("origin/") {
+                format!("refs/remotes/{name}")
+            } else {
+                format!("refs/heads/{name}")
+            };
             if self.repo.find_reference(&full).is_ok() {
                 return self.resolve(name);
             }
         }
         Err(GitError {
             message: "cannot find the default branch (no origin/HEAD, main or master)".into(),
-            hint: Some("name the base revision, e.g. `accord diff develop` or `accord diff BASE..HEAD`".into()),
+            hint: Some(
+                "name the base revision, e.g. `accord diff develop` or `accord diff BASE..HEAD`"
+                    .into(),
+            ),
         })
     }
 
@@ -260,10 +329,20 @@ impl GitRepo {
         let Some(spec) = spec.map(str::trim).filter(|s| !s.is_empty()) else {
             let default = self.default_branch()?;
             let head = self.resolve("HEAD")?;
-            let base = if default.commit == head.commit { head } else { self.merge_base(&default, &head)? };
+            let base = if default.commit == head.commit {
+                head
+            } else {
+                self.merge_base(&default, &head)?
+            };
             return Ok((base, self.worktree()?));
         };
-        let side = |s: &str| if s.is_empty() { "HEAD".to_string() } else { s.to_string() };
+        let side = |s: &str| {
+            if s.is_empty() {
+                "HEAD".to_string()
+            } else {
+                s.to_string()
+            }
+        };
         if let Some((a, b)) = spec.split_once("...") {
             let (a, b) = (self.resolve(&side(a))?, self.resolve(&side(b))?);
             return Ok((self.merge_base(&a, &b)?, b));
@@ -280,28 +359,57 @@ impl GitRepo {
         let mut out = Vec::new();
         match rev {
             Rev::Commit(oid) => {
-                let tree = self.repo.find_commit(oid).and_then(|c| c.tree()).map_err(|e| self.missing(&oid.to_string(), &e))?;
+                let tree = self
+                    .repo
+                    .find_commit(oid)
+                    .and_then(|c| c.tree())
+                    .map_err(|e| self.missing(&oid.to_string(), &e))?;
                 tree.walk(TreeWalkMode::PreOrder, |root, entry| {
-                    let Ok(name) = entry.name() else { return TreeWalkResult::Skip };
+                    let Ok(name) = entry.name() else {
+                        return TreeWalkResult::Skip;
+                    };
                     let path = format!("{root}{name}");
                     match entry.kind() {
                         Some(ObjectType::Tree) => {
-                            if dir_in_scope(&path, scope) { TreeWalkResult::Ok } else { TreeWalkResult::Skip }
+                            if dir_in_scope(&path, scope) {
+                                TreeWalkResult::Ok
+                            } else {
+                                TreeWalkResult::Skip
+                            }
                         }
                         Some(ObjectType::Blob) if entry.filemode() != 0o120000 => {
                             if fs::wanted(Path::new(name)) && in_scope(&path, scope) {
-                                out.push(FileEntry { path, oid: entry.id(), text: None });
+                                out.push(FileEntry {
+                                    path,
+                                    oid: entry.id(),
+                                    text: None,
+                                });
                             }
                             TreeWalkResult::Ok
                         }
                         _ => TreeWalkResult::Ok,
                     }
                 })
-                .map_err(|e| GitError::new(format!("cannot read the tree of {oid}: {}", e.message())))?;
+                .map_err(|e| {
+                    GitError::new(format!("cannot read the tree of {oid}: {}", e.message()))
+                })?;
             }
             Rev::WorkTree => {
-                let Some(w) = &self.workdir else { return Err(self.worktree().err().unwrap_or_else(|| GitError::new("bare repository"))) };
-                let inputs: Vec<PathBuf> = if scope.is_empty() { vec![w.clone()] } else { scope.iter().map(|s| w.join(s)).filter(|p| p.exists()).collect() };
+                let Some(w) = &self.workdir else {
+                    return Err(self
+                        .worktree()
+                        .err()
+                        .unwrap_or_else(|| GitError::new("bare repository")));
+                };
+                let inputs: Vec<PathBuf> = if scope.is_empty() {
+                    vec![w.clone()]
+                } else {
+                    scope
+                        .iter()
+                        .map(|s| w.join(s))
+                        .filter(|p| p.exists())
+                        .collect()
+                };
                 let mut errors = Vec::new();
                 let paths = fs::discover(&inputs, &mut errors, w);
                 let mut read: Vec<FileEntry> = paths
@@ -311,10 +419,19 @@ impl GitRepo {
                         let bytes = std::fs::read(p);
                         Some(match bytes {
                             Ok(b) => {
-                                let oid = Oid::hash_object(ObjectType::Blob, &b).unwrap_or_else(|_| Oid::ZERO_SHA1);
-                                FileEntry { path: rel, oid, text: Some(utf8(b)) }
+                                let oid = Oid::hash_object(ObjectType::Blob, &b)
+                                    .unwrap_or(Oid::ZERO_SHA1);
+                                FileEntry {
+                                    path: rel,
+                                    oid,
+                                    text: Some(utf8(b)),
+                                }
                             }
-                            Err(e) => FileEntry { path: rel, oid: Oid::ZERO_SHA1, text: Some(Err(e.to_string())) },
+                            Err(e) => FileEntry {
+                                path: rel,
+                                oid: Oid::ZERO_SHA1,
+                                text: Some(Err(e.to_string())),
+                            },
                         })
                     })
                     .collect();
@@ -327,7 +444,10 @@ impl GitRepo {
 
     /// The text of a blob.
     pub fn blob_text(&self, oid: Oid) -> Result<String, String> {
-        let blob = self.repo.find_blob(oid).map_err(|e| format!("cannot read blob {oid}: {}", e.message()))?;
+        let blob = self
+            .repo
+            .find_blob(oid)
+            .map_err(|e| format!("cannot read blob {oid}: {}", e.message()))?;
         String::from_utf8(blob.content().to_vec()).map_err(|_| "not valid UTF-8".to_string())
     }
 
@@ -335,21 +455,32 @@ impl GitRepo {
     pub fn read(&self, rev: Rev, path: &str) -> Result<Option<String>, String> {
         match rev {
             Rev::Commit(oid) => {
-                let tree = self.repo.find_commit(oid).and_then(|c| c.tree()).map_err(|e| e.message().to_string())?;
+                let tree = self
+                    .repo
+                    .find_commit(oid)
+                    .and_then(|c| c.tree())
+                    .map_err(|e| e.message().to_string())?;
                 match tree.get_path(Path::new(path)) {
-                    Ok(entry) if entry.kind() == Some(ObjectType::Blob) => self.blob_text(entry.id()).map(Some),
+                    Ok(entry) if entry.kind() == Some(ObjectType::Blob) => {
+                        self.blob_text(entry.id()).map(Some)
+                    }
                     Ok(_) => Ok(None),
                     Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
                     Err(e) => Err(e.message().to_string()),
                 }
             }
             Rev::WorkTree => {
-                let Some(w) = &self.workdir else { return Ok(None) };
+                let Some(w) = &self.workdir else {
+                    return Ok(None);
+                };
                 let p = w.join(path);
                 if !p.is_file() {
                     return Ok(None);
                 }
-                std::fs::read(&p).map_err(|e| e.to_string()).and_then(utf8).map(Some)
+                std::fs::read(&p)
+                    .map_err(|e| e.to_string())
+                    .and_then(utf8)
+                    .map(Some)
             }
         }
     }
@@ -359,19 +490,31 @@ impl GitRepo {
         let dir = dir.trim_end_matches('/');
         match rev {
             Rev::Commit(oid) => {
-                let tree = self.repo.find_commit(oid).and_then(|c| c.tree()).map_err(|e| e.message().to_string())?;
+                let tree = self
+                    .repo
+                    .find_commit(oid)
+                    .and_then(|c| c.tree())
+                    .map_err(|e| e.message().to_string())?;
                 let sub = if dir.is_empty() {
                     tree
                 } else {
-                    let entry = tree.get_path(Path::new(dir)).map_err(|_| "no such directory".to_string())?;
-                    self.repo.find_tree(entry.id()).map_err(|_| "not a directory".to_string())?
+                    let entry = tree
+                        .get_path(Path::new(dir))
+                        .map_err(|_| "no such directory".to_string())?;
+                    self.repo
+                        .find_tree(entry.id())
+                        .map_err(|_| "not a directory".to_string())?
                 };
                 let mut out = Vec::new();
                 sub.walk(TreeWalkMode::PreOrder, |root, entry| {
-                    if entry.kind() == Some(ObjectType::Blob) {
-                        if let Ok(name) = entry.name() {
-                            out.push(if dir.is_empty() { format!("{root}{name}") } else { format!("{dir}/{root}{name}") });
-                        }
+                    if entry.kind() == Some(ObjectType::Blob)
+                        && let Ok(name) = entry.name()
+                    {
+                        out.push(if dir.is_empty() {
+                            format!("{root}{name}")
+                        } else {
+                            format!("{dir}/{root}{name}")
+                        });
                     }
                     TreeWalkResult::Ok
                 })
@@ -405,7 +548,11 @@ impl GitRepo {
 
     /// Read and parse `entries` (blobs read on this thread, parsing in parallel); each file is
     /// shown as `display(path)`.
-    pub fn load(&self, entries: Vec<FileEntry>, display: &(dyn Fn(&str) -> String + Sync)) -> Loaded {
+    pub fn load(
+        &self,
+        entries: Vec<FileEntry>,
+        display: &(dyn Fn(&str) -> String + Sync),
+    ) -> Loaded {
         let texts: Vec<(String, Result<String, String>)> = entries
             .into_iter()
             .map(|e| {
@@ -421,12 +568,18 @@ impl GitRepo {
 }
 
 /// Parse already-read texts in parallel into a [`Loaded`], sorted by display path.
-pub fn parse_texts(texts: Vec<(String, Result<String, String>)>, display: &(dyn Fn(&str) -> String + Sync)) -> Loaded {
+pub fn parse_texts(
+    texts: Vec<(String, Result<String, String>)>,
+    display: &(dyn Fn(&str) -> String + Sync),
+) -> Loaded {
     let results: Vec<Result<manifest::FileManifests, ReadError>> = texts
         .into_par_iter()
         .map(|(path, text)| match text {
             Ok(t) => Ok(manifest::read(display(&path), t)),
-            Err(message) => Err(ReadError { file: display(&path), message }),
+            Err(message) => Err(ReadError {
+                file: display(&path),
+                message,
+            }),
         })
         .collect();
     let mut out = Loaded::default();

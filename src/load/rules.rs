@@ -77,7 +77,9 @@ impl RuleSet {
         let rel = if self.filter_base.is_empty() {
             path
         } else {
-            path.strip_prefix(self.filter_base.as_str()).and_then(|p| p.strip_prefix('/')).unwrap_or(path)
+            path.strip_prefix(self.filter_base.as_str())
+                .and_then(|p| p.strip_prefix('/'))
+                .unwrap_or(path)
         };
         self.filter.accepts(rel)
     }
@@ -85,7 +87,12 @@ impl RuleSet {
     /// A fingerprint of each active rule (its file, effective severity, owner and contact, and
     /// the engine context), to tell which rules differ between two revisions.
     pub fn fingerprints(&self) -> BTreeMap<String, u64> {
-        let ctx: String = self.ctx.pod_templates.iter().map(|(k, v)| format!("{k}={v};")).collect();
+        let ctx: String = self
+            .ctx
+            .pod_templates
+            .iter()
+            .map(|(k, v)| format!("{k}={v};"))
+            .collect();
         self.rules
             .iter()
             .map(|r| {
@@ -103,7 +110,11 @@ impl RuleSet {
 
     /// The include/exclude globs, for comparing filters across revisions.
     pub fn filter_globs(&self) -> (Vec<String>, Vec<String>, String) {
-        (self.config.file.include.clone(), self.config.file.exclude.clone(), self.filter_base.clone())
+        (
+            self.config.file.include.clone(),
+            self.config.file.exclude.clone(),
+            self.filter_base.clone(),
+        )
     }
 }
 
@@ -132,7 +143,11 @@ fn parent(p: &str) -> &str {
 }
 
 fn join(dir: &str, rel: &str) -> String {
-    let mut parts: Vec<&str> = if dir.is_empty() { Vec::new() } else { dir.split('/').collect() };
+    let mut parts: Vec<&str> = if dir.is_empty() {
+        Vec::new()
+    } else {
+        dir.split('/').collect()
+    };
     for c in rel.split('/') {
         match c {
             "" | "." => {}
@@ -157,13 +172,28 @@ enum ConfigAt {
 
 /// Load the rules and config in force at `rev`.
 pub fn at_revision(repo: &GitRepo, rev: Rev, opts: &RuleOptions) -> Result<RuleSet, RuleError> {
-    let files_err = |path: String, message: String| RuleError::Files(vec![FileError::new(&SourceFile::new(path, ""), Span::empty(0), message)]);
+    let files_err = |path: String, message: String| {
+        RuleError::Files(vec![FileError::new(
+            &SourceFile::new(path, ""),
+            Span::empty(0),
+            message,
+        )])
+    };
     // 1. Find the config.
     let at = match &opts.config {
         Some(p) => match repo.repo_path(p, &opts.cwd) {
             Some(rp) => ConfigAt::Repo(rp),
-            None if p.is_file() || opts.cwd.join(p).is_file() => ConfigAt::Fs(if p.is_absolute() { p.clone() } else { opts.cwd.join(p) }),
-            None => return Err(RuleError::Other(format!("config file {} does not exist", p.display()))),
+            None if p.is_file() || opts.cwd.join(p).is_file() => ConfigAt::Fs(if p.is_absolute() {
+                p.clone()
+            } else {
+                opts.cwd.join(p)
+            }),
+            None => {
+                return Err(RuleError::Other(format!(
+                    "config file {} does not exist",
+                    p.display()
+                )));
+            }
         },
         None => {
             let mut found = ConfigAt::None;
@@ -171,7 +201,11 @@ pub fn at_revision(repo: &GitRepo, rev: Rev, opts: &RuleOptions) -> Result<RuleS
             'up: loop {
                 for name in crate::config::FILE_NAMES {
                     let candidate = join(&dir, name);
-                    if repo.read(rev, &candidate).map_err(|e| files_err(display_at(rev, &candidate), e))?.is_some() {
+                    if repo
+                        .read(rev, &candidate)
+                        .map_err(|e| files_err(display_at(rev, &candidate), e))?
+                        .is_some()
+                    {
                         found = ConfigAt::Repo(candidate);
                         break 'up;
                     }
@@ -181,29 +215,46 @@ pub fn at_revision(repo: &GitRepo, rev: Rev, opts: &RuleOptions) -> Result<RuleS
                 }
                 dir = parent(&dir).to_string();
             }
-            if let (ConfigAt::None, Some(w)) = (&found, repo.workdir()) {
-                if let Some(p) = w.parent().and_then(Config::discover) {
-                    found = ConfigAt::Fs(p);
-                }
+            if let (ConfigAt::None, Some(w)) = (&found, repo.workdir())
+                && let Some(p) = w.parent().and_then(Config::discover)
+            {
+                found = ConfigAt::Fs(p);
             }
             found
         }
     };
-    let root = repo.workdir().map(Path::to_path_buf).unwrap_or_else(|| opts.cwd.clone());
+    let root = repo
+        .workdir()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| opts.cwd.clone());
     let (mut config, config_path, config_dir) = match at {
         ConfigAt::Repo(path) => {
-            let text = repo.read(rev, &path).map_err(|e| files_err(display_at(rev, &path), e))?;
+            let text = repo
+                .read(rev, &path)
+                .map_err(|e| files_err(display_at(rev, &path), e))?;
             let Some(text) = text else {
-                return Err(RuleError::Other(format!("config file {path} does not exist at {}", display_at(rev, ""))));
+                return Err(RuleError::Other(format!(
+                    "config file {path} does not exist at {}",
+                    display_at(rev, "")
+                )));
             };
             let dir = parent(&path).to_string();
-            let cfg = Config::parse(SourceFile::new(display_at(rev, &path), text), &root.join(&dir)).map_err(RuleError::Files)?;
+            let cfg = Config::parse(
+                SourceFile::new(display_at(rev, &path), text),
+                &root.join(&dir),
+            )
+            .map_err(RuleError::Files)?;
             (cfg, Some(path), Some(dir))
         }
         ConfigAt::Fs(p) => {
-            let text = std::fs::read_to_string(&p).map_err(|e| RuleError::Other(format!("cannot read {}: {e}", p.display())))?;
-            let dir = p.parent().map(Path::to_path_buf).unwrap_or_else(|| opts.cwd.clone());
-            let cfg = Config::parse(SourceFile::new(p.display().to_string(), text), &dir).map_err(RuleError::Files)?;
+            let text = std::fs::read_to_string(&p)
+                .map_err(|e| RuleError::Other(format!("cannot read {}: {e}", p.display())))?;
+            let dir = p
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_else(|| opts.cwd.clone());
+            let cfg = Config::parse(SourceFile::new(p.display().to_string(), text), &dir)
+                .map_err(RuleError::Files)?;
             (cfg, None, None)
         }
         ConfigAt::None => (Config::default_at(&root), None, Some(String::new())),
@@ -228,7 +279,11 @@ pub fn at_revision(repo: &GitRepo, rev: Rev, opts: &RuleOptions) -> Result<RuleS
     for p in &opts.policies {
         match repo.repo_path(p, &opts.cwd) {
             Some(rp) => dirs.push(Ok(rp)),
-            None => dirs.push(Err(if p.is_absolute() { p.clone() } else { opts.cwd.join(p) })),
+            None => dirs.push(Err(if p.is_absolute() {
+                p.clone()
+            } else {
+                opts.cwd.join(p)
+            })),
         }
     }
     for d in dirs {
@@ -236,18 +291,32 @@ pub fn at_revision(repo: &GitRepo, rev: Rev, opts: &RuleOptions) -> Result<RuleS
             Ok(dir) => match repo.list(rev, &dir) {
                 Ok(files) => {
                     for f in files {
-                        let rel = f.strip_prefix(dir.as_str()).unwrap_or(&f).trim_start_matches('/');
-                        let skip = rel.split('/').rev().skip(1).any(|c| c == "tests" || c.starts_with('.'));
+                        let rel = f
+                            .strip_prefix(dir.as_str())
+                            .unwrap_or(&f)
+                            .trim_start_matches('/');
+                        let skip = rel
+                            .split('/')
+                            .rev()
+                            .skip(1)
+                            .any(|c| c == "tests" || c.starts_with('.'));
                         if skip || !(f.ends_with(".yaml") || f.ends_with(".yml")) {
                             continue;
                         }
                         match repo.read(rev, &f) {
-                            Ok(Some(text)) => match policy::load_rule(SourceFile::new(display_at(rev, &f), text), false) {
+                            Ok(Some(text)) => match policy::load_rule(
+                                SourceFile::new(display_at(rev, &f), text),
+                                false,
+                            ) {
                                 Ok(r) => rules.push(r),
                                 Err(mut e) => errors.append(&mut e),
                             },
                             Ok(None) => {}
-                            Err(e) => errors.push(FileError::new(&SourceFile::new(display_at(rev, &f), ""), Span::empty(0), format!("cannot read: {e}"))),
+                            Err(e) => errors.push(FileError::new(
+                                &SourceFile::new(display_at(rev, &f), ""),
+                                Span::empty(0),
+                                format!("cannot read: {e}"),
+                            )),
                         }
                     }
                 }
@@ -274,7 +343,9 @@ pub fn at_revision(repo: &GitRepo, rev: Rev, opts: &RuleOptions) -> Result<RuleS
     if !opts.only.is_empty() {
         for id in &opts.only {
             if !rules.iter().any(|r| r.id() == id) {
-                return Err(RuleError::Other(format!("--rule {id}: no such active rule")));
+                return Err(RuleError::Other(format!(
+                    "--rule {id}: no such active rule"
+                )));
             }
         }
         rules.retain(|r| opts.only.iter().any(|id| id == r.id()));
@@ -283,8 +354,17 @@ pub fn at_revision(repo: &GitRepo, rev: Rev, opts: &RuleOptions) -> Result<RuleS
         include: globset(&config.file.include).map_err(RuleError::Other)?,
         exclude: globset(&config.file.exclude).map_err(RuleError::Other)?,
     };
-    let ctx = Context { pod_templates: config.file.pod_templates.clone() };
-    Ok(RuleSet { config, config_path, rules, ctx, filter, filter_base: config_dir.unwrap_or_default() })
+    let ctx = Context {
+        pod_templates: config.file.pod_templates.clone(),
+    };
+    Ok(RuleSet {
+        config,
+        config_path,
+        rules,
+        ctx,
+        filter,
+        filter_base: config_dir.unwrap_or_default(),
+    })
 }
 
 #[cfg(test)]

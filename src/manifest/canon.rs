@@ -32,7 +32,10 @@ const KEYED: &[(&str, &[&str])] = &[
     ("volumeMounts", &["mountPath"]),
     ("volumeDevices", &["devicePath"]),
     ("hostAliases", &["ip"]),
-    ("topologySpreadConstraints", &["topologyKey", "whenUnsatisfiable"]),
+    (
+        "topologySpreadConstraints",
+        &["topologyKey", "whenUnsatisfiable"],
+    ),
     ("readinessGates", &["conditionType"]),
     ("schedulingGates", &["name"]),
     ("resourceClaims", &["name"]),
@@ -67,7 +70,9 @@ const SETS: &[&str] = &[
 ];
 
 fn all_maps_have(items: &[Node], fields: &[&str]) -> bool {
-    items.iter().all(|i| i.as_map().is_some() && fields.iter().any(|f| i.get(f).is_some()))
+    items
+        .iter()
+        .all(|i| i.as_map().is_some() && fields.iter().any(|f| i.get(f).is_some()))
 }
 
 /// How the list stored under `field` (its key in the parent map) with these items is identified.
@@ -79,30 +84,40 @@ pub fn list_kind(field: &str, items: &[Node]) -> ListKind {
         if all_maps_have(items, &["containerPort"]) {
             return ListKind::Keyed(vec!["containerPort", "protocol"]);
         }
-        if items.iter().all(|i| i.get("port").is_some_and(|p| !p.is_null() && p.as_map().is_none())) {
+        if items.iter().all(|i| {
+            i.get("port")
+                .is_some_and(|p| !p.is_null() && p.as_map().is_none())
+        }) {
             return ListKind::Keyed(vec!["port", "protocol"]);
         }
         return ListKind::Set;
     }
     if field == "rules" {
         // RBAC rules are a set; ingress rules too. Prometheus rules (`alert` / `record`) keep order.
-        return if items.iter().all(|i| i.get("verbs").is_some() || i.get("host").is_some() || i.get("http").is_some()) {
+        return if items
+            .iter()
+            .all(|i| i.get("verbs").is_some() || i.get("host").is_some() || i.get("http").is_some())
+        {
             ListKind::Set
         } else {
             ListKind::Ordered
         };
     }
-    if let Some((_, keys)) = KEYED.iter().find(|(f, _)| *f == field) {
-        if all_maps_have(items, keys) {
-            return ListKind::Keyed(keys.to_vec());
-        }
+    if let Some((_, keys)) = KEYED.iter().find(|(f, _)| *f == field)
+        && all_maps_have(items, keys)
+    {
+        return ListKind::Keyed(keys.to_vec());
     }
     if SETS.contains(&field) {
         return ListKind::Set;
     }
     // dyff's named-entry heuristic: maps that all carry a distinct scalar `name`.
     if items.len() > 1 && items.iter().all(|i| i.get("name").is_some_and(is_scalar)) {
-        let mut names: Vec<String> = items.iter().filter_map(|i| i.get("name")).map(Node::display_value).collect();
+        let mut names: Vec<String> = items
+            .iter()
+            .filter_map(|i| i.get("name"))
+            .map(Node::display_value)
+            .collect();
         names.sort();
         names.dedup();
         if names.len() == items.len() {
@@ -176,7 +191,10 @@ pub fn hash(node: &Node, field: &str) -> u64 {
         Value::Float(f) => fnv(fnv(FNV_OFFSET, b"#"), &f.to_bits().to_le_bytes()),
         Value::Str(s) => fnv(fnv(FNV_OFFSET, b"s"), s.as_bytes()),
         Value::Map(entries) => {
-            let mut parts: Vec<u64> = entries.iter().map(|(k, v)| mix(fnv(FNV_OFFSET, k.text.as_bytes()), hash(v, &k.text))).collect();
+            let mut parts: Vec<u64> = entries
+                .iter()
+                .map(|(k, v)| mix(fnv(FNV_OFFSET, k.text.as_bytes()), hash(v, &k.text)))
+                .collect();
             parts.sort_unstable();
             parts.into_iter().fold(fnv(FNV_OFFSET, b"{"), mix)
         }
@@ -208,7 +226,9 @@ pub fn scalar_eq(a: &Value, b: &Value) -> bool {
 pub fn equal(a: &Node, b: &Node, field: &str) -> bool {
     match (&a.value, &b.value) {
         (Value::Map(x), Value::Map(y)) => {
-            x.len() == y.len() && x.iter().all(|(k, v)| b.get(&k.text).is_some_and(|w| equal(v, w, &k.text)))
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| b.get(&k.text).is_some_and(|w| equal(v, w, &k.text)))
         }
         (Value::Seq(x), Value::Seq(y)) => {
             if x.len() != y.len() {
@@ -220,7 +240,11 @@ pub fn equal(a: &Node, b: &Node, field: &str) -> bool {
                 }
                 ListKind::Keyed(keys) if list_kind(field, y) == ListKind::Keyed(keys.clone()) => {
                     let (kx, ky) = (item_keys(x, &keys), item_keys(y, &keys));
-                    kx.iter().zip(x).all(|(k, p)| ky.iter().position(|q| q == k).is_some_and(|j| equal(p, &y[j], "")))
+                    kx.iter().zip(x).all(|(k, p)| {
+                        ky.iter()
+                            .position(|q| q == k)
+                            .is_some_and(|j| equal(p, &y[j], ""))
+                    })
                 }
                 _ => {
                     let mut hx: Vec<u64> = x.iter().map(|i| hash(i, "")).collect();
@@ -241,9 +265,15 @@ pub fn item_token(field: &str, items: &[Node], index: usize) -> String {
     match list_kind(field, items) {
         ListKind::Keyed(keys) => {
             let keys = item_keys(items, &keys);
-            format!("[{}]", keys.get(index).map(String::as_str).unwrap_or_default())
+            format!(
+                "[{}]",
+                keys.get(index).map(String::as_str).unwrap_or_default()
+            )
         }
-        ListKind::Set => format!("[#{:08x}]", items.get(index).map_or(0, |i| hash(i, "") as u32)),
+        ListKind::Set => format!(
+            "[#{:08x}]",
+            items.get(index).map_or(0, |i| hash(i, "") as u32)
+        ),
         ListKind::Ordered => format!("/{index}"),
     }
 }
@@ -289,16 +319,25 @@ mod tests {
     use crate::source::SourceFile;
 
     fn node(text: &str) -> Node {
-        parse(&SourceFile::new("x.yaml", text)).documents.remove(0).root
+        parse(&SourceFile::new("x.yaml", text))
+            .documents
+            .remove(0)
+            .root
     }
 
     #[test]
     fn reordered_keyed_lists_and_maps_are_equal() {
-        let a = node("spec:\n  containers:\n  - name: a\n    image: x\n  - name: b\n    image: y\n  tolerations: [{key: k}, {key: j}]\n");
-        let b = node("spec:\n  tolerations: [{key: j}, {key: k}]\n  containers: [{image: y, name: b}, {name: a, image: x}]\n");
+        let a = node(
+            "spec:\n  containers:\n  - name: a\n    image: x\n  - name: b\n    image: y\n  tolerations: [{key: k}, {key: j}]\n",
+        );
+        let b = node(
+            "spec:\n  tolerations: [{key: j}, {key: k}]\n  containers: [{image: y, name: b}, {name: a, image: x}]\n",
+        );
         assert!(equal(&a, &b, ""));
         assert_eq!(hash(&a, ""), hash(&b, ""));
-        let c = node("spec:\n  tolerations: [{key: j}, {key: k}]\n  containers: [{image: z, name: b}, {name: a, image: x}]\n");
+        let c = node(
+            "spec:\n  tolerations: [{key: j}, {key: k}]\n  containers: [{image: z, name: b}, {name: a, image: x}]\n",
+        );
         assert!(!equal(&a, &c, ""));
         assert_ne!(hash(&a, ""), hash(&c, ""));
         let args1 = node("args: [a, b]\n");
@@ -308,10 +347,24 @@ mod tests {
 
     #[test]
     fn keyed_paths_use_list_keys() {
-        let a = node("spec:\n  containers:\n  - name: a\n    ports: [{containerPort: 80}]\n  - name: web\n    args: [x]\n");
-        assert_eq!(keyed_path(&a, "/spec/containers/1/image"), "/spec/containers[name=web]/image");
-        assert_eq!(keyed_path(&a, "/spec/containers/0/ports/0/name"), "/spec/containers[name=a]/ports[containerPort=80,protocol=TCP]/name");
-        assert_eq!(keyed_path(&a, "/spec/containers/1/args/0"), "/spec/containers[name=web]/args/0");
-        assert_eq!(keyed_path(&a, "/spec/containers/7/x"), "/spec/containers/7/x");
+        let a = node(
+            "spec:\n  containers:\n  - name: a\n    ports: [{containerPort: 80}]\n  - name: web\n    args: [x]\n",
+        );
+        assert_eq!(
+            keyed_path(&a, "/spec/containers/1/image"),
+            "/spec/containers[name=web]/image"
+        );
+        assert_eq!(
+            keyed_path(&a, "/spec/containers/0/ports/0/name"),
+            "/spec/containers[name=a]/ports[containerPort=80,protocol=TCP]/name"
+        );
+        assert_eq!(
+            keyed_path(&a, "/spec/containers/1/args/0"),
+            "/spec/containers[name=web]/args/0"
+        );
+        assert_eq!(
+            keyed_path(&a, "/spec/containers/7/x"),
+            "/spec/containers/7/x"
+        );
     }
 }

@@ -244,18 +244,32 @@ pub fn parse_quantity(s: &str) -> Option<f64> {
 /// `{field: <anchored path>, times: <factor>}`.
 fn operand(v: &serde_json::Value) -> Result<Operand, String> {
     if let serde_json::Value::Object(m) = v {
-        let field = m.get("field").and_then(serde_json::Value::as_str).ok_or("needs `field` in a field reference")?;
+        let field = m
+            .get("field")
+            .and_then(serde_json::Value::as_str)
+            .ok_or("needs `field` in a field reference")?;
         if let Some(k) = m.keys().find(|k| *k != "field" && *k != "times") {
-            return Err(format!("has unknown key `{k}` (a field reference takes `field` and `times`)"));
+            return Err(format!(
+                "has unknown key `{k}` (a field reference takes `field` and `times`)"
+            ));
         }
         let times = match m.get("times") {
             None => 1.0,
-            Some(t) => t.as_f64().filter(|f| f.is_finite()).ok_or("needs a number for `times`")?,
+            Some(t) => t
+                .as_f64()
+                .filter(|f| f.is_finite())
+                .ok_or("needs a number for `times`")?,
         };
         let (anchor, path) = parse_field(field)?;
-        return Ok(Operand::Field { anchor, path, times });
+        return Ok(Operand::Field {
+            anchor,
+            path,
+            times,
+        });
     }
-    quantity(v).map(Operand::Const).ok_or_else(|| "needs a number, a quantity like `512Mi`, or `{field: $old/…, times: 0.5}`".to_string())
+    quantity(v).map(Operand::Const).ok_or_else(|| {
+        "needs a number, a quantity like `512Mi`, or `{field: $old/…, times: 0.5}`".to_string()
+    })
 }
 
 /// Does this condition read the BASE version of the object (`$old`)?
@@ -266,7 +280,17 @@ pub fn reads_old(c: &Cond) -> bool {
         Cond::Schema(_) => false,
         Cond::Field { anchor, op, .. } => {
             *anchor == Anchor::Old
-                || matches!(op, Op::SameAs(Anchor::Old, _) | Op::Compare(_, Operand::Field { anchor: Anchor::Old, .. }))
+                || matches!(
+                    op,
+                    Op::SameAs(Anchor::Old, _)
+                        | Op::Compare(
+                            _,
+                            Operand::Field {
+                                anchor: Anchor::Old,
+                                ..
+                            }
+                        )
+                )
         }
     }
 }

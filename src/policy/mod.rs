@@ -352,10 +352,18 @@ pub fn load_rule(source: Source, builtin: bool) -> Result<Rule, Vec<FileError>> 
     }
     let ex = &spec.examples;
     if ex.invalid.is_empty() && ex.transitions.invalid.is_empty() {
-        errors.push(FileError::new(&source, at("/examples"), "a rule needs at least one `invalid` example"));
+        errors.push(FileError::new(
+            &source,
+            at("/examples"),
+            "a rule needs at least one `invalid` example",
+        ));
     }
     if ex.valid.is_empty() && ex.transitions.valid.is_empty() {
-        errors.push(FileError::new(&source, at("/examples"), "a rule needs at least one `valid` example"));
+        errors.push(FileError::new(
+            &source,
+            at("/examples"),
+            "a rule needs at least one `valid` example",
+        ));
     }
     if !errors.is_empty() {
         return Err(errors);

@@ -270,15 +270,28 @@ pub struct JsonError<'a> {
 }
 
 fn rev(r: &RevInfo) -> JsonRev<'_> {
-    JsonRev { spec: &r.spec, commit: r.commit.as_deref(), summary: r.summary.as_deref() }
+    JsonRev {
+        spec: &r.spec,
+        commit: r.commit.as_deref(),
+        summary: r.summary.as_deref(),
+    }
 }
 
 fn id(o: &crate::manifest::ObjectRef) -> JsonId<'_> {
-    JsonId { api_version: &o.api_version, kind: &o.kind, namespace: o.namespace.as_deref(), name: o.name.as_deref() }
+    JsonId {
+        api_version: &o.api_version,
+        kind: &o.kind,
+        namespace: o.namespace.as_deref(),
+        name: o.name.as_deref(),
+    }
 }
 
 fn side(s: &ObjectSide) -> JsonSide<'_> {
-    JsonSide { object: id(&s.id), file: &s.file, line: s.line }
+    JsonSide {
+        object: id(&s.id),
+        file: &s.file,
+        line: s.line,
+    }
 }
 
 fn diff_finding(f: &Finding) -> JsonDiffFinding<'_> {
@@ -288,7 +301,11 @@ fn diff_finding(f: &Finding) -> JsonDiffFinding<'_> {
             Side::Base => "base",
             Side::Head => "head",
         },
-        key: JsonKey { object: &f.key.object, rule: &f.key.rule, path: &f.key.path },
+        key: JsonKey {
+            object: &f.key.object,
+            rule: &f.key.rule,
+            path: &f.key.path,
+        },
         patch: f.patch.as_deref(),
     }
 }
@@ -350,7 +367,16 @@ pub fn document(r: &DiffReport) -> JsonDiff<'_> {
             rules_removed: &p.rules_removed,
             rules_changed: &p.rules_changed,
             filter_changed: p.filter_changed,
-            impact: p.impact.iter().map(|i| JsonImpact { rule: &i.rule, objects: i.objects, files: i.files, findings: i.findings }).collect(),
+            impact: p
+                .impact
+                .iter()
+                .map(|i| JsonImpact {
+                    rule: &i.rule,
+                    objects: i.objects,
+                    files: i.files,
+                    findings: i.findings,
+                })
+                .collect(),
             newly_flagged: p.newly_flagged.iter().map(diff_finding).collect(),
             no_longer_flagged: p.no_longer_flagged.iter().map(diff_finding).collect(),
         }),
@@ -389,7 +415,14 @@ pub fn document(r: &DiffReport) -> JsonDiff<'_> {
                     .collect(),
             })
             .collect(),
-        errors: r.errors.iter().map(|e| JsonError { file: &e.file, message: &e.message }).collect(),
+        errors: r
+            .errors
+            .iter()
+            .map(|e| JsonError {
+                file: &e.file,
+                message: &e.message,
+            })
+            .collect(),
     }
 }
 

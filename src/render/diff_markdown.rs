@@ -12,7 +12,11 @@ pub const MAX_ROWS: usize = 100;
 
 /// Escape text for a table cell (pipes, newlines, HTML).
 pub fn cell(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('|', "\\|").replace(['\n', '\r'], " ")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('|', "\\|")
+        .replace(['\n', '\r'], " ")
 }
 
 fn sev(s: Severity) -> &'static str {
@@ -44,14 +48,25 @@ fn table(out: &mut String, findings: &[Finding], with_owner: bool) {
     }
     for f in findings.iter().take(MAX_ROWS) {
         let d = &f.diagnostic;
-        let _ = write!(out, "| {} | `{}` | {} | {} |", sev(d.severity), d.rule, location(d), cell(&d.message));
+        let _ = write!(
+            out,
+            "| {} | `{}` | {} | {} |",
+            sev(d.severity),
+            d.rule,
+            location(d),
+            cell(&d.message)
+        );
         if with_owner {
             let _ = write!(out, " {} |", owner(d));
         }
         out.push('\n');
     }
     if findings.len() > MAX_ROWS {
-        let _ = writeln!(out, "\n… and {} more (see `accord diff --format json`).", findings.len() - MAX_ROWS);
+        let _ = writeln!(
+            out,
+            "\n… and {} more (see `accord diff --format json`).",
+            findings.len() - MAX_ROWS
+        );
     }
 }
 
@@ -62,10 +77,19 @@ pub fn render(r: &DiffReport) -> String {
     let title = if s.introduced == 0 {
         "✅ accord: no new findings".to_string()
     } else {
-        format!("❌ accord: {} new finding{}", s.introduced, if s.introduced == 1 { "" } else { "s" })
+        format!(
+            "❌ accord: {} new finding{}",
+            s.introduced,
+            if s.introduced == 1 { "" } else { "s" }
+        )
     };
     let _ = writeln!(out, "### {title}\n");
-    let _ = writeln!(out, "Comparing `{}` → `{}`.\n", cell(&r.base.label()), cell(&r.head.label()));
+    let _ = writeln!(
+        out,
+        "Comparing `{}` → `{}`.\n",
+        cell(&r.base.label()),
+        cell(&r.head.label())
+    );
     out.push_str("| | |\n|---|---|\n");
     let _ = writeln!(
         out,
@@ -81,7 +105,11 @@ pub fn render(r: &DiffReport) -> String {
     );
     let _ = writeln!(out, "| Files changed | {} |", s.files);
     if s.policy_new > 0 {
-        let _ = writeln!(out, "| Newly flagged by the rule change | {} |", s.policy_new);
+        let _ = writeln!(
+            out,
+            "| Newly flagged by the rule change | {} |",
+            s.policy_new
+        );
     }
     out.push('\n');
     if !r.findings.introduced.is_empty() {
@@ -90,7 +118,13 @@ pub fn render(r: &DiffReport) -> String {
         out.push('\n');
         for f in r.findings.introduced.iter().take(MAX_ROWS) {
             let d = &f.diagnostic;
-            let _ = writeln!(out, "<details><summary><code>{}</code> at {}: {}</summary>\n", d.rule, cell(&format!("{}:{}", d.location.file(), d.location.start.line)), cell(&d.message));
+            let _ = writeln!(
+                out,
+                "<details><summary><code>{}</code> at {}: {}</summary>\n",
+                d.rule,
+                cell(&format!("{}:{}", d.location.file(), d.location.start.line)),
+                cell(&d.message)
+            );
             if !d.why.is_empty() {
                 let _ = writeln!(out, "**Why:** {}\n", d.why.replace('\n', " ").trim());
             }
@@ -112,9 +146,20 @@ pub fn render(r: &DiffReport) -> String {
     }
     if let Some(pc) = &r.policy {
         out.push_str("#### Policy change\n\n");
-        for (what, list) in [("Added", &pc.rules_added), ("Removed", &pc.rules_removed), ("Changed", &pc.rules_changed)] {
+        for (what, list) in [
+            ("Added", &pc.rules_added),
+            ("Removed", &pc.rules_removed),
+            ("Changed", &pc.rules_changed),
+        ] {
             if !list.is_empty() {
-                let _ = writeln!(out, "- {what} rules: {}", list.iter().map(|r| format!("`{r}`")).collect::<Vec<_>>().join(", "));
+                let _ = writeln!(
+                    out,
+                    "- {what} rules: {}",
+                    list.iter()
+                        .map(|r| format!("`{r}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
             }
         }
         if pc.filter_changed {
@@ -132,37 +177,66 @@ pub fn render(r: &DiffReport) -> String {
             );
         }
         if !pc.newly_flagged.is_empty() {
-            let _ = writeln!(out, "\n<details><summary>{} finding(s) newly raised by the rule change</summary>\n", pc.newly_flagged.len());
+            let _ = writeln!(
+                out,
+                "\n<details><summary>{} finding(s) newly raised by the rule change</summary>\n",
+                pc.newly_flagged.len()
+            );
             table(&mut out, &pc.newly_flagged, true);
             out.push_str("\n</details>\n");
         }
         if !pc.no_longer_flagged.is_empty() {
-            let _ = writeln!(out, "\n<details><summary>{} finding(s) no longer raised after the rule change</summary>\n", pc.no_longer_flagged.len());
+            let _ = writeln!(
+                out,
+                "\n<details><summary>{} finding(s) no longer raised after the rule change</summary>\n",
+                pc.no_longer_flagged.len()
+            );
             table(&mut out, &pc.no_longer_flagged, false);
             out.push_str("\n</details>\n");
         }
         out.push('\n');
     }
     if !r.findings.unchanged.is_empty() {
-        let _ = writeln!(out, "<details><summary>{} pre-existing finding(s), not introduced by this change</summary>\n", r.findings.unchanged.len());
+        let _ = writeln!(
+            out,
+            "<details><summary>{} pre-existing finding(s), not introduced by this change</summary>\n",
+            r.findings.unchanged.len()
+        );
         table(&mut out, &r.findings.unchanged, true);
         out.push_str("\n</details>\n\n");
     }
     if !r.findings.fixed.is_empty() {
-        let _ = writeln!(out, "<details><summary>{} finding(s) fixed by this change 🎉</summary>\n", r.findings.fixed.len());
+        let _ = writeln!(
+            out,
+            "<details><summary>{} finding(s) fixed by this change 🎉</summary>\n",
+            r.findings.fixed.len()
+        );
         table(&mut out, &r.findings.fixed, false);
         out.push_str("\n</details>\n\n");
     }
     if !r.objects.is_empty() {
-        let _ = writeln!(out, "<details><summary>{} object change(s)</summary>\n", r.objects.len());
+        let _ = writeln!(
+            out,
+            "<details><summary>{} object change(s)</summary>\n",
+            r.objects.len()
+        );
         for c in r.objects.iter().take(MAX_ROWS) {
             let (_, verb, detail) = change_words(c);
-            let _ = writeln!(out, "- **{verb}** `{}` — {}", cell(&c.id.display()), cell(&detail));
+            let _ = writeln!(
+                out,
+                "- **{verb}** `{}` — {}",
+                cell(&c.id.display()),
+                cell(&detail)
+            );
             for f in c.fields.iter().take(super::diff_text::MAX_FIELDS) {
                 let _ = writeln!(out, "  - `{}`", field_line(f).replace('`', "'"));
             }
             if c.fields.len() > super::diff_text::MAX_FIELDS {
-                let _ = writeln!(out, "  - … {} more", c.fields.len() - super::diff_text::MAX_FIELDS);
+                let _ = writeln!(
+                    out,
+                    "  - … {} more",
+                    c.fields.len() - super::diff_text::MAX_FIELDS
+                );
             }
         }
         if r.objects.len() > MAX_ROWS {
@@ -171,7 +245,12 @@ pub fn render(r: &DiffReport) -> String {
         out.push_str("\n</details>\n\n");
     }
     for e in &r.errors {
-        let _ = writeln!(out, "> ⚠️ cannot read `{}`: {}", cell(&e.file), cell(&e.message));
+        let _ = writeln!(
+            out,
+            "> ⚠️ cannot read `{}`: {}",
+            cell(&e.file),
+            cell(&e.message)
+        );
     }
     let _ = writeln!(out, "<sub>{}</sub>", cell(&summary_line(r)));
     out

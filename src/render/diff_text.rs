@@ -15,7 +15,11 @@ struct Paint {
 
 impl Paint {
     fn wrap(&self, code: &str, s: &str) -> String {
-        if self.on { format!("\x1b[{code}m{s}\x1b[0m") } else { s.to_string() }
+        if self.on {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
     }
     fn sev(&self, s: Severity) -> String {
         let code = match s {
@@ -44,8 +48,16 @@ pub fn short_value(v: &serde_json::Value) -> String {
 /// One field change as `path: old → new` (or `+ path: new` / `- path: old`).
 pub fn field_line(f: &FieldChange) -> String {
     match f.kind {
-        FieldChangeKind::Added => format!("+ {}: {}", f.path, f.new.as_ref().map(short_value).unwrap_or_default()),
-        FieldChangeKind::Removed => format!("- {}: {}", f.path, f.old.as_ref().map(short_value).unwrap_or_default()),
+        FieldChangeKind::Added => format!(
+            "+ {}: {}",
+            f.path,
+            f.new.as_ref().map(short_value).unwrap_or_default()
+        ),
+        FieldChangeKind::Removed => format!(
+            "- {}: {}",
+            f.path,
+            f.old.as_ref().map(short_value).unwrap_or_default()
+        ),
         FieldChangeKind::Changed => format!(
             "~ {}: {} → {}",
             f.path,
@@ -57,26 +69,52 @@ pub fn field_line(f: &FieldChange) -> String {
 
 /// How an object change is described in one line: (symbol, verb, detail).
 pub fn change_words(c: &ObjectChange) -> (&'static str, &'static str, String) {
-    let loc = |s: &Option<ObjectSide>| s.as_ref().map(|s| format!("{}:{}", s.file, s.line)).unwrap_or_default();
+    let loc = |s: &Option<ObjectSide>| {
+        s.as_ref()
+            .map(|s| format!("{}:{}", s.file, s.line))
+            .unwrap_or_default()
+    };
     match c.kind {
         ChangeKind::Added => ("+", "added", loc(&c.new)),
         ChangeKind::Removed => ("-", "removed", loc(&c.old)),
-        ChangeKind::Modified if c.moved() => ("~", "modified", format!("{} → {}", loc(&c.old), loc(&c.new))),
+        ChangeKind::Modified if c.moved() => (
+            "~",
+            "modified",
+            format!("{} → {}", loc(&c.old), loc(&c.new)),
+        ),
         ChangeKind::Modified => ("~", "modified", loc(&c.new)),
         ChangeKind::Moved => (">", "moved", format!("{} → {}", loc(&c.old), loc(&c.new))),
         ChangeKind::Renamed => (
             "=",
             "renamed",
-            format!("from {} · {}", c.old.as_ref().map(|o| o.id.display()).unwrap_or_default(), loc(&c.new)),
+            format!(
+                "from {} · {}",
+                c.old.as_ref().map(|o| o.id.display()).unwrap_or_default(),
+                loc(&c.new)
+            ),
         ),
     }
 }
 
 fn finding_block(d: &Diagnostic, patch: Option<&str>, indent: &str, p: &Paint, out: &mut String) {
-    let _ = writeln!(out, "{indent}{} {}", p.wrap("1", &format!("{}[{}]", p.sev(d.severity), d.rule)), p.wrap("1", &d.message));
+    let _ = writeln!(
+        out,
+        "{indent}{} {}",
+        p.wrap("1", &format!("{}[{}]", p.sev(d.severity), d.rule)),
+        p.wrap("1", &d.message)
+    );
     if let Some(obj) = &d.object {
-        let path = if d.path.is_empty() { String::new() } else { format!(" at {}", d.path) };
-        let _ = writeln!(out, "{indent}  {} {}{path}", p.wrap("34", "in"), obj.display());
+        let path = if d.path.is_empty() {
+            String::new()
+        } else {
+            format!(" at {}", d.path)
+        };
+        let _ = writeln!(
+            out,
+            "{indent}  {} {}{path}",
+            p.wrap("34", "in"),
+            obj.display()
+        );
     }
     let mut why = d.why.lines();
     if let Some(first) = why.next() {
@@ -109,7 +147,12 @@ fn finding_block(d: &Diagnostic, patch: Option<&str>, indent: &str, p: &Paint, o
             Applicability::Unsafe => "unsafe",
             Applicability::DisplayOnly => "manual",
         };
-        let _ = writeln!(out, "{indent}  {} {} ({kind})", p.wrap("1", "fix:"), f.title);
+        let _ = writeln!(
+            out,
+            "{indent}  {} {} ({kind})",
+            p.wrap("1", "fix:"),
+            f.title
+        );
         if let Some(patch) = patch {
             for l in patch.lines() {
                 let colored = if l.starts_with("+++") || l.starts_with("---") {
@@ -130,17 +173,34 @@ fn finding_block(d: &Diagnostic, patch: Option<&str>, indent: &str, p: &Paint, o
 }
 
 fn one_line(d: &Diagnostic, p: &Paint) -> String {
-    format!("{}[{}] {}  {}:{}", p.sev(d.severity), d.rule, d.message, d.location.file(), d.location.start.line)
+    format!(
+        "{}[{}] {}  {}:{}",
+        p.sev(d.severity),
+        d.rule,
+        d.message,
+        d.location.file(),
+        d.location.start.line
+    )
 }
 
 /// Render the whole diff report.
 pub fn render(r: &DiffReport, color: bool) -> String {
     let p = Paint { on: color };
     let mut out = String::new();
-    let _ = writeln!(out, "{} {} → {}", p.wrap("1", "accord diff"), r.base.label(), r.head.label());
+    let _ = writeln!(
+        out,
+        "{} {} → {}",
+        p.wrap("1", "accord diff"),
+        r.base.label(),
+        r.head.label()
+    );
     // 1. Object changes.
     if !r.objects.is_empty() {
-        let _ = writeln!(out, "\n{}", p.wrap("1", &format!("Object changes ({})", r.objects.len())));
+        let _ = writeln!(
+            out,
+            "\n{}",
+            p.wrap("1", &format!("Object changes ({})", r.objects.len()))
+        );
         for c in &r.objects {
             let (sym, verb, detail) = change_words(c);
             let code = match c.kind {
@@ -148,19 +208,34 @@ pub fn render(r: &DiffReport, color: bool) -> String {
                 ChangeKind::Removed => "31",
                 _ => "33",
             };
-            let _ = writeln!(out, "  {} {:<8} {}  {}", p.wrap(code, sym), verb, p.wrap("1", &c.id.display()), p.wrap("2", &detail));
+            let _ = writeln!(
+                out,
+                "  {} {:<8} {}  {}",
+                p.wrap(code, sym),
+                verb,
+                p.wrap("1", &c.id.display()),
+                p.wrap("2", &detail)
+            );
             for f in c.fields.iter().take(MAX_FIELDS) {
                 let _ = writeln!(out, "      {}", field_line(f));
             }
             if c.fields.len() > MAX_FIELDS {
-                let _ = writeln!(out, "      … {} more field changes (--format json lists all)", c.fields.len() - MAX_FIELDS);
+                let _ = writeln!(
+                    out,
+                    "      … {} more field changes (--format json lists all)",
+                    c.fields.len() - MAX_FIELDS
+                );
             }
         }
     }
     // 2. Annotated diff.
     let mut shown = vec![false; r.findings.introduced.len()];
     if !r.files.is_empty() {
-        let _ = writeln!(out, "\n{}", p.wrap("1", &format!("Changed files ({})", r.files.len())));
+        let _ = writeln!(
+            out,
+            "\n{}",
+            p.wrap("1", &format!("Changed files ({})", r.files.len()))
+        );
     }
     for f in &r.files {
         let old = f.old_path.as_deref().unwrap_or(&f.path);
@@ -172,7 +247,17 @@ pub fn render(r: &DiffReport, color: bool) -> String {
         let _ = writeln!(out, "{}", p.wrap("1", &format!("--- {a}")));
         let _ = writeln!(out, "{}", p.wrap("1", &format!("+++ {b}")));
         for h in &f.hunks {
-            let _ = writeln!(out, "{}", p.wrap("36", &format!("@@ -{},{} +{},{} @@", h.old_start, h.old_len, h.new_start, h.new_len)));
+            let _ = writeln!(
+                out,
+                "{}",
+                p.wrap(
+                    "36",
+                    &format!(
+                        "@@ -{},{} +{},{} @@",
+                        h.old_start, h.old_len, h.new_start, h.new_len
+                    )
+                )
+            );
             for l in &h.lines {
                 let line = match l.tag {
                     LineTag::Context => format!(" {}", l.text),
@@ -181,40 +266,85 @@ pub fn render(r: &DiffReport, color: bool) -> String {
                 };
                 let _ = writeln!(out, "{line}");
                 for &i in &l.annotations {
-                    let Some(fd) = r.findings.introduced.get(i) else { continue };
+                    let Some(fd) = r.findings.introduced.get(i) else {
+                        continue;
+                    };
                     shown[i] = true;
                     let col = fd.diagnostic.location.start.column.saturating_sub(1);
                     let _ = writeln!(out, " {}{}", " ".repeat(col), p.wrap("1;31", "^"));
-                    finding_block(&fd.diagnostic, fd.patch.as_deref(), &format!(" {}", " ".repeat(col.min(12))), &p, &mut out);
+                    finding_block(
+                        &fd.diagnostic,
+                        fd.patch.as_deref(),
+                        &format!(" {}", " ".repeat(col.min(12))),
+                        &p,
+                        &mut out,
+                    );
                 }
             }
         }
     }
-    let rest: Vec<&Finding> = r.findings.introduced.iter().enumerate().filter(|(i, _)| !shown[*i]).map(|(_, f)| f).collect();
+    let rest: Vec<&Finding> = r
+        .findings
+        .introduced
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !shown[*i])
+        .map(|(_, f)| f)
+        .collect();
     if !rest.is_empty() {
-        let _ = writeln!(out, "\n{}", p.wrap("1", &format!("Introduced outside the changed lines ({})", rest.len())));
+        let _ = writeln!(
+            out,
+            "\n{}",
+            p.wrap(
+                "1",
+                &format!("Introduced outside the changed lines ({})", rest.len())
+            )
+        );
         for f in rest {
             let d = &f.diagnostic;
-            let _ = writeln!(out, "  {} {}:{}:{}", p.wrap("34", "-->"), d.location.file(), d.location.start.line, d.location.start.column);
+            let _ = writeln!(
+                out,
+                "  {} {}:{}:{}",
+                p.wrap("34", "-->"),
+                d.location.file(),
+                d.location.start.line,
+                d.location.start.column
+            );
             finding_block(d, f.patch.as_deref(), "  ", &p, &mut out);
         }
     }
     // 3. Fixed, policy, pre-existing.
     if !r.findings.fixed.is_empty() {
-        let _ = writeln!(out, "\n{}", p.wrap("1", &format!("Fixed ({})", r.findings.fixed.len())));
+        let _ = writeln!(
+            out,
+            "\n{}",
+            p.wrap("1", &format!("Fixed ({})", r.findings.fixed.len()))
+        );
         for f in &r.findings.fixed {
-            let _ = writeln!(out, "  {} {}", p.wrap("32", "✓"), one_line(&f.diagnostic, &p));
+            let _ = writeln!(
+                out,
+                "  {} {}",
+                p.wrap("32", "✓"),
+                one_line(&f.diagnostic, &p)
+            );
         }
     }
     if let Some(pc) = &r.policy {
         let _ = writeln!(out, "\n{}", p.wrap("1", "Policy change"));
-        for (what, list) in [("added", &pc.rules_added), ("removed", &pc.rules_removed), ("changed", &pc.rules_changed)] {
+        for (what, list) in [
+            ("added", &pc.rules_added),
+            ("removed", &pc.rules_removed),
+            ("changed", &pc.rules_changed),
+        ] {
             if !list.is_empty() {
                 let _ = writeln!(out, "  rules {what}: {}", list.join(", "));
             }
         }
         if pc.filter_changed {
-            let _ = writeln!(out, "  include/exclude globs changed (HEAD's apply to both revisions)");
+            let _ = writeln!(
+                out,
+                "  include/exclude globs changed (HEAD's apply to both revisions)"
+            );
         }
         for i in &pc.impact {
             let _ = writeln!(
@@ -228,19 +358,45 @@ pub fn render(r: &DiffReport, color: bool) -> String {
             );
         }
         for f in &pc.newly_flagged {
-            let _ = writeln!(out, "    {} {}", p.wrap("33", "!"), one_line(&f.diagnostic, &p));
+            let _ = writeln!(
+                out,
+                "    {} {}",
+                p.wrap("33", "!"),
+                one_line(&f.diagnostic, &p)
+            );
         }
         if !pc.no_longer_flagged.is_empty() {
-            let _ = writeln!(out, "  no longer flagged because of the rule change: {}", pc.no_longer_flagged.len());
+            let _ = writeln!(
+                out,
+                "  no longer flagged because of the rule change: {}",
+                pc.no_longer_flagged.len()
+            );
             for f in &pc.no_longer_flagged {
-                let _ = writeln!(out, "    {} {}", p.wrap("32", "✓"), one_line(&f.diagnostic, &p));
+                let _ = writeln!(
+                    out,
+                    "    {} {}",
+                    p.wrap("32", "✓"),
+                    one_line(&f.diagnostic, &p)
+                );
             }
         }
     }
     if !r.findings.unchanged.is_empty() {
-        let _ = writeln!(out, "\n{}", p.wrap("1", &format!("Pre-existing ({})", r.findings.unchanged.len())));
+        let _ = writeln!(
+            out,
+            "\n{}",
+            p.wrap(
+                "1",
+                &format!("Pre-existing ({})", r.findings.unchanged.len())
+            )
+        );
         for f in &r.findings.unchanged {
-            let _ = writeln!(out, "  {} {}", p.wrap("2", "·"), one_line(&f.diagnostic, &p));
+            let _ = writeln!(
+                out,
+                "  {} {}",
+                p.wrap("2", "·"),
+                one_line(&f.diagnostic, &p)
+            );
         }
     }
     for e in &r.errors {
@@ -256,19 +412,40 @@ pub fn render(r: &DiffReport, color: bool) -> String {
 pub fn summary_line(r: &DiffReport) -> String {
     let s = &r.summary;
     let mut sev = Vec::new();
-    for (n, w) in [(s.introduced_errors, "error"), (s.introduced_warnings, "warning"), (s.introduced_infos, "info")] {
+    for (n, w) in [
+        (s.introduced_errors, "error"),
+        (s.introduced_warnings, "warning"),
+        (s.introduced_infos, "info"),
+    ] {
         if n > 0 {
-            sev.push(format!("{n} {w}{}", if n == 1 || w == "info" { "" } else { "s" }));
+            sev.push(format!(
+                "{n} {w}{}",
+                if n == 1 || w == "info" { "" } else { "s" }
+            ));
         }
     }
-    let sev = if sev.is_empty() { String::new() } else { format!(" ({})", sev.join(", ")) };
+    let sev = if sev.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", sev.join(", "))
+    };
     let mut objs = Vec::new();
-    for (n, w) in [(s.added, "added"), (s.removed, "removed"), (s.modified, "modified"), (s.moved, "moved"), (s.renamed, "renamed")] {
+    for (n, w) in [
+        (s.added, "added"),
+        (s.removed, "removed"),
+        (s.modified, "modified"),
+        (s.moved, "moved"),
+        (s.renamed, "renamed"),
+    ] {
         if n > 0 {
             objs.push(format!("{n} {w}"));
         }
     }
-    let objs = if objs.is_empty() { "no object changes".to_string() } else { format!("objects: {}", objs.join(", ")) };
+    let objs = if objs.is_empty() {
+        "no object changes".to_string()
+    } else {
+        format!("objects: {}", objs.join(", "))
+    };
     let mut line = format!(
         "{} introduced{sev}, {} pre-existing, {} fixed · {objs} · {} file{} changed",
         s.introduced,
