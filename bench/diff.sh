@@ -18,7 +18,7 @@ objects=$((services * 5))
 echo "repository: $repo ($objects objects in $services files; change touches $changed files; $(nproc) cores)"
 cd "$repo"
 "$ACCORD" diff "$base..$head" >/dev/null 2>&1 || true
-"$ACCORD" diff "$base..$head" | tail -1
+("$ACCORD" diff "$base..$head" || true) | tail -1
 if command -v hyperfine >/dev/null; then
   hyperfine --warmup 2 --runs 10 -N -i \
     "$ACCORD diff $base..$head --format json" \
