@@ -69,7 +69,10 @@ fn rule_metadata_meets_the_bar() {
         {
             problems.push(format!("{id}: needs an https docs link"));
         }
-        if r.spec.examples.valid.is_empty() || r.spec.examples.invalid.is_empty() {
+        let ex = &r.spec.examples;
+        if (ex.valid.is_empty() && ex.transitions.valid.is_empty())
+            || (ex.invalid.is_empty() && ex.transitions.invalid.is_empty())
+        {
             problems.push(format!("{id}: needs valid and invalid examples"));
         }
         if r.spec.presets.is_empty() {

@@ -165,8 +165,10 @@ pub fn run(args: DiffArgs) -> Result<Outcome> {
                     })
             }
         };
-    let unreadable = args.fail_on != FailScope::Never && !report.errors.is_empty();
-    Ok(if failed || unreadable {
+    // Files that could not be read: exit 2 after the report, as `lint` does.
+    Ok(if !report.errors.is_empty() {
+        Outcome::InputError
+    } else if failed {
         Outcome::Findings
     } else {
         Outcome::Clean

@@ -267,7 +267,10 @@ fn run_rev(args: &LintArgs, rev: &str) -> Result<Outcome> {
         if prefix.is_empty() {
             return p.to_string();
         }
-        match p.strip_prefix(prefix.as_str()).and_then(|r| r.strip_prefix('/')) {
+        match p
+            .strip_prefix(prefix.as_str())
+            .and_then(|r| r.strip_prefix('/'))
+        {
             Some(rest) => rest.to_string(),
             None => format!("{}{p}", "../".repeat(prefix.split('/').count())),
         }

@@ -231,6 +231,7 @@ pub fn explain(rule: &Rule, obj: &Object, ctx: &Context) -> (Vec<Step>, Vec<Diag
             root: obj.node(),
             pod_ptr: pod_ptr.as_deref(),
             object: obj,
+            old: None,
         };
         if let Some(when) = &rule.when {
             step(&mut out, 2, None, "when:".into());

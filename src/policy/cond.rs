@@ -150,6 +150,38 @@ pub enum Operand {
     },
 }
 
+impl std::fmt::Display for Operand {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Operand::Const(c) => write!(f, "{c}"),
+            Operand::Field {
+                anchor,
+                path,
+                times,
+            } => {
+                let root = match anchor {
+                    Anchor::Item => "",
+                    Anchor::Object => "$object",
+                    Anchor::Pod => "$pod",
+                    Anchor::Old => "$old",
+                };
+                let p: String = path
+                    .iter()
+                    .map(|s| match s {
+                        Seg::Key(k) => format!("/{}", crate::manifest::yaml::escape_token(k)),
+                        Seg::Any => "/*".to_string(),
+                    })
+                    .collect();
+                if *times == 1.0 {
+                    write!(f, "{root}{p}")
+                } else {
+                    write!(f, "{root}{p} × {times}")
+                }
+            }
+        }
+    }
+}
+
 /// A typed operator on one field value.
 #[derive(Debug, Clone)]
 pub enum Op {
