@@ -7,6 +7,7 @@
 //! - [`policy`]: rules as data — the rule file format, loading, validation, compilation.
 //! - [`config`]: `.accord.yaml` — format, discovery, validation, resolved settings.
 //! - [`engine`]: parallel evaluation of objects × rules, the small typed operator set, fixes.
+//! - [`kustomize`]: overlays rendered natively, every field remembering the file and line it came from.
 //! - [`render`]: one emitter per output format over `&[Diagnostic]`.
 //! - [`handbook`]: `accord docs` — the static HTML/markdown policy handbook.
 //! - [`load`]: finding and reading manifest files from the file system or any git revision, and
@@ -23,6 +24,7 @@ pub mod diagnostic;
 pub mod diff;
 pub mod engine;
 pub mod handbook;
+pub mod kustomize;
 pub mod load;
 pub mod manifest;
 pub mod policy;

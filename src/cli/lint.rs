@@ -4,7 +4,8 @@ use super::Outcome;
 use super::common::{RuleOpts, setup};
 use crate::config::FailOn;
 use crate::diagnostic::{Applicability, Summary};
-use crate::engine::{self, fix};
+use crate::engine::fix;
+use crate::kustomize;
 use crate::load::{self, Filter};
 use crate::manifest::Skip;
 use crate::render::{self, Report};
@@ -117,12 +118,19 @@ pub fn run(args: LintArgs) -> Result<Outcome> {
     let owners = s.codeowners()?;
     let wopts = s.waiver_options(super::common::today()?, &inputs);
     let repo_path = |d: &str| s.repo_path(d);
-    let run_rules = |loaded: &load::Loaded| {
-        let mut diags = engine::lint(&loaded.files, &s.rules, &s.ctx);
+    let run_rules = |loaded: &mut load::Loaded| {
+        let mut diags = kustomize::lint(
+            &mut loaded.files,
+            &inputs,
+            &paths,
+            &s.cwd,
+            &s.rules,
+            &s.ctx,
+        );
         crate::waiver::apply(&mut diags, &loaded.files, &waivers, &wopts, &repo_path);
         diags
     };
-    let mut diags = run_rules(&loaded);
+    let mut diags = run_rules(&mut loaded);
     if args.fix {
         let mut rounds = 0;
         loop {
@@ -132,7 +140,7 @@ pub fn run(args: LintArgs) -> Result<Outcome> {
                 break;
             }
             loaded = load::load(&paths, &s.cwd, &filter);
-            diags = run_rules(&loaded);
+            diags = run_rules(&mut loaded);
         }
     }
     read_errors.append(&mut loaded.errors);

@@ -1,0 +1,339 @@
+//! Kustomize overlays rendered natively, with the provenance of every field.
+//!
+//! Among the inputs, directories holding a `kustomization.yaml` (or `.yml`, or `Kustomization`)
+//! are rendered ([`render`]); only the top ones are linted — those no other kustomization among
+//! the inputs includes — so a base is linted through each overlay that uses it. Each rendered
+//! object keeps, per node, the file and span it came from ([`tree::Origin`]); rendered objects are
+//! written to a synthetic YAML stream that the engine lints like any file, and [`remap`] then moves
+//! every finding to the line that caused it (base resource, patch, generator entry, or the
+//! kustomization field that set the value), naming the overlay in a label. Files that belong to
+//! a kustomization are not linted again on their own (their YAML problems still are).
+
+pub mod generators;
+pub mod json6902;
+pub mod merge;
+pub mod render;
+pub mod tree;
+
+use crate::diagnostic::{Applicability, Diagnostic, Label, Location, Severity, TextEdit};
+use crate::manifest::{self, FileManifests};
+use crate::source::{Source, SourceFile, Span};
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use tree::{Origin, Provenance};
+
+/// Finding ids of rendering: (id, severity, why, help).
+pub const RULES: &[(&str, Severity, &str, &str)] = &[
+    (
+        "kustomize-error",
+        Severity::Error,
+        "`kustomize build` (and Flux or Argo CD with it) fails on this kustomization, or renders something other than what was written, so the overlay does not reach the cluster as intended.",
+        "Fix the kustomization entry at the indicated position.",
+    ),
+    (
+        "kustomize-unsupported",
+        Severity::Warning,
+        "accord renders kustomizations itself, offline; this feature is not rendered, so the objects it produces or changes are not linted.",
+        "Lint the output of `kustomize build` for this directory separately, or vendor the remote base.",
+    ),
+];
+
+/// One rendered top-level kustomization.
+#[derive(Debug)]
+pub struct Rendered {
+    /// The kustomization directory.
+    pub dir: PathBuf,
+    /// Display path of its kustomization file.
+    pub kustomization: Source,
+    /// The rendered objects, as a synthetic file (linted like any other).
+    pub file: FileManifests,
+    /// Synthetic span → origin.
+    pub provenance: Provenance,
+    /// Per object: its document span in the synthetic text and the file that defined it.
+    pub objects: Vec<(Span, Origin)>,
+}
+
+/// Everything rendering the inputs produced.
+#[derive(Debug, Default)]
+pub struct Output {
+    /// Rendered top-level kustomizations.
+    pub rendered: Vec<Rendered>,
+    /// Files that belong to a kustomization (not linted on their own).
+    pub members: BTreeSet<PathBuf>,
+    /// Findings from rendering itself.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Is `p` a kustomization file?
+pub fn is_kustomization_file(p: &Path) -> bool {
+    p.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| render::FILE_NAMES.contains(&n))
+}
+
+/// Kustomization directories among the inputs: input directories and the directories of
+/// discovered files (searched down from each input directory), sorted.
+pub fn find_dirs(inputs: &[PathBuf], files: &[PathBuf]) -> Vec<PathBuf> {
+    let mut dirs = BTreeSet::new();
+    for p in files {
+        if let Some(d) = p.parent()
+            && render::kustomization_file(d).is_some()
+        {
+            dirs.insert(d.to_path_buf());
+        }
+    }
+    for i in inputs {
+        if i.is_dir() && render::kustomization_file(i).is_some() {
+            dirs.insert(i.clone());
+        }
+    }
+    dirs.into_iter().collect()
+}
+
+/// The synthetic display path of a rendered kustomization.
+fn synthetic_path(kustomization: &str) -> String {
+    format!("{kustomization} (rendered)")
+}
+
+fn make(id: &str, message: String, location: Location) -> Diagnostic {
+    let (severity, why, help) = RULES
+        .iter()
+        .find(|r| r.0 == id)
+        .map_or((Severity::Error, "", ""), |r| (r.1, r.2, r.3));
+    Diagnostic {
+        rule: id.into(),
+        severity,
+        category: "kustomize".into(),
+        message,
+        location,
+        path: String::new(),
+        object: None,
+        why: why.into(),
+        help: help.into(),
+        owner: None,
+        contact: None,
+        docs: None,
+        labels: Vec::new(),
+        fix: None,
+    }
+}
+
+/// Render one kustomization directory to plain objects (as JSON), for callers that need the
+/// rendered objects without linting them (object identity after rendering, comparisons).
+pub fn render_dir(dir: &Path, cwd: &Path) -> (Vec<serde_json::Value>, Vec<Diagnostic>) {
+    let mut r = render::Renderer::new(cwd);
+    let res = r.render(dir);
+    let diags = r
+        .problems
+        .iter()
+        .map(|p| make(p.rule, p.message.clone(), Location::new(&p.source, p.span)))
+        .collect();
+    (res.iter().map(|x| x.node.to_json()).collect(), diags)
+}
+
+/// Render every kustomization directory in `dirs`; keep the top ones (not included by another).
+pub fn render_all(dirs: &[PathBuf], cwd: &Path) -> Output {
+    let mut r = render::Renderer::new(cwd);
+    let mut all = Vec::new();
+    for d in dirs {
+        let before = r.problems.len();
+        let res = r.render(d);
+        all.push((d.clone(), res, before..r.problems.len()));
+    }
+    let referenced = r.referenced.clone();
+    let mut out = Output {
+        members: r.members.clone(),
+        ..Output::default()
+    };
+    let mut seen = BTreeSet::new();
+    for (dir, res, problems) in all {
+        let canon = std::fs::canonicalize(&dir).unwrap_or_else(|_| dir.clone());
+        let top = !referenced.contains(&canon);
+        if !top {
+            // Its problems are found again through each kustomization that includes it.
+            continue;
+        }
+        for p in &r.problems[problems] {
+            if seen.insert((p.source.path.clone(), p.span, p.message.clone())) {
+                out.diagnostics.push(make(
+                    p.rule,
+                    p.message.clone(),
+                    Location::new(&p.source, p.span),
+                ));
+            }
+        }
+        let Some(kpath) = render::kustomization_file(&dir) else {
+            continue;
+        };
+        let kdisplay = crate::load::display_path(&kpath, cwd);
+        let ksrc = SourceFile::new(
+            kdisplay.clone(),
+            std::fs::read_to_string(&kpath).unwrap_or_default(),
+        );
+        let nodes: Vec<&tree::RNode> = res.iter().map(|x| &x.node).collect();
+        let (text, provenance) = tree::emit(&nodes);
+        let file = manifest::read(synthetic_path(&kdisplay), text.clone());
+        let mut objects = Vec::new();
+        let starts: Vec<usize> = text.match_indices("---\n").map(|(i, _)| i).collect();
+        for (i, x) in res.iter().enumerate() {
+            let s = starts[i];
+            let e = starts.get(i + 1).copied().unwrap_or(text.len());
+            let o = x.node.origin.clone().unwrap_or(Origin {
+                source: x.defined_in.clone(),
+                span: Span::empty(0),
+                exact: false,
+            });
+            objects.push((Span::new(s, e), o));
+        }
+        out.rendered.push(Rendered {
+            dir,
+            kustomization: ksrc,
+            file,
+            provenance,
+            objects,
+        });
+    }
+    out
+}
+
+/// Map findings on rendered objects back to the lines that caused them.
+pub fn remap(diags: Vec<Diagnostic>, out: &Output) -> Vec<Diagnostic> {
+    let mut result: Vec<Diagnostic> = Vec::with_capacity(diags.len());
+    for mut d in diags {
+        let Some(r) = out
+            .rendered
+            .iter()
+            .find(|r| std::sync::Arc::ptr_eq(&r.file.source, &d.location.source))
+        else {
+            result.push(d);
+            continue;
+        };
+        let span = d.location.span;
+        let base = r
+            .objects
+            .iter()
+            .find(|(s, _)| s.start <= span.start && span.start < s.end)
+            .map(|(_, o)| o.clone());
+        let Some(origin) = r.provenance.lookup(span).cloned().or_else(|| base.clone()) else {
+            result.push(d);
+            continue;
+        };
+        let overlay = crate::load::display_path(&r.dir, Path::new(""));
+        let overlay = r
+            .kustomization
+            .path
+            .rsplit_once('/')
+            .map_or(overlay, |(d, _)| d.to_string());
+        d.location = Location::new(&origin.source, origin.span);
+        if let Some(b) = &base
+            && b.source.path != origin.source.path
+        {
+            let pos = origin.source.position(origin.span.start);
+            d.message = format!(
+                "{} (set by {}:{} on {})",
+                d.message, origin.source.path, pos.line, b.source.path
+            );
+            d.labels.push(Label {
+                location: Location::new(&b.source, first_line(&b.source, b.span)),
+                message: format!("object defined in {}", b.source.path),
+            });
+        }
+        d.labels.push(Label {
+            location: Location::new(&r.kustomization, kind_span(&r.kustomization)),
+            message: format!("rendered by the kustomization in {overlay}"),
+        });
+        if let Some(f) = &mut d.fix {
+            let mapped: Option<Vec<TextEdit>> = f
+                .edits
+                .iter()
+                .map(|e| {
+                    let o = r.provenance.exact(e.span)?;
+                    (o.exact && o.source.path == origin.source.path).then(|| TextEdit {
+                        span: o.span,
+                        start: o.source.position(o.span.start),
+                        end: o.source.position(o.span.end),
+                        content: e.content.clone(),
+                    })
+                })
+                .collect();
+            match mapped {
+                Some(edits) if !edits.is_empty() => f.edits = edits,
+                _ => {
+                    f.edits.clear();
+                    f.applicability = Applicability::DisplayOnly;
+                }
+            }
+        }
+        result.push(d);
+    }
+    // The same base line found through several overlays is one finding with one label per overlay.
+    crate::diagnostic::sort(&mut result);
+    result
+}
+
+fn first_line(src: &SourceFile, span: Span) -> Span {
+    let text = src.slice(span);
+    let end = text.find('\n').map_or(span.end, |i| span.start + i);
+    Span::new(span.start, end)
+}
+
+fn kind_span(src: &SourceFile) -> Span {
+    match src.text.find("kind:") {
+        Some(i) => first_line(src, Span::new(i, src.text.len())),
+        None => Span::empty(0),
+    }
+}
+
+/// Replace the objects of member files by the rendered files (member files keep their YAML
+/// problems), so linting `files` lints each kustomization once, rendered.
+pub fn absorb(files: &mut Vec<FileManifests>, out: &Output, cwd: &Path) {
+    let members: BTreeSet<String> = out
+        .members
+        .iter()
+        .map(|p| crate::load::display_path(p, cwd))
+        .collect();
+    for f in files.iter_mut() {
+        if members.contains(&f.source.path) {
+            f.objects.clear();
+            f.skipped.clear();
+        }
+    }
+    for r in &out.rendered {
+        files.push(manifest::from_source(r.file.source.clone()));
+    }
+}
+
+/// Lint `files` plus the kustomizations found among `inputs`/`paths`: render, lint, remap.
+pub fn lint(
+    files: &mut Vec<FileManifests>,
+    inputs: &[PathBuf],
+    paths: &[PathBuf],
+    cwd: &Path,
+    rules: &[crate::policy::Rule],
+    ctx: &crate::engine::Context,
+) -> Vec<Diagnostic> {
+    let dirs = find_dirs(inputs, paths);
+    if dirs.is_empty() {
+        return crate::engine::lint(files, rules, ctx);
+    }
+    let out = render_all(&dirs, cwd);
+    let mut synthetic = Output {
+        rendered: Vec::new(),
+        members: out.members.clone(),
+        diagnostics: Vec::new(),
+    };
+    absorb(files, &out, cwd);
+    // `absorb` re-parsed the synthetic sources; point the provenance at those copies.
+    for r in out.rendered {
+        synthetic.rendered.push(r);
+    }
+    let n = synthetic.rendered.len();
+    let start = files.len() - n;
+    for (i, r) in synthetic.rendered.iter_mut().enumerate() {
+        r.file.source = files[start + i].source.clone();
+    }
+    let mut diags = remap(crate::engine::lint(files, rules, ctx), &synthetic);
+    diags.extend(out.diagnostics);
+    crate::diagnostic::sort(&mut diags);
+    diags
+}

@@ -1,0 +1,424 @@
+//! The rendered-object tree: a YAML value where every node and key remembers where it came from.
+//!
+//! Rendering mixes nodes from several files (a base resource, a patch, a generator, a field of a
+//! kustomization), so the span-keeping [`Node`] of one file cannot hold the result. A [`RNode`]
+//! keeps an [`Origin`] — file and span — per node and per key. [`emit`] serializes rendered
+//! objects into one synthetic YAML stream and returns the table from each emitted span back to
+//! its origin; the synthetic stream is parsed again like any file, linted unchanged, and each
+//! finding is then mapped back through that table (see [`Provenance::lookup`]).
+
+use crate::manifest::yaml::{self, Node, Value};
+use crate::source::{Source, Span};
+
+/// Where a rendered node came from.
+#[derive(Clone, Debug)]
+pub struct Origin {
+    /// The file.
+    pub source: Source,
+    /// The span of the node (or key) in that file.
+    pub span: Span,
+    /// Is the rendered value a verbatim copy of the text at `span`? (False for values a
+    /// kustomization field computed, like an image rewritten from `newTag`.) Only exact origins
+    /// receive text fixes.
+    pub exact: bool,
+}
+
+/// A mapping key with its origin.
+#[derive(Clone, Debug)]
+pub struct RKey {
+    /// Key text.
+    pub text: String,
+    /// Where the key was written.
+    pub origin: Option<Origin>,
+}
+
+/// A rendered value.
+#[derive(Clone, Debug)]
+pub enum RVal {
+    /// `null`.
+    Null,
+    /// Boolean.
+    Bool(bool),
+    /// Integer.
+    Int(i64),
+    /// Float.
+    Float(f64),
+    /// String.
+    Str(String),
+    /// Sequence.
+    Seq(Vec<RNode>),
+    /// Mapping in order.
+    Map(Vec<(RKey, RNode)>),
+}
+
+/// A rendered node with its origin.
+#[derive(Clone, Debug)]
+pub struct RNode {
+    /// The value.
+    pub value: RVal,
+    /// Where it came from (None only for values built with no source at all).
+    pub origin: Option<Origin>,
+}
+
+impl RNode {
+    /// A node from a parsed file, every span translated by `map` (identity for plain files, the
+    /// inline-string translation for patches written inside a kustomization).
+    pub fn from_node(source: &Source, node: &Node, map: &dyn Fn(Span) -> Span) -> RNode {
+        let origin = |span: Span| {
+            Some(Origin {
+                source: source.clone(),
+                span: map(span),
+                exact: true,
+            })
+        };
+        let value = match &node.value {
+            Value::Null => RVal::Null,
+            Value::Bool(b) => RVal::Bool(*b),
+            Value::Int(i) => RVal::Int(*i),
+            Value::Float(f) => RVal::Float(*f),
+            Value::Str(s) => RVal::Str(s.clone()),
+            Value::Seq(items) => RVal::Seq(
+                items
+                    .iter()
+                    .map(|n| RNode::from_node(source, n, map))
+                    .collect(),
+            ),
+            Value::Map(entries) => RVal::Map(
+                entries
+                    .iter()
+                    .map(|(k, v)| {
+                        (
+                            RKey {
+                                text: k.text.clone(),
+                                origin: origin(k.span),
+                            },
+                            RNode::from_node(source, v, map),
+                        )
+                    })
+                    .collect(),
+            ),
+        };
+        RNode {
+            value,
+            origin: origin(node.span),
+        }
+    }
+
+    /// A string set by a kustomization field at `origin` (not a verbatim copy).
+    pub fn computed(value: RVal, origin: Option<&Origin>) -> RNode {
+        RNode {
+            value,
+            origin: origin.map(|o| Origin {
+                exact: false,
+                ..o.clone()
+            }),
+        }
+    }
+
+    /// A string node with the origin of `origin` (inexact).
+    pub fn string(s: impl Into<String>, origin: Option<&Origin>) -> RNode {
+        RNode::computed(RVal::Str(s.into()), origin)
+    }
+
+    /// Entry for `key`.
+    pub fn get(&self, key: &str) -> Option<&RNode> {
+        match &self.value {
+            RVal::Map(m) => m.iter().find(|(k, _)| k.text == key).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    /// Mutable entry for `key`.
+    pub fn get_mut(&mut self, key: &str) -> Option<&mut RNode> {
+        match &mut self.value {
+            RVal::Map(m) => m.iter_mut().find(|(k, _)| k.text == key).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    /// String value.
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.value {
+            RVal::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// Sequence items.
+    pub fn as_seq(&self) -> Option<&[RNode]> {
+        match &self.value {
+            RVal::Seq(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// String at a `/`-separated path of keys.
+    pub fn str_at(&self, path: &[&str]) -> Option<&str> {
+        let mut n = self;
+        for p in path {
+            n = n.get(p)?;
+        }
+        n.as_str()
+    }
+
+    /// Set `key` (replacing or appending), with `key_origin` for a new key.
+    pub fn set(&mut self, key: &str, value: RNode, key_origin: Option<&Origin>) {
+        if !matches!(self.value, RVal::Map(_)) {
+            self.value = RVal::Map(Vec::new());
+        }
+        if let RVal::Map(m) = &mut self.value {
+            if let Some((_, v)) = m.iter_mut().find(|(k, _)| k.text == key) {
+                *v = value;
+            } else {
+                m.push((
+                    RKey {
+                        text: key.to_string(),
+                        origin: key_origin.map(|o| Origin {
+                            exact: false,
+                            ..o.clone()
+                        }),
+                    },
+                    value,
+                ));
+            }
+        }
+    }
+
+    /// The map at `key`, created (with `origin`) when missing or not a map.
+    pub fn map_entry(&mut self, key: &str, origin: Option<&Origin>) -> &mut RNode {
+        let present = self
+            .get(key)
+            .is_some_and(|n| matches!(n.value, RVal::Map(_)));
+        if !present {
+            self.set(key, RNode::computed(RVal::Map(Vec::new()), origin), origin);
+        }
+        self.get_mut(key).expect("just set")
+    }
+
+    /// Remove `key`; returns whether it was there.
+    pub fn remove(&mut self, key: &str) -> bool {
+        if let RVal::Map(m) = &mut self.value {
+            let before = m.len();
+            m.retain(|(k, _)| k.text != key);
+            return m.len() != before;
+        }
+        false
+    }
+
+    /// As JSON.
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::Value as J;
+        match &self.value {
+            RVal::Null => J::Null,
+            RVal::Bool(b) => J::Bool(*b),
+            RVal::Int(i) => J::from(*i),
+            RVal::Float(f) => serde_json::Number::from_f64(*f).map_or(J::Null, J::Number),
+            RVal::Str(s) => J::String(s.clone()),
+            RVal::Seq(items) => J::Array(items.iter().map(RNode::to_json).collect()),
+            RVal::Map(entries) => J::Object(
+                entries
+                    .iter()
+                    .map(|(k, v)| (k.text.clone(), v.to_json()))
+                    .collect(),
+            ),
+        }
+    }
+
+    /// Structural equality of values (origins ignored).
+    pub fn same_value(&self, other: &RNode) -> bool {
+        self.to_json() == other.to_json()
+    }
+}
+
+/// Synthetic span → origin table of one emitted stream.
+#[derive(Clone, Debug, Default)]
+pub struct Provenance {
+    entries: Vec<(Span, Origin)>,
+}
+
+impl Provenance {
+    /// The origin of the smallest emitted node or key that contains `span`.
+    pub fn lookup(&self, span: Span) -> Option<&Origin> {
+        self.entries
+            .iter()
+            .filter(|(s, _)| s.start <= span.start && span.end <= s.end.max(s.start + 1))
+            .min_by_key(|(s, _)| s.end - s.start)
+            .map(|(_, o)| o)
+    }
+    /// The origin of an emitted node whose span is exactly `span`.
+    pub fn exact(&self, span: Span) -> Option<&Origin> {
+        self.entries
+            .iter()
+            .filter(|(s, _)| *s == span)
+            .map(|(_, o)| o)
+            .next()
+    }
+}
+
+fn plain_ok(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == '/')
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '/' | '-'))
+        && matches!(yaml::resolve_plain(s), Value::Str(_))
+}
+
+fn scalar_text(v: &RVal) -> String {
+    match v {
+        RVal::Null => "null".into(),
+        RVal::Bool(b) => b.to_string(),
+        RVal::Int(i) => i.to_string(),
+        RVal::Float(f) if f.is_finite() => {
+            let s = format!("{f:?}");
+            if s.contains(['.', 'e', 'E']) {
+                s
+            } else {
+                format!("{s}.0")
+            }
+        }
+        RVal::Float(_) => "null".into(),
+        RVal::Str(s) if plain_ok(s) => s.clone(),
+        RVal::Str(s) => serde_json::Value::String(s.clone()).to_string(),
+        RVal::Seq(_) => "[]".into(),
+        RVal::Map(_) => "{}".into(),
+    }
+}
+
+fn is_empty_collection(v: &RVal) -> bool {
+    match v {
+        RVal::Seq(s) => s.is_empty(),
+        RVal::Map(m) => m.is_empty(),
+        _ => true,
+    }
+}
+
+struct Emitter {
+    out: String,
+    table: Vec<(Span, Origin)>,
+}
+
+impl Emitter {
+    fn record(&mut self, start: usize, origin: &Option<Origin>) {
+        if let Some(o) = origin {
+            let end = self.out.trim_end().len().max(start);
+            self.table.push((Span::new(start, end), o.clone()));
+        }
+    }
+    /// Emit a block collection at `indent`; the cursor is at the start of a fresh line.
+    fn block(&mut self, node: &RNode, indent: usize) {
+        match &node.value {
+            RVal::Map(entries) => {
+                for (i, (k, v)) in entries.iter().enumerate() {
+                    if i > 0 {
+                        self.out.push_str(&" ".repeat(indent));
+                    }
+                    self.entry(k, v, indent);
+                }
+            }
+            RVal::Seq(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        self.out.push_str(&" ".repeat(indent));
+                    }
+                    self.out.push_str("- ");
+                    let start = self.out.len();
+                    if is_empty_collection(&item.value) {
+                        self.out.push_str(&scalar_text(&item.value));
+                        self.out.push('\n');
+                    } else {
+                        self.block(item, indent + 2);
+                    }
+                    self.record(start, &item.origin);
+                }
+            }
+            _ => {
+                let start = self.out.len();
+                self.out.push_str(&scalar_text(&node.value));
+                self.record(start, &node.origin);
+                self.out.push('\n');
+            }
+        }
+    }
+    fn entry(&mut self, k: &RKey, v: &RNode, indent: usize) {
+        let kstart = self.out.len();
+        self.out.push_str(&scalar_text(&RVal::Str(k.text.clone())));
+        if let Some(o) = &k.origin {
+            self.table
+                .push((Span::new(kstart, self.out.len()), o.clone()));
+        }
+        self.out.push(':');
+        if is_empty_collection(&v.value) {
+            self.out.push(' ');
+            let start = self.out.len();
+            self.out.push_str(&scalar_text(&v.value));
+            self.record(start, &v.origin);
+            self.out.push('\n');
+            return;
+        }
+        self.out.push('\n');
+        let child = match v.value {
+            RVal::Seq(_) => indent,
+            _ => indent + 2,
+        };
+        self.out.push_str(&" ".repeat(child));
+        let start = self.out.len();
+        self.block(v, child);
+        self.record(start, &v.origin);
+    }
+}
+
+/// Serialize objects as a multi-document YAML stream; returns the text and its provenance.
+pub fn emit(objects: &[&RNode]) -> (String, Provenance) {
+    let mut e = Emitter {
+        out: String::new(),
+        table: Vec::new(),
+    };
+    for obj in objects {
+        e.out.push_str("---\n");
+        let start = e.out.len();
+        if is_empty_collection(&obj.value) {
+            e.out.push_str("{}\n");
+        } else {
+            e.block(obj, 0);
+        }
+        e.record(start, &obj.origin);
+    }
+    (e.out, Provenance { entries: e.table })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::SourceFile;
+
+    #[test]
+    fn emit_round_trips_and_maps_spans_back() {
+        let src = SourceFile::new(
+            "a.yaml",
+            "kind: Pod\nmetadata:\n  name: 'x y'\nspec:\n  containers:\n  - name: a\n    args: []\n    n: 3\n    b: yes\n",
+        );
+        let parsed = yaml::parse(&src);
+        let root = RNode::from_node(&src, &parsed.documents[0].root, &|s| s);
+        let (text, prov) = emit(&[&root]);
+        let back = SourceFile::new("synthetic", text.clone());
+        let re = yaml::parse(&back);
+        assert!(re.issues.is_empty(), "{text}");
+        assert_eq!(re.documents[0].root.to_json(), root.to_json());
+        let n = re.documents[0]
+            .root
+            .pointer("/spec/containers/0/b")
+            .expect("b");
+        let o = prov.lookup(n.span).expect("mapped");
+        assert_eq!(src.slice(o.span), "yes");
+        let n = re.documents[0]
+            .root
+            .pointer("/metadata/name")
+            .expect("name");
+        assert_eq!(
+            src.slice(prov.lookup(n.span).expect("mapped").span),
+            "'x y'"
+        );
+    }
+}

@@ -1,0 +1,325 @@
+//! Kustomize rendering: object-for-object comparison with `kubectl kustomize` output (fixtures
+//! under tests/fixtures/kustomize, see the README there), provenance of findings, hash suffixes,
+//! name references and located findings for unsupported features.
+
+use accord::kustomize;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/kustomize")
+}
+
+fn corpus() -> Option<PathBuf> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus");
+    let p = if p.is_dir() {
+        p
+    } else {
+        PathBuf::from("/work/shared/corpus")
+    };
+    p.is_dir().then_some(p)
+}
+
+/// Objects of a YAML stream as JSON values, sorted by their canonical text.
+fn objects_of(text: &str) -> Vec<Value> {
+    let f = accord::manifest::read("expected.yaml", text);
+    assert!(f.problems.is_empty(), "{:?}", f.problems);
+    let mut v: Vec<Value> = f.objects.iter().map(|o| o.json().clone()).collect();
+    v.sort_by_key(|x| x.to_string());
+    v
+}
+
+fn render(dir: &Path) -> (Vec<Value>, Vec<String>) {
+    let (mut objs, diags) = kustomize::render_dir(dir, dir);
+    objs.sort_by_key(|x| x.to_string());
+    (objs, diags.iter().map(|d| d.message.clone()).collect())
+}
+
+fn assert_same(name: &str, got: &[Value], want: &[Value]) {
+    let id = |v: &Value| {
+        format!(
+            "{}/{}",
+            v["kind"].as_str().unwrap_or(""),
+            v["metadata"]["name"].as_str().unwrap_or("")
+        )
+    };
+    for w in want {
+        if !got.contains(w) {
+            let same_id: Vec<&Value> = got.iter().filter(|g| id(g) == id(w)).collect();
+            panic!(
+                "{name}: expected object {} not rendered identically\nwant: {w:#}\ngot: {same_id:#?}",
+                id(w)
+            );
+        }
+    }
+    assert_eq!(got.len(), want.len(), "{name}: object count");
+}
+
+#[test]
+fn synthetic_overlay_matches_kubectl_kustomize() {
+    let dir = fixtures().join("synthetic");
+    let (got, problems) = render(&dir.join("overlay"));
+    assert!(problems.is_empty(), "{problems:?}");
+    let want = objects_of(&std::fs::read_to_string(dir.join("expected.yaml")).expect("fixture"));
+    assert_same("synthetic", &got, &want);
+}
+
+#[test]
+fn generator_hash_suffixes_and_name_references() {
+    let (got, _) = render(&fixtures().join("synthetic/overlay"));
+    let names: Vec<&str> = got
+        .iter()
+        .filter_map(|v| v["metadata"]["name"].as_str())
+        .collect();
+    assert!(names.contains(&"prod-web-config-b45gkkkdb9"), "{names:?}");
+    assert!(names.contains(&"prod-db-25k92892fb"), "{names:?}");
+    let deploy = got
+        .iter()
+        .find(|v| v["kind"] == "Deployment")
+        .expect("deployment");
+    let spec = &deploy["spec"]["template"]["spec"];
+    assert_eq!(
+        spec["containers"][0]["envFrom"][0]["configMapRef"]["name"],
+        "prod-web-config-b45gkkkdb9"
+    );
+    assert_eq!(spec["serviceAccountName"], "prod-web");
+}
+
+#[test]
+fn corpus_trees_match_kubectl_kustomize() {
+    let Some(corpus) = corpus() else {
+        eprintln!("corpus not present; skipped");
+        return;
+    };
+    let cases = [
+        ("podinfo-kustomize", "stefanprodan__podinfo/kustomize"),
+        (
+            "podinfo-backend",
+            "stefanprodan__podinfo/deploy/bases/backend",
+        ),
+        (
+            "flux-apps-production",
+            "fluxcd__flux2-kustomize-helm-example/apps/production",
+        ),
+        (
+            "flux-apps-staging",
+            "fluxcd__flux2-kustomize-helm-example/apps/staging",
+        ),
+        (
+            "flux-infra-controllers",
+            "fluxcd__flux2-kustomize-helm-example/infrastructure/controllers",
+        ),
+        (
+            "flux-infra-configs",
+            "fluxcd__flux2-kustomize-helm-example/infrastructure/configs",
+        ),
+    ];
+    for (name, dir) in cases {
+        let (got, problems) = render(&corpus.join(dir));
+        assert!(problems.is_empty(), "{name}: {problems:?}");
+        let want = objects_of(
+            &std::fs::read_to_string(fixtures().join(name).join("expected.yaml")).expect("fixture"),
+        );
+        assert_same(name, &got, &want);
+    }
+}
+
+/// The podinfo overlays need generator inputs (scripts, redis.conf) the corpus does not carry:
+/// the test copies the tree and writes the same stub files the reference output was made with.
+#[test]
+fn corpus_podinfo_overlays_match_kubectl_kustomize() {
+    let Some(corpus) = corpus() else {
+        eprintln!("corpus not present; skipped");
+        return;
+    };
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let deploy = tmp.path().join("deploy");
+    copy_dir(&corpus.join("stefanprodan__podinfo/deploy"), &deploy);
+    let b = deploy.join("bases");
+    std::fs::create_dir_all(b.join("database/scripts")).expect("mkdir");
+    std::fs::create_dir_all(b.join("frontend/scripts")).expect("mkdir");
+    for (p, t) in [
+        ("cache/redis.conf", "maxmemory 64mb\n"),
+        ("database/scripts/rollup.sh", "echo rollup\n"),
+        ("database/scripts/backup.sh", "echo backup\n"),
+        ("frontend/scripts/warm-cache.sh", "echo warm\n"),
+        ("frontend/scripts/warm-cache-init.sh", "echo init\n"),
+    ] {
+        std::fs::write(b.join(p), t).expect("write");
+    }
+    for o in ["dev", "production"] {
+        let (got, problems) = render(&deploy.join("overlays").join(o));
+        assert!(problems.is_empty(), "{o}: {problems:?}");
+        let name = format!("podinfo-overlay-{o}");
+        let want = objects_of(
+            &std::fs::read_to_string(fixtures().join(&name).join("expected.yaml"))
+                .expect("fixture"),
+        );
+        assert_same(&name, &got, &want);
+    }
+}
+
+/// The synthetic fixture's inputs (not its expected output) in a temp dir.
+fn synthetic_inputs() -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    for d in ["base", "overlay", "component"] {
+        copy_dir(&fixtures().join("synthetic").join(d), &tmp.path().join(d));
+    }
+    tmp
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for e in std::fs::read_dir(from).expect("read_dir").flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            copy_dir(&p, &to.join(e.file_name()));
+        } else {
+            std::fs::copy(&p, to.join(e.file_name())).expect("copy");
+        }
+    }
+}
+
+fn lint_json(args: &[&str], cwd: &Path) -> Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_accord"))
+        .args(["lint", "--format", "json"])
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("runs");
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{e}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+fn findings<'a>(report: &'a Value, rule: &str) -> Vec<&'a Value> {
+    report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["rule"] == rule)
+        .collect()
+}
+
+#[test]
+fn patch_line_is_blamed_not_the_base() {
+    let tmp = synthetic_inputs();
+    let report = lint_json(&["."], tmp.path());
+    let privileged = findings(&report, "privileged-container");
+    assert_eq!(privileged.len(), 1, "{report:#}");
+    let f = privileged[0];
+    // `privileged: true` is line 11 of overlay/security.yaml; the base never sets it.
+    assert_eq!(f["file"], "overlay/security.yaml", "{f:#}");
+    assert_eq!(f["line"], 11, "{f:#}");
+    let msg = f["message"].as_str().expect("message");
+    assert!(
+        msg.contains("set by overlay/security.yaml:11 on base/deploy.yaml"),
+        "{msg}"
+    );
+    assert_eq!(f["object"]["name"], "prod-web");
+    assert_eq!(f["object"]["namespace"], "prod");
+    // Member files are not linted again on their own: no finding names an unrendered object.
+    for f in report["findings"].as_array().expect("findings") {
+        if let Some(ns) = f["object"]["namespace"].as_str() {
+            assert_eq!(ns, "prod", "{f:#}");
+        }
+        assert!(
+            !f["file"].as_str().unwrap_or("").contains("(rendered)"),
+            "{f:#}"
+        );
+    }
+}
+
+#[test]
+fn base_line_or_kustomization_field_is_blamed_when_they_set_it() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let base = tmp.path().join("base");
+    let overlay = tmp.path().join("overlay");
+    std::fs::create_dir_all(&base).expect("mkdir");
+    std::fs::create_dir_all(&overlay).expect("mkdir");
+    std::fs::write(
+        base.join("kustomization.yaml"),
+        "resources:\n  - deploy.yaml\n",
+    )
+    .expect("write");
+    std::fs::write(
+        base.join("deploy.yaml"),
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      hostNetwork: true\n      containers:\n        - name: web\n          image: nginx:1.25\n",
+    )
+    .expect("write");
+    std::fs::write(
+        overlay.join("kustomization.yaml"),
+        "resources:\n  - ../base\nnamePrefix: prod-\nimages:\n  - name: nginx\n    newTag: latest\n",
+    )
+    .expect("write");
+    let report = lint_json(&["overlay"], tmp.path());
+    let host = findings(&report, "host-network");
+    assert_eq!(host.len(), 1, "{report:#}");
+    assert_eq!(host[0]["file"], "base/deploy.yaml");
+    assert_eq!(host[0]["line"], 8);
+    let latest = findings(&report, "latest-image-tag");
+    assert_eq!(latest.len(), 1, "{report:#}");
+    assert_eq!(latest[0]["file"], "overlay/kustomization.yaml");
+    assert_eq!(latest[0]["line"], 5);
+    assert!(
+        latest[0]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("on base/deploy.yaml"),
+        "{:#}",
+        latest[0]
+    );
+    // The patch-created `securityContext` of the synthetic fixture is blamed on the patch.
+    let tmp = synthetic_inputs();
+    let report = lint_json(&["."], tmp.path());
+    let root = findings(&report, "run-as-root");
+    assert_eq!(root.len(), 1, "{root:#?}");
+    assert_eq!(root[0]["file"], "overlay/security.yaml");
+    assert_eq!(root[0]["line"], 10);
+    assert!(
+        findings(&report, "missing-memory-limit").is_empty(),
+        "deleted sidecar is not linted"
+    );
+    assert!(
+        findings(&report, "kustomize-error").is_empty(),
+        "{report:#}"
+    );
+}
+
+#[test]
+fn unsupported_features_and_remote_bases_are_located() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        tmp.path().join("kustomization.yaml"),
+        "resources:\n  - https://github.com/example/app//deploy?ref=v1\n  - missing.yaml\nhelmCharts:\n  - name: podinfo\n",
+    )
+    .expect("write");
+    let report = lint_json(&["."], tmp.path());
+    let unsupported = findings(&report, "kustomize-unsupported");
+    let lines: Vec<i64> = unsupported
+        .iter()
+        .map(|f| f["line"].as_i64().unwrap_or(0))
+        .collect();
+    assert_eq!(lines, vec![2, 4], "{unsupported:#?}");
+    assert!(
+        unsupported[0]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("remote resource")
+    );
+    assert!(
+        unsupported[1]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("Helm chart inflation")
+    );
+    let errors = findings(&report, "kustomize-error");
+    assert_eq!(errors.len(), 1);
+    assert_eq!(errors[0]["line"], 3);
+    assert_eq!(errors[0]["file"], "kustomization.yaml");
+}
