@@ -134,26 +134,19 @@ pub fn render_dir(dir: &Path, cwd: &Path) -> (Vec<serde_json::Value>, Vec<Diagno
 /// Render every kustomization directory in `dirs`; keep the top ones (not included by another).
 pub fn render_all(dirs: &[PathBuf], cwd: &Path) -> Output {
     let mut r = render::Renderer::new(cwd);
-    let mut all = Vec::new();
+    let canon = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    let mut included = BTreeSet::new();
     for d in dirs {
-        let before = r.problems.len();
-        let res = r.render(d);
-        all.push((d.clone(), res, before..r.problems.len()));
-    }
-    let referenced = r.referenced.clone();
-    let mut out = Output {
-        members: r.members.clone(),
-        ..Output::default()
-    };
-    let mut seen = BTreeSet::new();
-    for (dir, res, problems) in all {
-        let canon = std::fs::canonicalize(&dir).unwrap_or_else(|_| dir.clone());
-        let top = !referenced.contains(&canon);
-        if !top {
-            // Its problems are found again through each kustomization that includes it.
-            continue;
+        for i in r.includes(d) {
+            included.insert(canon(&i));
         }
-        for p in &r.problems[problems] {
+    }
+    let mut out = Output::default();
+    let mut seen = BTreeSet::new();
+    for dir in dirs.iter().filter(|d| !included.contains(&canon(d))) {
+        let before = r.problems.len();
+        let res = r.render(dir);
+        for p in &r.problems[before..] {
             if seen.insert((p.source.path.clone(), p.span, p.message.clone())) {
                 out.diagnostics.push(make(
                     p.rule,
@@ -162,6 +155,7 @@ pub fn render_all(dirs: &[PathBuf], cwd: &Path) -> Output {
                 ));
             }
         }
+        let dir = dir.clone();
         let Some(kpath) = render::kustomization_file(&dir) else {
             continue;
         };
@@ -174,16 +168,13 @@ pub fn render_all(dirs: &[PathBuf], cwd: &Path) -> Output {
         let (text, provenance) = tree::emit(&nodes);
         let file = manifest::read(synthetic_path(&kdisplay), text.clone());
         let mut objects = Vec::new();
-        let starts: Vec<usize> = text.match_indices("---\n").map(|(i, _)| i).collect();
-        for (i, x) in res.iter().enumerate() {
-            let s = starts[i];
-            let e = starts.get(i + 1).copied().unwrap_or(text.len());
+        for (x, doc) in res.iter().zip(&provenance.docs) {
             let o = x.node.origin.clone().unwrap_or(Origin {
                 source: x.defined_in.clone(),
                 span: Span::empty(0),
                 exact: false,
             });
-            objects.push((Span::new(s, e), o));
+            objects.push((*doc, o));
         }
         out.rendered.push(Rendered {
             dir,
@@ -193,6 +184,7 @@ pub fn render_all(dirs: &[PathBuf], cwd: &Path) -> Output {
             objects,
         });
     }
+    out.members = r.members.clone();
     out
 }
 

@@ -17,6 +17,7 @@ use crate::manifest::yaml::{self, Node};
 use crate::source::{Source, SourceFile, Span};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Names a directory may hold its kustomization under.
 pub const FILE_NAMES: &[&str] = &["kustomization.yaml", "kustomization.yml", "Kustomization"];
@@ -101,7 +102,8 @@ pub struct Renderer {
     pub referenced: BTreeSet<PathBuf>,
     /// Problems found.
     pub problems: Vec<Problem>,
-    files: HashMap<PathBuf, Option<(Source, Vec<Node>)>>,
+    files: HashMap<PathBuf, Option<(Source, Arc<Vec<Node>>)>>,
+    built: HashMap<PathBuf, Vec<Res>>,
     stack: Vec<PathBuf>,
 }
 
@@ -464,7 +466,7 @@ impl Renderer {
     }
 
     /// Read and parse a YAML file once.
-    fn file(&mut self, path: &Path) -> Option<(Source, Vec<Node>)> {
+    fn file(&mut self, path: &Path) -> Option<(Source, Arc<Vec<Node>>)> {
         let key = canon(path);
         if let Some(f) = self.files.get(&key) {
             return f.clone();
@@ -480,7 +482,7 @@ impl Renderer {
                     .into_iter()
                     .map(|d| d.root)
                     .collect();
-                (src, docs)
+                (src, Arc::new(docs))
             });
         if parsed.is_some() {
             self.members.insert(path.to_path_buf());
@@ -565,16 +567,56 @@ impl Renderer {
             }
             return input;
         }
+        let cacheable = input.is_empty() && !component;
+        if cacheable && let Some(done) = self.built.get(&key) {
+            return done.clone();
+        }
         let Some((ksrc, docs)) = self.file(&kpath) else {
+            if let Some(at) = via {
+                self.problem(
+                    "kustomize-error",
+                    format!("`{}` is not readable UTF-8 text", self.display(&kpath)),
+                    at,
+                );
+            }
             return input;
         };
-        let Some(k) = docs.into_iter().next() else {
+        let Some(k) = docs.first().filter(|k| k.as_map().is_some()) else {
+            self.problem(
+                "kustomize-error",
+                "this kustomization does not parse as a YAML mapping; nothing in it is rendered"
+                    .into(),
+                (&ksrc, Span::empty(0)),
+            );
             return input;
         };
-        self.stack.push(key);
-        let out = self.build_from(dir, &ksrc, &k, input, component);
+        self.stack.push(key.clone());
+        let out = self.build_from(dir, &ksrc, k, input, component);
         self.stack.pop();
+        if cacheable {
+            self.built.insert(key, out.clone());
+        }
         out
+    }
+
+    /// Directories a kustomization includes (`resources`, `bases`, `components`), without
+    /// rendering anything.
+    pub fn includes(&mut self, dir: &Path) -> Vec<PathBuf> {
+        let Some((_, docs)) = kustomization_file(dir).and_then(|p| self.file(&p)) else {
+            return Vec::new();
+        };
+        let Some(k) = docs.first() else {
+            return Vec::new();
+        };
+        ["resources", "bases", "components"]
+            .iter()
+            .filter_map(|f| k.get(f).and_then(Node::as_seq))
+            .flatten()
+            .filter_map(Node::as_str)
+            .filter(|s| !is_remote(s))
+            .map(|s| join(dir, s))
+            .filter(|p| p.is_dir())
+            .collect()
     }
 
     fn build_from(
@@ -694,8 +736,8 @@ impl Renderer {
             } else if path.is_file() {
                 match self.file(&path) {
                     Some((src, docs)) => {
-                        for d in docs {
-                            self.push_objects(&src, &d, &mut res, (ks, entry.span));
+                        for d in docs.iter() {
+                            self.push_objects(&src, d, &mut res, (ks, entry.span));
                         }
                     }
                     None => self.problem(
@@ -1311,7 +1353,7 @@ impl Renderer {
                     return;
                 }
                 match self.file(&path) {
-                    Some((src, docs)) => docs.into_iter().map(|d| (src.clone(), d)).collect(),
+                    Some((src, docs)) => docs.iter().map(|d| (src.clone(), d.clone())).collect(),
                     None => {
                         self.problem(
                             "kustomize-error",
@@ -1503,7 +1545,7 @@ fn hash_of(r: &Res) -> String {
 }
 
 /// Which kind a reference field names, given the field and its holder.
-fn reference_kind(parent_key: &str, key: &str, holder: &RNode) -> Option<&'static str> {
+fn reference_kind(parent_key: &str, key: &str, holder_kind: Option<&str>) -> Option<&'static str> {
     Some(match (parent_key, key) {
         ("configMapKeyRef" | "configMapRef" | "configMap", "name") => "ConfigMap",
         ("secretKeyRef" | "secretRef" | "secret", "name") | ("secret", "secretName") => "Secret",
@@ -1513,7 +1555,7 @@ fn reference_kind(parent_key: &str, key: &str, holder: &RNode) -> Option<&'stati
         ("persistentVolumeClaim", "claimName") => "PersistentVolumeClaim",
         ("service", "name") => "Service",
         ("spec", "serviceName") => "Service",
-        ("scaleTargetRef", "name") | ("roleRef", "name") => match holder.str_at(&["kind"]) {
+        ("scaleTargetRef", "name") | ("roleRef", "name") => match holder_kind {
             Some("Deployment") => "Deployment",
             Some("StatefulSet") => "StatefulSet",
             Some("ReplicaSet") => "ReplicaSet",
@@ -1521,9 +1563,7 @@ fn reference_kind(parent_key: &str, key: &str, holder: &RNode) -> Option<&'stati
             Some("ClusterRole") => "ClusterRole",
             _ => return None,
         },
-        ("subjects", "name") if holder.str_at(&["kind"]) == Some("ServiceAccount") => {
-            "ServiceAccount"
-        }
+        ("subjects", "name") if holder_kind == Some("ServiceAccount") => "ServiceAccount",
         _ => return None,
     })
 }
@@ -1571,13 +1611,14 @@ type Rename = (
 );
 
 fn walk_refs(node: &mut RNode, parent_key: &str, renames: &[Rename]) {
-    let snapshot = node.clone();
+    let holder_kind = node.str_at(&["kind"]).map(str::to_string);
+    let holder_name = node.str_at(&["name"]).map(str::to_string);
     match &mut node.value {
         RVal::Map(entries) => {
             let is_subject = parent_key == "subjects";
             for (k, v) in entries.iter_mut() {
                 if let RVal::Str(s) = &v.value
-                    && let Some(kind) = reference_kind(parent_key, &k.text, &snapshot)
+                    && let Some(kind) = reference_kind(parent_key, &k.text, holder_kind.as_deref())
                     && let Some(rn) = renames.iter().find(|rn| rn.0 == kind && &rn.1 == s)
                 {
                     if rn.1 != rn.3 {
@@ -1588,8 +1629,8 @@ fn walk_refs(node: &mut RNode, parent_key: &str, renames: &[Rename]) {
                 walk_refs(v, &k.text, renames);
             }
             if is_subject
-                && snapshot.str_at(&["kind"]) == Some("ServiceAccount")
-                && let Some(name) = snapshot.str_at(&["name"])
+                && holder_kind.as_deref() == Some("ServiceAccount")
+                && let Some(name) = holder_name.as_deref()
                 && let Some(rn) = renames
                     .iter()
                     .find(|rn| rn.0 == "ServiceAccount" && rn.1 == name)

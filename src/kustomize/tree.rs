@@ -234,24 +234,30 @@ impl RNode {
 #[derive(Clone, Debug, Default)]
 pub struct Provenance {
     entries: Vec<(Span, Origin)>,
+    /// The span of each emitted document, in order.
+    pub docs: Vec<Span>,
 }
 
 impl Provenance {
     /// The origin of the smallest emitted node or key that contains `span`.
     pub fn lookup(&self, span: Span) -> Option<&Origin> {
-        self.entries
+        // Entries are sorted by (start, larger first) and nest like the tree they came from, so
+        // the innermost container is the last one at or before `span.start` that contains it.
+        let idx = self.entries.partition_point(|(s, _)| s.start <= span.start);
+        self.entries[..idx]
             .iter()
-            .filter(|(s, _)| s.start <= span.start && span.end <= s.end.max(s.start + 1))
-            .min_by_key(|(s, _)| s.end - s.start)
+            .rev()
+            .find(|(s, _)| span.end <= s.end.max(s.start + 1))
             .map(|(_, o)| o)
     }
     /// The origin of an emitted node whose span is exactly `span`.
     pub fn exact(&self, span: Span) -> Option<&Origin> {
-        self.entries
+        let idx = self.entries.partition_point(|(s, _)| s.start < span.start);
+        self.entries[idx..]
             .iter()
-            .filter(|(s, _)| *s == span)
+            .take_while(|(s, _)| s.start == span.start)
+            .find(|(s, _)| *s == span)
             .map(|(_, o)| o)
-            .next()
     }
 }
 
@@ -375,7 +381,9 @@ pub fn emit(objects: &[&RNode]) -> (String, Provenance) {
         out: String::new(),
         table: Vec::new(),
     };
+    let mut docs = Vec::with_capacity(objects.len());
     for obj in objects {
+        let doc_start = e.out.len();
         e.out.push_str("---\n");
         let start = e.out.len();
         if is_empty_collection(&obj.value) {
@@ -384,8 +392,11 @@ pub fn emit(objects: &[&RNode]) -> (String, Provenance) {
             e.block(obj, 0);
         }
         e.record(start, &obj.origin);
+        docs.push(Span::new(doc_start, e.out.len()));
     }
-    (e.out, Provenance { entries: e.table })
+    let mut entries = e.table;
+    entries.sort_by(|a, b| a.0.start.cmp(&b.0.start).then(b.0.end.cmp(&a.0.end)));
+    (e.out, Provenance { entries, docs })
 }
 
 #[cfg(test)]
