@@ -221,6 +221,11 @@ fn patch_line_is_blamed_not_the_base() {
         msg.contains("set by overlay/security.yaml:11 on base/deploy.yaml"),
         "{msg}"
     );
+    // The fix goes into the patch, the file that should change.
+    let edits = f["fix"]["edits"].as_array().expect("edits");
+    assert_eq!(edits.len(), 1, "{f:#}");
+    assert_eq!(edits[0]["line"], 11);
+    assert_eq!(edits[0]["content"], "false");
     assert_eq!(f["object"]["name"], "prod-web");
     assert_eq!(f["object"]["namespace"], "prod");
     // Member files are not linted again on their own: no finding names an unrendered object.
@@ -233,6 +238,24 @@ fn patch_line_is_blamed_not_the_base() {
             "{f:#}"
         );
     }
+}
+
+#[test]
+fn fix_is_applied_to_the_patch_file() {
+    let tmp = synthetic_inputs();
+    let base_before = std::fs::read_to_string(tmp.path().join("base/deploy.yaml")).expect("read");
+    let out = Command::new(env!("CARGO_BIN_EXE_accord"))
+        .args(["lint", "--fix", "--unsafe-fixes", "."])
+        .current_dir(tmp.path())
+        .output()
+        .expect("runs");
+    assert!(out.status.code().is_some(), "{out:?}");
+    let patch = std::fs::read_to_string(tmp.path().join("overlay/security.yaml")).expect("read");
+    assert!(patch.contains("privileged: false"), "{patch}");
+    let base_after = std::fs::read_to_string(tmp.path().join("base/deploy.yaml")).expect("read");
+    assert_eq!(base_before, base_after);
+    let report = lint_json(&["."], tmp.path());
+    assert!(findings(&report, "privileged-container").is_empty());
 }
 
 #[test]

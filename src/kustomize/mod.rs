@@ -235,18 +235,11 @@ pub fn remap(diags: Vec<Diagnostic>, out: &Output) -> Vec<Diagnostic> {
             message: format!("rendered by the kustomization in {overlay}"),
         });
         if let Some(f) = &mut d.fix {
+            let synthetic = &r.file.source;
             let mapped: Option<Vec<TextEdit>> = f
                 .edits
                 .iter()
-                .map(|e| {
-                    let o = r.provenance.exact(e.span)?;
-                    (o.exact && o.source.path == origin.source.path).then(|| TextEdit {
-                        span: o.span,
-                        start: o.source.position(o.span.start),
-                        end: o.source.position(o.span.end),
-                        content: e.content.clone(),
-                    })
-                })
+                .map(|e| map_edit(synthetic, &r.provenance, e))
                 .collect();
             match mapped {
                 Some(edits) if !edits.is_empty() => f.edits = edits,
@@ -261,6 +254,49 @@ pub fn remap(diags: Vec<Diagnostic>, out: &Output) -> Vec<Diagnostic> {
     // The same base line found through several overlays is one finding with one label per overlay.
     crate::diagnostic::sort(&mut result);
     result
+}
+
+/// Move a text edit on the synthetic stream into the file the edited text came from: the part
+/// that changes must lie inside one emitted node whose text is a verbatim copy of its origin (a
+/// scalar replaced in a patch or base); anything else (new keys, reformatted collections) has no
+/// faithful edit in the original file and the fix is shown only.
+fn map_edit(synthetic: &SourceFile, prov: &Provenance, e: &TextEdit) -> Option<TextEdit> {
+    let old = synthetic.text.get(e.span.start..e.span.end)?;
+    let new = e.content.as_str();
+    let prefix = old
+        .char_indices()
+        .zip(new.chars())
+        .take_while(|((_, a), b)| a == b)
+        .last()
+        .map_or(0, |((i, a), _)| i + a.len_utf8());
+    let suffix = old[prefix..]
+        .chars()
+        .rev()
+        .zip(new[prefix..].chars().rev())
+        .take_while(|(a, b)| a == b)
+        .map(|(a, _)| a.len_utf8())
+        .sum::<usize>();
+    let changed = Span::new(e.span.start + prefix, e.span.end - suffix);
+    let (emitted, o) = prov.lookup_entry(changed)?;
+    if !o.exact
+        || synthetic.slice(emitted) != o.source.slice(o.span)
+        || emitted.end < changed.end
+        || emitted.start < e.span.start
+        || emitted.end > e.span.end
+    {
+        return None;
+    }
+    // Replace the whole node (`true` → `false`), not just the characters that differ.
+    let content = new
+        .get(emitted.start - e.span.start..new.len() - (e.span.end - emitted.end))?
+        .to_string();
+    let span = o.span;
+    Some(TextEdit {
+        span,
+        start: o.source.position(span.start),
+        end: o.source.position(span.end),
+        content,
+    })
 }
 
 fn first_line(src: &SourceFile, span: Span) -> Span {

@@ -241,6 +241,10 @@ pub struct Provenance {
 impl Provenance {
     /// The origin of the smallest emitted node or key that contains `span`.
     pub fn lookup(&self, span: Span) -> Option<&Origin> {
+        self.lookup_entry(span).map(|(_, o)| o)
+    }
+    /// The smallest emitted node or key that contains `span`: its emitted span and origin.
+    pub fn lookup_entry(&self, span: Span) -> Option<(Span, &Origin)> {
         // Entries are sorted by (start, larger first) and nest like the tree they came from, so
         // the innermost container is the last one at or before `span.start` that contains it.
         let idx = self.entries.partition_point(|(s, _)| s.start <= span.start);
@@ -248,7 +252,7 @@ impl Provenance {
             .iter()
             .rev()
             .find(|(s, _)| span.end <= s.end.max(s.start + 1))
-            .map(|(_, o)| o)
+            .map(|(s, o)| (*s, o))
     }
     /// The origin of an emitted node whose span is exactly `span`.
     pub fn exact(&self, span: Span) -> Option<&Origin> {
