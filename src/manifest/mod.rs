@@ -196,11 +196,7 @@ pub fn from_source(source: Source) -> FileManifests {
     let fatal = parsed.issues.iter().any(|i| i.fatal);
     let has_braces = source.text.contains("{{");
     if has_braces
-        && (fatal
-            || parsed
-                .documents
-                .iter()
-                .any(|d| template_outside_strings(&source, &d.root)))
+        && (fatal || template_outside_strings(&source, parsed.documents.iter().map(|d| &d.root)))
     {
         out.skipped.push(Skip::Template);
         return out;
@@ -313,10 +309,16 @@ fn collect(source: &Source, doc: &Arc<Node>, index: usize, base: String, out: &m
     }
 }
 
-/// Is there a `{{` in the file that is not inside a string value or a comment?
-fn template_outside_strings(source: &SourceFile, root: &Node) -> bool {
+/// Is there a `{{` in the file that is not inside a string value or a comment? (The string
+/// spans of every document count: a `{{` in the second document is inside its own strings.)
+fn template_outside_strings<'a>(
+    source: &SourceFile,
+    roots: impl Iterator<Item = &'a Node>,
+) -> bool {
     let mut spans = Vec::new();
-    string_spans(root, &mut spans);
+    for root in roots {
+        string_spans(root, &mut spans);
+    }
     spans.sort_unstable();
     let text = &source.text;
     let mut from = 0;
@@ -387,5 +389,11 @@ mod tests {
         );
         assert!(ok.skipped.is_empty());
         assert_eq!(ok.objects.len(), 1);
+        let second = read(
+            "m.yaml",
+            "kind: ConfigMap\napiVersion: v1\nmetadata: {name: a}\n---\nkind: ConfigMap\napiVersion: v1\nmetadata: {name: b}\ndata: {t: \"{{ .Name }}\"}\n",
+        );
+        assert!(second.skipped.is_empty(), "{:?}", second.skipped);
+        assert_eq!(second.objects.len(), 2);
     }
 }
