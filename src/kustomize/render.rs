@@ -102,10 +102,13 @@ pub struct Renderer {
     pub referenced: BTreeSet<PathBuf>,
     /// Problems found.
     pub problems: Vec<Problem>,
-    files: HashMap<PathBuf, Option<(Source, Arc<Vec<Node>>)>>,
+    files: HashMap<PathBuf, Option<Parsed>>,
     built: HashMap<PathBuf, Vec<Res>>,
     stack: Vec<PathBuf>,
 }
+
+/// A parsed file: its source and its documents.
+type Parsed = (Source, Arc<Vec<Node>>);
 
 /// A reference into a file for findings.
 type At<'a> = (&'a Source, Span);
@@ -466,7 +469,7 @@ impl Renderer {
     }
 
     /// Read and parse a YAML file once.
-    fn file(&mut self, path: &Path) -> Option<(Source, Arc<Vec<Node>>)> {
+    fn file(&mut self, path: &Path) -> Option<Parsed> {
         let key = canon(path);
         if let Some(f) = self.files.get(&key) {
             return f.clone();
