@@ -312,9 +312,10 @@ fn kind_span(src: &SourceFile) -> Span {
     }
 }
 
-/// Replace the objects of member files by the rendered files (member files keep their YAML
-/// problems), so linting `files` lints each kustomization once, rendered.
-pub fn absorb(files: &mut Vec<FileManifests>, out: &Output, cwd: &Path) {
+/// Replace the objects of member files by the rendered objects (member files keep their YAML
+/// problems), so linting `files` lints each kustomization once, rendered. The rendered files
+/// move into `files`; `out` keeps their sources for [`remap`].
+pub fn absorb(files: &mut Vec<FileManifests>, out: &mut Output, cwd: &Path) {
     let members: BTreeSet<String> = out
         .members
         .iter()
@@ -326,9 +327,43 @@ pub fn absorb(files: &mut Vec<FileManifests>, out: &Output, cwd: &Path) {
             f.skipped.clear();
         }
     }
-    for r in &out.rendered {
-        files.push(manifest::from_source(r.file.source.clone()));
+    for r in &mut out.rendered {
+        let empty = FileManifests {
+            source: r.file.source.clone(),
+            objects: Vec::new(),
+            problems: Vec::new(),
+            skipped: Vec::new(),
+        };
+        files.push(std::mem::replace(&mut r.file, empty));
     }
+}
+
+/// Render the kustomizations found among `inputs`/`paths` and put the rendered objects in
+/// `files` in place of their members. Lint `files`, then pass the findings to [`finish`].
+pub fn prepare(
+    files: &mut Vec<FileManifests>,
+    inputs: &[PathBuf],
+    paths: &[PathBuf],
+    cwd: &Path,
+) -> Output {
+    let dirs = find_dirs(inputs, paths);
+    if dirs.is_empty() {
+        return Output::default();
+    }
+    let mut out = render_all(&dirs, cwd);
+    absorb(files, &mut out, cwd);
+    out
+}
+
+/// Map findings back to their lines and add the findings of rendering itself.
+pub fn finish(diags: Vec<Diagnostic>, out: Output) -> Vec<Diagnostic> {
+    if out.rendered.is_empty() && out.diagnostics.is_empty() {
+        return diags;
+    }
+    let mut diags = remap(diags, &out);
+    diags.extend(out.diagnostics);
+    crate::diagnostic::sort(&mut diags);
+    diags
 }
 
 /// Lint `files` plus the kustomizations found among `inputs`/`paths`: render, lint, remap.
@@ -340,28 +375,6 @@ pub fn lint(
     rules: &[crate::policy::Rule],
     ctx: &crate::engine::Context,
 ) -> Vec<Diagnostic> {
-    let dirs = find_dirs(inputs, paths);
-    if dirs.is_empty() {
-        return crate::engine::lint(files, rules, ctx);
-    }
-    let out = render_all(&dirs, cwd);
-    let mut synthetic = Output {
-        rendered: Vec::new(),
-        members: out.members.clone(),
-        diagnostics: Vec::new(),
-    };
-    absorb(files, &out, cwd);
-    // `absorb` re-parsed the synthetic sources; point the provenance at those copies.
-    for r in out.rendered {
-        synthetic.rendered.push(r);
-    }
-    let n = synthetic.rendered.len();
-    let start = files.len() - n;
-    for (i, r) in synthetic.rendered.iter_mut().enumerate() {
-        r.file.source = files[start + i].source.clone();
-    }
-    let mut diags = remap(crate::engine::lint(files, rules, ctx), &synthetic);
-    diags.extend(out.diagnostics);
-    crate::diagnostic::sort(&mut diags);
-    diags
+    let out = prepare(files, inputs, paths, cwd);
+    finish(crate::engine::lint(files, rules, ctx), out)
 }
