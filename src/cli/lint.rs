@@ -4,7 +4,7 @@ use super::Outcome;
 use super::common::{RuleOpts, setup};
 use crate::config::FailOn;
 use crate::diagnostic::{Applicability, Summary};
-use crate::engine::fix;
+use crate::engine::{self, fix};
 use crate::kustomize;
 use crate::load::{self, Filter};
 use crate::manifest::Skip;
@@ -118,17 +118,13 @@ pub fn run(args: LintArgs) -> Result<Outcome> {
     let owners = s.codeowners()?;
     let wopts = s.waiver_options(super::common::today()?, &inputs);
     let repo_path = |d: &str| s.repo_path(d);
+    // Kustomizations are rendered into `loaded.files`; waivers are matched on the rendered
+    // objects (their annotations), then findings move to the lines that caused them.
     let run_rules = |loaded: &mut load::Loaded| {
-        let mut diags = kustomize::lint(
-            &mut loaded.files,
-            &inputs,
-            &paths,
-            &s.cwd,
-            &s.rules,
-            &s.ctx,
-        );
+        let rendered = kustomize::prepare(&mut loaded.files, &inputs, &paths, &s.cwd);
+        let mut diags = engine::lint(&loaded.files, &s.rules, &s.ctx);
         crate::waiver::apply(&mut diags, &loaded.files, &waivers, &wopts, &repo_path);
-        diags
+        kustomize::finish(diags, rendered)
     };
     let mut diags = run_rules(&mut loaded);
     if args.fix {

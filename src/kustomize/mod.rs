@@ -115,6 +115,8 @@ fn make(id: &str, message: String, location: Location) -> Diagnostic {
         docs: None,
         labels: Vec::new(),
         fix: None,
+        waiver: None,
+        code_owner: None,
     }
 }
 
