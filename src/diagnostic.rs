@@ -150,6 +150,10 @@ pub struct Diagnostic {
     pub location: Location,
     /// JSON Pointer of the offending node inside the object (may name a missing field).
     pub path: String,
+    /// `path` with list indices replaced by the item's name where the item has one
+    /// (`/spec/containers/[name=web]/image`): the form fingerprints use, so a finding keeps its
+    /// identity when list items are reordered. See [`identity_path`].
+    pub identity_path: String,
     /// The object, when the finding is about one.
     pub object: Option<ObjectRef>,
     /// Why ops require this.
@@ -207,6 +211,30 @@ impl Diagnostic {
         self.waiver.as_ref().is_some_and(|w| !w.expired)
     }
 
+    /// A stable identity for this finding: 16 hex digits hashing the rule, the file, the object
+    /// identity (group/kind/namespace/name, so an `apiVersion` bump keeps it) and
+    /// [`identity_path`](Diagnostic::identity_path) — never line numbers, so the fingerprint
+    /// survives edits elsewhere in the file. Findings not about an object (YAML syntax errors)
+    /// hash their message instead. Used by SARIF `partialFingerprints`, GitLab Code Quality,
+    /// the diff engine's introduced/unchanged/fixed split and the review bot's dedup markers.
+    pub fn fingerprint(&self) -> String {
+        let mut h = Fnv64::new();
+        h.field("accord/v1");
+        h.field(&self.rule);
+        h.field(self.location.file());
+        match &self.object {
+            Some(o) => {
+                h.field(&o.identity());
+                h.field(&self.identity_path);
+            }
+            None => {
+                h.field(&self.identity_path);
+                h.field(&self.message);
+            }
+        }
+        format!("{:016x}", h.finish())
+    }
+
     /// Sort key: file, line, column, rule, path, message.
     pub fn sort_key(&self) -> (&str, usize, usize, &str, &str, &str) {
         (
@@ -224,6 +252,91 @@ impl Diagnostic {
 pub fn sort(diags: &mut Vec<Diagnostic>) {
     diags.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     diags.dedup_by(|a, b| a.sort_key() == b.sort_key());
+}
+
+/// 64-bit FNV-1a: tiny, fast and fixed forever (unlike `std`'s `DefaultHasher`, whose output
+/// may change between Rust releases), which is what a persisted fingerprint needs.
+#[derive(Debug, Clone)]
+pub struct Fnv64(u64);
+
+impl Fnv64 {
+    /// A fresh hasher.
+    pub fn new() -> Self {
+        Fnv64(0xcbf2_9ce4_8422_2325)
+    }
+    /// Hash raw bytes.
+    pub fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 ^= u64::from(*b);
+            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    /// Hash a string followed by a separator byte, so `("ab","c")` and `("a","bc")` differ.
+    pub fn field(&mut self, s: &str) {
+        self.write(s.as_bytes());
+        self.write(&[0xff]);
+    }
+    /// The hash value.
+    pub fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+impl Default for Fnv64 {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Keys that name a list item, tried in order, for [`identity_path`].
+const ITEM_KEYS: &[&str] = &["name", "mountPath", "devicePath", "containerPort", "key", "ip", "type"];
+
+/// Rewrite the JSON Pointer `path` inside `root` so list indices become `[key=value]` tokens
+/// naming the item (`/spec/containers/1/image` → `/spec/containers/[name=web]/image`) where the
+/// item is a map with a scalar `name` (or `mountPath`, `containerPort`, `key`, …). Indices of
+/// items without such a key, and the part of the path below a missing node, are kept as they are.
+pub fn identity_path(root: &serde_json::Value, path: &str) -> String {
+    if path.is_empty() {
+        return String::new();
+    }
+    let mut out = String::new();
+    let mut cur = Some(root);
+    for raw in path.trim_start_matches('/').split('/') {
+        let token = raw.replace("~1", "/").replace("~0", "~");
+        out.push('/');
+        match cur {
+            Some(serde_json::Value::Array(items)) => {
+                let item = token.parse::<usize>().ok().and_then(|i| items.get(i));
+                let named = item.and_then(item_name);
+                // A named item must be unique in its list to identify it.
+                let unique = named.as_ref().is_some_and(|n| {
+                    items.iter().filter(|it| item_name(it).as_deref() == Some(n.as_str())).count() == 1
+                });
+                match named {
+                    Some(n) if unique => out.push_str(&n.replace('~', "~0").replace('/', "~1")),
+                    _ => out.push_str(raw),
+                }
+                cur = item;
+            }
+            Some(serde_json::Value::Object(m)) => {
+                out.push_str(raw);
+                cur = m.get(&token);
+            }
+            _ => {
+                out.push_str(raw);
+                cur = None;
+            }
+        }
+    }
+    out
+}
+
+fn item_name(it: &serde_json::Value) -> Option<String> {
+    ITEM_KEYS.iter().find_map(|k| match it.get(*k)? {
+        serde_json::Value::String(s) => Some(format!("[{k}={s}]")),
+        serde_json::Value::Number(n) => Some(format!("[{k}={n}]")),
+        _ => None,
+    })
 }
 
 /// An input that could not be read at all (missing file, not UTF-8).
@@ -355,5 +468,70 @@ pub fn line_replacement(source: &crate::source::SourceFile, edit: &TextEdit) -> 
         end_line,
         old_lines: split(old),
         new_lines: split(&new),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::SourceFile;
+    use serde_json::json;
+
+    fn diag(file: &str, line_offset: usize, path: &str, ipath: &str) -> Diagnostic {
+        let text = format!("{}kind: Pod\n", "\n".repeat(line_offset));
+        let src = SourceFile::new(file, text);
+        Diagnostic {
+            rule: "r".into(),
+            severity: Severity::Error,
+            category: "security".into(),
+            message: "m".into(),
+            location: Location::new(&src, Span::new(line_offset, line_offset + 4)),
+            path: path.into(),
+            identity_path: ipath.into(),
+            object: Some(ObjectRef { api_version: "v1".into(), kind: "Pod".into(), namespace: None, name: Some("p".into()) }),
+            why: String::new(),
+            help: String::new(),
+            owner: None,
+            contact: None,
+            docs: None,
+            labels: Vec::new(),
+            fix: None,
+        }
+    }
+
+    #[test]
+    fn identity_path_names_list_items() {
+        let obj = json!({"spec": {"containers": [{"name": "a", "ports": [{"containerPort": 80}]}, {"name": "web", "image": "x"}, {"image": "y"}]}});
+        assert_eq!(identity_path(&obj, "/spec/containers/1/image"), "/spec/containers/[name=web]/image");
+        assert_eq!(identity_path(&obj, "/spec/containers/0/ports/0"), "/spec/containers/[name=a]/ports/[containerPort=80]");
+        assert_eq!(identity_path(&obj, "/spec/containers/2/image"), "/spec/containers/2/image");
+        assert_eq!(identity_path(&obj, "/spec/containers/1/securityContext/privileged"), "/spec/containers/[name=web]/securityContext/privileged");
+        assert_eq!(identity_path(&obj, "/spec/missing/0/x"), "/spec/missing/0/x");
+        assert_eq!(identity_path(&obj, ""), "");
+        let dup = json!({"items": [{"name": "a"}, {"name": "a"}]});
+        assert_eq!(identity_path(&dup, "/items/1"), "/items/1");
+        let slash = json!({"items": [{"name": "a/b"}]});
+        assert_eq!(identity_path(&slash, "/items/0"), "/items/[name=a~1b]");
+    }
+
+    #[test]
+    fn fingerprint_ignores_lines_but_not_identity() {
+        let a = diag("a.yaml", 0, "/spec/containers/0", "/spec/containers/[name=web]");
+        let moved = diag("a.yaml", 7, "/spec/containers/1", "/spec/containers/[name=web]");
+        assert_eq!(a.fingerprint(), moved.fingerprint());
+        assert_eq!(a.fingerprint().len(), 16);
+        assert_ne!(a.fingerprint(), diag("b.yaml", 0, "/spec/containers/0", "/spec/containers/[name=web]").fingerprint());
+        assert_ne!(a.fingerprint(), diag("a.yaml", 0, "/spec/containers/0", "/spec/containers/[name=db]").fingerprint());
+        let mut other_rule = a.clone();
+        other_rule.rule = "s".into();
+        assert_ne!(a.fingerprint(), other_rule.fingerprint());
+        // apiVersion bumps keep the identity.
+        let mut bumped = a.clone();
+        bumped.object.as_mut().unwrap().api_version = "v2".into();
+        assert_eq!(a.fingerprint(), bumped.fingerprint());
+        // Fixed forever: a change here invalidates every posted review marker.
+        let mut h = Fnv64::new();
+        h.write(b"a");
+        assert_eq!(h.finish(), 0xaf63_dc4c_8601_ec8c);
     }
 }
