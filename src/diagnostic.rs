@@ -471,6 +471,38 @@ pub fn line_replacement(source: &crate::source::SourceFile, edit: &TextEdit) -> 
     }
 }
 
+/// All `edits` of one fix on `source` widened to one whole-line replacement — the form a GitHub
+/// suggestion block needs (it replaces exactly the commented line range). `None` when there are
+/// no edits or they overlap.
+pub fn lines_replacement(source: &crate::source::SourceFile, edits: &[TextEdit]) -> Option<LineReplacement> {
+    let text = &source.text;
+    let mut edits: Vec<&TextEdit> = edits.iter().collect();
+    edits.sort_by_key(|e| (e.span.start, e.span.end));
+    let first = edits.first()?;
+    if edits.windows(2).any(|w| w[1].span.start < w[0].span.end) || edits.iter().any(|e| e.span.end > text.len() || e.span.start > e.span.end) {
+        return None;
+    }
+    let last_end = edits.iter().map(|e| e.span.end).max()?;
+    let start_line = source.lines.line_of(first.span.start);
+    let mut end_line = source.lines.line_of(last_end);
+    if end_line > start_line && source.lines.line_start(end_line) == last_end {
+        end_line -= 1;
+    }
+    let from = source.lines.line_start(start_line);
+    let to = if end_line < source.lines.line_count() { source.lines.line_start(end_line + 1) } else { text.len() };
+    let to = to.max(last_end);
+    let mut new = String::new();
+    let mut at = from;
+    for e in &edits {
+        new.push_str(text.get(at..e.span.start)?);
+        new.push_str(&e.content);
+        at = e.span.end;
+    }
+    new.push_str(text.get(at..to)?);
+    let split = |s: &str| -> Vec<String> { s.lines().map(|l| l.trim_end_matches('\r').to_string()).collect() };
+    Some(LineReplacement { start_line, end_line, old_lines: split(&text[from..to]), new_lines: split(&new) })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -533,5 +565,29 @@ mod tests {
         let mut h = Fnv64::new();
         h.write(b"a");
         assert_eq!(h.finish(), 0xaf63_dc4c_8601_ec8c);
+    }
+
+    fn edit(src: &SourceFile, start: usize, end: usize, content: &str) -> TextEdit {
+        TextEdit { span: Span::new(start, end), start: src.position(start), end: src.position(end), content: content.into() }
+    }
+
+    #[test]
+    fn lines_replacement_merges_edits_into_whole_lines() {
+        let src = SourceFile::new("a.yaml", "a: 1\nb: 2\nc: 3\n");
+        // Two edits on lines 1 and 2 become one replacement of lines 1-2.
+        let r = lines_replacement(&src, &[edit(&src, 8, 9, "X"), edit(&src, 3, 4, "Y")]).unwrap();
+        assert_eq!((r.start_line, r.end_line), (1, 2));
+        assert_eq!(r.old_lines, vec!["a: 1", "b: 2"]);
+        assert_eq!(r.new_lines, vec!["a: Y", "b: X"]);
+        // Deleting a whole line ends on the line before the next one.
+        let r = lines_replacement(&src, &[edit(&src, 5, 10, "")]).unwrap();
+        assert_eq!((r.start_line, r.end_line), (2, 2));
+        assert!(r.new_lines.is_empty());
+        // Inserting lines keeps the line they are inserted into.
+        let r = lines_replacement(&src, &[edit(&src, 10, 10, "z: 0\n")]).unwrap();
+        assert_eq!((r.start_line, r.end_line), (3, 3));
+        assert_eq!(r.new_lines, vec!["z: 0", "c: 3"]);
+        assert!(lines_replacement(&src, &[edit(&src, 0, 4, ""), edit(&src, 2, 6, "")]).is_none());
+        assert!(lines_replacement(&src, &[]).is_none());
     }
 }

@@ -127,6 +127,25 @@ pub fn today() -> Result<Date> {
     Ok(Date::from_days_since_epoch((secs / 86_400) as i64))
 }
 
+/// The rule table reports show (SARIF rules, annotation titles, markdown rule details).
+pub fn rule_infos(rules: &[Rule]) -> Vec<crate::render::RuleInfo> {
+    rules
+        .iter()
+        .map(|r| crate::render::RuleInfo {
+            id: r.id().to_string(),
+            title: r.spec.title.clone(),
+            description: r.spec.description.clone(),
+            why: r.spec.why.clone(),
+            help: r.spec.help.clone(),
+            docs: r.spec.docs.clone(),
+            owner: r.owner.clone(),
+            contact: r.contact.clone(),
+            severity: r.severity,
+            category: r.spec.category.clone(),
+        })
+        .collect()
+}
+
 /// Print located file errors and fail with exit code 2.
 pub fn fail_with(errors: &[FileError]) -> anyhow::Error {
     for e in errors {

@@ -9,6 +9,7 @@ mod docs;
 mod init;
 pub use rules::{Which, explain_text, schema_json};
 mod lint;
+mod output;
 mod rules;
 mod test;
 
