@@ -56,19 +56,35 @@ pub fn counts(errors: usize, warnings: usize, infos: usize) -> String {
     format!("{errors} error{}, {warnings} warning{}, {infos} info", if errors == 1 { "" } else { "s" }, if warnings == 1 { "" } else { "s" })
 }
 
-/// A findings table. `link` may turn a finding into a URL for its location (a blob link at the
-/// PR head). Rows are added while the table stays under `budget` bytes; the rest are counted in
-/// a closing line. Returns the table and how many rows were left out.
-pub fn findings_table(diags: &[&Diagnostic], link: &dyn Fn(&Diagnostic) -> Option<String>, budget: usize) -> (String, usize) {
+/// How a findings table links and annotates each row: `link` may turn a finding into a URL for
+/// its location (a blob link at the PR head), `note` may add a remark after the location.
+pub struct Rows<'a> {
+    /// URL of a finding's location.
+    pub link: &'a dyn Fn(&Diagnostic) -> Option<String>,
+    /// Remark shown under the location (e.g. "outside the diff").
+    pub note: &'a dyn Fn(&Diagnostic) -> Option<String>,
+}
+
+impl Rows<'_> {
+    /// No links, no remarks.
+    pub const PLAIN: Rows<'static> = Rows { link: &|_| None, note: &|_| None };
+}
+
+/// A findings table. Rows are added while the table stays under `budget` bytes; the rest are
+/// counted in a closing line. Returns the table and how many rows were left out.
+pub fn findings_table(diags: &[&Diagnostic], rows: &Rows<'_>, budget: usize) -> (String, usize) {
     let mut out = String::from("| Severity | Rule | Location | Finding |\n| --- | --- | --- | --- |\n");
     let mut shown = 0;
     for d in diags {
         let l = &d.location;
         let place = format!("{}:{}", l.file(), l.start.line);
-        let place = match link(d) {
+        let mut place = match (rows.link)(d) {
             Some(url) => format!("[`{}`]({url})", escape(&place).replace('`', "'")),
             None => format!("`{}`", escape(&place).replace('`', "'")),
         };
+        if let Some(n) = (rows.note)(d) {
+            place.push_str(&format!("<br><sub>{}</sub>", escape(&n)));
+        }
         let row = format!("| {} | `{}` | {place} | {} |\n", severity(d.severity), escape(&d.rule), escape(&d.message));
         if out.len() + row.len() > budget {
             break;
@@ -140,7 +156,7 @@ pub fn render(r: &Report<'_>, budget: usize) -> String {
     let details: String = r.rules_with_findings().iter().map(rule_details).collect();
     let reserve = details.len().min(budget / 4) + 200;
     let all: Vec<&Diagnostic> = r.diagnostics.iter().collect();
-    let (table, _) = findings_table(&all, &|_| None, budget.saturating_sub(out.len() + reserve));
+    let (table, _) = findings_table(&all, &Rows::PLAIN, budget.saturating_sub(out.len() + reserve));
     out.push_str(&table);
     if out.len() + details.len() + 20 <= budget {
         out.push_str("\n### Rules\n\n");
