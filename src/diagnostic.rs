@@ -289,7 +289,15 @@ impl Default for Fnv64 {
 }
 
 /// Keys that name a list item, tried in order, for [`identity_path`].
-const ITEM_KEYS: &[&str] = &["name", "mountPath", "devicePath", "containerPort", "key", "ip", "type"];
+const ITEM_KEYS: &[&str] = &[
+    "name",
+    "mountPath",
+    "devicePath",
+    "containerPort",
+    "key",
+    "ip",
+    "type",
+];
 
 /// Rewrite the JSON Pointer `path` inside `root` so list indices become `[key=value]` tokens
 /// naming the item (`/spec/containers/1/image` → `/spec/containers/[name=web]/image`) where the
@@ -310,7 +318,11 @@ pub fn identity_path(root: &serde_json::Value, path: &str) -> String {
                 let named = item.and_then(item_name);
                 // A named item must be unique in its list to identify it.
                 let unique = named.as_ref().is_some_and(|n| {
-                    items.iter().filter(|it| item_name(it).as_deref() == Some(n.as_str())).count() == 1
+                    items
+                        .iter()
+                        .filter(|it| item_name(it).as_deref() == Some(n.as_str()))
+                        .count()
+                        == 1
                 });
                 match named {
                     Some(n) if unique => out.push_str(&n.replace('~', "~0").replace('/', "~1")),
@@ -474,12 +486,19 @@ pub fn line_replacement(source: &crate::source::SourceFile, edit: &TextEdit) -> 
 /// All `edits` of one fix on `source` widened to one whole-line replacement — the form a GitHub
 /// suggestion block needs (it replaces exactly the commented line range). `None` when there are
 /// no edits or they overlap.
-pub fn lines_replacement(source: &crate::source::SourceFile, edits: &[TextEdit]) -> Option<LineReplacement> {
+pub fn lines_replacement(
+    source: &crate::source::SourceFile,
+    edits: &[TextEdit],
+) -> Option<LineReplacement> {
     let text = &source.text;
     let mut edits: Vec<&TextEdit> = edits.iter().collect();
     edits.sort_by_key(|e| (e.span.start, e.span.end));
     let first = edits.first()?;
-    if edits.windows(2).any(|w| w[1].span.start < w[0].span.end) || edits.iter().any(|e| e.span.end > text.len() || e.span.start > e.span.end) {
+    if edits.windows(2).any(|w| w[1].span.start < w[0].span.end)
+        || edits
+            .iter()
+            .any(|e| e.span.end > text.len() || e.span.start > e.span.end)
+    {
         return None;
     }
     let last_end = edits.iter().map(|e| e.span.end).max()?;
@@ -489,7 +508,11 @@ pub fn lines_replacement(source: &crate::source::SourceFile, edits: &[TextEdit])
         end_line -= 1;
     }
     let from = source.lines.line_start(start_line);
-    let to = if end_line < source.lines.line_count() { source.lines.line_start(end_line + 1) } else { text.len() };
+    let to = if end_line < source.lines.line_count() {
+        source.lines.line_start(end_line + 1)
+    } else {
+        text.len()
+    };
     let to = to.max(last_end);
     let mut new = String::new();
     let mut at = from;
@@ -499,8 +522,17 @@ pub fn lines_replacement(source: &crate::source::SourceFile, edits: &[TextEdit])
         at = e.span.end;
     }
     new.push_str(text.get(at..to)?);
-    let split = |s: &str| -> Vec<String> { s.lines().map(|l| l.trim_end_matches('\r').to_string()).collect() };
-    Some(LineReplacement { start_line, end_line, old_lines: split(&text[from..to]), new_lines: split(&new) })
+    let split = |s: &str| -> Vec<String> {
+        s.lines()
+            .map(|l| l.trim_end_matches('\r').to_string())
+            .collect()
+    };
+    Some(LineReplacement {
+        start_line,
+        end_line,
+        old_lines: split(&text[from..to]),
+        new_lines: split(&new),
+    })
 }
 
 #[cfg(test)]
@@ -520,7 +552,12 @@ mod tests {
             location: Location::new(&src, Span::new(line_offset, line_offset + 4)),
             path: path.into(),
             identity_path: ipath.into(),
-            object: Some(ObjectRef { api_version: "v1".into(), kind: "Pod".into(), namespace: None, name: Some("p".into()) }),
+            object: Some(ObjectRef {
+                api_version: "v1".into(),
+                kind: "Pod".into(),
+                namespace: None,
+                name: Some("p".into()),
+            }),
             why: String::new(),
             help: String::new(),
             owner: None,
@@ -534,11 +571,26 @@ mod tests {
     #[test]
     fn identity_path_names_list_items() {
         let obj = json!({"spec": {"containers": [{"name": "a", "ports": [{"containerPort": 80}]}, {"name": "web", "image": "x"}, {"image": "y"}]}});
-        assert_eq!(identity_path(&obj, "/spec/containers/1/image"), "/spec/containers/[name=web]/image");
-        assert_eq!(identity_path(&obj, "/spec/containers/0/ports/0"), "/spec/containers/[name=a]/ports/[containerPort=80]");
-        assert_eq!(identity_path(&obj, "/spec/containers/2/image"), "/spec/containers/2/image");
-        assert_eq!(identity_path(&obj, "/spec/containers/1/securityContext/privileged"), "/spec/containers/[name=web]/securityContext/privileged");
-        assert_eq!(identity_path(&obj, "/spec/missing/0/x"), "/spec/missing/0/x");
+        assert_eq!(
+            identity_path(&obj, "/spec/containers/1/image"),
+            "/spec/containers/[name=web]/image"
+        );
+        assert_eq!(
+            identity_path(&obj, "/spec/containers/0/ports/0"),
+            "/spec/containers/[name=a]/ports/[containerPort=80]"
+        );
+        assert_eq!(
+            identity_path(&obj, "/spec/containers/2/image"),
+            "/spec/containers/2/image"
+        );
+        assert_eq!(
+            identity_path(&obj, "/spec/containers/1/securityContext/privileged"),
+            "/spec/containers/[name=web]/securityContext/privileged"
+        );
+        assert_eq!(
+            identity_path(&obj, "/spec/missing/0/x"),
+            "/spec/missing/0/x"
+        );
         assert_eq!(identity_path(&obj, ""), "");
         let dup = json!({"items": [{"name": "a"}, {"name": "a"}]});
         assert_eq!(identity_path(&dup, "/items/1"), "/items/1");
@@ -548,12 +600,40 @@ mod tests {
 
     #[test]
     fn fingerprint_ignores_lines_but_not_identity() {
-        let a = diag("a.yaml", 0, "/spec/containers/0", "/spec/containers/[name=web]");
-        let moved = diag("a.yaml", 7, "/spec/containers/1", "/spec/containers/[name=web]");
+        let a = diag(
+            "a.yaml",
+            0,
+            "/spec/containers/0",
+            "/spec/containers/[name=web]",
+        );
+        let moved = diag(
+            "a.yaml",
+            7,
+            "/spec/containers/1",
+            "/spec/containers/[name=web]",
+        );
         assert_eq!(a.fingerprint(), moved.fingerprint());
         assert_eq!(a.fingerprint().len(), 16);
-        assert_ne!(a.fingerprint(), diag("b.yaml", 0, "/spec/containers/0", "/spec/containers/[name=web]").fingerprint());
-        assert_ne!(a.fingerprint(), diag("a.yaml", 0, "/spec/containers/0", "/spec/containers/[name=db]").fingerprint());
+        assert_ne!(
+            a.fingerprint(),
+            diag(
+                "b.yaml",
+                0,
+                "/spec/containers/0",
+                "/spec/containers/[name=web]"
+            )
+            .fingerprint()
+        );
+        assert_ne!(
+            a.fingerprint(),
+            diag(
+                "a.yaml",
+                0,
+                "/spec/containers/0",
+                "/spec/containers/[name=db]"
+            )
+            .fingerprint()
+        );
         let mut other_rule = a.clone();
         other_rule.rule = "s".into();
         assert_ne!(a.fingerprint(), other_rule.fingerprint());
@@ -568,7 +648,12 @@ mod tests {
     }
 
     fn edit(src: &SourceFile, start: usize, end: usize, content: &str) -> TextEdit {
-        TextEdit { span: Span::new(start, end), start: src.position(start), end: src.position(end), content: content.into() }
+        TextEdit {
+            span: Span::new(start, end),
+            start: src.position(start),
+            end: src.position(end),
+            content: content.into(),
+        }
     }
 
     #[test]

@@ -25,20 +25,35 @@ spec:
 ";
 
 fn accord(dir: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_accord")).current_dir(dir).args(args).env("NO_COLOR", "1").output().expect("run accord")
+    Command::new(env!("CARGO_BIN_EXE_accord"))
+        .current_dir(dir)
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run accord")
 }
 
 fn repo(deploy: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("apps/web")).unwrap();
     std::fs::write(dir.path().join("apps/web/deploy.yaml"), deploy).unwrap();
-    std::fs::write(dir.path().join("apps/config.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n").unwrap();
+    std::fs::write(
+        dir.path().join("apps/config.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n",
+    )
+    .unwrap();
     dir
 }
 
 fn sarif_validator() -> jsonschema::Validator {
-    let schema: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/sarif-schema-2.1.0.json")).unwrap()).unwrap();
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/data/sarif-schema-2.1.0.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
     jsonschema::options()
         .with_draft(jsonschema::Draft::Draft4)
         .should_validate_formats(true)
@@ -54,20 +69,48 @@ fn read_json(path: &Path) -> serde_json::Value {
 fn sarif_output_is_valid_against_the_official_schema() {
     let dir = repo(DEPLOY);
     // `missing.yaml` makes a tool execution notification, so that part of the document is checked too.
-    let out = accord(dir.path(), &["lint", "apps", "missing.yaml", "--format", "sarif=reports/accord.sarif"]);
-    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = accord(
+        dir.path(),
+        &[
+            "lint",
+            "apps",
+            "missing.yaml",
+            "--format",
+            "sarif=reports/accord.sarif",
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let doc = read_json(&dir.path().join("reports/accord.sarif"));
     let validator = sarif_validator();
-    let errors: Vec<String> = validator.iter_errors(&doc).map(|e| format!("{} at {}", e, e.instance_path())).collect();
-    assert!(errors.is_empty(), "SARIF schema violations:\n{}", errors.join("\n"));
+    let errors: Vec<String> = validator
+        .iter_errors(&doc)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "SARIF schema violations:\n{}",
+        errors.join("\n")
+    );
     let run = &doc["runs"][0];
     let results = run["results"].as_array().unwrap();
     assert!(results.len() >= 3, "{results:?}");
-    assert!(results.iter().any(|r| r["ruleId"] == "privileged-container" && r["fixes"].is_array()));
+    assert!(
+        results
+            .iter()
+            .any(|r| r["ruleId"] == "privileged-container" && r["fixes"].is_array())
+    );
     assert_eq!(run["invocations"][0]["executionSuccessful"], false);
     // The validator is not vacuous: a result without a message is rejected.
     let mut broken = doc.clone();
-    broken["runs"][0]["results"][0].as_object_mut().unwrap().remove("message");
+    broken["runs"][0]["results"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("message");
     assert!(!validator.is_valid(&broken));
     let mut broken = doc;
     broken["runs"][0]["results"][0]["level"] = "fatal".into();
@@ -87,8 +130,13 @@ fn fingerprints_survive_line_moves() {
             .map(|r| {
                 (
                     r["ruleId"].as_str().unwrap().to_string(),
-                    r["partialFingerprints"]["accord/v1"].as_str().unwrap().to_string(),
-                    r["locations"][0]["physicalLocation"]["region"]["startLine"].as_u64().unwrap(),
+                    r["partialFingerprints"]["accord/v1"]
+                        .as_str()
+                        .unwrap()
+                        .to_string(),
+                    r["locations"][0]["physicalLocation"]["region"]["startLine"]
+                        .as_u64()
+                        .unwrap(),
                 )
             })
             .collect()
@@ -102,12 +150,16 @@ fn fingerprints_survive_line_moves() {
     assert_ne!(swapped, DEPLOY);
     let after = fps(&format!("# moved\n# down\n# three\n{swapped}"));
     let key = |v: &[(String, String, u64)]| {
-        let mut k: Vec<(String, String)> = v.iter().map(|(r, f, _)| (r.clone(), f.clone())).collect();
+        let mut k: Vec<(String, String)> =
+            v.iter().map(|(r, f, _)| (r.clone(), f.clone())).collect();
         k.sort();
         k
     };
     assert_eq!(key(&before), key(&after));
-    assert!(before.iter().zip(&after).any(|(a, b)| a.2 != b.2), "lines did move");
+    assert!(
+        before.iter().zip(&after).any(|(a, b)| a.2 != b.2),
+        "lines did move"
+    );
 }
 
 #[test]
@@ -116,9 +168,26 @@ fn several_formats_in_one_run() {
     let out = accord(
         dir.path(),
         &[
-            "lint", "apps", "--format", "text", "--format", "sarif=out/a.sarif", "--format", "junit=out/junit.xml", "--format", "github=out/gh.txt",
-            "--format", "rdjson=out/a.rdjson", "--format", "rdjsonl=out/a.rdjsonl", "--format", "gitlab=out/cq.json", "--format", "markdown=out/summary.md",
-            "--format", "json=out/a.json",
+            "lint",
+            "apps",
+            "--format",
+            "text",
+            "--format",
+            "sarif=out/a.sarif",
+            "--format",
+            "junit=out/junit.xml",
+            "--format",
+            "github=out/gh.txt",
+            "--format",
+            "rdjson=out/a.rdjson",
+            "--format",
+            "rdjsonl=out/a.rdjsonl",
+            "--format",
+            "gitlab=out/cq.json",
+            "--format",
+            "markdown=out/summary.md",
+            "--format",
+            "json=out/a.json",
         ],
     );
     assert_eq!(out.status.code(), Some(1));
@@ -127,16 +196,47 @@ fn several_formats_in_one_run() {
     let json = read_json(&dir.path().join("out/a.json"));
     let n = json["findings"].as_array().unwrap().len();
     assert!(n >= 3);
-    assert_eq!(read_json(&dir.path().join("out/a.sarif"))["runs"][0]["results"].as_array().unwrap().len(), n);
-    assert_eq!(read_json(&dir.path().join("out/a.rdjson"))["diagnostics"].as_array().unwrap().len(), n);
-    assert_eq!(read_json(&dir.path().join("out/cq.json")).as_array().unwrap().len(), n);
+    assert_eq!(
+        read_json(&dir.path().join("out/a.sarif"))["runs"][0]["results"]
+            .as_array()
+            .unwrap()
+            .len(),
+        n
+    );
+    assert_eq!(
+        read_json(&dir.path().join("out/a.rdjson"))["diagnostics"]
+            .as_array()
+            .unwrap()
+            .len(),
+        n
+    );
+    assert_eq!(
+        read_json(&dir.path().join("out/cq.json"))
+            .as_array()
+            .unwrap()
+            .len(),
+        n
+    );
     let rdjsonl = std::fs::read_to_string(dir.path().join("out/a.rdjsonl")).unwrap();
-    assert_eq!(rdjsonl.lines().filter(|l| serde_json::from_str::<serde_json::Value>(l).is_ok()).count(), n);
+    assert_eq!(
+        rdjsonl
+            .lines()
+            .filter(|l| serde_json::from_str::<serde_json::Value>(l).is_ok())
+            .count(),
+        n
+    );
     let junit = std::fs::read_to_string(dir.path().join("out/junit.xml")).unwrap();
     assert_eq!(junit.matches("<failure ").count(), n);
     assert!(junit.contains("<testsuite name=\"apps/config.yaml\" tests=\"1\" failures=\"0\""));
     let gh = std::fs::read_to_string(dir.path().join("out/gh.txt")).unwrap();
-    assert_eq!(gh.lines().filter(|l| l.starts_with("::error ") || l.starts_with("::warning ") || l.starts_with("::notice ")).count(), n);
+    assert_eq!(
+        gh.lines()
+            .filter(|l| l.starts_with("::error ")
+                || l.starts_with("::warning ")
+                || l.starts_with("::notice "))
+            .count(),
+        n
+    );
     let md = std::fs::read_to_string(dir.path().join("out/summary.md")).unwrap();
     assert!(md.starts_with("## accord: "));
 }
@@ -144,9 +244,14 @@ fn several_formats_in_one_run() {
 #[test]
 fn format_flag_errors_are_usage_errors() {
     let dir = repo(DEPLOY);
-    let out = accord(dir.path(), &["lint", "apps", "--format", "text", "--format", "json"]);
+    let out = accord(
+        dir.path(),
+        &["lint", "apps", "--format", "text", "--format", "json"],
+    );
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("only one report can go to standard output"));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("only one report can go to standard output")
+    );
     let out = accord(dir.path(), &["lint", "apps", "--format", "yaml"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown format `yaml`"));

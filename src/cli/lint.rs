@@ -206,8 +206,12 @@ pub fn run(args: LintArgs) -> Result<Outcome> {
                 }
             }
         }
-    } else if summary.skipped_templates > 0 && output::stdout_format(&outputs) == Some(Format::Text) {
-        eprintln!("note: {} Helm/Go template file(s) skipped (-v lists them)", summary.skipped_templates);
+    } else if summary.skipped_templates > 0 && output::stdout_format(&outputs) == Some(Format::Text)
+    {
+        eprintln!(
+            "note: {} Helm/Go template file(s) skipped (-v lists them)",
+            summary.skipped_templates
+        );
     }
     let fail_on = match args.fail_on {
         Some(FailOnArg::Error) => FailOn::Error,

@@ -29,11 +29,18 @@ pub fn parse_spec(s: &str) -> Result<OutputSpec, String> {
     };
     let Some(format) = Format::parse(name.trim()) else {
         let names: Vec<&str> = Format::ALL.iter().map(|(_, n)| *n).collect();
-        return Err(format!("unknown format `{name}`; known: {}", names.join(", ")));
+        return Err(format!(
+            "unknown format `{name}`; known: {}",
+            names.join(", ")
+        ));
     };
     let path = match path {
         None | Some("-") => None,
-        Some("") => return Err(format!("`{name}=` needs a file path (or `-` for standard output)")),
+        Some("") => {
+            return Err(format!(
+                "`{name}=` needs a file path (or `-` for standard output)"
+            ));
+        }
         Some(p) => Some(PathBuf::from(p)),
     };
     Ok(OutputSpec { format, path })
@@ -43,16 +50,30 @@ pub fn parse_spec(s: &str) -> Result<OutputSpec, String> {
 /// would go to standard output or two to the same file.
 pub fn resolve(specs: &[OutputSpec], default: Format) -> Result<Vec<OutputSpec>> {
     if specs.is_empty() {
-        return Ok(vec![OutputSpec { format: default, path: None }]);
+        return Ok(vec![OutputSpec {
+            format: default,
+            path: None,
+        }]);
     }
-    let stdout: Vec<&str> = specs.iter().filter(|s| s.path.is_none()).map(|s| s.format.name()).collect();
+    let stdout: Vec<&str> = specs
+        .iter()
+        .filter(|s| s.path.is_none())
+        .map(|s| s.format.name())
+        .collect();
     if stdout.len() > 1 {
-        bail!("--format: only one report can go to standard output (got {}); write the others to files, e.g. --format {}=report.out", stdout.join(", "), stdout[1]);
+        bail!(
+            "--format: only one report can go to standard output (got {}); write the others to files, e.g. --format {}=report.out",
+            stdout.join(", "),
+            stdout[1]
+        );
     }
     let mut paths: Vec<&PathBuf> = specs.iter().filter_map(|s| s.path.as_ref()).collect();
     paths.sort();
     if let Some(w) = paths.windows(2).find(|w| w[0] == w[1]) {
-        bail!("--format: two reports would be written to {}", w[0].display());
+        bail!(
+            "--format: two reports would be written to {}",
+            w[0].display()
+        );
     }
     Ok(specs.to_vec())
 }
@@ -68,7 +89,9 @@ pub fn write_all(specs: &[OutputSpec], report: &Report<'_>, color: Option<bool>)
     for spec in specs {
         match &spec.path {
             None => {
-                let color = color.unwrap_or_else(|| std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none());
+                let color = color.unwrap_or_else(|| {
+                    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+                });
                 let out = render::render(spec.format, report, color);
                 let mut stdout = std::io::stdout().lock();
                 stdout.write_all(out.as_bytes())?;
@@ -77,9 +100,16 @@ pub fn write_all(specs: &[OutputSpec], report: &Report<'_>, color: Option<bool>)
             Some(p) => {
                 let out = render::render(spec.format, report, false);
                 if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+                    std::fs::create_dir_all(dir)
+                        .with_context(|| format!("creating {}", dir.display()))?;
                 }
-                std::fs::write(p, out).with_context(|| format!("writing the {} report to {}", spec.format.name(), p.display()))?;
+                std::fs::write(p, out).with_context(|| {
+                    format!(
+                        "writing the {} report to {}",
+                        spec.format.name(),
+                        p.display()
+                    )
+                })?;
             }
         }
     }
@@ -92,10 +122,32 @@ mod tests {
 
     #[test]
     fn parses_format_and_path() {
-        assert_eq!(parse_spec("sarif=out/a.sarif").unwrap(), OutputSpec { format: Format::Sarif, path: Some("out/a.sarif".into()) });
-        assert_eq!(parse_spec("text").unwrap(), OutputSpec { format: Format::Text, path: None });
-        assert_eq!(parse_spec("json=-").unwrap(), OutputSpec { format: Format::Json, path: None });
-        assert!(parse_spec("xml").unwrap_err().contains("unknown format `xml`"));
+        assert_eq!(
+            parse_spec("sarif=out/a.sarif").unwrap(),
+            OutputSpec {
+                format: Format::Sarif,
+                path: Some("out/a.sarif".into())
+            }
+        );
+        assert_eq!(
+            parse_spec("text").unwrap(),
+            OutputSpec {
+                format: Format::Text,
+                path: None
+            }
+        );
+        assert_eq!(
+            parse_spec("json=-").unwrap(),
+            OutputSpec {
+                format: Format::Json,
+                path: None
+            }
+        );
+        assert!(
+            parse_spec("xml")
+                .unwrap_err()
+                .contains("unknown format `xml`")
+        );
         assert!(parse_spec("sarif=").is_err());
     }
 
@@ -104,7 +156,12 @@ mod tests {
         let s = |v: &[&str]| v.iter().map(|x| parse_spec(x).unwrap()).collect::<Vec<_>>();
         assert_eq!(resolve(&[], Format::Text).unwrap(), s(&["text"]));
         assert!(resolve(&s(&["text", "sarif=a", "junit=b"]), Format::Text).is_ok());
-        assert!(resolve(&s(&["text", "json"]), Format::Text).unwrap_err().to_string().contains("only one report"));
+        assert!(
+            resolve(&s(&["text", "json"]), Format::Text)
+                .unwrap_err()
+                .to_string()
+                .contains("only one report")
+        );
         assert!(resolve(&s(&["sarif=a", "junit=a"]), Format::Text).is_err());
     }
 }

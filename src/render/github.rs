@@ -16,7 +16,9 @@ pub const MAX_PER_TYPE: usize = 10;
 
 /// Escape a command's message.
 pub fn escape_data(s: &str) -> String {
-    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
 }
 
 /// Escape a command property value.
@@ -36,10 +38,20 @@ pub fn command(s: Severity) -> &'static str {
 /// One annotation line for `d`, with `title` (rule id and title).
 pub fn annotation(d: &Diagnostic, title: &str) -> String {
     let l = &d.location;
-    let mut props = format!("file={},line={},endLine={}", escape_property(l.file()), l.start.line, l.end.line.max(l.start.line));
+    let mut props = format!(
+        "file={},line={},endLine={}",
+        escape_property(l.file()),
+        l.start.line,
+        l.end.line.max(l.start.line)
+    );
     // Columns are only meaningful on single-line annotations.
     if l.end.line <= l.start.line {
-        let _ = write!(props, ",col={},endColumn={}", l.start.column, l.end.column.max(l.start.column));
+        let _ = write!(
+            props,
+            ",col={},endColumn={}",
+            l.start.column,
+            l.end.column.max(l.start.column)
+        );
     }
     let _ = write!(props, ",title={}", escape_property(title));
     let mut msg = d.message.clone();
@@ -88,7 +100,9 @@ pub fn annotations(diags: &[Diagnostic], title: &dyn Fn(&Diagnostic) -> String) 
 /// Render the report: annotations, the overflow notice, then every finding as a log line.
 pub fn render(r: &Report<'_>) -> String {
     let title = |d: &Diagnostic| match r.rule(&d.rule) {
-        Some(info) if info.title != d.rule.replace('-', " ") => format!("accord {}: {}", d.rule, info.title),
+        Some(info) if info.title != d.rule.replace('-', " ") => {
+            format!("accord {}: {}", d.rule, info.title)
+        }
         _ => format!("accord {}", d.rule),
     };
     let (mut out, hidden) = annotations(r.diagnostics, &title);
@@ -103,18 +117,36 @@ pub fn render(r: &Report<'_>) -> String {
         );
     }
     for e in r.errors {
-        let _ = writeln!(out, "::error file={},title=accord::{}", escape_property(&e.file), escape_data(&format!("cannot read {}: {}", e.file, e.message)));
+        let _ = writeln!(
+            out,
+            "::error file={},title=accord::{}",
+            escape_property(&e.file),
+            escape_data(&format!("cannot read {}: {}", e.file, e.message))
+        );
     }
     if !r.diagnostics.is_empty() {
         out.push_str("::group::accord findings\n");
         for d in r.diagnostics {
             let l = &d.location;
-            let _ = writeln!(out, "  {}:{}:{}: {}[{}] {}", l.file(), l.start.line, l.start.column, d.severity.as_str(), d.rule, d.message.replace(['\r', '\n'], " "));
+            let _ = writeln!(
+                out,
+                "  {}:{}:{}: {}[{}] {}",
+                l.file(),
+                l.start.line,
+                l.start.column,
+                d.severity.as_str(),
+                d.rule,
+                d.message.replace(['\r', '\n'], " ")
+            );
         }
         out.push_str("::endgroup::\n");
     }
     let s = r.summary;
-    let _ = writeln!(out, "accord: {} error(s), {} warning(s), {} info in {} file(s)", s.errors, s.warnings, s.infos, s.files);
+    let _ = writeln!(
+        out,
+        "accord: {} error(s), {} warning(s), {} info in {} file(s)",
+        s.errors, s.warnings, s.infos, s.files
+    );
     out
 }
 
@@ -146,21 +178,41 @@ mod tests {
         assert_eq!(errors, MAX_PER_TYPE);
         assert_eq!(warnings, MAX_PER_TYPE);
         let by = |s| many.iter().filter(|d| d.severity == s).count();
-        let expected_hidden = by(Severity::Error) - 10 + by(Severity::Warning) - 10 + by(Severity::Info).saturating_sub(10);
+        let expected_hidden = by(Severity::Error) - 10 + by(Severity::Warning) - 10
+            + by(Severity::Info).saturating_sub(10);
         assert_eq!(hidden, expected_hidden);
         let lines: Vec<&str> = out.lines().collect();
-        let first_warning = lines.iter().position(|l| l.starts_with("::warning")).unwrap();
-        let last_error = lines.iter().rposition(|l| l.starts_with("::error")).unwrap();
+        let first_warning = lines
+            .iter()
+            .position(|l| l.starts_with("::warning"))
+            .unwrap();
+        let last_error = lines
+            .iter()
+            .rposition(|l| l.starts_with("::error"))
+            .unwrap();
         assert!(last_error < first_warning);
     }
 
     #[test]
     fn one_annotation_is_one_line() {
         let (diags, summary, rules, files) = fixtures::sample();
-        let report = Report { diagnostics: &diags, summary: &summary, errors: &[], new_waivers: &[], rules: &rules, files: &files };
+        let report = Report {
+            diagnostics: &diags,
+            summary: &summary,
+            errors: &[],
+            new_waivers: &[],
+            rules: &rules,
+            files: &files,
+        };
         let out = render(&report);
-        let d = diags.iter().find(|d| d.rule == "privileged-container").unwrap();
-        let line = out.lines().find(|l| l.starts_with("::error ") && l.contains("privileged-container")).unwrap();
+        let d = diags
+            .iter()
+            .find(|d| d.rule == "privileged-container")
+            .unwrap();
+        let line = out
+            .lines()
+            .find(|l| l.starts_with("::error ") && l.contains("privileged-container"))
+            .unwrap();
         let l = &d.location;
         assert!(line.starts_with(&format!(
             "::error file=apps/web/deploy.yaml,line={},endLine={},col={},endColumn={},title=accord privileged-container%3A Containers must not run privileged::Container `app`",
@@ -168,6 +220,14 @@ mod tests {
         )), "{line}");
         assert!(line.contains("%0A%0AWhy: A privileged container has every capability and full access to the node's devices: a bug or a compromised"));
         // Log lines never start a command.
-        assert!(out.lines().filter(|l| l.starts_with("::")).all(|l| l.starts_with("::error ") || l.starts_with("::warning ") || l.starts_with("::notice ") || l.starts_with("::group::") || l == "::endgroup::"));
+        assert!(
+            out.lines()
+                .filter(|l| l.starts_with("::"))
+                .all(|l| l.starts_with("::error ")
+                    || l.starts_with("::warning ")
+                    || l.starts_with("::notice ")
+                    || l.starts_with("::group::")
+                    || l == "::endgroup::")
+        );
     }
 }

@@ -39,7 +39,13 @@ pub fn issue(d: &Diagnostic) -> Value {
         body.push_str(&format!("**What to do:** {}\n\n", d.help.trim()));
     }
     if let Some(o) = &d.owner {
-        body.push_str(&format!("**Owner:** {o}{}\n\n", d.contact.as_ref().map(|c| format!(" ({c})")).unwrap_or_default()));
+        body.push_str(&format!(
+            "**Owner:** {o}{}\n\n",
+            d.contact
+                .as_ref()
+                .map(|c| format!(" ({c})"))
+                .unwrap_or_default()
+        ));
     }
     if let Some(docs) = &d.docs {
         body.push_str(&format!("[Documentation]({docs})\n"));
@@ -72,7 +78,14 @@ mod tests {
     #[test]
     fn issues_carry_the_fields_gitlab_reads() {
         let (diags, summary, rules, files) = fixtures::sample();
-        let report = Report { diagnostics: &diags, summary: &summary, errors: &[], new_waivers: &[], rules: &rules, files: &files };
+        let report = Report {
+            diagnostics: &diags,
+            summary: &summary,
+            errors: &[],
+            new_waivers: &[],
+            rules: &rules,
+            files: &files,
+        };
         let v: Value = serde_json::from_str(&render(&report)).unwrap();
         let issues = v.as_array().unwrap();
         assert_eq!(issues.len(), diags.len());
@@ -81,9 +94,15 @@ mod tests {
             assert_eq!(i["fingerprint"], d.fingerprint());
             assert_eq!(i["location"]["path"], "apps/web/deploy.yaml");
             assert_eq!(i["location"]["lines"]["begin"], d.location.start.line);
-            assert!(["info", "minor", "major", "critical", "blocker"].contains(&i["severity"].as_str().unwrap()));
+            assert!(
+                ["info", "minor", "major", "critical", "blocker"]
+                    .contains(&i["severity"].as_str().unwrap())
+            );
         }
-        let mut fps: Vec<&str> = issues.iter().map(|i| i["fingerprint"].as_str().unwrap()).collect();
+        let mut fps: Vec<&str> = issues
+            .iter()
+            .map(|i| i["fingerprint"].as_str().unwrap())
+            .collect();
         fps.sort_unstable();
         fps.dedup();
         assert_eq!(fps.len(), issues.len(), "fingerprints are unique");

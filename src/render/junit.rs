@@ -31,15 +31,30 @@ pub fn escape(s: &str) -> String {
 
 /// `apps.web.deploy` for `apps/web/deploy.yaml`.
 fn classname(file: &str) -> String {
-    let stem = file.rsplit_once('.').filter(|(s, ext)| !s.is_empty() && !ext.contains('/')).map_or(file, |(s, _)| s);
+    let stem = file
+        .rsplit_once('.')
+        .filter(|(s, ext)| !s.is_empty() && !ext.contains('/'))
+        .map_or(file, |(s, _)| s);
     stem.trim_start_matches("./").replace(['/', '\\'], ".")
 }
 
 fn case(d: &Diagnostic) -> String {
     let l = &d.location;
-    let object = d.object.as_ref().map(|o| format!(" {}", o.display())).unwrap_or_default();
+    let object = d
+        .object
+        .as_ref()
+        .map(|o| format!(" {}", o.display()))
+        .unwrap_or_default();
     let name = format!("{}{object}", d.rule);
-    let mut text = format!("{}:{}:{}: {}[{}] {}", l.file(), l.start.line, l.start.column, d.severity.as_str(), d.rule, d.message);
+    let mut text = format!(
+        "{}:{}:{}: {}[{}] {}",
+        l.file(),
+        l.start.line,
+        l.start.column,
+        d.severity.as_str(),
+        d.rule,
+        d.message
+    );
     if !d.path.is_empty() {
         let _ = write!(text, "\nat {}", d.path);
     }
@@ -50,7 +65,14 @@ fn case(d: &Diagnostic) -> String {
         let _ = write!(text, "\nhelp: {}", d.help.trim());
     }
     if let Some(o) = &d.owner {
-        let _ = write!(text, "\nowner: {o}{}", d.contact.as_ref().map(|c| format!(" ({c})")).unwrap_or_default());
+        let _ = write!(
+            text,
+            "\nowner: {o}{}",
+            d.contact
+                .as_ref()
+                .map(|c| format!(" ({c})"))
+                .unwrap_or_default()
+        );
     }
     if let Some(docs) = &d.docs {
         let _ = write!(text, "\ndocs: {docs}");
@@ -89,7 +111,12 @@ pub fn render(r: &Report<'_>) -> String {
             f = escape(file)
         );
         if diags.is_empty() {
-            let _ = writeln!(suites, "    <testcase name=\"accord\" classname=\"{}\" file=\"{}\"/>", escape(&classname(file)), escape(file));
+            let _ = writeln!(
+                suites,
+                "    <testcase name=\"accord\" classname=\"{}\" file=\"{}\"/>",
+                escape(&classname(file)),
+                escape(file)
+            );
         }
         for d in diags {
             suites.push_str(&case(d));
@@ -120,7 +147,10 @@ mod tests {
 
     #[test]
     fn escapes_and_drops_forbidden_characters() {
-        assert_eq!(escape("a<b & \"c\" 'd'>\u{1}\u{7}e\n"), "a&lt;b &amp; &quot;c&quot; &apos;d&apos;&gt;e\n");
+        assert_eq!(
+            escape("a<b & \"c\" 'd'>\u{1}\u{7}e\n"),
+            "a&lt;b &amp; &quot;c&quot; &apos;d&apos;&gt;e\n"
+        );
         assert_eq!(classname("apps/web/deploy.yaml"), "apps.web.deploy");
         assert_eq!(classname("./a.b/c"), "a.b.c");
     }
@@ -128,8 +158,18 @@ mod tests {
     #[test]
     fn one_suite_per_file_clean_files_pass() {
         let (diags, summary, rules, files) = fixtures::sample();
-        let errors = vec![InputError { file: "gone.yaml".into(), message: "No such file".into() }];
-        let report = Report { diagnostics: &diags, summary: &summary, errors: &errors, new_waivers: &[], rules: &rules, files: &files };
+        let errors = vec![InputError {
+            file: "gone.yaml".into(),
+            message: "No such file".into(),
+        }];
+        let report = Report {
+            diagnostics: &diags,
+            summary: &summary,
+            errors: &errors,
+            new_waivers: &[],
+            rules: &rules,
+            files: &files,
+        };
         let xml = render(&report);
         assert!(xml.contains(&format!(
             "<testsuites name=\"accord\" tests=\"{}\" failures=\"{}\" errors=\"1\" skipped=\"0\">",
@@ -137,11 +177,16 @@ mod tests {
             diags.len()
         )));
         assert!(xml.contains("<testsuite name=\"apps/ok.yaml\" tests=\"1\" failures=\"0\""));
-        assert!(xml.contains("<testcase name=\"accord\" classname=\"apps.ok\" file=\"apps/ok.yaml\"/>"));
+        assert!(
+            xml.contains("<testcase name=\"accord\" classname=\"apps.ok\" file=\"apps/ok.yaml\"/>")
+        );
         assert_eq!(xml.matches("<failure ").count(), diags.len());
         assert!(xml.contains("<testcase name=\"privileged-container Deployment shop/web\" classname=\"apps.web.deploy\""));
         assert!(xml.contains("<error message=\"cannot read gone.yaml: No such file\""));
         // Well-formed enough for a strict reader: every element opened is closed.
-        assert_eq!(xml.matches("<testsuite ").count(), xml.matches("</testsuite>").count());
+        assert_eq!(
+            xml.matches("<testsuite ").count(),
+            xml.matches("</testsuite>").count()
+        );
     }
 }

@@ -53,7 +53,11 @@ pub fn severity(s: Severity) -> &'static str {
 
 /// `1 error, 2 warnings, 0 info`.
 pub fn counts(errors: usize, warnings: usize, infos: usize) -> String {
-    format!("{errors} error{}, {warnings} warning{}, {infos} info", if errors == 1 { "" } else { "s" }, if warnings == 1 { "" } else { "s" })
+    format!(
+        "{errors} error{}, {warnings} warning{}, {infos} info",
+        if errors == 1 { "" } else { "s" },
+        if warnings == 1 { "" } else { "s" }
+    )
 }
 
 /// How a findings table links and annotates each row: `link` may turn a finding into a URL for
@@ -67,13 +71,17 @@ pub struct Rows<'a> {
 
 impl Rows<'_> {
     /// No links, no remarks.
-    pub const PLAIN: Rows<'static> = Rows { link: &|_| None, note: &|_| None };
+    pub const PLAIN: Rows<'static> = Rows {
+        link: &|_| None,
+        note: &|_| None,
+    };
 }
 
 /// A findings table. Rows are added while the table stays under `budget` bytes; the rest are
 /// counted in a closing line. Returns the table and how many rows were left out.
 pub fn findings_table(diags: &[&Diagnostic], rows: &Rows<'_>, budget: usize) -> (String, usize) {
-    let mut out = String::from("| Severity | Rule | Location | Finding |\n| --- | --- | --- | --- |\n");
+    let mut out =
+        String::from("| Severity | Rule | Location | Finding |\n| --- | --- | --- | --- |\n");
     let mut shown = 0;
     for d in diags {
         let l = &d.location;
@@ -85,7 +93,12 @@ pub fn findings_table(diags: &[&Diagnostic], rows: &Rows<'_>, budget: usize) -> 
         if let Some(n) = (rows.note)(d) {
             place.push_str(&format!("<br><sub>{}</sub>", escape(&n)));
         }
-        let row = format!("| {} | `{}` | {place} | {} |\n", severity(d.severity), escape(&d.rule), escape(&d.message));
+        let row = format!(
+            "| {} | `{}` | {place} | {} |\n",
+            severity(d.severity),
+            escape(&d.rule),
+            escape(&d.message)
+        );
         if out.len() + row.len() > budget {
             break;
         }
@@ -94,7 +107,11 @@ pub fn findings_table(diags: &[&Diagnostic], rows: &Rows<'_>, budget: usize) -> 
     }
     let hidden = diags.len() - shown;
     if hidden > 0 {
-        let _ = writeln!(out, "\n_{hidden} more finding{} not shown._", if hidden == 1 { "" } else { "s" });
+        let _ = writeln!(
+            out,
+            "\n_{hidden} more finding{} not shown._",
+            if hidden == 1 { "" } else { "s" }
+        );
     }
     (out, hidden)
 }
@@ -111,7 +128,11 @@ pub fn owner_line(owner: Option<&str>, contact: Option<&str>) -> Option<String> 
 
 /// One collapsed section for a rule: why, what to do, owner, docs.
 pub fn rule_details(r: &RuleInfo) -> String {
-    let mut out = format!("<details><summary><code>{}</code> — {}</summary>\n\n", escape(&r.id), escape(&r.title));
+    let mut out = format!(
+        "<details><summary><code>{}</code> — {}</summary>\n\n",
+        escape(&r.id),
+        escape(&r.title)
+    );
     if !r.why.trim().is_empty() {
         let _ = writeln!(out, "**Why:** {}\n", escape_block(&r.why));
     }
@@ -141,10 +162,19 @@ pub fn render(r: &Report<'_>, budget: usize) -> String {
         if s.objects == 1 { "" } else { "s" },
         s.rules,
         if s.rules == 1 { "" } else { "s" },
-        if s.fixable > 0 { format!(" · {} fixable with `accord lint --fix`", s.fixable) } else { String::new() }
+        if s.fixable > 0 {
+            format!(" · {} fixable with `accord lint --fix`", s.fixable)
+        } else {
+            String::new()
+        }
     );
     for e in r.errors {
-        let _ = writeln!(out, "- **cannot read** `{}`: {}", escape(&e.file).replace('`', "'"), escape(&e.message));
+        let _ = writeln!(
+            out,
+            "- **cannot read** `{}`: {}",
+            escape(&e.file).replace('`', "'"),
+            escape(&e.message)
+        );
     }
     if !r.errors.is_empty() {
         out.push('\n');
@@ -156,7 +186,11 @@ pub fn render(r: &Report<'_>, budget: usize) -> String {
     let details: String = r.rules_with_findings().iter().map(rule_details).collect();
     let reserve = details.len().min(budget / 4) + 200;
     let all: Vec<&Diagnostic> = r.diagnostics.iter().collect();
-    let (table, _) = findings_table(&all, &Rows::PLAIN, budget.saturating_sub(out.len() + reserve));
+    let (table, _) = findings_table(
+        &all,
+        &Rows::PLAIN,
+        budget.saturating_sub(out.len() + reserve),
+    );
     out.push_str(&table);
     if out.len() + details.len() + 20 <= budget {
         out.push_str("\n### Rules\n\n");
@@ -172,16 +206,32 @@ mod tests {
 
     #[test]
     fn escapes_cells_and_markers() {
-        assert_eq!(escape("a|b <!-- accord:summary -->\nc"), "a\\|b &lt;!-- accord:summary --&gt; c");
+        assert_eq!(
+            escape("a|b <!-- accord:summary -->\nc"),
+            "a\\|b &lt;!-- accord:summary --&gt; c"
+        );
     }
 
     #[test]
     fn renders_table_and_rule_details() {
         let (diags, summary, rules, files) = fixtures::sample();
-        let report = Report { diagnostics: &diags, summary: &summary, errors: &[], new_waivers: &[], rules: &rules, files: &files };
+        let report = Report {
+            diagnostics: &diags,
+            summary: &summary,
+            errors: &[],
+            new_waivers: &[],
+            rules: &rules,
+            files: &files,
+        };
         let md = render(&report, JOB_SUMMARY_LIMIT);
-        assert!(md.starts_with(&format!("## accord: {}", counts(summary.errors, summary.warnings, summary.infos))));
-        let rows = md.lines().filter(|l| l.starts_with("| 🛑") || l.starts_with("| ⚠️") || l.starts_with("| ℹ️")).count();
+        assert!(md.starts_with(&format!(
+            "## accord: {}",
+            counts(summary.errors, summary.warnings, summary.infos)
+        )));
+        let rows = md
+            .lines()
+            .filter(|l| l.starts_with("| 🛑") || l.starts_with("| ⚠️") || l.starts_with("| ℹ️"))
+            .count();
         assert_eq!(rows, diags.len());
         assert!(md.contains("<details><summary><code>privileged-container</code> — Containers must not run privileged</summary>"));
         assert!(md.contains("[Documentation](https://kubernetes.io/docs/concepts/security/pod-security-standards/#baseline)"));
@@ -191,7 +241,14 @@ mod tests {
     fn respects_the_budget() {
         let (diags, summary, rules, files) = fixtures::sample();
         let many: Vec<Diagnostic> = (0..500).flat_map(|_| diags.iter().cloned()).collect();
-        let report = Report { diagnostics: &many, summary: &summary, errors: &[], new_waivers: &[], rules: &rules, files: &files };
+        let report = Report {
+            diagnostics: &many,
+            summary: &summary,
+            errors: &[],
+            new_waivers: &[],
+            rules: &rules,
+            files: &files,
+        };
         let md = render(&report, 10_000);
         assert!(md.len() <= 10_000, "{}", md.len());
         assert!(md.contains("more findings not shown._"));

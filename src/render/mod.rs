@@ -84,17 +84,29 @@ pub struct Report<'a> {
 
 impl<'a> Report<'a> {
     /// A report of findings with counts and unreadable inputs; no rule table, no file list.
-    pub fn new(diagnostics: &'a [Diagnostic], summary: &'a Summary, errors: &'a [InputError]) -> Self {
-        Report { diagnostics, summary, errors, new_waivers: &[], rules: &[], files: &[] }
+    pub fn new(
+        diagnostics: &'a [Diagnostic],
+        summary: &'a Summary,
+        errors: &'a [InputError],
+    ) -> Self {
+        Report {
+            diagnostics,
+            summary,
+            errors,
+            new_waivers: &[],
+            rules: &[],
+            files: &[],
+        }
     }
 
     /// Information about `id`: from the rule table, else reconstructed from its first finding.
     pub fn rule(&self, id: &str) -> Option<RuleInfo> {
-        self.rules
-            .iter()
-            .find(|r| r.id == id)
-            .cloned()
-            .or_else(|| self.diagnostics.iter().find(|d| d.rule == id).map(RuleInfo::from_diagnostic))
+        self.rules.iter().find(|r| r.id == id).cloned().or_else(|| {
+            self.diagnostics
+                .iter()
+                .find(|d| d.rule == id)
+                .map(RuleInfo::from_diagnostic)
+        })
     }
 
     /// Rules that have at least one finding, in id order, each with its details.
@@ -145,12 +157,18 @@ impl Format {
 
     /// The name used on the command line.
     pub fn name(self) -> &'static str {
-        Format::ALL.iter().find(|(f, _)| *f == self).map_or("text", |(_, n)| n)
+        Format::ALL
+            .iter()
+            .find(|(f, _)| *f == self)
+            .map_or("text", |(_, n)| n)
     }
 
     /// Parse a format name.
     pub fn parse(name: &str) -> Option<Format> {
-        Format::ALL.iter().find(|(_, n)| *n == name).map(|(f, _)| *f)
+        Format::ALL
+            .iter()
+            .find(|(_, n)| *n == name)
+            .map(|(f, _)| *f)
     }
 }
 
@@ -187,11 +205,16 @@ pub fn reflow(s: &str) -> String {
             || t.starts_with('#')
             || t.starts_with('>')
             || t.starts_with('|')
-            || t.split_once(". ").is_some_and(|(n, _)| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()));
+            || t.split_once(". ")
+                .is_some_and(|(n, _)| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()));
         if !out.is_empty() {
             out.push(if prev_joinable && !block { ' ' } else { '\n' });
         }
-        out.push_str(if prev_joinable && !block { t } else { line.trim_end() });
+        out.push_str(if prev_joinable && !block {
+            t
+        } else {
+            line.trim_end()
+        });
         if fence {
             in_fence = !in_fence;
         }
@@ -205,14 +228,20 @@ pub fn reflow(s: &str) -> String {
 pub fn byte_columns(d: &Diagnostic) -> (usize, usize) {
     let src = &d.location.source;
     let col = |offset: usize, line: usize| offset.saturating_sub(src.lines.line_start(line)) + 1;
-    (col(d.location.span.start, d.location.start.line), col(d.location.span.end, d.location.end.line))
+    (
+        col(d.location.span.start, d.location.start.line),
+        col(d.location.span.end, d.location.end.line),
+    )
 }
 
 #[cfg(test)]
 mod tests {
     #[test]
     fn reflow_joins_wrapped_lines_only() {
-        assert_eq!(super::reflow("a b\nc d\n\nnext\n- one\n- two\n  more\n```\nx\ny\n```\n"), "a b c d\n\nnext\n- one\n- two more\n```\nx\ny\n```");
+        assert_eq!(
+            super::reflow("a b\nc d\n\nnext\n- one\n- two\n  more\n```\nx\ny\n```\n"),
+            "a b c d\n\nnext\n- one\n- two more\n```\nx\ny\n```"
+        );
     }
 }
 
@@ -231,10 +260,18 @@ pub(crate) mod fixtures {
         let rules = crate::policy::builtin_rules().expect("builtin rules");
         let files = vec![
             crate::manifest::read("apps/web/deploy.yaml", DEPLOY),
-            crate::manifest::read("apps/ok.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n"),
+            crate::manifest::read(
+                "apps/ok.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n",
+            ),
         ];
         let diags = engine::lint(&files, &rules, &Context::default());
-        let mut summary = Summary { files: 2, objects: 2, rules: rules.len(), ..Summary::default() };
+        let mut summary = Summary {
+            files: 2,
+            objects: 2,
+            rules: rules.len(),
+            ..Summary::default()
+        };
         summary.count(&diags);
         let infos = rules
             .iter()
@@ -251,6 +288,11 @@ pub(crate) mod fixtures {
                 category: r.spec.category.clone(),
             })
             .collect();
-        (diags, summary, infos, vec!["apps/ok.yaml".into(), "apps/web/deploy.yaml".into()])
+        (
+            diags,
+            summary,
+            infos,
+            vec!["apps/ok.yaml".into(), "apps/web/deploy.yaml".into()],
+        )
     }
 }

@@ -43,7 +43,11 @@ pub fn diagnostic(d: &Diagnostic) -> Value {
     if let Some(docs) = &d.docs {
         v["code"]["url"] = json!(docs);
     }
-    if let Some(r) = d.fix.as_ref().and_then(|f| lines_replacement(&l.source, &f.edits)) {
+    if let Some(r) = d
+        .fix
+        .as_ref()
+        .and_then(|f| lines_replacement(&l.source, &f.edits))
+    {
         v["suggestions"] = json!([{
             "range": { "start": { "line": r.start_line }, "end": { "line": r.end_line } },
             "text": r.new_lines.join("\n"),
@@ -78,7 +82,10 @@ pub fn render(r: &Report<'_>) -> String {
 
 /// `rdjsonl`: one diagnostic per line.
 pub fn render_lines(r: &Report<'_>) -> String {
-    r.diagnostics.iter().map(|d| serde_json::to_string(&diagnostic(d)).expect("serializable") + "\n").collect()
+    r.diagnostics
+        .iter()
+        .map(|d| serde_json::to_string(&diagnostic(d)).expect("serializable") + "\n")
+        .collect()
 }
 
 #[cfg(test)]
@@ -90,11 +97,24 @@ mod tests {
     #[test]
     fn columns_are_utf8_bytes_and_fixes_are_line_suggestions() {
         let (diags, summary, rules, files) = fixtures::sample();
-        let report = Report { diagnostics: &diags, summary: &summary, errors: &[], new_waivers: &[], rules: &rules, files: &files };
+        let report = Report {
+            diagnostics: &diags,
+            summary: &summary,
+            errors: &[],
+            new_waivers: &[],
+            rules: &rules,
+            files: &files,
+        };
         let lines = render_lines(&report);
         assert_eq!(lines.lines().count(), diags.len());
-        let docs: Vec<Value> = lines.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-        let p = docs.iter().find(|v| v["code"]["value"] == "privileged-container").unwrap();
+        let docs: Vec<Value> = lines
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let p = docs
+            .iter()
+            .find(|v| v["code"]["value"] == "privileged-container")
+            .unwrap();
         assert_eq!(p["severity"], "ERROR");
         let line = p["location"]["range"]["start"]["line"].as_u64().unwrap();
         assert_eq!(p["suggestions"][0]["range"]["start"]["line"], line);

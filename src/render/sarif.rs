@@ -16,7 +16,8 @@ use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap};
 
 /// `$schema` of the documents written.
-pub const SCHEMA_URI: &str = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
+pub const SCHEMA_URI: &str =
+    "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
 
 /// Key of accord's own partial fingerprint.
 pub const FINGERPRINT_KEY: &str = "accord/v1";
@@ -45,7 +46,9 @@ pub fn uri(path: &str) -> String {
     let mut out = String::with_capacity(path.len());
     for b in path.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => out.push(b as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
+                out.push(b as char)
+            }
             _ => out.push_str(&format!("%{b:02X}")),
         }
     }
@@ -58,7 +61,9 @@ fn pascal(id: &str) -> String {
         .filter(|w| !w.is_empty())
         .map(|w| {
             let mut c = w.chars();
-            c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default()
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
         })
         .collect()
 }
@@ -124,7 +129,12 @@ fn rule_descriptor(r: &RuleInfo) -> Value {
             Severity::Info => "2.0",
         });
     }
-    let full = r.description.as_deref().map(str::trim).filter(|d| !d.is_empty()).unwrap_or(&r.title);
+    let full = r
+        .description
+        .as_deref()
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+        .unwrap_or(&r.title);
     let mut v = json!({
         "id": r.id,
         "name": pascal(&r.id),
@@ -154,8 +164,14 @@ fn physical(path: &str, region: Value) -> Value {
     json!({ "artifactLocation": { "uri": uri(path) }, "region": region })
 }
 
-fn result(d: &Diagnostic, rule_index: usize, line_hashes: &mut HashMap<String, Vec<String>>) -> Value {
-    let hashes = line_hashes.entry(d.location.file().to_string()).or_insert_with(|| line_hashes_of(&d.location.source));
+fn result(
+    d: &Diagnostic,
+    rule_index: usize,
+    line_hashes: &mut HashMap<String, Vec<String>>,
+) -> Value {
+    let hashes = line_hashes
+        .entry(d.location.file().to_string())
+        .or_insert_with(|| line_hashes_of(&d.location.source));
     let line_hash = hashes.get(d.location.start.line.saturating_sub(1)).cloned();
     let mut fingerprints = json!({ FINGERPRINT_KEY: d.fingerprint() });
     if let Some(h) = line_hash {
@@ -226,15 +242,27 @@ fn result(d: &Diagnostic, rule_index: usize, line_hashes: &mut HashMap<String, V
 /// The SARIF log as a JSON value.
 pub fn document(r: &Report<'_>) -> Value {
     // Rule table: every active rule, plus any rule with findings that the table lacks.
-    let mut rules: BTreeMap<String, RuleInfo> = r.rules.iter().map(|ri| (ri.id.clone(), ri.clone())).collect();
+    let mut rules: BTreeMap<String, RuleInfo> = r
+        .rules
+        .iter()
+        .map(|ri| (ri.id.clone(), ri.clone()))
+        .collect();
     for d in r.diagnostics {
         if !rules.contains_key(&d.rule) {
             rules.insert(d.rule.clone(), RuleInfo::from_diagnostic(d));
         }
     }
-    let index: HashMap<&str, usize> = rules.keys().enumerate().map(|(i, id)| (id.as_str(), i)).collect();
+    let index: HashMap<&str, usize> = rules
+        .keys()
+        .enumerate()
+        .map(|(i, id)| (id.as_str(), i))
+        .collect();
     let mut line_hashes = HashMap::new();
-    let results: Vec<Value> = r.diagnostics.iter().map(|d| result(d, index[d.rule.as_str()], &mut line_hashes)).collect();
+    let results: Vec<Value> = r
+        .diagnostics
+        .iter()
+        .map(|d| result(d, index[d.rule.as_str()], &mut line_hashes))
+        .collect();
     let notifications: Vec<Value> = r
         .errors
         .iter()
@@ -304,10 +332,17 @@ pub fn line_hashes_of(source: &SourceFile) -> Vec<String> {
     let step = |c: u64, window: &mut [u64; BLOCK], index: &mut usize, hash: &mut u64| {
         let begin = window[*index];
         window[*index] = c;
-        *hash = MOD.wrapping_mul(*hash).wrapping_add(c).wrapping_sub(first_mod.wrapping_mul(begin));
+        *hash = MOD
+            .wrapping_mul(*hash)
+            .wrapping_add(c)
+            .wrapping_sub(first_mod.wrapping_mul(begin));
         *index = (*index + 1) % BLOCK;
     };
-    let units = source.text.encode_utf16().map(u64::from).chain(std::iter::once(EOF));
+    let units = source
+        .text
+        .encode_utf16()
+        .map(u64::from)
+        .chain(std::iter::once(EOF));
     for mut c in units {
         if c == u64::from(b' ') || c == u64::from(b'\t') || (prev_cr && c == u64::from(b'\n')) {
             prev_cr = false;
@@ -351,7 +386,14 @@ mod tests {
     #[test]
     fn results_have_rules_regions_fingerprints_and_fixes() {
         let (diags, summary, rules, files) = fixtures::sample();
-        let report = Report { diagnostics: &diags, summary: &summary, errors: &[], new_waivers: &[], rules: &rules, files: &files };
+        let report = Report {
+            diagnostics: &diags,
+            summary: &summary,
+            errors: &[],
+            new_waivers: &[],
+            rules: &rules,
+            files: &files,
+        };
         let doc = document(&report);
         let run = &doc["runs"][0];
         let table = run["tool"]["driver"]["rules"].as_array().unwrap();
@@ -362,20 +404,45 @@ mod tests {
             let i = res["ruleIndex"].as_u64().unwrap() as usize;
             assert_eq!(table[i]["id"], res["ruleId"]);
             assert_eq!(res["partialFingerprints"][FINGERPRINT_KEY], d.fingerprint());
-            assert_eq!(res["locations"][0]["physicalLocation"]["region"]["startLine"], d.location.start.line);
-            assert!(res["partialFingerprints"]["primaryLocationLineHash"].as_str().unwrap().ends_with(":1"));
+            assert_eq!(
+                res["locations"][0]["physicalLocation"]["region"]["startLine"],
+                d.location.start.line
+            );
+            assert!(
+                res["partialFingerprints"]["primaryLocationLineHash"]
+                    .as_str()
+                    .unwrap()
+                    .ends_with(":1")
+            );
         }
-        let privileged = results.iter().find(|r| r["ruleId"] == "privileged-container").unwrap();
+        let privileged = results
+            .iter()
+            .find(|r| r["ruleId"] == "privileged-container")
+            .unwrap();
         assert_eq!(privileged["level"], "error");
-        let d = diags.iter().find(|d| d.rule == "privileged-container").unwrap();
+        let d = diags
+            .iter()
+            .find(|d| d.rule == "privileged-container")
+            .unwrap();
         let edit = &d.fix.as_ref().unwrap().edits[0];
         let replacement = &privileged["fixes"][0]["artifactChanges"][0]["replacements"][0];
-        assert_eq!(replacement["insertedContent"]["text"], edit.content.as_str());
+        assert_eq!(
+            replacement["insertedContent"]["text"],
+            edit.content.as_str()
+        );
         assert_eq!(replacement["deletedRegion"]["startLine"], edit.start.line);
         assert_eq!(replacement["deletedRegion"]["endColumn"], edit.end.column);
         let rule = &table[privileged["ruleIndex"].as_u64().unwrap() as usize];
-        assert_eq!(rule["helpUri"], "https://kubernetes.io/docs/concepts/security/pod-security-standards/#baseline");
-        assert!(rule["help"]["markdown"].as_str().unwrap().starts_with("Flags every container"));
+        assert_eq!(
+            rule["helpUri"],
+            "https://kubernetes.io/docs/concepts/security/pod-security-standards/#baseline"
+        );
+        assert!(
+            rule["help"]["markdown"]
+                .as_str()
+                .unwrap()
+                .starts_with("Flags every container")
+        );
         assert_eq!(rule["properties"]["security-severity"], "8.0");
         assert_eq!(rule["name"], "PrivilegedContainer");
     }
@@ -391,7 +458,15 @@ mod tests {
         // Test vectors from github/codeql-action `src/fingerprints.test.ts`.
         let h = |text: &str| line_hashes_of(&SourceFile::new("a", text));
         assert_eq!(h(""), vec!["c129715d7a2bc9a3:1"]);
-        assert_eq!(h(" a\nb\n  \t\tc\n d"), vec!["271789c17abda88f:1", "54703d4cd895b18:1", "180aee12dab6264:1", "a23a3dc5e078b07b:1"]);
+        assert_eq!(
+            h(" a\nb\n  \t\tc\n d"),
+            vec![
+                "271789c17abda88f:1",
+                "54703d4cd895b18:1",
+                "180aee12dab6264:1",
+                "a23a3dc5e078b07b:1"
+            ]
+        );
         let expected = vec![
             "e9496ae3ebfced30:1",
             "fb7c023a8b9ccb3f:1",
@@ -401,13 +476,32 @@ mod tests {
             "c8e28b0b4002a3a0:1",
             "c129715d7a2bc9a3:1",
         ];
-        assert_eq!(h(" hello; \t\nworld!!!\n\n\n  \t\tGreetings\n End\n"), expected);
-        assert_eq!(h(" hello; \t\nworld!!!\r\r\r  \t\tGreetings\r End\r"), expected);
-        assert_eq!(h(" hello; \t\r\nworld!!!\r\n\r\n\r\n  \t\tGreetings\r\n End\r\n"), expected);
-        assert_eq!(h(" hello; \t\nworld!!!\r\n\n\r  \t\tGreetings\r End\r\n"), expected);
+        assert_eq!(
+            h(" hello; \t\nworld!!!\n\n\n  \t\tGreetings\n End\n"),
+            expected
+        );
+        assert_eq!(
+            h(" hello; \t\nworld!!!\r\r\r  \t\tGreetings\r End\r"),
+            expected
+        );
+        assert_eq!(
+            h(" hello; \t\r\nworld!!!\r\n\r\n\r\n  \t\tGreetings\r\n End\r\n"),
+            expected
+        );
+        assert_eq!(
+            h(" hello; \t\nworld!!!\r\n\n\r  \t\tGreetings\r End\r\n"),
+            expected
+        );
         assert_eq!(
             h(" hello; \t\nworld!!!\n\n\n  \t\tGreetings\n End"),
-            vec!["8b7cf3e952e7aeb2:1", "b1ae1287ec4718d9:1", "bff680108adb0fcc:1", "c6805c5e1288b612:1", "b86d3392aea1be30:1", "e6ceba753e1a442:1"]
+            vec![
+                "8b7cf3e952e7aeb2:1",
+                "b1ae1287ec4718d9:1",
+                "bff680108adb0fcc:1",
+                "c6805c5e1288b612:1",
+                "b86d3392aea1be30:1",
+                "e6ceba753e1a442:1"
+            ]
         );
         assert_eq!(
             h(&"Lorem ipsum dolor sit amet.\n".repeat(10)),

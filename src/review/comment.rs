@@ -34,7 +34,11 @@ pub fn fingerprints_in(body: &str) -> Vec<String> {
 /// A fenced block one backtick longer than any backtick run starting a line inside `lines`
 /// (at least three), so YAML with Markdown in a block scalar cannot close it early.
 pub fn fence(lines: &[String]) -> String {
-    let longest = lines.iter().map(|l| l.trim_start().bytes().take_while(|b| *b == b'`').count()).max().unwrap_or(0);
+    let longest = lines
+        .iter()
+        .map(|l| l.trim_start().bytes().take_while(|b| *b == b'`').count())
+        .max()
+        .unwrap_or(0);
     "`".repeat((longest + 1).max(3))
 }
 
@@ -54,7 +58,12 @@ pub fn suggestion_block(new_lines: &[String]) -> String {
 /// Body of an inline comment on `d`. `suggestion` holds the replacement for the commented lines
 /// when the fix can be offered as a one-click suggestion.
 pub fn inline(d: &Diagnostic, rule: Option<&RuleInfo>, suggestion: Option<&[String]>) -> String {
-    let mut out = format!("**{} · `{}`** — {}\n\n", markdown::severity(d.severity), escape(&d.rule), escape(&d.message));
+    let mut out = format!(
+        "**{} · `{}`** — {}\n\n",
+        markdown::severity(d.severity),
+        escape(&d.rule),
+        escape(&d.message)
+    );
     if !d.why.trim().is_empty() {
         let _ = writeln!(out, "**Why:** {}\n", escape_block(&d.why));
     }
@@ -75,7 +84,9 @@ pub fn inline(d: &Diagnostic, rule: Option<&RuleInfo>, suggestion: Option<&[Stri
             None => {
                 let note = match f.applicability {
                     Applicability::Safe => "safe; `accord lint --fix` applies it",
-                    Applicability::Unsafe => "changes behaviour; `accord lint --fix --unsafe-fixes` applies it",
+                    Applicability::Unsafe => {
+                        "changes behaviour; `accord lint --fix --unsafe-fixes` applies it"
+                    }
                     Applicability::DisplayOnly => "apply it by hand",
                 };
                 let _ = writeln!(out, "**Fix:** {} ({note})\n", escape(&f.title));
@@ -87,7 +98,10 @@ pub fn inline(d: &Diagnostic, rule: Option<&RuleInfo>, suggestion: Option<&[Stri
         footer.push(o);
     }
     if let Some(docs) = d.docs.as_deref().or(rule.and_then(|r| r.docs.as_deref())) {
-        footer.push(format!("[Documentation]({})", docs.replace(['(', ')', ' '], "")));
+        footer.push(format!(
+            "[Documentation]({})",
+            docs.replace(['(', ')', ' '], "")
+        ));
     }
     footer.push(format!("`accord explain {}`", d.rule));
     out.push_str(&footer.join(" · "));
@@ -103,8 +117,15 @@ mod tests {
 
     #[test]
     fn markers_round_trip() {
-        let body = format!("text\n{}\nmore {}", fp_marker("00ff12ab34cd56ef"), fp_marker("0123456789abcdef"));
-        assert_eq!(fingerprints_in(&body), vec!["00ff12ab34cd56ef", "0123456789abcdef"]);
+        let body = format!(
+            "text\n{}\nmore {}",
+            fp_marker("00ff12ab34cd56ef"),
+            fp_marker("0123456789abcdef")
+        );
+        assert_eq!(
+            fingerprints_in(&body),
+            vec!["00ff12ab34cd56ef", "0123456789abcdef"]
+        );
         assert!(fingerprints_in("<!-- accord:fp:not hex -->").is_empty());
     }
 
@@ -112,15 +133,29 @@ mod tests {
     fn fences_outgrow_backticks_in_content() {
         assert_eq!(fence(&["a: 1".into()]), "```");
         assert_eq!(fence(&["  ```".into(), "x".into()]), "````");
-        assert_eq!(suggestion_block(&["  a: 1".into()]), "```suggestion\n  a: 1\n```\n");
-        assert_eq!(suggestion_block(&[]), "```suggestion\n```\n", "an empty suggestion deletes the lines");
+        assert_eq!(
+            suggestion_block(&["  a: 1".into()]),
+            "```suggestion\n  a: 1\n```\n"
+        );
+        assert_eq!(
+            suggestion_block(&[]),
+            "```suggestion\n```\n",
+            "an empty suggestion deletes the lines"
+        );
     }
 
     #[test]
     fn inline_comment_says_what_why_who_and_fix() {
         let (diags, ..) = fixtures::sample();
-        let d = diags.iter().find(|d| d.rule == "privileged-container").unwrap();
-        let body = inline(d, None, Some(&["            privileged: false".to_string()]));
+        let d = diags
+            .iter()
+            .find(|d| d.rule == "privileged-container")
+            .unwrap();
+        let body = inline(
+            d,
+            None,
+            Some(&["            privileged: false".to_string()]),
+        );
         assert!(body.starts_with("**🛑 error · `privileged-container`** — Container `app` in Deployment shop/web runs privileged"), "{body}");
         assert!(body.contains("**Why:** A privileged container has every capability"));
         assert!(body.contains("**Suggested fix:** Set `securityContext.privileged: false` (changes behaviour: review before committing)\n\n```suggestion\n            privileged: false\n```\n"));

@@ -37,7 +37,10 @@ pub struct Event {
 }
 
 fn s(v: &Value, ptr: &str) -> Option<String> {
-    v.pointer(ptr).and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_string)
+    v.pointer(ptr)
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
 }
 
 fn is_sha(s: &str) -> bool {
@@ -45,7 +48,11 @@ fn is_sha(s: &str) -> bool {
 }
 
 fn pull_request(pr: &Value, number_fallback: Option<u64>) -> Result<PullRequest, String> {
-    let number = pr.get("number").and_then(Value::as_u64).or(number_fallback).ok_or("the pull request in the event has no number")?;
+    let number = pr
+        .get("number")
+        .and_then(Value::as_u64)
+        .or(number_fallback)
+        .ok_or("the pull request in the event has no number")?;
     let base_sha = s(pr, "/base/sha").ok_or("the pull request in the event has no base.sha")?;
     let head_sha = s(pr, "/head/sha").ok_or("the pull request in the event has no head.sha")?;
     for sha in [&base_sha, &head_sha] {
@@ -55,23 +62,40 @@ fn pull_request(pr: &Value, number_fallback: Option<u64>) -> Result<PullRequest,
     }
     let base_owner = pr.pointer("/base/repo/owner/id").and_then(Value::as_u64);
     let head_owner = pr.pointer("/head/repo/owner/id").and_then(Value::as_u64);
-    let from_fork = pr.pointer("/head/repo/fork").and_then(Value::as_bool).unwrap_or(false)
+    let from_fork = pr
+        .pointer("/head/repo/fork")
+        .and_then(Value::as_bool)
+        .unwrap_or(false)
         || matches!((base_owner, head_owner), (Some(b), Some(h)) if b != h)
         || matches!((s(pr, "/base/repo/full_name"), s(pr, "/head/repo/full_name")), (Some(b), Some(h)) if b != h);
-    Ok(PullRequest { number, base_sha, head_sha, author: s(pr, "/user/login"), from_fork })
+    Ok(PullRequest {
+        number,
+        base_sha,
+        head_sha,
+        author: s(pr, "/user/login"),
+        from_fork,
+    })
 }
 
 /// Parse the payload of event `name` (`GITHUB_EVENT_NAME`).
 pub fn parse(name: &str, text: &str) -> Result<Event, String> {
-    let v: Value = serde_json::from_str(text).map_err(|e| format!("the event payload is not JSON: {e}"))?;
+    let v: Value =
+        serde_json::from_str(text).map_err(|e| format!("the event payload is not JSON: {e}"))?;
     let mut event = Event::default();
     match name {
-        "pull_request" | "pull_request_target" | "pull_request_review" | "pull_request_review_comment" => {
-            let pr = v.get("pull_request").ok_or_else(|| format!("a `{name}` event without `pull_request`"))?;
+        "pull_request"
+        | "pull_request_target"
+        | "pull_request_review"
+        | "pull_request_review_comment" => {
+            let pr = v
+                .get("pull_request")
+                .ok_or_else(|| format!("a `{name}` event without `pull_request`"))?;
             event.pull_request = Some(pull_request(pr, v.get("number").and_then(Value::as_u64))?);
         }
         "check_suite" | "check_run" => {
-            let prs = v.pointer(&format!("/{name}/pull_requests")).or_else(|| v.pointer("/check_run/check_suite/pull_requests"));
+            let prs = v
+                .pointer(&format!("/{name}/pull_requests"))
+                .or_else(|| v.pointer("/check_run/check_suite/pull_requests"));
             if let Some(pr) = prs.and_then(Value::as_array).and_then(|a| a.first()) {
                 event.pull_request = Some(pull_request(pr, None)?);
             }
@@ -107,8 +131,16 @@ mod tests {
         assert_eq!(pr.base_sha, "1111111111111111111111111111111111111111");
         assert_eq!(pr.author.as_deref(), Some("dev"));
         assert!(pr.from_fork);
-        let same = PR.replace("someone/deploy", "acme/deploy").replace("\"id\": 2", "\"id\": 1");
-        assert!(!parse("pull_request_target", &same).unwrap().pull_request.unwrap().from_fork);
+        let same = PR
+            .replace("someone/deploy", "acme/deploy")
+            .replace("\"id\": 2", "\"id\": 1");
+        assert!(
+            !parse("pull_request_target", &same)
+                .unwrap()
+                .pull_request
+                .unwrap()
+                .from_fork
+        );
     }
 
     #[test]
@@ -116,11 +148,27 @@ mod tests {
         let push = parse("push", r#"{"before": "0000000000000000000000000000000000000000", "after": "abcdefabcdefabcdefabcdefabcdefabcdefabcd"}"#).unwrap();
         assert_eq!(push.pull_request, None);
         assert_eq!(push.before, None, "an all-zero before is a new branch");
-        assert_eq!(push.after.as_deref(), Some("abcdefabcdefabcdefabcdefabcdefabcdefabcd"));
+        assert_eq!(
+            push.after.as_deref(),
+            Some("abcdefabcdefabcdefabcdefabcdefabcdefabcd")
+        );
         let rerun = parse("check_suite", r#"{"check_suite": {"pull_requests": [{"number": 7, "base": {"sha": "aaaaaaa"}, "head": {"sha": "bbbbbbb"}}]}}"#).unwrap();
         assert_eq!(rerun.pull_request.unwrap().number, 7);
         assert!(parse("pull_request", "{").unwrap_err().contains("not JSON"));
-        assert!(parse("pull_request", r#"{"pull_request": {"number": 1, "base": {"sha": "x"}, "head": {}}}"#).is_err());
-        assert!(parse("pull_request", &PR.replace("2222222222222222222222222222222222222222", "$(rm -rf /)")).unwrap_err().contains("not a commit SHA"));
+        assert!(
+            parse(
+                "pull_request",
+                r#"{"pull_request": {"number": 1, "base": {"sha": "x"}, "head": {}}}"#
+            )
+            .is_err()
+        );
+        assert!(
+            parse(
+                "pull_request",
+                &PR.replace("2222222222222222222222222222222222222222", "$(rm -rf /)")
+            )
+            .unwrap_err()
+            .contains("not a commit SHA")
+        );
     }
 }

@@ -62,14 +62,20 @@ impl Error {
     }
     /// Is this GitHub refusing the token's permissions (fork PRs, read-only tokens)?
     pub fn is_forbidden(&self) -> bool {
-        matches!(self, Error::Status { status: 403, .. }) || matches!(self, Error::Status { status: 404, .. })
+        matches!(self, Error::Status { status: 403, .. })
+            || matches!(self, Error::Status { status: 404, .. })
     }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::Status { status, request, message, errors } => {
+            Error::Status {
+                status,
+                request,
+                message,
+                errors,
+            } => {
                 write!(f, "GitHub API {request}: {status} {message}")?;
                 if !errors.is_empty() {
                     write!(f, " ({})", errors.join("; "))?;
@@ -78,7 +84,10 @@ impl fmt::Display for Error {
             }
             Error::Transport { request, message } => write!(f, "GitHub API {request}: {message}"),
             Error::RateLimited { request, wait_secs } => {
-                write!(f, "GitHub API {request}: rate limited; GitHub asks to wait {wait_secs}s, longer than accord waits")
+                write!(
+                    f,
+                    "GitHub API {request}: rate limited; GitHub asks to wait {wait_secs}s, longer than accord waits"
+                )
             }
         }
     }
@@ -118,7 +127,13 @@ impl fmt::Debug for ClientConfig {
 impl ClientConfig {
     /// Defaults: wait at most 2 minutes for a rate limit, 4 attempts, real sleeping.
     pub fn new(api_url: &str, token: Option<String>) -> Self {
-        ClientConfig { api_url: api_url.trim_end_matches('/').to_string(), token, max_wait: Duration::from_secs(120), attempts: 4, sleep: std::thread::sleep }
+        ClientConfig {
+            api_url: api_url.trim_end_matches('/').to_string(),
+            token,
+            max_wait: Duration::from_secs(120),
+            attempts: 4,
+            sleep: std::thread::sleep,
+        }
     }
 }
 
@@ -165,14 +180,20 @@ pub struct Client {
 
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Client").field("config", &self.config).finish()
+        f.debug_struct("Client")
+            .field("config", &self.config)
+            .finish()
     }
 }
 
 fn is_loopback(url: &str) -> bool {
     let rest = url.split_once("://").map_or(url, |(_, r)| r);
     let host = rest.split(['/', '?']).next().unwrap_or("");
-    let host = if host.starts_with('[') { host.split(']').next().unwrap_or("").trim_start_matches('[') } else { host.split(':').next().unwrap_or("") };
+    let host = if host.starts_with('[') {
+        host.split(']').next().unwrap_or("").trim_start_matches('[')
+    } else {
+        host.split(':').next().unwrap_or("")
+    };
     host == "localhost" || host == "::1" || host.starts_with("127.")
 }
 
@@ -184,7 +205,12 @@ pub fn next_link(link: &str) -> Option<String> {
             let p = p.trim();
             p == "rel=\"next\"" || p == "rel=next"
         });
-        is_next.then(|| url.trim().trim_start_matches('<').trim_end_matches('>').to_string())
+        is_next.then(|| {
+            url.trim()
+                .trim_start_matches('<')
+                .trim_end_matches('>')
+                .to_string()
+        })
     })
 }
 
@@ -201,7 +227,11 @@ fn error_texts(body: &Value) -> Vec<String> {
                         .and_then(Value::as_str)
                         .map(str::to_string)
                         .unwrap_or_else(|| {
-                            ["resource", "field", "code"].iter().filter_map(|k| o.get(*k).and_then(Value::as_str)).collect::<Vec<_>>().join(" ")
+                            ["resource", "field", "code"]
+                                .iter()
+                                .filter_map(|k| o.get(*k).and_then(Value::as_str))
+                                .collect::<Vec<_>>()
+                                .join(" ")
                         }),
                     other => other.to_string(),
                 })
@@ -221,7 +251,10 @@ impl Client {
         if is_loopback(&config.api_url) {
             b = b.proxy(None);
         }
-        Client { config, agent: b.build().into() }
+        Client {
+            config,
+            agent: b.build().into(),
+        }
     }
 
     /// The API base URL.
@@ -230,15 +263,24 @@ impl Client {
     }
 
     fn describe(method: Method, url: &str) -> String {
-        let path = url.split_once("://").map_or(url, |(_, r)| r.find('/').map_or("/", |i| &r[i..]));
+        let path = url
+            .split_once("://")
+            .map_or(url, |(_, r)| r.find('/').map_or("/", |i| &r[i..]));
         format!("{} {}", method.as_str(), path)
     }
 
-    fn send_once(&self, method: Method, url: &str, body: Option<&Value>) -> std::result::Result<ureq::http::Response<ureq::Body>, ureq::Error> {
+    fn send_once(
+        &self,
+        method: Method,
+        url: &str,
+        body: Option<&Value>,
+    ) -> std::result::Result<ureq::http::Response<ureq::Body>, ureq::Error> {
         let auth = self.config.token.as_ref().map(|t| format!("Bearer {t}"));
         macro_rules! headers {
             ($req:expr) => {{
-                let mut r = $req.header("Accept", "application/vnd.github+json").header("X-GitHub-Api-Version", API_VERSION);
+                let mut r = $req
+                    .header("Accept", "application/vnd.github+json")
+                    .header("X-GitHub-Api-Version", API_VERSION);
                 if let Some(a) = &auth {
                     r = r.header("Authorization", a.as_str());
                 }
@@ -249,9 +291,15 @@ impl Client {
             Method::Get => headers!(self.agent.get(url)).call(),
             Method::Delete => headers!(self.agent.delete(url)).call(),
             Method::Post | Method::Patch => {
-                let req = if method == Method::Post { self.agent.post(url) } else { self.agent.patch(url) };
+                let req = if method == Method::Post {
+                    self.agent.post(url)
+                } else {
+                    self.agent.patch(url)
+                };
                 let text = body.map(Value::to_string).unwrap_or_else(|| "{}".into());
-                headers!(req).content_type("application/json").send(text.as_str())
+                headers!(req)
+                    .content_type("application/json")
+                    .send(text.as_str())
             }
         }
     }
@@ -261,16 +309,30 @@ impl Client {
         if status != 403 && status != 429 {
             return None;
         }
-        let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
+        let header = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::trim)
+        };
         if let Some(secs) = header("retry-after").and_then(|v| v.parse::<u64>().ok()) {
             return Some(secs);
         }
         if header("x-ratelimit-remaining") == Some("0") {
-            let reset = header("x-ratelimit-reset").and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
-            let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+            let reset = header("x-ratelimit-reset")
+                .and_then(|v| v.parse::<u64>().ok())
+                .unwrap_or(0);
+            let now = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0);
             return Some(reset.saturating_sub(now) + 1);
         }
-        let msg = body.get("message").and_then(Value::as_str).unwrap_or("").to_ascii_lowercase();
+        let msg = body
+            .get("message")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_ascii_lowercase();
         if status == 429 || msg.contains("rate limit") || msg.contains("abuse") {
             return Some(60);
         }
@@ -286,20 +348,43 @@ impl Client {
             let mut resp = match self.send_once(method, url, body) {
                 Ok(r) => r,
                 Err(e) => {
-                    if attempt < self.config.attempts && matches!(e, ureq::Error::Io(_) | ureq::Error::ConnectionFailed | ureq::Error::Timeout(_)) {
+                    if attempt < self.config.attempts
+                        && matches!(
+                            e,
+                            ureq::Error::Io(_)
+                                | ureq::Error::ConnectionFailed
+                                | ureq::Error::Timeout(_)
+                        )
+                    {
                         (self.config.sleep)(Duration::from_secs(1 << (attempt - 1)));
                         continue;
                     }
-                    return Err(Error::Transport { request: what, message: e.to_string() });
+                    return Err(Error::Transport {
+                        request: what,
+                        message: e.to_string(),
+                    });
                 }
             };
             let status = resp.status().as_u16();
             let headers = resp.headers().clone();
-            let text = resp.body_mut().read_to_string().map_err(|e| Error::Transport { request: what.clone(), message: e.to_string() })?;
-            let json: Value = if text.trim().is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+            let text = resp
+                .body_mut()
+                .read_to_string()
+                .map_err(|e| Error::Transport {
+                    request: what.clone(),
+                    message: e.to_string(),
+                })?;
+            let json: Value = if text.trim().is_empty() {
+                Value::Null
+            } else {
+                serde_json::from_str(&text).unwrap_or(Value::String(text))
+            };
             if let Some(wait) = Self::rate_limit_wait(status, &headers, &json) {
                 if Duration::from_secs(wait) > self.config.max_wait {
-                    return Err(Error::RateLimited { request: what, wait_secs: wait });
+                    return Err(Error::RateLimited {
+                        request: what,
+                        wait_secs: wait,
+                    });
                 }
                 if attempt < self.config.attempts {
                     (self.config.sleep)(Duration::from_secs(wait));
@@ -311,14 +396,30 @@ impl Client {
                 continue;
             }
             if !(200..300).contains(&status) {
-                let message = json.get("message").and_then(Value::as_str).map(str::to_string).unwrap_or_else(|| match &json {
-                    Value::String(s) => s.chars().take(200).collect(),
-                    _ => String::new(),
+                let message = json
+                    .get("message")
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+                    .unwrap_or_else(|| match &json {
+                        Value::String(s) => s.chars().take(200).collect(),
+                        _ => String::new(),
+                    });
+                return Err(Error::Status {
+                    status,
+                    request: what,
+                    message,
+                    errors: error_texts(&json),
                 });
-                return Err(Error::Status { status, request: what, message, errors: error_texts(&json) });
             }
-            let next = headers.get("link").and_then(|v| v.to_str().ok()).and_then(next_link);
-            return Ok(Response { status, next, body: json });
+            let next = headers
+                .get("link")
+                .and_then(|v| v.to_str().ok())
+                .and_then(next_link);
+            return Ok(Response {
+                status,
+                next,
+                body: json,
+            });
         }
     }
 
@@ -336,7 +437,12 @@ impl Client {
             let r = self.request(Method::Get, &u, None)?;
             match r.body {
                 Value::Array(items) => out.extend(items),
-                other => return Err(Error::Transport { request: Self::describe(Method::Get, &u), message: format!("expected a JSON array, got {}", kind(&other)) }),
+                other => {
+                    return Err(Error::Transport {
+                        request: Self::describe(Method::Get, &u),
+                        message: format!("expected a JSON array, got {}", kind(&other)),
+                    });
+                }
             }
             url = r.next.filter(|_| pages < MAX_PAGES);
         }
@@ -345,37 +451,70 @@ impl Client {
 
     /// Files of a pull request, with their patches.
     pub fn pull_files(&self, repo: &str, number: u64) -> Result<Vec<PullFile>> {
-        typed(self.list(&format!("/repos/{repo}/pulls/{number}/files"))?, "pull request file")
+        typed(
+            self.list(&format!("/repos/{repo}/pulls/{number}/files"))?,
+            "pull request file",
+        )
     }
 
     /// Review comments (inline) of a pull request.
     pub fn review_comments(&self, repo: &str, number: u64) -> Result<Vec<Comment>> {
-        typed(self.list(&format!("/repos/{repo}/pulls/{number}/comments"))?, "review comment")
+        typed(
+            self.list(&format!("/repos/{repo}/pulls/{number}/comments"))?,
+            "review comment",
+        )
     }
 
     /// Conversation comments of a pull request.
     pub fn issue_comments(&self, repo: &str, number: u64) -> Result<Vec<Comment>> {
-        typed(self.list(&format!("/repos/{repo}/issues/{number}/comments"))?, "issue comment")
+        typed(
+            self.list(&format!("/repos/{repo}/issues/{number}/comments"))?,
+            "issue comment",
+        )
     }
 
     /// Create a review (`event: COMMENT`) with inline comments.
     pub fn create_review(&self, repo: &str, number: u64, review: &Value) -> Result<Value> {
-        Ok(self.request(Method::Post, &self.url(&format!("/repos/{repo}/pulls/{number}/reviews")), Some(review))?.body)
+        Ok(self
+            .request(
+                Method::Post,
+                &self.url(&format!("/repos/{repo}/pulls/{number}/reviews")),
+                Some(review),
+            )?
+            .body)
     }
 
     /// Create one inline review comment.
     pub fn create_review_comment(&self, repo: &str, number: u64, comment: &Value) -> Result<Value> {
-        Ok(self.request(Method::Post, &self.url(&format!("/repos/{repo}/pulls/{number}/comments")), Some(comment))?.body)
+        Ok(self
+            .request(
+                Method::Post,
+                &self.url(&format!("/repos/{repo}/pulls/{number}/comments")),
+                Some(comment),
+            )?
+            .body)
     }
 
     /// Create a conversation comment.
     pub fn create_issue_comment(&self, repo: &str, number: u64, body: &str) -> Result<Value> {
-        Ok(self.request(Method::Post, &self.url(&format!("/repos/{repo}/issues/{number}/comments")), Some(&serde_json::json!({ "body": body })))?.body)
+        Ok(self
+            .request(
+                Method::Post,
+                &self.url(&format!("/repos/{repo}/issues/{number}/comments")),
+                Some(&serde_json::json!({ "body": body })),
+            )?
+            .body)
     }
 
     /// Replace the body of a conversation comment.
     pub fn update_issue_comment(&self, repo: &str, id: u64, body: &str) -> Result<Value> {
-        Ok(self.request(Method::Patch, &self.url(&format!("/repos/{repo}/issues/comments/{id}")), Some(&serde_json::json!({ "body": body })))?.body)
+        Ok(self
+            .request(
+                Method::Patch,
+                &self.url(&format!("/repos/{repo}/issues/comments/{id}")),
+                Some(&serde_json::json!({ "body": body })),
+            )?
+            .body)
     }
 }
 
@@ -393,7 +532,12 @@ fn kind(v: &Value) -> &'static str {
 fn typed<T: for<'de> Deserialize<'de>>(items: Vec<Value>, what: &str) -> Result<Vec<T>> {
     items
         .into_iter()
-        .map(|v| serde_json::from_value(v).map_err(|e| Error::Transport { request: what.to_string(), message: format!("unexpected {what}: {e}") }))
+        .map(|v| {
+            serde_json::from_value(v).map_err(|e| Error::Transport {
+                request: what.to_string(),
+                message: format!("unexpected {what}: {e}"),
+            })
+        })
         .collect()
 }
 
@@ -460,7 +604,9 @@ mod tests {
         let base_in = base.clone();
         std::thread::spawn(move || {
             for resp in responses {
-                let Ok((stream, _)) = listener.accept() else { return };
+                let Ok((stream, _)) = listener.accept() else {
+                    return;
+                };
                 let mut reader = BufReader::new(stream.try_clone().unwrap());
                 let mut head = String::new();
                 let mut len = 0;
@@ -476,11 +622,17 @@ mod tests {
                 }
                 let mut body = vec![0; len];
                 reader.read_exact(&mut body).unwrap();
-                log.lock().unwrap().push(format!("{head}\n{}", String::from_utf8_lossy(&body)));
+                log.lock()
+                    .unwrap()
+                    .push(format!("{head}\n{}", String::from_utf8_lossy(&body)));
                 let mut s = stream;
                 let resp = resp.replace("{BASE}", &base_in);
                 let (h, b) = resp.split_once("\n\n").unwrap_or((&resp, ""));
-                let _ = write!(s, "HTTP/1.1 {h}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{b}", b.len());
+                let _ = write!(
+                    s,
+                    "HTTP/1.1 {h}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{b}",
+                    b.len()
+                );
             }
         });
         (base, seen)
@@ -503,10 +655,20 @@ mod tests {
             "200 OK\n\n[{\"filename\":\"b.yaml\"}]".into(),
         ]);
         let files = client(&base).pull_files("o/r", 1).unwrap();
-        assert_eq!(files.iter().map(|f| f.filename.as_str()).collect::<Vec<_>>(), vec!["a.yaml", "b.yaml"]);
+        assert_eq!(
+            files
+                .iter()
+                .map(|f| f.filename.as_str())
+                .collect::<Vec<_>>(),
+            vec!["a.yaml", "b.yaml"]
+        );
         assert!(files[1].patch.is_none());
         let seen = seen.lock().unwrap();
-        assert!(seen[0].starts_with("GET /repos/o/r/pulls/1/files?per_page=100 HTTP/1.1"), "{}", seen[0]);
+        assert!(
+            seen[0].starts_with("GET /repos/o/r/pulls/1/files?per_page=100 HTTP/1.1"),
+            "{}",
+            seen[0]
+        );
         assert!(seen[1].starts_with("GET /repos/o/r/pulls/1/files?per_page=100&page=2 HTTP/1.1"));
         let lower = seen[0].to_ascii_lowercase();
         assert!(lower.contains("authorization: bearer s3cr3t-token"));
@@ -532,9 +694,15 @@ mod tests {
 
     #[test]
     fn primary_rate_limit_waits_until_reset_within_bounds() {
-        let reset = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() + 5;
+        let reset = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+            + 5;
         let (base, _) = serve(vec![
-            format!("429 Too Many Requests\r\nx-ratelimit-remaining: 0\r\nx-ratelimit-reset: {reset}\n\n{{\"message\":\"API rate limit exceeded\"}}"),
+            format!(
+                "429 Too Many Requests\r\nx-ratelimit-remaining: 0\r\nx-ratelimit-reset: {reset}\n\n{{\"message\":\"API rate limit exceeded\"}}"
+            ),
             "200 OK\n\n[]".into(),
         ]);
         WAITS.with(|w| w.borrow_mut().clear());
@@ -543,9 +711,20 @@ mod tests {
         assert_eq!(waits.len(), 1);
         assert!((4..=7).contains(&waits[0]), "{waits:?}");
         // Too long a wait is an error, not a hang.
-        let (base, _) = serve(vec!["429 Too Many Requests\r\nretry-after: 3600\n\n{}".into()]);
+        let (base, _) = serve(vec![
+            "429 Too Many Requests\r\nretry-after: 3600\n\n{}".into(),
+        ]);
         let err = client(&base).issue_comments("o/r", 1).unwrap_err();
-        assert!(matches!(err, Error::RateLimited { wait_secs: 3600, .. }), "{err}");
+        assert!(
+            matches!(
+                err,
+                Error::RateLimited {
+                    wait_secs: 3600,
+                    ..
+                }
+            ),
+            "{err}"
+        );
     }
 
     #[test]
@@ -556,10 +735,19 @@ mod tests {
             "403 Forbidden\n\n{\"message\":\"Resource not accessible by integration\"}".into(),
         ]);
         let c = client(&base);
-        let e = c.create_review("o/r", 1, &serde_json::json!({})).unwrap_err();
-        assert_eq!(e.to_string(), "GitHub API POST /repos/o/r/pulls/1/reviews: 422 Unprocessable Entity (Line could not be resolved)");
+        let e = c
+            .create_review("o/r", 1, &serde_json::json!({}))
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "GitHub API POST /repos/o/r/pulls/1/reviews: 422 Unprocessable Entity (Line could not be resolved)"
+        );
         let e = c.create_issue_comment("o/r", 1, "x").unwrap_err();
-        assert!(e.to_string().ends_with("(body is too long (maximum is 65536 characters))"), "{e}");
+        assert!(
+            e.to_string()
+                .ends_with("(body is too long (maximum is 65536 characters))"),
+            "{e}"
+        );
         let e = c.update_issue_comment("o/r", 9, "x").unwrap_err();
         assert!(e.is_forbidden());
         for text in [e.to_string(), format!("{e:?}"), format!("{c:?}")] {
@@ -569,8 +757,15 @@ mod tests {
 
     #[test]
     fn link_parsing_and_loopback_detection() {
-        assert_eq!(next_link("<https://a/x?page=2>; rel=\"next\", <https://a/x?page=5>; rel=\"last\"").as_deref(), Some("https://a/x?page=2"));
-        assert_eq!(next_link("<https://a/x?page=1>; rel=\"prev\"").as_deref(), None);
+        assert_eq!(
+            next_link("<https://a/x?page=2>; rel=\"next\", <https://a/x?page=5>; rel=\"last\"")
+                .as_deref(),
+            Some("https://a/x?page=2")
+        );
+        assert_eq!(
+            next_link("<https://a/x?page=1>; rel=\"prev\"").as_deref(),
+            None
+        );
         assert!(is_loopback("http://127.0.0.1:8080/api"));
         assert!(is_loopback("http://localhost"));
         assert!(is_loopback("http://[::1]:9/"));

@@ -100,8 +100,16 @@ pub struct Target {
 impl Target {
     /// Link to `path` at line `line` of commit `sha`.
     pub fn blob(&self, sha: &str, path: &str, line: usize) -> String {
-        let path: String = path.split('/').map(crate::render::sarif::uri).collect::<Vec<_>>().join("/");
-        format!("{}/{}/blob/{sha}/{path}#L{line}", self.server_url.trim_end_matches('/'), self.repo)
+        let path: String = path
+            .split('/')
+            .map(crate::render::sarif::uri)
+            .collect::<Vec<_>>()
+            .join("/");
+        format!(
+            "{}/{}/blob/{sha}/{path}#L{line}",
+            self.server_url.trim_end_matches('/'),
+            self.repo
+        )
     }
 }
 
@@ -123,7 +131,8 @@ pub struct Inline<'a> {
 impl Inline<'_> {
     /// The comment as the reviews API wants it.
     pub fn json(&self) -> Value {
-        let mut v = json!({ "path": self.path, "line": self.line, "side": "RIGHT", "body": self.body });
+        let mut v =
+            json!({ "path": self.path, "line": self.line, "side": "RIGHT", "body": self.body });
         if let Some(s) = self.start_line {
             v["start_line"] = json!(s);
             v["start_side"] = json!("RIGHT");
@@ -145,7 +154,10 @@ pub struct Plan<'a> {
 
 /// The replacement to suggest for `d`'s fix, if it can be offered as a GitHub suggestion.
 fn replacement(d: &Diagnostic) -> Option<LineReplacement> {
-    let f = d.fix.as_ref().filter(|f| f.applicability != Applicability::DisplayOnly && !f.edits.is_empty())?;
+    let f = d
+        .fix
+        .as_ref()
+        .filter(|f| f.applicability != Applicability::DisplayOnly && !f.edits.is_empty())?;
     lines_replacement(&d.location.source, &f.edits)
 }
 
@@ -155,18 +167,35 @@ fn on_line_above(d: &Diagnostic, r: &LineReplacement) -> Option<LineReplacement>
     let f = d.fix.as_ref()?;
     let [e] = f.edits.as_slice() else { return None };
     let src = &d.location.source;
-    if e.span.start != e.span.end || r.start_line < 2 || src.lines.line_start(r.start_line) != e.span.start {
+    if e.span.start != e.span.end
+        || r.start_line < 2
+        || src.lines.line_start(r.start_line) != e.span.start
+    {
         return None;
     }
     let above = src.lines.line_text(&src.text, r.start_line - 1).to_string();
     let mut new_lines = vec![above.clone()];
-    new_lines.extend(e.content.lines().map(|l| l.trim_end_matches('\r').to_string()));
-    Some(LineReplacement { start_line: r.start_line - 1, end_line: r.start_line - 1, old_lines: vec![above], new_lines })
+    new_lines.extend(
+        e.content
+            .lines()
+            .map(|l| l.trim_end_matches('\r').to_string()),
+    );
+    Some(LineReplacement {
+        start_line: r.start_line - 1,
+        end_line: r.start_line - 1,
+        old_lines: vec![above],
+        new_lines,
+    })
 }
 
 /// Decide, for every introduced finding, whether it becomes an inline comment (and where), is
 /// already commented, or can only go to the summary.
-pub fn plan<'a>(introduced: &'a [Diagnostic], commentable: &Commentable, posted: &HashSet<String>, rules: &[RuleInfo]) -> Plan<'a> {
+pub fn plan<'a>(
+    introduced: &'a [Diagnostic],
+    commentable: &Commentable,
+    posted: &HashSet<String>,
+    rules: &[RuleInfo],
+) -> Plan<'a> {
     let mut plan = Plan::default();
     let mut claimed: HashSet<(String, usize)> = HashSet::new();
     // Most severe first: they win contested lines and the per-review limit.
@@ -185,10 +214,19 @@ pub fn plan<'a>(introduced: &'a [Diagnostic], commentable: &Commentable, posted:
         let rule = rules.iter().find(|r| r.id == d.rule);
         // A suggestion must replace exactly the commented lines, all inside one hunk, and two
         // suggestions may not overlap.
-        let free = |s: usize, e: usize, claimed: &HashSet<(String, usize)>| (s..=e).all(|l| !claimed.contains(&(path.clone(), l)));
+        let free = |s: usize, e: usize, claimed: &HashSet<(String, usize)>| {
+            (s..=e).all(|l| !claimed.contains(&(path.clone(), l)))
+        };
         let suggestion = replacement(d).and_then(|r| {
-            let fits = |r: &LineReplacement| commentable.range(&path, r.start_line, r.end_line) && free(r.start_line, r.end_line, &claimed);
-            if fits(&r) { Some(r) } else { on_line_above(d, &r).filter(fits) }
+            let fits = |r: &LineReplacement| {
+                commentable.range(&path, r.start_line, r.end_line)
+                    && free(r.start_line, r.end_line, &claimed)
+            };
+            if fits(&r) {
+                Some(r)
+            } else {
+                on_line_above(d, &r).filter(fits)
+            }
         });
         let inline = match suggestion {
             Some(r) => {
@@ -205,13 +243,15 @@ pub fn plan<'a>(introduced: &'a [Diagnostic], commentable: &Commentable, posted:
             }
             None => {
                 let l = &d.location;
-                (l.start.line..=l.end.line.max(l.start.line)).find(|n| commentable.line(&path, *n)).map(|line| Inline {
-                    diagnostic: d,
-                    path: path.clone(),
-                    start_line: None,
-                    line,
-                    body: comment::inline(d, rule, None),
-                })
+                (l.start.line..=l.end.line.max(l.start.line))
+                    .find(|n| commentable.line(&path, *n))
+                    .map(|line| Inline {
+                        diagnostic: d,
+                        path: path.clone(),
+                        start_line: None,
+                        line,
+                        body: comment::inline(d, rule, None),
+                    })
             }
         };
         match inline {
@@ -247,15 +287,25 @@ pub struct Posted<'a> {
 }
 
 /// Post the review (mode `review`) and the summary comment (`review` and `summary`).
-pub fn post<'a>(client: &Client, target: &Target, changes: &Changes<'a>, rules: &[RuleInfo], mode: Mode) -> github::Result<Posted<'a>> {
+pub fn post<'a>(
+    client: &Client,
+    target: &Target,
+    changes: &Changes<'a>,
+    rules: &[RuleInfo],
+    mode: Mode,
+) -> github::Result<Posted<'a>> {
     let n = target.pr.number;
     let repo = &target.repo;
     let mut posted = Posted::default();
     if mode == Mode::Review {
         let files = client.pull_files(repo, n)?;
         let commentable = Commentable::from_files(&files);
-        let existing: HashSet<String> =
-            client.review_comments(repo, n)?.iter().filter_map(|c| c.body.as_deref()).flat_map(comment::fingerprints_in).collect();
+        let existing: HashSet<String> = client
+            .review_comments(repo, n)?
+            .iter()
+            .filter_map(|c| c.body.as_deref())
+            .flat_map(comment::fingerprints_in)
+            .collect();
         let plan = plan(changes.introduced, &commentable, &existing, rules);
         posted.already = plan.already;
         posted.outside = plan.outside;
@@ -264,11 +314,18 @@ pub fn post<'a>(client: &Client, target: &Target, changes: &Changes<'a>, rules: 
             let mut body = format!(
                 "**accord** found {} new policy finding{} in this pull request: {} commented inline",
                 changes.introduced.len(),
-                if changes.introduced.len() == 1 { "" } else { "s" },
+                if changes.introduced.len() == 1 {
+                    ""
+                } else {
+                    "s"
+                },
                 plan.inline.len()
             );
             if outside > 0 {
-                let _ = write!(body, ", {outside} outside the diff (listed in the summary comment)");
+                let _ = write!(
+                    body,
+                    ", {outside} outside the diff (listed in the summary comment)"
+                );
             }
             body.push('.');
             let review = json!({
@@ -300,10 +357,25 @@ pub fn post<'a>(client: &Client, target: &Target, changes: &Changes<'a>, rules: 
     } else {
         posted.outside = changes.introduced.iter().collect();
     }
-    let outside: HashSet<String> = if mode == Mode::Review { posted.outside.iter().map(|d| d.fingerprint()).collect() } else { HashSet::new() };
-    let body = summary(target, changes, rules, &outside, None, markdown::COMMENT_LIMIT);
+    let outside: HashSet<String> = if mode == Mode::Review {
+        posted.outside.iter().map(|d| d.fingerprint()).collect()
+    } else {
+        HashSet::new()
+    };
+    let body = summary(
+        target,
+        changes,
+        rules,
+        &outside,
+        None,
+        markdown::COMMENT_LIMIT,
+    );
     let existing = client.issue_comments(repo, n)?;
-    let mine = existing.iter().find(|c| c.body.as_deref().is_some_and(|b| b.contains(comment::SUMMARY_MARKER)));
+    let mine = existing.iter().find(|c| {
+        c.body
+            .as_deref()
+            .is_some_and(|b| b.contains(comment::SUMMARY_MARKER))
+    });
     posted.summary = Some(match mine {
         Some(c) => {
             client.update_issue_comment(repo, c.id, &body)?;
@@ -325,7 +397,14 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 /// used, policy changes with their blast radius, fixed findings crediting the author, and the
 /// rules involved — within `budget` bytes. Starts with the hidden summary marker; `note` is shown
 /// first (e.g. why the review could not be posted).
-pub fn summary(target: &Target, changes: &Changes<'_>, rules: &[RuleInfo], outside: &HashSet<String>, note: Option<&str>, budget: usize) -> String {
+pub fn summary(
+    target: &Target,
+    changes: &Changes<'_>,
+    rules: &[RuleInfo],
+    outside: &HashSet<String>,
+    note: Option<&str>,
+    budget: usize,
+) -> String {
     let head = &target.pr.head_sha;
     let short = |s: &str| s.chars().take(7).collect::<String>();
     let mut out = format!("{}\n## accord policy review\n\n", comment::SUMMARY_MARKER);
@@ -347,15 +426,29 @@ pub fn summary(target: &Target, changes: &Changes<'_>, rules: &[RuleInfo], outsi
         out.push_str("No new findings in this pull request. ✅\n\n");
     } else {
         out.push_str("### Introduced findings\n\n");
-        let link = |d: &Diagnostic| Some(target.blob(head, d.location.file(), d.location.start.line));
-        let note = |d: &Diagnostic| outside.contains(&d.fingerprint()).then(|| "outside the diff".to_string());
+        let link =
+            |d: &Diagnostic| Some(target.blob(head, d.location.file(), d.location.start.line));
+        let note = |d: &Diagnostic| {
+            outside
+                .contains(&d.fingerprint())
+                .then(|| "outside the diff".to_string())
+        };
         let intro: Vec<&Diagnostic> = changes.introduced.iter().collect();
-        let (table, _) = findings_table(&intro, &Rows { link: &link, note: &note }, budget.saturating_sub(out.len() + reserve));
+        let (table, _) = findings_table(
+            &intro,
+            &Rows {
+                link: &link,
+                note: &note,
+            },
+            budget.saturating_sub(out.len() + reserve),
+        );
         out.push_str(&table);
         out.push('\n');
     }
     if !changes.waivers.is_empty() {
-        let mut s = String::from("### Waivers used\n\n| Rule | Object | Reason | Expires | Where |\n| --- | --- | --- | --- | --- |\n");
+        let mut s = String::from(
+            "### Waivers used\n\n| Rule | Object | Reason | Expires | Where |\n| --- | --- | --- | --- | --- |\n",
+        );
         for w in changes.waivers {
             let _ = writeln!(
                 s,
@@ -363,7 +456,10 @@ pub fn summary(target: &Target, changes: &Changes<'_>, rules: &[RuleInfo], outsi
                 escape(&w.rule),
                 escape(&w.object),
                 escape(&w.reason),
-                w.expires.as_deref().map(escape).unwrap_or_else(|| "never".into()),
+                w.expires
+                    .as_deref()
+                    .map(escape)
+                    .unwrap_or_else(|| "never".into()),
                 escape(&w.location).replace('`', "'")
             );
         }
@@ -383,13 +479,25 @@ pub fn summary(target: &Target, changes: &Changes<'_>, rules: &[RuleInfo], outsi
                 plural(c.newly_flagged.len(), "object", "objects"),
                 c.no_longer_flagged.len()
             );
-            for (what, list) in [("now flagged", &c.newly_flagged), ("no longer flagged", &c.no_longer_flagged)] {
+            for (what, list) in [
+                ("now flagged", &c.newly_flagged),
+                ("no longer flagged", &c.no_longer_flagged),
+            ] {
                 if list.is_empty() {
                     continue;
                 }
                 let shown: Vec<String> = list.iter().take(10).map(|o| escape(o)).collect();
                 let more = list.len().saturating_sub(10);
-                let _ = writeln!(s, "  - {what}: {}{}", shown.join(", "), if more > 0 { format!(" and {more} more") } else { String::new() });
+                let _ = writeln!(
+                    s,
+                    "  - {what}: {}{}",
+                    shown.join(", "),
+                    if more > 0 {
+                        format!(" and {more} more")
+                    } else {
+                        String::new()
+                    }
+                );
             }
         }
         s.push('\n');
@@ -399,13 +507,29 @@ pub fn summary(target: &Target, changes: &Changes<'_>, rules: &[RuleInfo], outsi
     }
     if !changes.fixed.is_empty() {
         let thanks = match &target.pr.author {
-            Some(a) => format!("🎉 Thank you @{} — this pull request fixes {}:\n\n", escape(a), plural(changes.fixed.len(), "existing finding", "existing findings")),
-            None => format!("🎉 This pull request fixes {}:\n\n", plural(changes.fixed.len(), "existing finding", "existing findings")),
+            Some(a) => format!(
+                "🎉 Thank you @{} — this pull request fixes {}:\n\n",
+                escape(a),
+                plural(changes.fixed.len(), "existing finding", "existing findings")
+            ),
+            None => format!(
+                "🎉 This pull request fixes {}:\n\n",
+                plural(changes.fixed.len(), "existing finding", "existing findings")
+            ),
         };
         let mut s = format!("### Fixed\n\n{thanks}");
-        let link = |d: &Diagnostic| Some(target.blob(&target.base_sha, d.location.file(), d.location.start.line));
+        let link = |d: &Diagnostic| {
+            Some(target.blob(&target.base_sha, d.location.file(), d.location.start.line))
+        };
         let fixed: Vec<&Diagnostic> = changes.fixed.iter().collect();
-        let (table, _) = findings_table(&fixed, &Rows { link: &link, note: &|_| None }, budget.saturating_sub(out.len() + reserve / 2));
+        let (table, _) = findings_table(
+            &fixed,
+            &Rows {
+                link: &link,
+                note: &|_| None,
+            },
+            budget.saturating_sub(out.len() + reserve / 2),
+        );
         s.push_str(&table);
         s.push('\n');
         out.push_str(&s);
@@ -417,11 +541,13 @@ pub fn summary(target: &Target, changes: &Changes<'_>, rules: &[RuleInfo], outsi
     let by_id: BTreeMap<&str, RuleInfo> = ids
         .iter()
         .filter_map(|id| {
-            let info = rules
-                .iter()
-                .find(|r| r.id == *id)
-                .cloned()
-                .or_else(|| changes.introduced.iter().find(|d| d.rule == *id).map(RuleInfo::from_diagnostic))?;
+            let info = rules.iter().find(|r| r.id == *id).cloned().or_else(|| {
+                changes
+                    .introduced
+                    .iter()
+                    .find(|d| d.rule == *id)
+                    .map(RuleInfo::from_diagnostic)
+            })?;
             Some((*id, info))
         })
         .collect();
@@ -431,81 +557,177 @@ pub fn summary(target: &Target, changes: &Changes<'_>, rules: &[RuleInfo], outsi
         out.push_str(&details);
         out.push('\n');
     }
-    let _ = write!(out, "<sub>accord {} · updated for {}</sub>\n", env!("CARGO_PKG_VERSION"), short(head));
+    let _ = write!(
+        out,
+        "<sub>accord {} · updated for {}</sub>\n",
+        env!("CARGO_PKG_VERSION"),
+        short(head)
+    );
     out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use github::PullFile;
     use crate::render::fixtures;
+    use github::PullFile;
 
     fn target() -> Target {
         Target {
             repo: "acme/deploy".into(),
             server_url: "https://github.com".into(),
-            pr: PullRequest { number: 42, base_sha: "1".repeat(40), head_sha: "2".repeat(40), author: Some("dev".into()), from_fork: false },
+            pr: PullRequest {
+                number: 42,
+                base_sha: "1".repeat(40),
+                head_sha: "2".repeat(40),
+                author: Some("dev".into()),
+                from_fork: false,
+            },
             base_sha: "3".repeat(40),
         }
     }
 
     fn commentable(patch: &str) -> Commentable {
-        Commentable::from_files(&[PullFile { filename: "apps/web/deploy.yaml".into(), status: "modified".into(), patch: Some(patch.into()), previous_filename: None }])
+        Commentable::from_files(&[PullFile {
+            filename: "apps/web/deploy.yaml".into(),
+            status: "modified".into(),
+            patch: Some(patch.into()),
+            previous_filename: None,
+        }])
     }
 
     #[test]
     fn plan_routes_by_commentable_lines_and_skips_posted() {
         let (diags, _, rules, _) = fixtures::sample();
         // Lines 10-13 of the sample (container `app`) are in the diff.
-        let c = commentable("@@ -10,3 +10,4 @@\n         - name: app\n-          image: nginx:1\n+          image: nginx\n           securityContext:\n+            privileged: true");
+        let c = commentable(
+            "@@ -10,3 +10,4 @@\n         - name: app\n-          image: nginx:1\n+          image: nginx\n           securityContext:\n+            privileged: true",
+        );
         let p = plan(&diags, &c, &HashSet::new(), &rules);
-        let priv_ = p.inline.iter().find(|i| i.diagnostic.rule == "privileged-container").expect("privileged is on line 13");
+        let priv_ = p
+            .inline
+            .iter()
+            .find(|i| i.diagnostic.rule == "privileged-container")
+            .expect("privileged is on line 13");
         assert_eq!((priv_.start_line, priv_.line), (None, 13));
-        assert!(priv_.body.contains("```suggestion\n            privileged: false\n```"), "{}", priv_.body);
+        assert!(
+            priv_
+                .body
+                .contains("```suggestion\n            privileged: false\n```"),
+            "{}",
+            priv_.body
+        );
         for i in &p.inline {
             assert!(c.range(&i.path, i.start_line.unwrap_or(i.line), i.line));
         }
         assert_eq!(p.inline.len() + p.outside.len(), diags.len());
         // Contested line 13: the error wins the suggestion; run-as-root (its fix appends a line
         // after `privileged: true`, past the end of the file) falls back to a plain comment.
-        let root = p.inline.iter().find(|i| i.diagnostic.rule == "run-as-root").unwrap();
+        let root = p
+            .inline
+            .iter()
+            .find(|i| i.diagnostic.rule == "run-as-root")
+            .unwrap();
         assert!(!root.body.contains("```suggestion"));
         // Alone, it suggests on the line above the insertion point.
-        let only: Vec<Diagnostic> = diags.iter().filter(|d| d.rule == "run-as-root").cloned().collect();
+        let only: Vec<Diagnostic> = diags
+            .iter()
+            .filter(|d| d.rule == "run-as-root")
+            .cloned()
+            .collect();
         let alone = plan(&only, &c, &HashSet::new(), &rules);
         assert_eq!(alone.inline[0].line, 13);
-        assert!(alone.inline[0].body.contains("```suggestion\n            privileged: true\n            runAsNonRoot: true\n```"), "{}", alone.inline[0].body);
+        assert!(
+            alone.inline[0].body.contains(
+                "```suggestion\n            privileged: true\n            runAsNonRoot: true\n```"
+            ),
+            "{}",
+            alone.inline[0].body
+        );
         // Already posted: skipped.
         let posted: HashSet<String> = diags.iter().map(Diagnostic::fingerprint).collect();
         let again = plan(&diags, &c, &posted, &rules);
         assert!(again.inline.is_empty() && again.outside.is_empty());
         assert_eq!(again.already.len(), diags.len());
         // Nothing in the diff: everything goes to the summary.
-        let none = plan(&diags, &commentable("@@ -1,1 +1,1 @@\n-a\n+b"), &HashSet::new(), &rules);
+        let none = plan(
+            &diags,
+            &commentable("@@ -1,1 +1,1 @@\n-a\n+b"),
+            &HashSet::new(),
+            &rules,
+        );
         assert_eq!(none.outside.len(), diags.len());
     }
 
     #[test]
     fn summary_lists_everything_within_budget() {
         let (diags, _, rules, _) = fixtures::sample();
-        let waivers = vec![WaiverUse { rule: "host-network".into(), object: "DaemonSet monitoring/agent".into(), reason: "needs node metrics".into(), expires: Some("2027-01-01".into()), location: "apps/agent.yaml:5".into() }];
-        let policy = vec![PolicyChange { rule: "run-as-root".into(), change: "changed".into(), newly_flagged: vec!["Deployment shop/web".into()], no_longer_flagged: vec![] }];
-        let changes = Changes { introduced: &diags[..2], unchanged: &diags[2..], fixed: &diags[..1], waivers: &waivers, policy_changes: &policy };
+        let waivers = vec![WaiverUse {
+            rule: "host-network".into(),
+            object: "DaemonSet monitoring/agent".into(),
+            reason: "needs node metrics".into(),
+            expires: Some("2027-01-01".into()),
+            location: "apps/agent.yaml:5".into(),
+        }];
+        let policy = vec![PolicyChange {
+            rule: "run-as-root".into(),
+            change: "changed".into(),
+            newly_flagged: vec!["Deployment shop/web".into()],
+            no_longer_flagged: vec![],
+        }];
+        let changes = Changes {
+            introduced: &diags[..2],
+            unchanged: &diags[2..],
+            fixed: &diags[..1],
+            waivers: &waivers,
+            policy_changes: &policy,
+        };
         let outside: HashSet<String> = [diags[1].fingerprint()].into();
-        let s = summary(&target(), &changes, &rules, &outside, Some("could not post"), markdown::COMMENT_LIMIT);
-        assert!(s.starts_with("<!-- accord:summary -->\n## accord policy review\n\n> [!WARNING]\n> could not post\n"));
-        assert!(s.contains(&format!("**2 introduced** · {} unchanged · **1 fixed**", diags.len() - 2)));
-        assert!(s.contains(&format!("https://github.com/acme/deploy/blob/{}/apps/web/deploy.yaml#L{}", "2".repeat(40), diags[0].location.start.line)));
+        let s = summary(
+            &target(),
+            &changes,
+            &rules,
+            &outside,
+            Some("could not post"),
+            markdown::COMMENT_LIMIT,
+        );
+        assert!(s.starts_with(
+            "<!-- accord:summary -->\n## accord policy review\n\n> [!WARNING]\n> could not post\n"
+        ));
+        assert!(s.contains(&format!(
+            "**2 introduced** · {} unchanged · **1 fixed**",
+            diags.len() - 2
+        )));
+        assert!(s.contains(&format!(
+            "https://github.com/acme/deploy/blob/{}/apps/web/deploy.yaml#L{}",
+            "2".repeat(40),
+            diags[0].location.start.line
+        )));
         assert_eq!(s.matches("outside the diff").count(), 1);
         assert!(s.contains("| `host-network` | DaemonSet monitoring/agent | needs node metrics | 2027-01-01 | `apps/agent.yaml:5` |"));
         assert!(s.contains("- `run-as-root` (changed): 1 object newly flagged, 0 no longer flagged\n  - now flagged: Deployment shop/web"));
         assert!(s.contains("🎉 Thank you @dev — this pull request fixes 1 existing finding:"));
-        assert!(s.contains(&format!("/blob/{}/apps/web/deploy.yaml", "3".repeat(40))), "fixed findings link to the base");
+        assert!(
+            s.contains(&format!("/blob/{}/apps/web/deploy.yaml", "3".repeat(40))),
+            "fixed findings link to the base"
+        );
         assert!(s.contains("### Rules"));
         let many: Vec<Diagnostic> = (0..2000).flat_map(|_| diags.iter().cloned()).collect();
-        let changes = Changes { introduced: &many, unchanged: &[], fixed: &many, waivers: &waivers, policy_changes: &policy };
-        let s = summary(&target(), &changes, &rules, &HashSet::new(), None, markdown::COMMENT_LIMIT);
+        let changes = Changes {
+            introduced: &many,
+            unchanged: &[],
+            fixed: &many,
+            waivers: &waivers,
+            policy_changes: &policy,
+        };
+        let s = summary(
+            &target(),
+            &changes,
+            &rules,
+            &HashSet::new(),
+            None,
+            markdown::COMMENT_LIMIT,
+        );
         assert!(s.len() <= markdown::COMMENT_LIMIT, "{}", s.len());
         assert!(s.contains("more findings not shown._"));
     }

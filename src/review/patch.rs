@@ -42,7 +42,10 @@ pub fn right_hunks(patch: &str) -> Vec<Hunk> {
             Some(b'+') | Some(b' ') | None => {
                 // An empty line inside a hunk is a context line whose leading space was trimmed.
                 current = Some(match current {
-                    Some(h) => Hunk { start: h.start, end: n },
+                    Some(h) => Hunk {
+                        start: h.start,
+                        end: n,
+                    },
                     None => Hunk { start: n, end: n },
                 });
                 next = Some(n + 1);
@@ -68,7 +71,12 @@ impl Commentable {
         let files = files
             .iter()
             .filter(|f| f.status != "removed")
-            .map(|f| (f.filename.clone(), f.patch.as_deref().map(right_hunks).unwrap_or_default()))
+            .map(|f| {
+                (
+                    f.filename.clone(),
+                    f.patch.as_deref().map(right_hunks).unwrap_or_default(),
+                )
+            })
             .collect();
         Commentable { files }
     }
@@ -80,7 +88,11 @@ impl Commentable {
 
     /// Can a comment span lines `start..=end` of `path`? (All inside one hunk.)
     pub fn range(&self, path: &str, start: usize, end: usize) -> bool {
-        start <= end && self.files.get(path).is_some_and(|hs| hs.iter().any(|h| h.start <= start && end <= h.end))
+        start <= end
+            && self
+                .files
+                .get(path)
+                .is_some_and(|hs| hs.iter().any(|h| h.start <= start && end <= h.end))
     }
 
     /// Can a comment sit on `line` of `path`?
@@ -97,22 +109,48 @@ mod tests {
 
     #[test]
     fn hunks_cover_added_and_context_lines() {
-        assert_eq!(right_hunks(PATCH), vec![Hunk { start: 10, end: 14 }, Hunk { start: 41, end: 42 }]);
+        assert_eq!(
+            right_hunks(PATCH),
+            vec![Hunk { start: 10, end: 14 }, Hunk { start: 41, end: 42 }]
+        );
         // A pure deletion has no RIGHT lines.
         assert!(right_hunks("@@ -3,2 +2,0 @@\n-a\n-b").is_empty());
         // A new file.
-        assert_eq!(right_hunks("@@ -0,0 +1,3 @@\n+a\n+b\n+c"), vec![Hunk { start: 1, end: 3 }]);
+        assert_eq!(
+            right_hunks("@@ -0,0 +1,3 @@\n+a\n+b\n+c"),
+            vec![Hunk { start: 1, end: 3 }]
+        );
     }
 
     #[test]
     fn ranges_must_stay_in_one_hunk() {
         let files = vec![
-            PullFile { filename: "a.yaml".into(), status: "modified".into(), patch: Some(PATCH.into()), previous_filename: None },
-            PullFile { filename: "big.yaml".into(), status: "modified".into(), patch: None, previous_filename: None },
-            PullFile { filename: "gone.yaml".into(), status: "removed".into(), patch: Some("@@ -1 +0,0 @@\n-a".into()), previous_filename: None },
+            PullFile {
+                filename: "a.yaml".into(),
+                status: "modified".into(),
+                patch: Some(PATCH.into()),
+                previous_filename: None,
+            },
+            PullFile {
+                filename: "big.yaml".into(),
+                status: "modified".into(),
+                patch: None,
+                previous_filename: None,
+            },
+            PullFile {
+                filename: "gone.yaml".into(),
+                status: "removed".into(),
+                patch: Some("@@ -1 +0,0 @@\n-a".into()),
+                previous_filename: None,
+            },
         ];
         let c = Commentable::from_files(&files);
-        assert!(c.line("a.yaml", 10) && c.line("a.yaml", 12) && c.line("a.yaml", 14) && c.line("a.yaml", 42));
+        assert!(
+            c.line("a.yaml", 10)
+                && c.line("a.yaml", 12)
+                && c.line("a.yaml", 14)
+                && c.line("a.yaml", 42)
+        );
         assert!(!c.line("a.yaml", 9) && !c.line("a.yaml", 15) && !c.line("a.yaml", 40));
         assert!(c.range("a.yaml", 11, 13));
         assert!(!c.range("a.yaml", 14, 41), "spans two hunks");
