@@ -98,18 +98,14 @@ pub struct Target {
 }
 
 impl Target {
-    /// Link to `path` at line `line` of commit `sha`.
-    pub fn blob(&self, sha: &str, path: &str, line: usize) -> String {
-        let path: String = path
-            .split('/')
-            .map(crate::render::sarif::uri)
-            .collect::<Vec<_>>()
-            .join("/");
-        format!(
-            "{}/{}/blob/{sha}/{path}#L{line}",
-            self.server_url.trim_end_matches('/'),
-            self.repo
-        )
+    /// Link to `path` at line `line` of commit `sha` (none when the repository is unknown).
+    pub fn blob(&self, sha: &str, path: &str, line: usize) -> Option<String> {
+        if self.repo.is_empty() {
+            return None;
+        }
+        let path = crate::render::sarif::uri(path);
+        let server = self.server_url.trim_end_matches('/');
+        Some(format!("{server}/{}/blob/{sha}/{path}#L{line}", self.repo))
     }
 }
 
@@ -426,8 +422,7 @@ pub fn summary(
         out.push_str("No new findings in this pull request. ✅\n\n");
     } else {
         out.push_str("### Introduced findings\n\n");
-        let link =
-            |d: &Diagnostic| Some(target.blob(head, d.location.file(), d.location.start.line));
+        let link = |d: &Diagnostic| target.blob(head, d.location.file(), d.location.start.line);
         let note = |d: &Diagnostic| {
             outside
                 .contains(&d.fingerprint())
@@ -519,7 +514,7 @@ pub fn summary(
         };
         let mut s = format!("### Fixed\n\n{thanks}");
         let link = |d: &Diagnostic| {
-            Some(target.blob(&target.base_sha, d.location.file(), d.location.start.line))
+            target.blob(&target.base_sha, d.location.file(), d.location.start.line)
         };
         let fixed: Vec<&Diagnostic> = changes.fixed.iter().collect();
         let (table, _) = findings_table(
@@ -557,9 +552,9 @@ pub fn summary(
         out.push_str(&details);
         out.push('\n');
     }
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "<sub>accord {} · updated for {}</sub>\n",
+        "<sub>accord {} · updated for {}</sub>",
         env!("CARGO_PKG_VERSION"),
         short(head)
     );

@@ -23,7 +23,10 @@ pub struct Request {
 
 impl Request {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -72,7 +75,14 @@ impl FakeGitHub {
     pub fn start(repo: &str, number: u64, files: Vec<Value>) -> FakeGitHub {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let state = Arc::new(Mutex::new(State { repo: repo.into(), number, files, page_size: 100, next_id: 1000, ..State::default() }));
+        let state = Arc::new(Mutex::new(State {
+            repo: repo.into(),
+            number,
+            files,
+            page_size: 100,
+            next_id: 1000,
+            ..State::default()
+        }));
         let server = FakeGitHub { base, state };
         let s = server.clone();
         std::thread::spawn(move || {
@@ -119,7 +129,8 @@ impl FakeGitHub {
         let mut st = self.state.lock().unwrap();
         st.next_id += 1;
         let id = st.next_id;
-        st.issue_comments.push(json!({"id": id, "body": body, "user": {"login": login, "type": "User"}}));
+        st.issue_comments
+            .push(json!({"id": id, "body": body, "user": {"login": login, "type": "User"}}));
     }
 
     fn serve(&self, stream: TcpStream) -> std::io::Result<()> {
@@ -147,8 +158,17 @@ impl FakeGitHub {
         }
         let mut body = vec![0; len];
         reader.read_exact(&mut body)?;
-        let body: Value = if body.is_empty() { Value::Null } else { serde_json::from_slice(&body).unwrap_or(Value::Null) };
-        let req = Request { method, path, headers, body };
+        let body: Value = if body.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&body).unwrap_or(Value::Null)
+        };
+        let req = Request {
+            method,
+            path,
+            headers,
+            body,
+        };
         let (status, extra, resp) = self.route(&req);
         self.state.lock().unwrap().requests.push(req);
         let text = resp.to_string();
@@ -163,8 +183,17 @@ impl FakeGitHub {
 
     fn page(&self, items: &[Value], path: &str, page_size: usize) -> (String, String, Value) {
         let (route, query) = path.split_once('?').unwrap_or((path, ""));
-        let page: usize = query.split('&').find_map(|kv| kv.strip_prefix("page=")).and_then(|p| p.parse().ok()).unwrap_or(1);
-        let chunk: Vec<Value> = items.iter().skip((page - 1) * page_size).take(page_size).cloned().collect();
+        let page: usize = query
+            .split('&')
+            .find_map(|kv| kv.strip_prefix("page="))
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(1);
+        let chunk: Vec<Value> = items
+            .iter()
+            .skip((page - 1) * page_size)
+            .take(page_size)
+            .cloned()
+            .collect();
         let mut link = String::new();
         if page * page_size < items.len() {
             let last = items.len().div_ceil(page_size);
@@ -182,10 +211,20 @@ impl FakeGitHub {
         let prefix = format!("/repos/{}", st.repo);
         let n = st.number;
         let route = req.path.split('?').next().unwrap_or("").to_string();
-        let Some(rest) = route.strip_prefix(&prefix) else { return ("404 Not Found".into(), String::new(), json!({"message": "Not Found"})) };
+        let Some(rest) = route.strip_prefix(&prefix) else {
+            return (
+                "404 Not Found".into(),
+                String::new(),
+                json!({"message": "Not Found"}),
+            );
+        };
         let write = req.method == "POST" || req.method == "PATCH";
         if write && st.forbid_writes {
-            return ("403 Forbidden".into(), String::new(), json!({"message": "Resource not accessible by integration", "documentation_url": "https://docs.github.com/rest"}));
+            return (
+                "403 Forbidden".into(),
+                String::new(),
+                json!({"message": "Resource not accessible by integration", "documentation_url": "https://docs.github.com/rest"}),
+            );
         }
         let bot = json!({"login": "github-actions[bot]", "type": "Bot"});
         let ps = st.page_size;
@@ -205,18 +244,35 @@ impl FakeGitHub {
                 drop(st);
                 self.page(&items, &req.path, ps)
             }
-            ("POST", r) if r == format!("/pulls/{n}/reviews") || r == format!("/pulls/{n}/comments") => {
+            ("POST", r)
+                if r == format!("/pulls/{n}/reviews") || r == format!("/pulls/{n}/comments") =>
+            {
                 let single = r.ends_with("/comments");
-                let comments: Vec<Value> = if single { vec![req.body.clone()] } else { req.body["comments"].as_array().cloned().unwrap_or_default() };
+                let comments: Vec<Value> = if single {
+                    vec![req.body.clone()]
+                } else {
+                    req.body["comments"].as_array().cloned().unwrap_or_default()
+                };
                 // GitHub rejects the whole request when one comment is off the diff.
                 for c in &comments {
                     let path = c["path"].as_str().unwrap_or("");
                     let line = c["line"].as_u64().unwrap_or(0);
                     let start = c["start_line"].as_u64().unwrap_or(line);
-                    let patch = st.files.iter().find(|f| f["filename"] == path).and_then(|f| f["patch"].as_str()).unwrap_or("");
-                    let ok = right_ranges(patch).iter().any(|(s, e)| *s <= start && line <= *e);
+                    let patch = st
+                        .files
+                        .iter()
+                        .find(|f| f["filename"] == path)
+                        .and_then(|f| f["patch"].as_str())
+                        .unwrap_or("");
+                    let ok = right_ranges(patch)
+                        .iter()
+                        .any(|(s, e)| *s <= start && line <= *e);
                     if !ok || c["side"] != "RIGHT" {
-                        return ("422 Unprocessable Entity".into(), String::new(), json!({"message": "Unprocessable Entity", "errors": ["Line could not be resolved"]}));
+                        return (
+                            "422 Unprocessable Entity".into(),
+                            String::new(),
+                            json!({"message": "Unprocessable Entity", "errors": ["Line could not be resolved"]}),
+                        );
                     }
                 }
                 st.next_id += 1;
@@ -232,7 +288,11 @@ impl FakeGitHub {
                 if !single {
                     st.reviews.push(req.body.clone());
                 }
-                ("200 OK".into(), String::new(), json!({"id": review_id, "state": "COMMENTED"}))
+                (
+                    "200 OK".into(),
+                    String::new(),
+                    json!({"id": review_id, "state": "COMMENTED"}),
+                )
             }
             ("POST", r) if r == format!("/issues/{n}/comments") => {
                 st.next_id += 1;
@@ -241,17 +301,28 @@ impl FakeGitHub {
                 ("201 Created".into(), String::new(), c)
             }
             ("PATCH", r) if r.starts_with("/issues/comments/") => {
-                let id: u64 = r.trim_start_matches("/issues/comments/").parse().unwrap_or(0);
+                let id: u64 = r
+                    .trim_start_matches("/issues/comments/")
+                    .parse()
+                    .unwrap_or(0);
                 match st.issue_comments.iter_mut().find(|c| c["id"] == id) {
                     Some(c) => {
                         c["body"] = req.body["body"].clone();
                         let c = c.clone();
                         ("200 OK".into(), String::new(), c)
                     }
-                    None => ("404 Not Found".into(), String::new(), json!({"message": "Not Found"})),
+                    None => (
+                        "404 Not Found".into(),
+                        String::new(),
+                        json!({"message": "Not Found"}),
+                    ),
                 }
             }
-            _ => ("404 Not Found".into(), String::new(), json!({"message": "Not Found"})),
+            _ => (
+                "404 Not Found".into(),
+                String::new(),
+                json!({"message": "Not Found"}),
+            ),
         }
     }
 }
