@@ -161,6 +161,11 @@ impl Runner {
             .env_remove("GITHUB_ACTION_REPOSITORY")
             .env_remove("GITHUB_SERVER_URL");
         for (k, v) in extra_env {
+            let v = if *k == "PATH" {
+                format!("{}:{v}", self.path("fakebin").display())
+            } else {
+                v.clone()
+            };
             cmd.env(k, v);
         }
         cmd.output().unwrap()
@@ -331,4 +336,91 @@ fn the_review_step_passes_inputs_as_separate_arguments() {
     // The token reaches accord through the environment only.
     let s = step(&a, "Review");
     assert_eq!(s["env"]["GITHUB_TOKEN"], "${{ inputs.github-token }}");
+}
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .current_dir(dir)
+        .args(args)
+        .env("GIT_AUTHOR_NAME", "dev")
+        .env("GIT_AUTHOR_EMAIL", "dev@example.com")
+        .env("GIT_COMMITTER_NAME", "dev")
+        .env("GIT_COMMITTER_EMAIL", "dev@example.com")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("HOME", dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+#[test]
+fn the_whole_action_reviews_a_pull_request() {
+    // Install from the (stubbed) release, then run the review step as the runner would, in a
+    // checkout of a pull request's head, in the default annotations mode.
+    let r = Runner::new();
+    r.publish(&pinned_version(), None);
+    let a = action();
+    let out = r.run_step(step(&a, "Install accord"), &BTreeMap::new(), &[]);
+    assert!(out.status.success(), "{}", text(&out));
+
+    let repo = r.path("repo");
+    std::fs::create_dir_all(repo.join("apps")).unwrap();
+    let pod = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n    - name: app\n      image: nginx:1.27.3\n      resources: {limits: {memory: 64Mi}}\n      securityContext:\n        runAsNonRoot: true\n";
+    std::fs::write(repo.join("apps/pod.yaml"), pod).unwrap();
+    git(&repo, &["init", "-q", "-b", "main"]);
+    git(&repo, &["add", "-A"]);
+    git(&repo, &["commit", "-q", "-m", "base"]);
+    let base = git(&repo, &["rev-parse", "HEAD"]);
+    std::fs::write(
+        repo.join("apps/pod.yaml"),
+        format!("{pod}        privileged: true\n"),
+    )
+    .unwrap();
+    git(&repo, &["commit", "-q", "-am", "head"]);
+    let head = git(&repo, &["rev-parse", "HEAD"]);
+    let event = r.path("event.json");
+    std::fs::write(
+        &event,
+        serde_json::json!({"number": 7, "pull_request": {"number": 7, "base": {"sha": base}, "head": {"sha": head}}}).to_string(),
+    )
+    .unwrap();
+    let summary = r.path("summary.md");
+
+    // Later steps see $GITHUB_PATH on PATH: put the installed directory first.
+    let installed = r.read("github_path").trim().to_string();
+    let mut s = step(&a, "Review").clone();
+    s["run"] = format!("cd {} && {}", repo.display(), s["run"].as_str().unwrap()).into();
+    let inputs = BTreeMap::from([("sarif-file", "accord.sarif")]);
+    let path = format!("{installed}:{}", std::env::var("PATH").unwrap());
+    let out = r.run_step(
+        &s,
+        &inputs,
+        &[
+            ("PATH", path),
+            ("GITHUB_EVENT_NAME", "pull_request".into()),
+            ("GITHUB_EVENT_PATH", event.display().to_string()),
+            ("GITHUB_REPOSITORY", "acme/deploy".into()),
+            ("GITHUB_STEP_SUMMARY", summary.display().to_string()),
+        ],
+    );
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(1), "an error was introduced: {t}");
+    assert!(t.contains("::error file=apps/pod.yaml,line=12,"), "{t}");
+    let outputs = r.read("github_output");
+    assert!(outputs.contains("sarif-file=accord.sarif\n"), "{outputs}");
+    assert!(
+        outputs.contains("introduced=1\nunchanged=0\nfixed=0\n"),
+        "{outputs}"
+    );
+    assert!(
+        std::fs::read_to_string(&summary)
+            .unwrap()
+            .contains("**1 introduced**")
+    );
+    assert!(repo.join("accord.sarif").is_file());
 }

@@ -29,6 +29,9 @@ spec:
     metadata:
       labels: {app: web}
     spec:
+      securityContext:
+        runAsNonRoot: true
+        fsGroup: 2000
       containers:
         - name: app
           image: nginx:1.27.3
@@ -41,11 +44,18 @@ spec:
               drop: [ALL]
             seccompProfile:
               type: RuntimeDefault
-            runAsNonRoot: true
+        - name: worker
+          image: worker:2.1.0
+          resources:
+            limits: {memory: 128Mi}
+          securityContext:
+            runAsUser: 1000
 ";
 
-/// The PR: `runAsNonRoot` dropped (the finding lands on `securityContext:`, outside the diff's
-/// hunk), `privileged: true` added (fixable: a suggestion), a sidecar with an unpinned image added.
+/// The PR drops the pod-level `runAsNonRoot` (so container `app` may now run as root: that
+/// finding sits on `app`'s `securityContext:` and its fix goes at the end of that mapping, both
+/// outside the diff's hunks), adds `privileged: true` to `worker` (fixable: a suggestion) and a
+/// sidecar with an unpinned image.
 const WEB_HEAD: &str = "\
 apiVersion: apps/v1
 kind: Deployment
@@ -60,6 +70,8 @@ spec:
     metadata:
       labels: {app: web}
     spec:
+      securityContext:
+        fsGroup: 2000
       containers:
         - name: app
           image: nginx:1.27.3
@@ -72,6 +84,12 @@ spec:
               drop: [ALL]
             seccompProfile:
               type: RuntimeDefault
+        - name: worker
+          image: worker:2.1.0
+          resources:
+            limits: {memory: 128Mi}
+          securityContext:
+            runAsUser: 1000
             privileged: true
         - name: sidecar
           image: busybox
@@ -133,6 +151,8 @@ fn write(dir: &Path, name: &str, text: &str) {
 
 struct Pr {
     dir: tempfile::TempDir,
+    /// Whether the event says the head is in a fork.
+    fork: bool,
     base_sha: String,
     head_sha: String,
     merge_base: String,
@@ -147,6 +167,11 @@ fn repository() -> Pr {
     write(d, "apps/web/deploy.yaml", WEB_BASE);
     write(d, "apps/db/statefulset.yaml", DB_BASE);
     write(d, "README.md", "deploy repo\n");
+    write(
+        d,
+        ".accord.yaml",
+        "owners:\n  security: {owner: platform-security, contact: \"#platform-security on Slack\"}\n",
+    );
     git(d, &["add", "-A"]);
     git(d, &["commit", "-q", "-m", "base"]);
     let merge_base = git(d, &["rev-parse", "HEAD"]);
@@ -173,6 +198,7 @@ fn repository() -> Pr {
     git(d, &["checkout", "-q", &head_sha]);
     Pr {
         dir,
+        fork: false,
         base_sha,
         head_sha,
         merge_base,
@@ -211,7 +237,11 @@ fn event(pr: &Pr) -> String {
             "state": "open",
             "user": {"login": "dev", "type": "User"},
             "base": {"ref": "main", "sha": pr.base_sha, "repo": {"full_name": REPO, "fork": false, "owner": {"login": "acme", "id": 1}}},
-            "head": {"ref": "feature", "sha": pr.head_sha, "repo": {"full_name": REPO, "fork": false, "owner": {"login": "acme", "id": 1}}},
+            "head": if pr.fork {
+                json!({"ref": "feature", "sha": pr.head_sha, "repo": {"full_name": "dev/deploy", "fork": true, "owner": {"login": "dev", "id": 2}}})
+            } else {
+                json!({"ref": "feature", "sha": pr.head_sha, "repo": {"full_name": REPO, "fork": false, "owner": {"login": "acme", "id": 1}}})
+            },
         },
         "repository": {"full_name": REPO, "name": "deploy", "owner": {"login": "acme"}},
         "sender": {"login": "dev"},
@@ -275,6 +305,15 @@ fn line_of(text: &str, needle: &str) -> u64 {
     text.lines()
         .position(|l| l.contains(needle))
         .unwrap_or_else(|| panic!("no `{needle}`")) as u64
+        + 1
+}
+
+/// Line of `app`'s `securityContext:` in the head: where the run-as-root finding sits.
+fn app_security_context() -> u64 {
+    WEB_HEAD
+        .lines()
+        .position(|l| l == "          securityContext:")
+        .unwrap() as u64
         + 1
 }
 
@@ -353,14 +392,18 @@ fn review_posts_inline_comments_on_diff_lines_and_one_summary_comment() {
     );
     assert!(body.contains("[Documentation](https://kubernetes.io/docs/concepts/security/pod-security-standards/#baseline)"));
     assert!(body.contains("<!-- accord:fp:"));
+    assert!(
+        body.contains("**Owner:** platform-security — #platform-security on Slack"),
+        "who owns the rule and how to reach them: {body}"
+    );
     let latest = at("latest-image-tag");
     assert_eq!(latest["line"], line_of(WEB_HEAD, "image: busybox"));
     assert!(
         !latest["body"].as_str().unwrap().contains("```suggestion"),
         "the rule has no fix"
     );
-    // runAsNonRoot was removed: its finding sits on `securityContext:` (line 19), outside the
-    // hunk, so it is not commented inline — it is in the summary.
+    // The pod-level runAsNonRoot was removed: the finding on `app` is outside every hunk, so it
+    // is not commented inline — it is in the summary.
     assert!(
         comments
             .iter()
@@ -381,8 +424,9 @@ fn review_posts_inline_comments_on_diff_lines_and_one_summary_comment() {
         "only the db fix; `apps/cache.yaml` came with main, not the PR: {summary}"
     );
     assert!(summary.contains(&format!(
-        "https://github.com/{REPO}/blob/{}/apps/web/deploy.yaml#L19",
-        pr.head_sha
+        "https://github.com/{REPO}/blob/{}/apps/web/deploy.yaml#L{}",
+        pr.head_sha,
+        app_security_context()
     )));
     assert!(summary.contains("outside the diff"));
     assert!(summary.contains("🎉 Thank you @dev — this pull request fixes 1 existing finding:"));
@@ -431,6 +475,7 @@ fn a_second_run_edits_the_summary_and_posts_nothing_twice() {
     assert_eq!(posted, 2);
     let summary_id = gh.issue_comments()[0]["id"].clone();
     gh.clear_requests();
+    gh.set_page_size(1); // the existing comments now span pages: all must be read
 
     let second = review(&pr, &gh, "review", &[]);
     assert_eq!(second.out.status.code(), Some(1), "{}", second.all());
@@ -439,7 +484,9 @@ fn a_second_run_edits_the_summary_and_posts_nothing_twice() {
         calls(&gh.requests()),
         vec![
             format!("GET {base}/pulls/42/files?per_page=100"),
+            format!("GET {base}/pulls/42/files?per_page=100&page=2"),
             format!("GET {base}/pulls/42/comments?per_page=100"),
+            format!("GET {base}/pulls/42/comments?per_page=100&page=2"),
             format!("GET {base}/issues/42/comments?per_page=100"),
             format!("PATCH {base}/issues/comments/{summary_id}"),
         ],
@@ -470,18 +517,37 @@ fn a_second_run_edits_the_summary_and_posts_nothing_twice() {
 
 #[test]
 fn forbidden_falls_back_to_annotations_and_the_job_summary() {
-    let pr = repository();
+    let mut pr = repository();
+    pr.fork = true; // a fork PR: GitHub gives the workflow a read-only token
     let gh = FakeGitHub::start(REPO, PR, pr_files(&pr));
     gh.forbid_writes(true);
     let run = review(&pr, &gh, "review", &[]);
     assert_eq!(run.out.status.code(), Some(1), "{}", run.all());
     let stdout = run.stdout();
+    assert!(
+        stdout.contains("as it does for pull requests from forks"),
+        "{stdout}"
+    );
+    let writes: Vec<Request> = gh
+        .requests()
+        .into_iter()
+        .filter(|r| r.method != "GET")
+        .collect();
+    assert_eq!(
+        writes.len(),
+        1,
+        "the first refused write stops all posting: {:?}",
+        calls(&writes)
+    );
     assert!(stdout.contains("::warning title=accord::GitHub refused to let this workflow's token write to the pull request"), "{stdout}");
     assert!(stdout.contains("Resource not accessible by integration"));
     let web = line_of(WEB_HEAD, "privileged: true");
     assert!(stdout.contains(&format!("::error file=apps/web/deploy.yaml,line={web},endLine={web},col=25,endColumn=29,title=accord privileged-container%3A Containers must not run privileged::")), "{stdout}");
     assert!(
-        stdout.contains("::warning file=apps/web/deploy.yaml,line=19,"),
+        stdout.contains(&format!(
+            "::warning file=apps/web/deploy.yaml,line={},",
+            app_security_context()
+        )),
         "the finding outside the diff is annotated too: {stdout}"
     );
     assert_eq!(
@@ -543,4 +609,38 @@ fn annotations_mode_needs_no_api_and_writes_reports() {
             .unwrap()
             .contains(':')
     }));
+}
+
+#[test]
+fn a_rejected_line_costs_one_comment_not_the_review() {
+    let pr = repository();
+    let gh = FakeGitHub::start(REPO, PR, pr_files(&pr));
+    // GitHub cannot resolve the sidecar's image line (as when the PR moved on meanwhile).
+    let image = line_of(WEB_HEAD, "image: busybox");
+    gh.reject_line(image);
+    let run = review(&pr, &gh, "review", &[]);
+    assert_eq!(run.out.status.code(), Some(1), "{}", run.all());
+    let base = format!("/repos/{REPO}");
+    let writes: Vec<String> = calls(&gh.requests())
+        .into_iter()
+        .filter(|c| !c.starts_with("GET"))
+        .collect();
+    assert_eq!(
+        writes,
+        vec![
+            format!("POST {base}/pulls/42/reviews"),
+            format!("POST {base}/pulls/42/comments"),
+            format!("POST {base}/pulls/42/comments"),
+            format!("POST {base}/issues/42/comments"),
+        ],
+        "all-or-nothing review refused: retried one comment at a time"
+    );
+    let posted = gh.review_comments();
+    assert_eq!(posted.len(), 1);
+    assert_eq!(posted[0]["line"], line_of(WEB_HEAD, "privileged: true"));
+    let summary = gh.issue_comments()[0]["body"].as_str().unwrap().to_string();
+    assert_eq!(summary.matches("outside the diff").count(), 2, "{summary}");
+    assert!(run.stdout().contains(
+        "::warning title=accord::GitHub rejected an inline comment: apps/web/deploy.yaml:"
+    ));
 }

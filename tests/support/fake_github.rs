@@ -41,6 +41,7 @@ struct State {
     reviews: Vec<Value>,
     next_id: u64,
     forbid_writes: bool,
+    rejected_lines: Vec<u64>,
     requests: Vec<Request>,
 }
 
@@ -102,6 +103,11 @@ impl FakeGitHub {
     /// Make every POST/PATCH answer 403 "Resource not accessible by integration".
     pub fn forbid_writes(&self, on: bool) {
         self.state.lock().unwrap().forbid_writes = on;
+    }
+
+    /// Answer 422 "Line could not be resolved" for comments on this line.
+    pub fn reject_line(&self, line: u64) {
+        self.state.lock().unwrap().rejected_lines.push(line);
     }
 
     pub fn requests(&self) -> Vec<Request> {
@@ -267,7 +273,7 @@ impl FakeGitHub {
                     let ok = right_ranges(patch)
                         .iter()
                         .any(|(s, e)| *s <= start && line <= *e);
-                    if !ok || c["side"] != "RIGHT" {
+                    if !ok || c["side"] != "RIGHT" || st.rejected_lines.contains(&line) {
                         return (
                             "422 Unprocessable Entity".into(),
                             String::new(),
