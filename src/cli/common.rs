@@ -24,6 +24,18 @@ pub struct RuleOpts {
     /// Only run these rules (repeatable).
     #[arg(long = "rule", value_name = "ID")]
     pub only: Vec<String>,
+    /// Target Kubernetes version (`1.31`), overriding the config's `kubernetes-version`.
+    #[arg(long, value_name = "X.Y", value_parser = kubernetes_version)]
+    pub kubernetes_version: Option<String>,
+}
+
+/// `--kubernetes-version`: `MAJOR.MINOR` (a leading `v` and a patch version are accepted).
+fn kubernetes_version(v: &str) -> Result<String, String> {
+    let v = v.trim().trim_start_matches('v');
+    match crate::config::parse_version(v) {
+        Some((major, minor)) => Ok(format!("{major}.{minor}")),
+        None => Err(format!("`{v}` is not a Kubernetes version like `1.31`")),
+    }
 }
 
 /// Everything a command needs to evaluate rules.
@@ -217,6 +229,9 @@ pub fn setup(opts: &RuleOpts, hint: Option<&Path>) -> Result<Setup> {
     };
     if opts.no_builtin {
         config.file.builtin = false;
+    }
+    if let Some(v) = &opts.kubernetes_version {
+        config.file.kubernetes_version = Some(v.clone());
     }
     let display = |p: &Path| crate::load::display_path(p, &cwd);
     let mut rules = if config.file.builtin || !config.file.enable.is_empty() {
