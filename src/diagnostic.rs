@@ -565,6 +565,8 @@ mod tests {
             docs: None,
             labels: Vec::new(),
             fix: None,
+            waiver: None,
+            code_owner: None,
         }
     }
 

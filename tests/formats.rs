@@ -11,6 +11,8 @@ kind: Deployment
 metadata:
   name: web
   namespace: shop
+  annotations:
+    accord.dev/ignore: \"host-network: the ingress controller binds node ports\"
 spec:
   template:
     spec:
@@ -79,9 +81,10 @@ fn sarif_output_is_valid_against_the_official_schema() {
             "sarif=reports/accord.sarif",
         ],
     );
+    // A missing input is exit 2; the report is written all the same.
     assert_eq!(
         out.status.code(),
-        Some(1),
+        Some(2),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
@@ -194,14 +197,26 @@ fn several_formats_in_one_run() {
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert!(stdout.contains("error[privileged-container]"), "{stdout}");
     let json = read_json(&dir.path().join("out/a.json"));
-    let n = json["findings"].as_array().unwrap().len();
+    let all = json["findings"].as_array().unwrap();
+    // Waived findings: in SARIF (suppressed) and JUnit (skipped); left out of the formats that
+    // post or gate (annotations, reviewdog, Code Quality).
+    let waived = all.iter().filter(|f| f["waived"] == true).count();
+    assert_eq!(waived, 1, "the host-network waiver applies");
+    let n = all.len() - waived;
     assert!(n >= 3);
+    let sarif = read_json(&dir.path().join("out/a.sarif"));
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), n + waived);
+    let suppressed: Vec<&serde_json::Value> = results
+        .iter()
+        .filter(|r| r["suppressions"].is_array())
+        .collect();
+    assert_eq!(suppressed.len(), 1);
+    assert_eq!(suppressed[0]["ruleId"], "host-network");
+    assert_eq!(suppressed[0]["suppressions"][0]["kind"], "inSource");
     assert_eq!(
-        read_json(&dir.path().join("out/a.sarif"))["runs"][0]["results"]
-            .as_array()
-            .unwrap()
-            .len(),
-        n
+        suppressed[0]["suppressions"][0]["justification"],
+        "the ingress controller binds node ports"
     );
     assert_eq!(
         read_json(&dir.path().join("out/a.rdjson"))["diagnostics"]
@@ -227,6 +242,12 @@ fn several_formats_in_one_run() {
     );
     let junit = std::fs::read_to_string(dir.path().join("out/junit.xml")).unwrap();
     assert_eq!(junit.matches("<failure ").count(), n);
+    assert_eq!(
+        junit
+            .matches("<skipped message=\"waived: the ingress controller binds node ports\"/>")
+            .count(),
+        1
+    );
     assert!(junit.contains("<testsuite name=\"apps/config.yaml\" tests=\"1\" failures=\"0\""));
     let gh = std::fs::read_to_string(dir.path().join("out/gh.txt")).unwrap();
     assert_eq!(
@@ -239,6 +260,7 @@ fn several_formats_in_one_run() {
     );
     let md = std::fs::read_to_string(dir.path().join("out/summary.md")).unwrap();
     assert!(md.starts_with("## accord: "));
+    assert!(md.contains("### Waived findings (1)"), "{md}");
 }
 
 #[test]

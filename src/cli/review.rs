@@ -19,7 +19,7 @@ use crate::diff::{self, DiffError, DiffReport, Settings};
 use crate::load::git::GitRepo;
 use crate::render::{self, Format, Report, RuleInfo};
 use crate::review::github::{Client, ClientConfig};
-use crate::review::{self, Changes, Mode, PolicyChange, Target, event};
+use crate::review::{self, Changes, Mode, PolicyChange, Target, WaiverUse, event};
 use anyhow::{Context, Result, anyhow, bail};
 use clap::{Args, ValueEnum};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
@@ -168,11 +168,15 @@ pub fn run(args: ReviewArgs) -> Result<Outcome> {
         Err(DiffError::Git(e)) => return Err(e.into()),
     };
     let take = |v: &[crate::diff::Finding]| v.iter().map(|f| f.diagnostic.clone()).collect::<Vec<Diagnostic>>();
-    let introduced = take(&report.findings.introduced);
+    let mut introduced = take(&report.findings.introduced);
     let unchanged = take(&report.findings.unchanged);
     let fixed = take(&report.findings.fixed);
     let policy = policy_changes(&report);
-    let changes = Changes { introduced: &introduced, unchanged: &unchanged, fixed: &fixed, waivers: &[], policy_changes: &policy };
+    // Waived findings are accepted exceptions: listed in the summary, never commented, annotated
+    // or failing the run.
+    let waivers: Vec<WaiverUse> = introduced.iter().chain(&unchanged).filter_map(WaiverUse::of).collect();
+    introduced.retain(|d| !d.is_waived());
+    let changes = Changes { introduced: &introduced, unchanged: &unchanged, fixed: &fixed, waivers: &waivers, policy_changes: &policy };
 
     // Reports of every finding at the head.
     if !outputs.is_empty() {

@@ -82,13 +82,16 @@ pub fn annotation(d: &Diagnostic, title: &str) -> String {
     format!("::{} {props}::{}\n", command(d.severity), escape_data(&msg))
 }
 
-/// Annotations for `diags`, most severe first and capped per type, followed by a notice for
-/// what was left out. Returns the text and how many findings were not annotated.
+/// Annotations for the active (not waived) findings of `diags`, most severe first and capped
+/// per type. Returns the text and how many findings were not annotated.
 pub fn annotations(diags: &[Diagnostic], title: &dyn Fn(&Diagnostic) -> String) -> (String, usize) {
     let mut out = String::new();
     let mut hidden = 0;
     for sev in [Severity::Error, Severity::Warning, Severity::Info] {
-        let of: Vec<&Diagnostic> = diags.iter().filter(|d| d.severity == sev).collect();
+        let of: Vec<&Diagnostic> = diags
+            .iter()
+            .filter(|d| d.severity == sev && !d.is_waived())
+            .collect();
         for d in of.iter().take(MAX_PER_TYPE) {
             out.push_str(&annotation(d, &title(d)));
         }

@@ -4,7 +4,8 @@
 //! `fingerprint`, `severity` and `location.path` / `location.lines.begin`; the MR widget
 //! compares fingerprints between the target branch and the MR, so they must stay the same when
 //! lines move — accord's [`Diagnostic::fingerprint`] does. The Code Climate fields GitLab ignores
-//! (`type`, `categories`, `content`) are filled for other Code Climate readers.
+//! (`type`, `categories`, `content`) are filled for other Code Climate readers. Waived findings
+//! are accepted exceptions and left out.
 
 use super::Report;
 use crate::diagnostic::{Diagnostic, Severity};
@@ -64,7 +65,12 @@ pub fn issue(d: &Diagnostic) -> Value {
 
 /// Render the report as a Code Quality JSON array.
 pub fn render(r: &Report<'_>) -> String {
-    let issues: Vec<Value> = r.diagnostics.iter().map(issue).collect();
+    let issues: Vec<Value> = r
+        .diagnostics
+        .iter()
+        .filter(|d| !d.is_waived())
+        .map(issue)
+        .collect();
     let mut s = serde_json::to_string_pretty(&issues).expect("serializable");
     s.push('\n');
     s

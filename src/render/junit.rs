@@ -4,7 +4,8 @@
 //! `<failure>` whose text repeats the location, since some readers (GitLab) ignore the `file`
 //! and `line` attributes; a file without findings gets one passing test case, so clean files
 //! count too. Unreadable inputs are `<error>` cases. No timings: output is byte-identical between
-//! runs. XML special characters are escaped and characters XML 1.0 forbids are dropped.
+//! runs. A waived finding is a `<skipped>` case carrying the waiver's reason. XML special
+//! characters are escaped and characters XML 1.0 forbids are dropped.
 
 use super::Report;
 use crate::diagnostic::Diagnostic;
@@ -38,7 +39,28 @@ fn classname(file: &str) -> String {
     stem.trim_start_matches("./").replace(['/', '\\'], ".")
 }
 
+fn waived_case(d: &Diagnostic) -> String {
+    let l = &d.location;
+    let object = d
+        .object
+        .as_ref()
+        .map(|o| format!(" {}", o.display()))
+        .unwrap_or_default();
+    let reason = d.waiver.as_ref().map(|w| w.reason.as_str()).unwrap_or("");
+    format!(
+        "    <testcase name=\"{}\" classname=\"{}\" file=\"{}\" line=\"{}\">\n      <skipped message=\"{}\"/>\n    </testcase>\n",
+        escape(&format!("{}{object}", d.rule)),
+        escape(&classname(l.file())),
+        escape(l.file()),
+        l.start.line,
+        escape(&format!("waived: {reason}")),
+    )
+}
+
 fn case(d: &Diagnostic) -> String {
+    if d.is_waived() {
+        return waived_case(d);
+    }
     let l = &d.location;
     let object = d
         .object
@@ -99,15 +121,17 @@ pub fn render(r: &Report<'_>) -> String {
         by_file.entry(d.location.file()).or_default().push(d);
     }
     let mut suites = String::new();
-    let (mut tests, mut failures) = (0, 0);
+    let (mut tests, mut failures, mut skipped) = (0, 0, 0);
     for (file, diags) in &by_file {
         let n = diags.len().max(1);
+        let waived = diags.iter().filter(|d| d.is_waived()).count();
         tests += n;
-        failures += diags.len();
+        failures += diags.len() - waived;
+        skipped += waived;
         let _ = writeln!(
             suites,
-            "  <testsuite name=\"{f}\" tests=\"{n}\" failures=\"{}\" errors=\"0\" skipped=\"0\" file=\"{f}\">",
-            diags.len(),
+            "  <testsuite name=\"{f}\" tests=\"{n}\" failures=\"{}\" errors=\"0\" skipped=\"{waived}\" file=\"{f}\">",
+            diags.len() - waived,
             f = escape(file)
         );
         if diags.is_empty() {
@@ -134,7 +158,7 @@ pub fn render(r: &Report<'_>) -> String {
         );
     }
     format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"accord\" tests=\"{tests}\" failures=\"{failures}\" errors=\"{}\" skipped=\"0\">\n{suites}</testsuites>\n",
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"accord\" tests=\"{tests}\" failures=\"{failures}\" errors=\"{}\" skipped=\"{skipped}\">\n{suites}</testsuites>\n",
         r.errors.len()
     )
 }

@@ -1,7 +1,8 @@
 //! `--format markdown`: GitHub-flavoured Markdown for job summaries and PR comments.
 //!
 //! A count line, a table of findings (severity, rule, location, message) and one collapsed
-//! section per rule with why / what to do / owner / docs, so the table stays scannable. The
+//! section per rule with why / what to do / owner / docs, so the table stays scannable; waived
+//! findings get their own section (reason, approver, expiry). The
 //! building blocks ([`escape`], [`findings_table`], [`rule_details`]) are shared with the review
 //! bot's summary comment. Output is capped to a byte budget (GitHub: 1 MiB per step summary,
 //! 65,536 characters per comment) with an "N more not shown" line, and user text is escaped so
@@ -179,19 +180,28 @@ pub fn render(r: &Report<'_>, budget: usize) -> String {
     if !r.errors.is_empty() {
         out.push('\n');
     }
-    if r.diagnostics.is_empty() {
+    let waivers = crate::waiver::markdown_section(r.diagnostics);
+    let all: Vec<&Diagnostic> = r.diagnostics.iter().filter(|d| !d.is_waived()).collect();
+    if all.is_empty() {
         out.push_str("No findings. ✅\n");
+        if !waivers.is_empty() && out.len() + waivers.len() + 1 <= budget {
+            out.push('\n');
+            out.push_str(&waivers);
+        }
         return out;
     }
     let details: String = r.rules_with_findings().iter().map(rule_details).collect();
-    let reserve = details.len().min(budget / 4) + 200;
-    let all: Vec<&Diagnostic> = r.diagnostics.iter().collect();
+    let reserve = details.len().min(budget / 4) + waivers.len().min(budget / 4) + 200;
     let (table, _) = findings_table(
         &all,
         &Rows::PLAIN,
         budget.saturating_sub(out.len() + reserve),
     );
     out.push_str(&table);
+    if !waivers.is_empty() && out.len() + waivers.len() + 1 <= budget {
+        out.push('\n');
+        out.push_str(&waivers);
+    }
     if out.len() + details.len() + 20 <= budget {
         out.push_str("\n### Rules\n\n");
         out.push_str(&details);

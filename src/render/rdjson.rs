@@ -4,7 +4,8 @@
 //! Positions are 1-based with columns counted in UTF-8 bytes and an exclusive end, as reviewdog
 //! specifies. A fix becomes one *line-wise* suggestion (positions without columns replace whole
 //! lines, end line included): reviewdog only posts a suggestion whose range equals the
-//! comment's, and whole lines are what a GitHub suggestion block replaces.
+//! comment's, and whole lines are what a GitHub suggestion block replaces. Waived findings are
+//! left out.
 
 use super::{Report, byte_columns};
 use crate::diagnostic::{Diagnostic, Severity, lines_replacement};
@@ -73,7 +74,7 @@ pub fn diagnostic(d: &Diagnostic) -> Value {
 pub fn render(r: &Report<'_>) -> String {
     let doc = json!({
         "source": { "name": "accord" },
-        "diagnostics": r.diagnostics.iter().map(diagnostic).collect::<Vec<_>>(),
+        "diagnostics": r.diagnostics.iter().filter(|d| !d.is_waived()).map(diagnostic).collect::<Vec<_>>(),
     });
     let mut s = serde_json::to_string_pretty(&doc).expect("serializable");
     s.push('\n');
@@ -84,6 +85,7 @@ pub fn render(r: &Report<'_>) -> String {
 pub fn render_lines(r: &Report<'_>) -> String {
     r.diagnostics
         .iter()
+        .filter(|d| !d.is_waived())
         .map(|d| serde_json::to_string(&diagnostic(d)).expect("serializable") + "\n")
         .collect()
 }

@@ -6,7 +6,8 @@
 //! `run.columnKind` says), related locations, the machine fix, and two partial fingerprints:
 //! `accord/v1` (rule + file + object identity + identity path — survives line moves and list
 //! reordering) and `primaryLocationLineHash`, computed exactly as GitHub's `upload-sarif` does
-//! so uploads through the REST API do not duplicate alerts. Validated against the official
+//! so uploads through the REST API do not duplicate alerts. A waived finding keeps its result,
+//! with `suppressions` (in-source for annotations, external for the central waivers file). Validated against the official
 //! schema in `tests/sarif_schema.rs`.
 
 use super::{Report, RuleInfo};
@@ -199,6 +200,9 @@ fn result(
         "partialFingerprints": fingerprints,
         "properties": props,
     });
+    if let Some(s) = crate::waiver::sarif_suppressions(d) {
+        v["suppressions"] = s;
+    }
     if !d.labels.is_empty() {
         v["relatedLocations"] = Value::Array(
             d.labels

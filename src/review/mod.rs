@@ -50,10 +50,31 @@ pub struct WaiverUse {
     pub object: String,
     /// Reason written in the waiver.
     pub reason: String,
+    /// Who approved it (central waivers); `None` for an annotation written by the author.
+    pub approved_by: Option<String>,
     /// Expiry date, if any.
     pub expires: Option<String>,
     /// Where the waiver is written (`file:line`).
     pub location: String,
+}
+
+impl WaiverUse {
+    /// The waiver in force on `d`, if it is waived.
+    pub fn of(d: &Diagnostic) -> Option<WaiverUse> {
+        let w = d.waiver.as_ref().filter(|w| !w.expired)?;
+        Some(WaiverUse {
+            rule: d.rule.clone(),
+            object: d
+                .object
+                .as_ref()
+                .map(|o| o.display())
+                .unwrap_or_else(|| d.location.file().to_string()),
+            reason: w.reason.clone(),
+            approved_by: w.approved_by.clone(),
+            expires: w.expires.clone(),
+            location: format!("{}:{}", w.location.file(), w.location.start.line),
+        })
+    }
 }
 
 /// A rule this PR adds, changes or removes, and the objects whose verdict it changes.
@@ -442,15 +463,19 @@ pub fn summary(
     }
     if !changes.waivers.is_empty() {
         let mut s = String::from(
-            "### Waivers used\n\n| Rule | Object | Reason | Expires | Where |\n| --- | --- | --- | --- | --- |\n",
+            "### Waivers used\n\n| Rule | Object | Reason | Approved by | Expires | Where |\n| --- | --- | --- | --- | --- | --- |\n",
         );
         for w in changes.waivers {
             let _ = writeln!(
                 s,
-                "| `{}` | {} | {} | {} | `{}` |",
+                "| `{}` | {} | {} | {} | {} | `{}` |",
                 escape(&w.rule),
                 escape(&w.object),
                 escape(&w.reason),
+                w.approved_by
+                    .as_deref()
+                    .map(escape)
+                    .unwrap_or_else(|| "— (author)".into()),
                 w.expires
                     .as_deref()
                     .map(escape)
@@ -661,6 +686,7 @@ mod tests {
             rule: "host-network".into(),
             object: "DaemonSet monitoring/agent".into(),
             reason: "needs node metrics".into(),
+            approved_by: Some("ops-security".into()),
             expires: Some("2027-01-01".into()),
             location: "apps/agent.yaml:5".into(),
         }];
@@ -699,7 +725,7 @@ mod tests {
             diags[0].location.start.line
         )));
         assert_eq!(s.matches("outside the diff").count(), 1);
-        assert!(s.contains("| `host-network` | DaemonSet monitoring/agent | needs node metrics | 2027-01-01 | `apps/agent.yaml:5` |"));
+        assert!(s.contains("| `host-network` | DaemonSet monitoring/agent | needs node metrics | ops-security | 2027-01-01 | `apps/agent.yaml:5` |"));
         assert!(s.contains("- `run-as-root` (changed): 1 object newly flagged, 0 no longer flagged\n  - now flagged: Deployment shop/web"));
         assert!(s.contains("🎉 Thank you @dev — this pull request fixes 1 existing finding:"));
         assert!(
