@@ -184,7 +184,7 @@ pub fn render(r: &Report<'_>, budget: usize) -> String {
     let all: Vec<&Diagnostic> = r.diagnostics.iter().filter(|d| !d.is_waived()).collect();
     if all.is_empty() {
         out.push_str("No findings. ✅\n");
-        if !waivers.is_empty() && out.len() + waivers.len() + 1 <= budget {
+        if !waivers.is_empty() && out.len() + waivers.len() < budget {
             out.push('\n');
             out.push_str(&waivers);
         }
@@ -198,7 +198,7 @@ pub fn render(r: &Report<'_>, budget: usize) -> String {
         budget.saturating_sub(out.len() + reserve),
     );
     out.push_str(&table);
-    if !waivers.is_empty() && out.len() + waivers.len() + 1 <= budget {
+    if !waivers.is_empty() && out.len() + waivers.len() < budget {
         out.push('\n');
         out.push_str(&waivers);
     }
