@@ -184,7 +184,7 @@ pub fn run(args: ReviewArgs) -> Result<Outcome> {
         diagnostic::sort(&mut at_head);
         let mut summary = Summary { files: report.summary.files, objects: report.summary.objects, rules: infos.len(), unreadable: report.errors.len(), ..Summary::default() };
         summary.count(&at_head);
-        let r = Report { diagnostics: &at_head, summary: &summary, errors: &report.errors, rules: &infos, files: &[] };
+        let r = Report { diagnostics: &at_head, summary: &summary, errors: &report.errors, new_waivers: &[], rules: &infos, files: &[] };
         output::write_all(&outputs, &r, Some(false))?;
     }
 
