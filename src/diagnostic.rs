@@ -150,9 +150,9 @@ pub struct Diagnostic {
     pub location: Location,
     /// JSON Pointer of the offending node inside the object (may name a missing field).
     pub path: String,
-    /// `path` with list indices replaced by the item's name where the item has one
-    /// (`/spec/containers/[name=web]/image`): the form fingerprints use, so a finding keeps its
-    /// identity when list items are reordered. See [`identity_path`].
+    /// `path` with list indices replaced by list keys (`/spec/containers[name=web]/image`, see
+    /// [`crate::manifest::canon::keyed_path`]): the form fingerprints and the diff engine use, so
+    /// a finding keeps its identity when list items are reordered.
     pub identity_path: String,
     /// The object, when the finding is about one.
     pub object: Option<ObjectRef>,
@@ -286,69 +286,6 @@ impl Default for Fnv64 {
     fn default() -> Self {
         Self::new()
     }
-}
-
-/// Keys that name a list item, tried in order, for [`identity_path`].
-const ITEM_KEYS: &[&str] = &[
-    "name",
-    "mountPath",
-    "devicePath",
-    "containerPort",
-    "key",
-    "ip",
-    "type",
-];
-
-/// Rewrite the JSON Pointer `path` inside `root` so list indices become `[key=value]` tokens
-/// naming the item (`/spec/containers/1/image` → `/spec/containers/[name=web]/image`) where the
-/// item is a map with a scalar `name` (or `mountPath`, `containerPort`, `key`, …). Indices of
-/// items without such a key, and the part of the path below a missing node, are kept as they are.
-pub fn identity_path(root: &serde_json::Value, path: &str) -> String {
-    if path.is_empty() {
-        return String::new();
-    }
-    let mut out = String::new();
-    let mut cur = Some(root);
-    for raw in path.trim_start_matches('/').split('/') {
-        let token = raw.replace("~1", "/").replace("~0", "~");
-        out.push('/');
-        match cur {
-            Some(serde_json::Value::Array(items)) => {
-                let item = token.parse::<usize>().ok().and_then(|i| items.get(i));
-                let named = item.and_then(item_name);
-                // A named item must be unique in its list to identify it.
-                let unique = named.as_ref().is_some_and(|n| {
-                    items
-                        .iter()
-                        .filter(|it| item_name(it).as_deref() == Some(n.as_str()))
-                        .count()
-                        == 1
-                });
-                match named {
-                    Some(n) if unique => out.push_str(&n.replace('~', "~0").replace('/', "~1")),
-                    _ => out.push_str(raw),
-                }
-                cur = item;
-            }
-            Some(serde_json::Value::Object(m)) => {
-                out.push_str(raw);
-                cur = m.get(&token);
-            }
-            _ => {
-                out.push_str(raw);
-                cur = None;
-            }
-        }
-    }
-    out
-}
-
-fn item_name(it: &serde_json::Value) -> Option<String> {
-    ITEM_KEYS.iter().find_map(|k| match it.get(*k)? {
-        serde_json::Value::String(s) => Some(format!("[{k}={s}]")),
-        serde_json::Value::Number(n) => Some(format!("[{k}={n}]")),
-        _ => None,
-    })
 }
 
 /// An input that could not be read at all (missing file, not UTF-8).
@@ -539,7 +476,6 @@ pub fn lines_replacement(
 mod tests {
     use super::*;
     use crate::source::SourceFile;
-    use serde_json::json;
 
     fn diag(file: &str, line_offset: usize, path: &str, ipath: &str) -> Diagnostic {
         let text = format!("{}kind: Pod\n", "\n".repeat(line_offset));
@@ -568,36 +504,6 @@ mod tests {
             waiver: None,
             code_owner: None,
         }
-    }
-
-    #[test]
-    fn identity_path_names_list_items() {
-        let obj = json!({"spec": {"containers": [{"name": "a", "ports": [{"containerPort": 80}]}, {"name": "web", "image": "x"}, {"image": "y"}]}});
-        assert_eq!(
-            identity_path(&obj, "/spec/containers/1/image"),
-            "/spec/containers/[name=web]/image"
-        );
-        assert_eq!(
-            identity_path(&obj, "/spec/containers/0/ports/0"),
-            "/spec/containers/[name=a]/ports/[containerPort=80]"
-        );
-        assert_eq!(
-            identity_path(&obj, "/spec/containers/2/image"),
-            "/spec/containers/2/image"
-        );
-        assert_eq!(
-            identity_path(&obj, "/spec/containers/1/securityContext/privileged"),
-            "/spec/containers/[name=web]/securityContext/privileged"
-        );
-        assert_eq!(
-            identity_path(&obj, "/spec/missing/0/x"),
-            "/spec/missing/0/x"
-        );
-        assert_eq!(identity_path(&obj, ""), "");
-        let dup = json!({"items": [{"name": "a"}, {"name": "a"}]});
-        assert_eq!(identity_path(&dup, "/items/1"), "/items/1");
-        let slash = json!({"items": [{"name": "a/b"}]});
-        assert_eq!(identity_path(&slash, "/items/0"), "/items/[name=a~1b]");
     }
 
     #[test]

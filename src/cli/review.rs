@@ -93,19 +93,37 @@ fn gh_env() -> GhEnv {
 /// Policy changes in the review's terms: per rule, what changed and which objects it newly
 /// flags or stops flagging.
 fn policy_changes(report: &DiffReport) -> Vec<PolicyChange> {
-    let Some(p) = &report.policy else { return Vec::new() };
-    let object = |d: &Diagnostic| d.object.as_ref().map(|o| o.display()).unwrap_or_else(|| d.location.file().to_string());
+    let Some(p) = &report.policy else {
+        return Vec::new();
+    };
+    let object = |d: &Diagnostic| {
+        d.object
+            .as_ref()
+            .map(|o| o.display())
+            .unwrap_or_else(|| d.location.file().to_string())
+    };
     let mut by: BTreeMap<String, (String, BTreeSet<String>, BTreeSet<String>)> = BTreeMap::new();
-    for (list, what) in [(&p.rules_added, "added"), (&p.rules_removed, "removed"), (&p.rules_changed, "changed")] {
+    for (list, what) in [
+        (&p.rules_added, "added"),
+        (&p.rules_removed, "removed"),
+        (&p.rules_changed, "changed"),
+    ] {
         for r in list {
-            by.entry(r.clone()).or_insert_with(|| (what.to_string(), BTreeSet::new(), BTreeSet::new()));
+            by.entry(r.clone())
+                .or_insert_with(|| (what.to_string(), BTreeSet::new(), BTreeSet::new()));
         }
     }
     for f in &p.newly_flagged {
-        by.entry(f.diagnostic.rule.clone()).or_insert_with(|| ("changed".into(), BTreeSet::new(), BTreeSet::new())).1.insert(object(&f.diagnostic));
+        by.entry(f.diagnostic.rule.clone())
+            .or_insert_with(|| ("changed".into(), BTreeSet::new(), BTreeSet::new()))
+            .1
+            .insert(object(&f.diagnostic));
     }
     for f in &p.no_longer_flagged {
-        by.entry(f.diagnostic.rule.clone()).or_insert_with(|| ("changed".into(), BTreeSet::new(), BTreeSet::new())).2.insert(object(&f.diagnostic));
+        by.entry(f.diagnostic.rule.clone())
+            .or_insert_with(|| ("changed".into(), BTreeSet::new(), BTreeSet::new()))
+            .2
+            .insert(object(&f.diagnostic));
     }
     by.into_iter()
         .map(|(rule, (change, newly, gone))| PolicyChange {
@@ -119,7 +137,11 @@ fn policy_changes(report: &DiffReport) -> Vec<PolicyChange> {
 
 fn append(path: &Option<PathBuf>, text: &str) -> Result<()> {
     if let Some(p) = path {
-        let mut f = std::fs::OpenOptions::new().create(true).append(true).open(p).with_context(|| format!("opening {}", p.display()))?;
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(p)
+            .with_context(|| format!("opening {}", p.display()))?;
         f.write_all(text.as_bytes())?;
     }
     Ok(())
@@ -134,20 +156,35 @@ fn annotation_title(rules: &[RuleInfo]) -> impl Fn(&Diagnostic) -> String + '_ {
 
 /// Run `accord review`.
 pub fn run(args: ReviewArgs) -> Result<Outcome> {
-    let outputs = if args.formats.is_empty() { Vec::new() } else { output::resolve(&args.formats, Format::Text)? };
+    let outputs = if args.formats.is_empty() {
+        Vec::new()
+    } else {
+        output::resolve(&args.formats, Format::Text)?
+    };
     let env = gh_env();
     let ev = match &env.event_path {
         Some(p) => {
-            let text = std::fs::read_to_string(p).with_context(|| format!("reading the event payload {}", p.display()))?;
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("reading the event payload {}", p.display()))?;
             event::parse(&env.event_name, &text).map_err(|e| anyhow!("{}: {e}", p.display()))?
         }
         None => event::Event::default(),
     };
     let pr = ev.pull_request.clone();
-    let base_spec = args.base.clone().or_else(|| pr.as_ref().map(|p| p.base_sha.clone())).or(ev.before.clone());
-    let head_spec = args.head.clone().or_else(|| pr.as_ref().map(|p| p.head_sha.clone())).or(ev.after.clone());
+    let base_spec = args
+        .base
+        .clone()
+        .or_else(|| pr.as_ref().map(|p| p.base_sha.clone()))
+        .or(ev.before.clone());
+    let head_spec = args
+        .head
+        .clone()
+        .or_else(|| pr.as_ref().map(|p| p.head_sha.clone()))
+        .or(ev.after.clone());
     let (Some(base_spec), Some(head_spec)) = (base_spec, head_spec) else {
-        bail!("no pull request in the event (GITHUB_EVENT_PATH) to review; give the revisions with --base REV --head REV");
+        bail!(
+            "no pull request in the event (GITHUB_EVENT_PATH) to review; give the revisions with --base REV --head REV"
+        );
     };
 
     // The diff: head against its merge base with the base (what the PR's "Files changed" shows).
@@ -159,39 +196,77 @@ pub fn run(args: ReviewArgs) -> Result<Outcome> {
     let base_sha = merge.commit.clone().unwrap_or_else(|| base_spec.clone());
     let head_sha = head.commit.clone().unwrap_or_else(|| head_spec.clone());
     let opts = rule_options(&args.rules, &cwd);
-    let rules_at_head = crate::load::rules::at_revision(&repo, head.rev, &opts).map_err(|e| rule_error(e, &head.label()))?;
+    let rules_at_head = crate::load::rules::at_revision(&repo, head.rev, &opts)
+        .map_err(|e| rule_error(e, &head.label()))?;
     let infos = rule_infos(&rules_at_head.rules);
-    let settings = Settings { rules: opts, paths: scope(&repo, &args.paths, &cwd)?, context: 3 };
+    let settings = Settings {
+        rules: opts,
+        paths: scope(&repo, &args.paths, &cwd)?,
+        context: 3,
+    };
     let report = match diff::run(&repo, merge, head, &settings) {
         Ok(r) => r,
         Err(DiffError::Rules { rev, error }) => return Err(rule_error(error, &rev)),
         Err(DiffError::Git(e)) => return Err(e.into()),
     };
-    let take = |v: &[crate::diff::Finding]| v.iter().map(|f| f.diagnostic.clone()).collect::<Vec<Diagnostic>>();
+    let take = |v: &[crate::diff::Finding]| {
+        v.iter()
+            .map(|f| f.diagnostic.clone())
+            .collect::<Vec<Diagnostic>>()
+    };
     let mut introduced = take(&report.findings.introduced);
     let unchanged = take(&report.findings.unchanged);
     let fixed = take(&report.findings.fixed);
     let policy = policy_changes(&report);
     // Waived findings are accepted exceptions: listed in the summary, never commented, annotated
     // or failing the run.
-    let waivers: Vec<WaiverUse> = introduced.iter().chain(&unchanged).filter_map(WaiverUse::of).collect();
+    let waivers: Vec<WaiverUse> = introduced
+        .iter()
+        .chain(&unchanged)
+        .filter_map(WaiverUse::of)
+        .collect();
     introduced.retain(|d| !d.is_waived());
-    let changes = Changes { introduced: &introduced, unchanged: &unchanged, fixed: &fixed, waivers: &waivers, policy_changes: &policy };
+    let changes = Changes {
+        introduced: &introduced,
+        unchanged: &unchanged,
+        fixed: &fixed,
+        waivers: &waivers,
+        policy_changes: &policy,
+    };
 
     // Reports of every finding at the head.
     if !outputs.is_empty() {
         let mut at_head: Vec<Diagnostic> = introduced.iter().chain(&unchanged).cloned().collect();
         diagnostic::sort(&mut at_head);
-        let mut summary = Summary { files: report.summary.files, objects: report.summary.objects, rules: infos.len(), unreadable: report.errors.len(), ..Summary::default() };
+        let mut summary = Summary {
+            files: report.summary.files,
+            objects: report.summary.objects,
+            rules: infos.len(),
+            unreadable: report.errors.len(),
+            ..Summary::default()
+        };
         summary.count(&at_head);
-        let r = Report { diagnostics: &at_head, summary: &summary, errors: &report.errors, new_waivers: &[], rules: &infos, files: &[] };
+        let r = Report {
+            diagnostics: &at_head,
+            summary: &summary,
+            errors: &report.errors,
+            new_waivers: &[],
+            rules: &infos,
+            files: &[],
+        };
         output::write_all(&outputs, &r, Some(false))?;
     }
 
     let target = Target {
         repo: env.repository.clone().unwrap_or_default(),
         server_url: env.server_url.clone(),
-        pr: pr.clone().unwrap_or(event::PullRequest { number: 0, base_sha: base_sha.clone(), head_sha: head_sha.clone(), author: None, from_fork: false }),
+        pr: pr.clone().unwrap_or(event::PullRequest {
+            number: 0,
+            base_sha: base_sha.clone(),
+            head_sha: head_sha.clone(),
+            author: None,
+            from_fork: false,
+        }),
         base_sha: base_sha.clone(),
     };
     let mode = match args.mode {
@@ -223,7 +298,11 @@ pub fn run(args: ReviewArgs) -> Result<Outcome> {
                         let fork = pr.as_ref().is_some_and(|p| p.from_fork);
                         note = Some(format!(
                             "GitHub refused to let this workflow's token write to the pull request ({e}){}. Findings are shown as annotations and in this summary instead. {}",
-                            if fork { ", as it does for pull requests from forks" } else { "" },
+                            if fork {
+                                ", as it does for pull requests from forks"
+                            } else {
+                                ""
+                            },
                             if fork {
                                 "To comment on fork pull requests, post from a `workflow_run` workflow."
                             } else {
@@ -232,7 +311,9 @@ pub fn run(args: ReviewArgs) -> Result<Outcome> {
                         ));
                     }
                     Err(e) => {
-                        note = Some(format!("accord could not post the review: {e}. Findings are shown as annotations instead."));
+                        note = Some(format!(
+                            "accord could not post the review: {e}. Findings are shown as annotations instead."
+                        ));
                     }
                 }
             }
@@ -241,7 +322,11 @@ pub fn run(args: ReviewArgs) -> Result<Outcome> {
 
     let mut stdout = std::io::stdout().lock();
     if let Some(n) = &note {
-        writeln!(stdout, "::warning title=accord::{}", render::github::escape_data(n))?;
+        writeln!(
+            stdout,
+            "::warning title=accord::{}",
+            render::github::escape_data(n)
+        )?;
     }
     if mode == Mode::Annotations || note.is_some() {
         let title = annotation_title(&infos);
@@ -251,17 +336,44 @@ pub fn run(args: ReviewArgs) -> Result<Outcome> {
             writeln!(
                 stdout,
                 "::notice title=accord::{}",
-                render::github::escape_data(&format!("{hidden} more introduced findings are not shown as annotations; see the job summary"))
+                render::github::escape_data(&format!(
+                    "{hidden} more introduced findings are not shown as annotations; see the job summary"
+                ))
             )?;
         }
     }
-    let outside: HashSet<String> = posted.as_ref().map(|p: &review::Posted<'_>| p.outside.iter().map(|d| d.fingerprint()).collect()).unwrap_or_default();
-    let summary = review::summary(&target, &changes, &infos, &outside, note.as_deref(), render::markdown::JOB_SUMMARY_LIMIT);
+    let outside: HashSet<String> = posted
+        .as_ref()
+        .map(|p: &review::Posted<'_>| p.outside.iter().map(|d| d.fingerprint()).collect())
+        .unwrap_or_default();
+    let summary = review::summary(
+        &target,
+        &changes,
+        &infos,
+        &outside,
+        note.as_deref(),
+        render::markdown::JOB_SUMMARY_LIMIT,
+    );
     // The job summary is not a PR comment: drop the marker line.
-    let job_summary = summary.split_once('\n').map_or(summary.as_str(), |(_, rest)| rest);
+    let job_summary = summary
+        .split_once('\n')
+        .map_or(summary.as_str(), |(_, rest)| rest);
     append(&env.step_summary, job_summary)?;
-    append(&env.output, &format!("introduced={}\nunchanged={}\nfixed={}\n", introduced.len(), unchanged.len(), fixed.len()))?;
-    let mut line = format!("accord: {} introduced, {} unchanged, {} fixed", introduced.len(), unchanged.len(), fixed.len());
+    append(
+        &env.output,
+        &format!(
+            "introduced={}\nunchanged={}\nfixed={}\n",
+            introduced.len(),
+            unchanged.len(),
+            fixed.len()
+        ),
+    )?;
+    let mut line = format!(
+        "accord: {} introduced, {} unchanged, {} fixed",
+        introduced.len(),
+        unchanged.len(),
+        fixed.len()
+    );
     if let Some(p) = &posted {
         line.push_str(&format!(
             " · review: {} new inline comment{}, {} already commented, {} outside the diff",
@@ -271,12 +383,20 @@ pub fn run(args: ReviewArgs) -> Result<Outcome> {
             p.outside.len()
         ));
         match p.summary {
-            Some(review::SummaryAction::Created(id)) => line.push_str(&format!(" · summary comment {id} created")),
-            Some(review::SummaryAction::Updated(id)) => line.push_str(&format!(" · summary comment {id} updated")),
+            Some(review::SummaryAction::Created(id)) => {
+                line.push_str(&format!(" · summary comment {id} created"))
+            }
+            Some(review::SummaryAction::Updated(id)) => {
+                line.push_str(&format!(" · summary comment {id} updated"))
+            }
             None => {}
         }
         for r in &p.rejected {
-            writeln!(stdout, "::warning title=accord::{}", render::github::escape_data(&format!("GitHub rejected an inline comment: {r}")))?;
+            writeln!(
+                stdout,
+                "::warning title=accord::{}",
+                render::github::escape_data(&format!("GitHub rejected an inline comment: {r}"))
+            )?;
         }
     }
     writeln!(stdout, "{line}")?;
@@ -290,5 +410,11 @@ pub fn run(args: ReviewArgs) -> Result<Outcome> {
         None => report.fail_on.unwrap_or_default(),
     };
     let failed = introduced.iter().any(|d| fail_on.fails(d.severity));
-    Ok(if failed || (fail_on != FailOn::Never && !report.errors.is_empty()) { Outcome::Findings } else { Outcome::Clean })
+    Ok(
+        if failed || (fail_on != FailOn::Never && !report.errors.is_empty()) {
+            Outcome::Findings
+        } else {
+            Outcome::Clean
+        },
+    )
 }

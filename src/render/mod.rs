@@ -237,6 +237,23 @@ pub fn byte_columns(d: &Diagnostic) -> (usize, usize) {
 #[cfg(test)]
 mod tests {
     #[test]
+    fn findings_carry_keyed_identity_paths() {
+        let (diags, ..) = super::fixtures::sample();
+        let d = diags
+            .iter()
+            .find(|d| d.rule == "privileged-container")
+            .unwrap();
+        assert_eq!(
+            d.path,
+            "/spec/template/spec/containers/0/securityContext/privileged"
+        );
+        assert_eq!(
+            d.identity_path,
+            "/spec/template/spec/containers[name=app]/securityContext/privileged"
+        );
+    }
+
+    #[test]
     fn reflow_joins_wrapped_lines_only() {
         assert_eq!(
             super::reflow("a b\nc d\n\nnext\n- one\n- two\n  more\n```\nx\ny\n```\n"),
