@@ -278,3 +278,89 @@ fn format_flag_errors_are_usage_errors() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown format `yaml`"));
 }
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .current_dir(dir)
+        .args(args)
+        .env("GIT_AUTHOR_NAME", "dev")
+        .env("GIT_AUTHOR_EMAIL", "dev@example.com")
+        .env("GIT_COMMITTER_NAME", "dev")
+        .env("GIT_COMMITTER_EMAIL", "dev@example.com")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("HOME", dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+#[test]
+fn diff_writes_the_introduced_findings_in_any_format() {
+    let dir = repo(&DEPLOY.replace(
+        "          image: nginx\n",
+        "          image: nginx:1.27.3\n",
+    ));
+    let d = dir.path();
+    git(d, &["init", "-q", "-b", "main"]);
+    git(d, &["add", "-A"]);
+    git(d, &["commit", "-q", "-m", "base"]);
+    std::fs::write(d.join("apps/web/deploy.yaml"), DEPLOY).unwrap();
+    git(d, &["commit", "-q", "-am", "unpin the image"]);
+    let out = accord(
+        d,
+        &[
+            "diff",
+            "HEAD~1..HEAD",
+            "--format",
+            "json",
+            "--format",
+            "sarif=out/new.sarif",
+            "--format",
+            "gitlab=out/cq.json",
+            "--format",
+            "github=out/gh.txt",
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "a warning does not fail: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("the diff's own JSON on stdout");
+    assert!(report.is_object());
+    let sarif = read_json(&d.join("out/new.sarif"));
+    let errors: Vec<String> = sarif_validator()
+        .iter_errors(&sarif)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(
+        results.len(),
+        1,
+        "only the introduced finding: {results:#?}"
+    );
+    assert_eq!(results[0]["ruleId"], "latest-image-tag");
+    let rule = &sarif["runs"][0]["tool"]["driver"]["rules"]
+        [results[0]["ruleIndex"].as_u64().unwrap() as usize];
+    assert_eq!(
+        rule["shortDescription"]["text"],
+        "Images must be pinned to a version"
+    );
+    assert_eq!(
+        read_json(&d.join("out/cq.json")).as_array().unwrap().len(),
+        1
+    );
+    let gh = std::fs::read_to_string(d.join("out/gh.txt")).unwrap();
+    assert!(
+        gh.starts_with("::warning file=apps/web/deploy.yaml,line=14,"),
+        "{gh}"
+    );
+}

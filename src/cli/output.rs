@@ -86,19 +86,30 @@ pub fn stdout_format(specs: &[OutputSpec]) -> Option<Format> {
 /// Write every report. `color` decides colour for text on standard output (`None` = when it is
 /// a terminal and `NO_COLOR` is unset); files never get colour.
 pub fn write_all(specs: &[OutputSpec], report: &Report<'_>, color: Option<bool>) -> Result<()> {
+    write_with(specs, color, &|format, color| {
+        render::render(format, report, color)
+    })
+}
+
+/// Write every report, rendering each with `render(format, colour)`.
+pub fn write_with(
+    specs: &[OutputSpec],
+    color: Option<bool>,
+    render: &dyn Fn(Format, bool) -> String,
+) -> Result<()> {
     for spec in specs {
         match &spec.path {
             None => {
                 let color = color.unwrap_or_else(|| {
                     std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
                 });
-                let out = render::render(spec.format, report, color);
+                let out = render(spec.format, color);
                 let mut stdout = std::io::stdout().lock();
                 stdout.write_all(out.as_bytes())?;
                 stdout.flush()?;
             }
             Some(p) => {
-                let out = render::render(spec.format, report, false);
+                let out = render(spec.format, false);
                 if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
                     std::fs::create_dir_all(dir)
                         .with_context(|| format!("creating {}", dir.display()))?;
