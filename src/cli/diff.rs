@@ -76,6 +76,7 @@ pub fn rule_options(o: &RuleOpts, cwd: &std::path::Path) -> RuleOptions {
         config: o.config.clone(),
         policies: o.policies.clone(),
         no_builtin: o.no_builtin,
+        kubernetes_version: o.kubernetes_version.clone(),
         only: o.only.clone(),
         cwd: cwd.to_path_buf(),
     }
