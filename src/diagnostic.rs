@@ -150,6 +150,10 @@ pub struct Diagnostic {
     pub location: Location,
     /// JSON Pointer of the offending node inside the object (may name a missing field).
     pub path: String,
+    /// `path` with list indices replaced by list keys (`/spec/containers[name=web]/image`, see
+    /// [`crate::manifest::canon::keyed_path`]): the form fingerprints and the diff engine use, so
+    /// a finding keeps its identity when list items are reordered.
+    pub identity_path: String,
     /// The object, when the finding is about one.
     pub object: Option<ObjectRef>,
     /// Why ops require this.
@@ -207,6 +211,30 @@ impl Diagnostic {
         self.waiver.as_ref().is_some_and(|w| !w.expired)
     }
 
+    /// A stable identity for this finding: 16 hex digits hashing the rule, the file, the object
+    /// identity (group/kind/namespace/name, so an `apiVersion` bump keeps it) and
+    /// [`identity_path`](Diagnostic::identity_path) — never line numbers, so the fingerprint
+    /// survives edits elsewhere in the file. Findings not about an object (YAML syntax errors)
+    /// hash their message instead. Used by SARIF `partialFingerprints`, GitLab Code Quality,
+    /// the diff engine's introduced/unchanged/fixed split and the review bot's dedup markers.
+    pub fn fingerprint(&self) -> String {
+        let mut h = Fnv64::new();
+        h.field("accord/v1");
+        h.field(&self.rule);
+        h.field(self.location.file());
+        match &self.object {
+            Some(o) => {
+                h.field(&o.identity());
+                h.field(&self.identity_path);
+            }
+            None => {
+                h.field(&self.identity_path);
+                h.field(&self.message);
+            }
+        }
+        format!("{:016x}", h.finish())
+    }
+
     /// Sort key: file, line, column, rule, path, message.
     pub fn sort_key(&self) -> (&str, usize, usize, &str, &str, &str) {
         (
@@ -224,6 +252,40 @@ impl Diagnostic {
 pub fn sort(diags: &mut Vec<Diagnostic>) {
     diags.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     diags.dedup_by(|a, b| a.sort_key() == b.sort_key());
+}
+
+/// 64-bit FNV-1a: tiny, fast and fixed forever (unlike `std`'s `DefaultHasher`, whose output
+/// may change between Rust releases), which is what a persisted fingerprint needs.
+#[derive(Debug, Clone)]
+pub struct Fnv64(u64);
+
+impl Fnv64 {
+    /// A fresh hasher.
+    pub fn new() -> Self {
+        Fnv64(0xcbf2_9ce4_8422_2325)
+    }
+    /// Hash raw bytes.
+    pub fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 ^= u64::from(*b);
+            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    /// Hash a string followed by a separator byte, so `("ab","c")` and `("a","bc")` differ.
+    pub fn field(&mut self, s: &str) {
+        self.write(s.as_bytes());
+        self.write(&[0xff]);
+    }
+    /// The hash value.
+    pub fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+impl Default for Fnv64 {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 /// An input that could not be read at all (missing file, not UTF-8).
@@ -355,5 +417,170 @@ pub fn line_replacement(source: &crate::source::SourceFile, edit: &TextEdit) -> 
         end_line,
         old_lines: split(old),
         new_lines: split(&new),
+    }
+}
+
+/// All `edits` of one fix on `source` widened to one whole-line replacement — the form a GitHub
+/// suggestion block needs (it replaces exactly the commented line range). `None` when there are
+/// no edits or they overlap.
+pub fn lines_replacement(
+    source: &crate::source::SourceFile,
+    edits: &[TextEdit],
+) -> Option<LineReplacement> {
+    let text = &source.text;
+    let mut edits: Vec<&TextEdit> = edits.iter().collect();
+    edits.sort_by_key(|e| (e.span.start, e.span.end));
+    let first = edits.first()?;
+    if edits.windows(2).any(|w| w[1].span.start < w[0].span.end)
+        || edits
+            .iter()
+            .any(|e| e.span.end > text.len() || e.span.start > e.span.end)
+    {
+        return None;
+    }
+    let last_end = edits.iter().map(|e| e.span.end).max()?;
+    let start_line = source.lines.line_of(first.span.start);
+    let mut end_line = source.lines.line_of(last_end);
+    if end_line > start_line && source.lines.line_start(end_line) == last_end {
+        end_line -= 1;
+    }
+    let from = source.lines.line_start(start_line);
+    let to = if end_line < source.lines.line_count() {
+        source.lines.line_start(end_line + 1)
+    } else {
+        text.len()
+    };
+    let to = to.max(last_end);
+    let mut new = String::new();
+    let mut at = from;
+    for e in &edits {
+        new.push_str(text.get(at..e.span.start)?);
+        new.push_str(&e.content);
+        at = e.span.end;
+    }
+    new.push_str(text.get(at..to)?);
+    let split = |s: &str| -> Vec<String> {
+        s.lines()
+            .map(|l| l.trim_end_matches('\r').to_string())
+            .collect()
+    };
+    Some(LineReplacement {
+        start_line,
+        end_line,
+        old_lines: split(&text[from..to]),
+        new_lines: split(&new),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::SourceFile;
+
+    fn diag(file: &str, line_offset: usize, path: &str, ipath: &str) -> Diagnostic {
+        let text = format!("{}kind: Pod\n", "\n".repeat(line_offset));
+        let src = SourceFile::new(file, text);
+        Diagnostic {
+            rule: "r".into(),
+            severity: Severity::Error,
+            category: "security".into(),
+            message: "m".into(),
+            location: Location::new(&src, Span::new(line_offset, line_offset + 4)),
+            path: path.into(),
+            identity_path: ipath.into(),
+            object: Some(ObjectRef {
+                api_version: "v1".into(),
+                kind: "Pod".into(),
+                namespace: None,
+                name: Some("p".into()),
+            }),
+            why: String::new(),
+            help: String::new(),
+            owner: None,
+            contact: None,
+            docs: None,
+            labels: Vec::new(),
+            fix: None,
+            waiver: None,
+            code_owner: None,
+        }
+    }
+
+    #[test]
+    fn fingerprint_ignores_lines_but_not_identity() {
+        let a = diag(
+            "a.yaml",
+            0,
+            "/spec/containers/0",
+            "/spec/containers/[name=web]",
+        );
+        let moved = diag(
+            "a.yaml",
+            7,
+            "/spec/containers/1",
+            "/spec/containers/[name=web]",
+        );
+        assert_eq!(a.fingerprint(), moved.fingerprint());
+        assert_eq!(a.fingerprint().len(), 16);
+        assert_ne!(
+            a.fingerprint(),
+            diag(
+                "b.yaml",
+                0,
+                "/spec/containers/0",
+                "/spec/containers/[name=web]"
+            )
+            .fingerprint()
+        );
+        assert_ne!(
+            a.fingerprint(),
+            diag(
+                "a.yaml",
+                0,
+                "/spec/containers/0",
+                "/spec/containers/[name=db]"
+            )
+            .fingerprint()
+        );
+        let mut other_rule = a.clone();
+        other_rule.rule = "s".into();
+        assert_ne!(a.fingerprint(), other_rule.fingerprint());
+        // apiVersion bumps keep the identity.
+        let mut bumped = a.clone();
+        bumped.object.as_mut().unwrap().api_version = "v2".into();
+        assert_eq!(a.fingerprint(), bumped.fingerprint());
+        // Fixed forever: a change here invalidates every posted review marker.
+        let mut h = Fnv64::new();
+        h.write(b"a");
+        assert_eq!(h.finish(), 0xaf63_dc4c_8601_ec8c);
+    }
+
+    fn edit(src: &SourceFile, start: usize, end: usize, content: &str) -> TextEdit {
+        TextEdit {
+            span: Span::new(start, end),
+            start: src.position(start),
+            end: src.position(end),
+            content: content.into(),
+        }
+    }
+
+    #[test]
+    fn lines_replacement_merges_edits_into_whole_lines() {
+        let src = SourceFile::new("a.yaml", "a: 1\nb: 2\nc: 3\n");
+        // Two edits on lines 1 and 2 become one replacement of lines 1-2.
+        let r = lines_replacement(&src, &[edit(&src, 8, 9, "X"), edit(&src, 3, 4, "Y")]).unwrap();
+        assert_eq!((r.start_line, r.end_line), (1, 2));
+        assert_eq!(r.old_lines, vec!["a: 1", "b: 2"]);
+        assert_eq!(r.new_lines, vec!["a: Y", "b: X"]);
+        // Deleting a whole line ends on the line before the next one.
+        let r = lines_replacement(&src, &[edit(&src, 5, 10, "")]).unwrap();
+        assert_eq!((r.start_line, r.end_line), (2, 2));
+        assert!(r.new_lines.is_empty());
+        // Inserting lines keeps the line they are inserted into.
+        let r = lines_replacement(&src, &[edit(&src, 10, 10, "z: 0\n")]).unwrap();
+        assert_eq!((r.start_line, r.end_line), (3, 3));
+        assert_eq!(r.new_lines, vec!["z: 0", "c: 3"]);
+        assert!(lines_replacement(&src, &[edit(&src, 0, 4, ""), edit(&src, 2, 6, "")]).is_none());
+        assert!(lines_replacement(&src, &[]).is_none());
     }
 }

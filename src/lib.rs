@@ -14,6 +14,7 @@
 //!   the rules and config in force at a revision.
 //! - [`diff`]: what a change did — objects matched by identity, field changes, the finding
 //!   delta (introduced / unchanged / fixed), the policy blast radius, annotated hunks.
+//! - [`review`]: delivering findings to pull requests (GitHub reviews, summary comment, annotations).
 //! - [`testing`]: `accord test` — running rule examples and fixtures.
 //! - [`waiver`]: waivers (annotations and the central file), expiry, stale waivers, CODEOWNERS.
 //! - [`cli`]: argument parsing and commands; the only module that uses `anyhow` and the environment.
@@ -29,6 +30,7 @@ pub mod load;
 pub mod manifest;
 pub mod policy;
 pub mod render;
+pub mod review;
 pub mod source;
 pub mod testing;
 pub mod waiver;

@@ -24,6 +24,18 @@ pub struct RuleOpts {
     /// Only run these rules (repeatable).
     #[arg(long = "rule", value_name = "ID")]
     pub only: Vec<String>,
+    /// Target Kubernetes version (`1.31`), overriding the config's `kubernetes-version`.
+    #[arg(long, value_name = "X.Y", value_parser = kubernetes_version)]
+    pub kubernetes_version: Option<String>,
+}
+
+/// `--kubernetes-version`: `MAJOR.MINOR` (a leading `v` and a patch version are accepted).
+fn kubernetes_version(v: &str) -> Result<String, String> {
+    let v = v.trim().trim_start_matches('v');
+    match crate::config::parse_version(v) {
+        Some((major, minor)) => Ok(format!("{major}.{minor}")),
+        None => Err(format!("`{v}` is not a Kubernetes version like `1.31`")),
+    }
 }
 
 /// Everything a command needs to evaluate rules.
@@ -127,6 +139,25 @@ pub fn today() -> Result<Date> {
     Ok(Date::from_days_since_epoch((secs / 86_400) as i64))
 }
 
+/// The rule table reports show (SARIF rules, annotation titles, markdown rule details).
+pub fn rule_infos(rules: &[Rule]) -> Vec<crate::render::RuleInfo> {
+    rules
+        .iter()
+        .map(|r| crate::render::RuleInfo {
+            id: r.id().to_string(),
+            title: r.spec.title.clone(),
+            description: r.spec.description.clone(),
+            why: r.spec.why.clone(),
+            help: r.spec.help.clone(),
+            docs: r.spec.docs.clone(),
+            owner: r.owner.clone(),
+            contact: r.contact.clone(),
+            severity: r.severity,
+            category: r.spec.category.clone(),
+        })
+        .collect()
+}
+
 /// Print located file errors and fail with exit code 2.
 pub fn fail_with(errors: &[FileError]) -> anyhow::Error {
     for e in errors {
@@ -198,6 +229,9 @@ pub fn setup(opts: &RuleOpts, hint: Option<&Path>) -> Result<Setup> {
     };
     if opts.no_builtin {
         config.file.builtin = false;
+    }
+    if let Some(v) = &opts.kubernetes_version {
+        config.file.kubernetes_version = Some(v.clone());
     }
     let display = |p: &Path| crate::load::display_path(p, &cwd);
     let mut rules = if config.file.builtin || !config.file.enable.is_empty() {

@@ -1,29 +1,24 @@
 //! `accord diff`: what a change did to objects and findings, between two git revisions.
 
 use super::Outcome;
-use super::common::{RuleOpts, fail_with};
+use super::common::{RuleOpts, fail_with, rule_infos};
 use super::lint::{ColorArg, FailOnArg};
+use super::output::{self, OutputSpec};
 use crate::config::FailOn;
-use crate::diagnostic::Severity;
+use crate::diagnostic::{Diagnostic, Severity, Summary};
 use crate::diff::{self, DiffError, Settings};
 use crate::load::git::GitRepo;
 use crate::load::rules::{RuleError, RuleOptions};
-use crate::render;
+use crate::render::{self, Format, Report};
 use anyhow::{Result, anyhow};
 use clap::{Args, ValueEnum};
-use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
-/// Output formats of `diff`.
-#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DiffFormat {
-    /// Object changes and an annotated unified diff.
-    Text,
-    /// Everything, for machines.
-    Json,
-    /// The body of a pull-request comment.
-    Markdown,
-}
+/// The help text of `diff --format`.
+const DIFF_FORMAT_HELP: &str = "Report format, optionally with a file to write it to: FMT or FMT=PATH (repeatable; at \
+most one without a PATH goes to standard output). text: object changes and an annotated unified diff; json: \
+everything, for machines; markdown: the body of a pull-request comment; sarif, junit, github, rdjson, rdjsonl, \
+gitlab: the introduced findings in that format";
 
 /// Which findings decide the exit code.
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,9 +44,8 @@ pub struct DiffArgs {
     /// Only these files or directories (after `--`).
     #[arg(last = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
-    pub format: DiffFormat,
+    #[arg(long = "format", value_name = "FMT[=PATH]", value_parser = output::parse_spec, help = DIFF_FORMAT_HELP)]
+    pub formats: Vec<OutputSpec>,
     /// Which findings make the exit code 1.
     #[arg(long, value_enum, default_value_t = FailScope::Introduced)]
     pub fail_on: FailScope,
@@ -82,6 +76,7 @@ pub fn rule_options(o: &RuleOpts, cwd: &std::path::Path) -> RuleOptions {
         config: o.config.clone(),
         policies: o.policies.clone(),
         no_builtin: o.no_builtin,
+        kubernetes_version: o.kubernetes_version.clone(),
         only: o.only.clone(),
         cwd: cwd.to_path_buf(),
     }
@@ -100,9 +95,11 @@ pub fn scope(repo: &GitRepo, paths: &[PathBuf], cwd: &std::path::Path) -> Result
 
 /// Run `accord diff`.
 pub fn run(args: DiffArgs) -> Result<Outcome> {
+    let outputs = output::resolve(&args.formats, Format::Text)?;
     let cwd = std::env::current_dir()?;
     let repo = GitRepo::discover(&cwd)?;
     let (base, head) = repo.range(args.revspec.as_deref())?;
+    let head_rev = head.rev;
     let settings = Settings {
         rules: rule_options(&args.rules, &cwd),
         paths: scope(&repo, &args.paths, &cwd)?,
@@ -114,18 +111,49 @@ pub fn run(args: DiffArgs) -> Result<Outcome> {
         Err(DiffError::Git(e)) => return Err(e.into()),
     };
     let color = match args.color {
-        ColorArg::Always => true,
-        ColorArg::Never => false,
-        ColorArg::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        ColorArg::Always => Some(true),
+        ColorArg::Never => Some(false),
+        ColorArg::Auto => None,
     };
-    let out = match args.format {
-        DiffFormat::Text => render::diff_text::render(&report, color),
-        DiffFormat::Json => render::diff_json::render(&report),
-        DiffFormat::Markdown => render::diff_markdown::render(&report),
+    // Finding formats show the introduced findings, with the rule table of the head.
+    let findings_format = outputs
+        .iter()
+        .any(|o| !matches!(o.format, Format::Text | Format::Json | Format::Markdown));
+    let infos = if findings_format {
+        let set = crate::load::rules::at_revision(&repo, head_rev, &settings.rules)
+            .map_err(|e| rule_error(e, "HEAD"))?;
+        rule_infos(&set.rules)
+    } else {
+        Vec::new()
     };
-    let mut stdout = std::io::stdout().lock();
-    stdout.write_all(out.as_bytes())?;
-    stdout.flush()?;
+    let introduced: Vec<Diagnostic> = report
+        .findings
+        .introduced
+        .iter()
+        .map(|f| f.diagnostic.clone())
+        .collect();
+    let mut summary = Summary {
+        files: report.summary.files,
+        objects: report.summary.objects,
+        rules: infos.len(),
+        unreadable: report.errors.len(),
+        ..Summary::default()
+    };
+    summary.count(&introduced);
+    let findings = Report {
+        diagnostics: &introduced,
+        summary: &summary,
+        errors: &report.errors,
+        new_waivers: &[],
+        rules: &infos,
+        files: &[],
+    };
+    output::write_with(&outputs, color, &|format, color| match format {
+        Format::Text => render::diff_text::render(&report, color),
+        Format::Json => render::diff_json::render(&report),
+        Format::Markdown => render::diff_markdown::render(&report),
+        other => render::render(other, &findings, false),
+    })?;
     // The severity threshold: flag, else the config at HEAD, else error.
     let level = match args.fail_level {
         Some(FailOnArg::Error) => FailOn::Error,

@@ -1,36 +1,26 @@
 //! `accord lint`.
 
 use super::Outcome;
-use super::common::{RuleOpts, setup};
+use super::common::{RuleOpts, rule_infos, setup};
+use super::output::{self, FORMAT_HELP, OutputSpec};
 use crate::config::FailOn;
 use crate::diagnostic::{Applicability, Summary};
 use crate::engine::{self, fix};
 use crate::kustomize;
 use crate::load::{self, Filter};
 use crate::manifest::Skip;
-use crate::render::{self, Report};
+use crate::render::{Format, Report};
 use anyhow::Result;
 use clap::{Args, ValueEnum};
-use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
-
-/// Output formats of `lint`.
-#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
-    /// Human-readable, with source snippets.
-    Text,
-    /// Machine-readable (schemas/report.schema.json).
-    Json,
-}
 
 /// Arguments of `accord lint`.
 #[derive(Args, Debug)]
 pub struct LintArgs {
     /// Files or directories (`-` for standard input). Default: the working directory.
     pub paths: Vec<PathBuf>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    #[arg(long = "format", value_name = "FMT[=PATH]", value_parser = output::parse_spec, help = FORMAT_HELP)]
+    pub formats: Vec<OutputSpec>,
     /// Exit 1 when a finding is at or above this severity (overrides config).
     #[arg(long, value_enum)]
     pub fail_on: Option<FailOnArg>,
@@ -101,8 +91,9 @@ fn filter(cfg: &crate::config::Config) -> Result<Filter> {
 
 /// Run `accord lint`.
 pub fn run(args: LintArgs) -> Result<Outcome> {
+    let outputs = output::resolve(&args.formats, Format::Text)?;
     if let Some(rev) = args.rev.clone() {
-        return run_rev(&args, &rev);
+        return run_rev(&args, &rev, &outputs);
     }
     let s = setup(&args.rules, args.paths.first().map(PathBuf::as_path))?;
     let inputs = if args.paths.is_empty() {
@@ -187,24 +178,22 @@ pub fn run(args: LintArgs) -> Result<Outcome> {
                 .collect()
         }
     };
+    let rules = rule_infos(&s.rules);
+    let files: Vec<String> = loaded.files.iter().map(|f| f.source.path.clone()).collect();
     let report = Report {
         diagnostics: &diags,
         summary: &summary,
         errors: &read_errors,
         new_waivers: &new_waivers,
+        rules: &rules,
+        files: &files,
     };
     let color = match args.color {
-        ColorArg::Always => true,
-        ColorArg::Never => false,
-        ColorArg::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        ColorArg::Always => Some(true),
+        ColorArg::Never => Some(false),
+        ColorArg::Auto => None,
     };
-    let out = match args.format {
-        Format::Text => render::text::render(&report, color),
-        Format::Json => render::json::render(&report),
-    };
-    let mut stdout = std::io::stdout().lock();
-    stdout.write_all(out.as_bytes())?;
-    stdout.flush()?;
+    output::write_all(&outputs, &report, color)?;
     if args.verbose {
         for f in &loaded.files {
             for sk in &f.skipped {
@@ -221,7 +210,8 @@ pub fn run(args: LintArgs) -> Result<Outcome> {
                 }
             }
         }
-    } else if summary.skipped_templates > 0 && args.format == Format::Text {
+    } else if summary.skipped_templates > 0 && output::stdout_format(&outputs) == Some(Format::Text)
+    {
         eprintln!(
             "note: {} Helm/Go template file(s) skipped (-v lists them)",
             summary.skipped_templates
@@ -247,7 +237,7 @@ pub fn run(args: LintArgs) -> Result<Outcome> {
 }
 
 /// `accord lint --rev REV`: lint the files, config and rule folders of a git revision.
-fn run_rev(args: &LintArgs, rev: &str) -> Result<Outcome> {
+fn run_rev(args: &LintArgs, rev: &str, outputs: &[OutputSpec]) -> Result<Outcome> {
     use crate::load::git::GitRepo;
     let cwd = std::env::current_dir()?;
     let repo = GitRepo::discover(&cwd)?;
@@ -298,24 +288,22 @@ fn run_rev(args: &LintArgs, rev: &str) -> Result<Outcome> {
         }
     }
     summary.count(&diags);
+    let rules = rule_infos(&set.rules);
+    let files: Vec<String> = loaded.files.iter().map(|f| f.source.path.clone()).collect();
     let report = Report {
         diagnostics: &diags,
         summary: &summary,
         errors: &read_errors,
         new_waivers: &[],
+        rules: &rules,
+        files: &files,
     };
     let color = match args.color {
-        ColorArg::Always => true,
-        ColorArg::Never => false,
-        ColorArg::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        ColorArg::Always => Some(true),
+        ColorArg::Never => Some(false),
+        ColorArg::Auto => None,
     };
-    let out = match args.format {
-        Format::Text => render::text::render(&report, color),
-        Format::Json => render::json::render(&report),
-    };
-    let mut stdout = std::io::stdout().lock();
-    stdout.write_all(out.as_bytes())?;
-    stdout.flush()?;
+    output::write_all(outputs, &report, color)?;
     let fail_on = match args.fail_on {
         Some(FailOnArg::Error) => FailOn::Error,
         Some(FailOnArg::Warning) => FailOn::Warning,

@@ -9,6 +9,8 @@ mod docs;
 mod init;
 pub use rules::{Which, explain_text, schema_json};
 mod lint;
+mod output;
+mod review;
 mod rules;
 mod test;
 
@@ -30,6 +32,9 @@ enum Command {
     /// What a change did: object changes, findings introduced / pre-existing / fixed, and an
     /// annotated diff, between two git revisions.
     Diff(diff::DiffArgs),
+    /// Review a pull request: its introduced findings as annotations, a PR review with inline
+    /// comments and one-click fixes, and one summary comment (GitHub Actions environment).
+    Review(review::ReviewArgs),
     /// Run every rule's examples and fixtures.
     Test(test::TestArgs),
     /// List the active rules.
@@ -83,6 +88,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Lint(a) => lint::run(a),
         Command::Diff(a) => diff::run(a),
+        Command::Review(a) => review::run(a),
         Command::Test(a) => test::run(a),
         Command::Rules(a) => rules::list(a),
         Command::Explain(a) => rules::explain(a),

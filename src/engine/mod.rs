@@ -351,6 +351,7 @@ pub fn finding_with(
         category: rule.spec.category.clone(),
         message,
         location: Location::new(&obj.source, span),
+        identity_path: crate::manifest::canon::keyed_path(root, &path),
         path,
         object: Some(obj.id.clone()),
         why: rule.spec.why.trim().to_string(),

@@ -56,6 +56,7 @@ pub fn make(id: &str, message: String, location: Location, path: String) -> Diag
         category: "input".into(),
         message,
         location,
+        identity_path: path.clone(),
         path,
         object: None,
         why: why.into(),

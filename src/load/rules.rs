@@ -27,6 +27,8 @@ pub struct RuleOptions {
     pub no_builtin: bool,
     /// Only these rule ids.
     pub only: Vec<String>,
+    /// Target Kubernetes version overriding the config's (`1.31`).
+    pub kubernetes_version: Option<String>,
     /// Directory that relative paths above are relative to (the working directory).
     pub cwd: PathBuf,
 }
@@ -261,6 +263,9 @@ pub fn at_revision(repo: &GitRepo, rev: Rev, opts: &RuleOptions) -> Result<RuleS
     };
     if opts.no_builtin {
         config.file.builtin = false;
+    }
+    if let Some(v) = &opts.kubernetes_version {
+        config.file.kubernetes_version = Some(v.clone());
     }
     // 2. Rules: built-in, then folders from the config and the command line.
     let mut rules = if config.file.builtin || !config.file.enable.is_empty() {
