@@ -28,7 +28,9 @@ enum Mode {
 }
 
 fn read(p: &Path) -> Option<String> {
-    std::fs::read(p).ok().and_then(|b| String::from_utf8(b).ok())
+    std::fs::read(p)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
 }
 
 fn main() {
@@ -98,7 +100,10 @@ fn main() {
                     (1, parsed.documents.len(), n, parsed.issues.len())
                 }
             })
-            .reduce(|| (0, 0, 0, 0), |a, b| (a.0 + b.0, a.1 + b.1, a.2 + b.2, a.3 + b.3)),
+            .reduce(
+                || (0, 0, 0, 0),
+                |a, b| (a.0 + b.0, a.1 + b.1, a.2 + b.2, a.3 + b.3),
+            ),
     };
     let secs = start.elapsed().as_secs_f64();
     let mbps = bytes as f64 / 1e6 / secs.max(1e-9);
@@ -107,13 +112,20 @@ fn main() {
         Mode::Load => "load",
         Mode::Events => "events",
     };
-    let unit = if mode == Mode::Load { "objects" } else { "documents" };
+    let unit = if mode == Mode::Load {
+        "objects"
+    } else {
+        "documents"
+    };
     if json {
         println!(
             "{{\"mode\":\"{name}\",\"files\":{files},\"{unit}\":{docs},\"bytes\":{bytes},\"issues\":{issues},\"seconds\":{secs:.6},\"mb_per_s\":{mbps:.2},\"threads\":{}}}",
             rayon::current_num_threads()
         );
     } else {
-        println!("{name}: {files} files, {docs} {unit}, {bytes} bytes, {issues} issues in {secs:.3} s = {mbps:.1} MB/s on {} threads", rayon::current_num_threads());
+        println!(
+            "{name}: {files} files, {docs} {unit}, {bytes} bytes, {issues} issues in {secs:.3} s = {mbps:.1} MB/s on {} threads",
+            rayon::current_num_threads()
+        );
     }
 }
