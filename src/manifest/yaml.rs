@@ -250,8 +250,58 @@ enum Frame {
         entries: Vec<(Key, Node)>,
         key: Option<Key>,
         merges: Vec<Node>,
-        seen: HashMap<String, Span>,
+        seen: Seen,
     },
+}
+
+/// Duplicate-key detection for one mapping. Most mappings have a handful of keys, where a scan
+/// of the entries is cheaper than hashing every key; an index is built once a mapping grows past
+/// [`Seen::SCAN`] keys, so huge mappings stay linear.
+#[derive(Default)]
+struct Seen {
+    /// Key text → entry position, for mappings past `SCAN` keys.
+    index: Option<HashMap<String, usize>>,
+    /// Span of the first occurrence of each duplicated entry (rare).
+    firsts: Vec<(usize, Span)>,
+}
+
+impl Seen {
+    const SCAN: usize = 16;
+
+    /// Position of `key` among `entries`, if present.
+    fn find(&self, entries: &[(Key, Node)], key: &str) -> Option<usize> {
+        match &self.index {
+            Some(ix) => ix.get(key).copied(),
+            None => entries.iter().position(|(k, _)| k.text == key),
+        }
+    }
+
+    /// Record that `entries` just got a new last entry.
+    fn added(&mut self, entries: &[(Key, Node)]) {
+        match &mut self.index {
+            Some(ix) => {
+                if let Some((k, _)) = entries.last() {
+                    ix.insert(k.text.clone(), entries.len() - 1);
+                }
+            }
+            None if entries.len() > Self::SCAN => {
+                let ix = entries.iter().enumerate();
+                self.index = Some(ix.map(|(i, (k, _))| (k.text.clone(), i)).collect());
+            }
+            None => {}
+        }
+    }
+
+    /// Span of the first occurrence of the entry at `pos` (remembered across replacements).
+    fn first(&mut self, pos: usize, current: Span) -> Span {
+        match self.firsts.iter().find(|(p, _)| *p == pos) {
+            Some((_, s)) => *s,
+            None => {
+                self.firsts.push((pos, current));
+                current
+            }
+        }
+    }
 }
 
 struct Builder<'a> {
@@ -333,24 +383,23 @@ impl Builder<'_> {
                         merges.push(node);
                         return Ok(None);
                     }
-                    if let Some(first) = seen.get(&k.text) {
+                    if let Some(pos) = seen.find(entries, &k.text) {
+                        let first = seen.first(pos, entries[pos].0.span);
                         self.issues.push(YamlIssue {
                             message: format!(
                                 "duplicate key `{}`: Kubernetes silently keeps only the last value",
                                 k.text
                             ),
                             span: k.span,
-                            first: Some(*first),
+                            first: Some(first),
                             fatal: false,
                         });
                         // Keep the last value, like the API server.
-                        if let Some(slot) = entries.iter_mut().find(|(ek, _)| ek.text == k.text) {
-                            *slot = (k, node);
-                        }
+                        entries[pos] = (k, node);
                         return Ok(None);
                     }
-                    seen.insert(k.text.clone(), k.span);
                     entries.push((k, node));
+                    seen.added(entries);
                     Ok(None)
                 }
             },
@@ -617,7 +666,7 @@ impl Builder<'_> {
                     entries: Vec::new(),
                     key: None,
                     merges: Vec::new(),
-                    seen: HashMap::new(),
+                    seen: Seen::default(),
                 });
                 Ok(None)
             }
@@ -916,6 +965,30 @@ mod tests {
         assert_eq!(root.pointer("/m/x").unwrap().value, Value::Int(1));
         assert_eq!(root.pointer("/m/y").unwrap().value, Value::Int(3));
         assert_eq!(root.get("m2").unwrap().value, Value::Int(2));
+    }
+
+    #[test]
+    fn duplicates_in_small_and_large_mappings() {
+        // Small mapping (scanned) and a large one (indexed): same answers, first span kept.
+        for n in [3usize, 40] {
+            let mut t: String = (0..n).map(|i| format!("k{i}: {i}\n")).collect();
+            t.push_str("k1: a\nk1: b\n");
+            let (f, s) = p(&t);
+            let dups: Vec<_> = s.issues.iter().filter(|i| !i.fatal).collect();
+            assert_eq!(dups.len(), 2, "{n}");
+            for d in &dups {
+                assert_eq!(f.position(d.first.unwrap().start).line, 2, "{n}");
+            }
+            let root = &s.documents[0].root;
+            assert_eq!(root.as_map().unwrap().len(), n);
+            assert_eq!(root.get("k1").unwrap().as_str(), Some("b"));
+            assert_eq!(
+                f.position(root.get_key("k1").unwrap().span.start).line,
+                n + 2
+            );
+            let last = root.get(&format!("k{}", n - 1)).unwrap();
+            assert_eq!(last.value, Value::Int(n as i64 - 1));
+        }
     }
 
     #[test]
