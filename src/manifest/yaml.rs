@@ -352,30 +352,28 @@ impl Builder<'_> {
                 ..
             }) => match key.take() {
                 None => {
-                    let text = match &node.value {
-                        _ if node.style == Style::Plain
-                            && !matches!(node.value, Value::Seq(_) | Value::Map(_)) =>
-                        {
-                            self.src.slice(node.span).to_string()
-                        }
-                        Value::Str(s) => s.clone(),
-                        Value::Null => "null".into(),
-                        Value::Bool(b) => b.to_string(),
-                        Value::Int(i) => i.to_string(),
-                        Value::Float(f) => f.to_string(),
+                    // Plain keys keep their text as written (`1`, `yes`); a plain string key is
+                    // that text already, so its allocation is reused.
+                    let plain = node.style == Style::Plain;
+                    let span = node.span;
+                    let text = match node.value {
+                        Value::Str(s) if plain && s == self.src.slice(span) => s,
                         Value::Seq(_) | Value::Map(_) => {
                             return Err(YamlIssue {
                                 message: "a mapping key must be a plain value, not a collection (is this a template?)".into(),
-                                span: node.span,
+                                span,
                                 first: None,
                                 fatal: true,
                             });
                         }
+                        _ if plain => self.src.slice(span).to_string(),
+                        Value::Str(s) => s,
+                        Value::Null => "null".into(),
+                        Value::Bool(b) => b.to_string(),
+                        Value::Int(i) => i.to_string(),
+                        Value::Float(f) => f.to_string(),
                     };
-                    *key = Some(Key {
-                        text,
-                        span: node.span,
-                    });
+                    *key = Some(Key { text, span });
                     Ok(None)
                 }
                 Some(k) => {
@@ -447,24 +445,34 @@ fn node_count(n: &Node) -> usize {
 
 /// Type a scalar the way go-yaml v2 (used by kubectl and the API machinery) does.
 pub fn resolve_plain(s: &str) -> Value {
+    typed_plain(s).unwrap_or_else(|| Value::Str(s.to_string()))
+}
+
+/// [`resolve_plain`] for an owned scalar: a string keeps its allocation.
+fn resolve_plain_owned(s: String) -> Value {
+    typed_plain(&s).unwrap_or(Value::Str(s))
+}
+
+/// The non-string value a plain scalar stands for, or `None` when it is a string.
+fn typed_plain(s: &str) -> Option<Value> {
     match s {
-        "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
+        "" | "~" | "null" | "Null" | "NULL" => return Some(Value::Null),
         "true" | "True" | "TRUE" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "y" | "Y" => {
-            return Value::Bool(true);
+            return Some(Value::Bool(true));
         }
         "false" | "False" | "FALSE" | "no" | "No" | "NO" | "off" | "Off" | "OFF" | "n" | "N" => {
-            return Value::Bool(false);
+            return Some(Value::Bool(false));
         }
         ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
-            return Value::Float(f64::INFINITY);
+            return Some(Value::Float(f64::INFINITY));
         }
-        "-.inf" | "-.Inf" | "-.INF" => return Value::Float(f64::NEG_INFINITY),
-        ".nan" | ".NaN" | ".NAN" => return Value::Float(f64::NAN),
+        "-.inf" | "-.Inf" | "-.INF" => return Some(Value::Float(f64::NEG_INFINITY)),
+        ".nan" | ".NaN" | ".NAN" => return Some(Value::Float(f64::NAN)),
         _ => {}
     }
     let first = s.as_bytes()[0];
     if !(first.is_ascii_digit() || matches!(first, b'-' | b'+' | b'.')) {
-        return Value::Str(s.to_string());
+        return None;
     }
     let (neg, body) = match first {
         b'-' => (true, &s[1..]),
@@ -485,25 +493,25 @@ pub fn resolve_plain(s: &str) -> Value {
         match clean.parse::<i64>() {
             Ok(v) => Some(v),
             Err(_) => {
-                return Value::Float(if neg {
+                return Some(Value::Float(if neg {
                     -clean.parse::<f64>().unwrap_or(0.0)
                 } else {
                     clean.parse::<f64>().unwrap_or(0.0)
-                });
+                }));
             }
         }
     } else {
         None
     };
     if let Some(v) = int {
-        return Value::Int(if neg { -v } else { v });
+        return Some(Value::Int(if neg { -v } else { v }));
     }
     if is_float(body)
         && let Ok(f) = clean.parse::<f64>()
     {
-        return Value::Float(if neg { -f } else { f });
+        return Some(Value::Float(if neg { -f } else { f }));
     }
-    Value::Str(s.to_string())
+    None
 }
 
 fn is_float(s: &str) -> bool {
@@ -623,7 +631,7 @@ impl Builder<'_> {
                 let value = match (tag.as_deref(), style) {
                     (Some("str"), _) => Value::Str(text),
                     (Some("int" | "float" | "bool" | "null"), _) | (_, Style::Plain) => {
-                        resolve_plain(&text)
+                        resolve_plain_owned(text)
                     }
                     _ => Value::Str(text),
                 };
