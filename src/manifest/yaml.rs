@@ -114,9 +114,17 @@ impl Node {
     }
     /// Node at a JSON Pointer (`""` is this node).
     pub fn pointer(&self, pointer: &str) -> Option<&Node> {
+        if pointer.is_empty() {
+            return Some(self);
+        }
+        // Same tokens as [`pointer_tokens`], without allocating unless a token is escaped.
         let mut node = self;
-        for token in pointer_tokens(pointer) {
-            node = node.child(&token)?;
+        for raw in pointer.trim_start_matches('/').split('/') {
+            node = if raw.contains('~') {
+                node.child(&raw.replace("~1", "/").replace("~0", "~"))?
+            } else {
+                node.child(raw)?
+            };
         }
         Some(node)
     }
@@ -997,6 +1005,32 @@ mod tests {
             let last = root.get(&format!("k{}", n - 1)).unwrap();
             assert_eq!(last.value, Value::Int(n as i64 - 1));
         }
+    }
+
+    #[test]
+    fn pointers_unescape_and_match_pointer_tokens() {
+        let (_, s) = p("a/b:\n  c~d: [x, {e: 1}]\n");
+        let root = &s.documents[0].root;
+        let cases = [
+            ("", true),
+            ("/a~1b", true),
+            ("/a~1b/c~0d/1/e", true),
+            ("/a~1b/c~0d/0", true),
+            ("/a~1b/c~d", true),
+            ("/a/b", false),
+            ("/a~1b/c~0d/2", false),
+        ];
+        for (ptr, want) in cases {
+            assert_eq!(root.pointer(ptr).is_some(), want, "{ptr}");
+            let mut slow = Some(root);
+            for t in pointer_tokens(ptr) {
+                slow = slow.and_then(|n| n.child(&t));
+            }
+            let spans = (root.pointer(ptr).map(|n| n.span), slow.map(|n| n.span));
+            assert_eq!(spans.0, spans.1, "{ptr}");
+        }
+        let e = root.pointer("/a~1b/c~0d/1/e").unwrap();
+        assert_eq!(e.value, Value::Int(1));
     }
 
     #[test]
