@@ -48,7 +48,33 @@ impl LineIndex {
     /// Index the line starts of `text` (`\n`, `\r\n` and lone `\r` all end a line).
     pub fn new(text: &str) -> Self {
         let bytes = text.as_bytes();
-        let mut starts = vec![0];
+        let mut starts = Vec::with_capacity(bytes.len() / 32 + 1);
+        starts.push(0);
+        if !bytes.contains(&b'\r') {
+            // The common case, `\n` only. Lines are short (memchr's per-call set-up dominates), so
+            // test eight bytes at a time for a `\n` and look closer only where there is one.
+            const ONES: u64 = 0x0101_0101_0101_0101;
+            let chunks = bytes.chunks_exact(8);
+            let tail = chunks.remainder();
+            for (k, chunk) in chunks.enumerate() {
+                let Ok(word) = <[u8; 8]>::try_from(chunk) else { continue };
+                let x = u64::from_le_bytes(word) ^ (ONES * u64::from(b'\n'));
+                if x.wrapping_sub(ONES) & !x & (ONES << 7) != 0 {
+                    for (j, &b) in chunk.iter().enumerate() {
+                        if b == b'\n' {
+                            starts.push(k * 8 + j + 1);
+                        }
+                    }
+                }
+            }
+            let base = bytes.len() - tail.len();
+            for (j, &b) in tail.iter().enumerate() {
+                if b == b'\n' {
+                    starts.push(base + j + 1);
+                }
+            }
+            return LineIndex { starts };
+        }
         let mut i = 0;
         while i < bytes.len() {
             match bytes[i] {
@@ -177,5 +203,27 @@ mod tests {
         assert_eq!(f.position(b), Position { line: 2, column: 1 });
         assert_eq!(f.lines.offset(&f.text, 2, 3), b + 3);
         assert_eq!(f.lines.line_text(&f.text, 1), "a: é");
+    }
+
+    #[test]
+    fn line_starts_with_and_without_carriage_returns() {
+        for (text, starts) in [("a\nb\n\nc", vec![0, 2, 4, 5]), ("a\r\nb\rc\n", vec![0, 3, 5, 7]), ("", vec![0]), ("\n", vec![0, 1])] {
+            assert_eq!(LineIndex::new(text).starts, starts, "{text:?}");
+        }
+        // Every position of a break, inside and across 8-byte words, next to any byte.
+        for len in 0..40 {
+            for at in 0..len {
+                for other in [b'a', 0x0b, 0x09, 0x8a, 0xff, 0x00] {
+                    let mut bytes = vec![other; len];
+                    bytes[at] = b'\n';
+                    if len > at + 9 {
+                        bytes[at + 9] = b'\n';
+                    }
+                    let text = String::from_utf8_lossy(&bytes).into_owned();
+                    let want: Vec<usize> = std::iter::once(0).chain(text.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i + 1)).collect();
+                    assert_eq!(LineIndex::new(&text).starts, want, "{len} {at} {other}");
+                }
+            }
+        }
     }
 }
