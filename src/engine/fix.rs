@@ -303,15 +303,28 @@ fn add(text: &str, root: &Node, path: &str, value: &serde_json::Value) -> Option
 /// Plan text edits for `ops` on the object at `base` of document `doc_index` in `source`.
 /// Returns `None` when the change cannot be expressed as a clean text edit.
 pub fn plan(source: &Source, doc_index: usize, base: &str, ops: &[FixOp]) -> Option<Vec<TextEdit>> {
+    plan_with_tree(source, None, doc_index, base, ops)
+}
+
+/// [`plan`], given the already-parsed tree of document `doc_index` of `source` (the engine has
+/// it): the first operation is planned on it instead of on a fresh parse of the file.
+pub fn plan_with_tree(source: &Source, document: Option<&Node>, doc_index: usize, base: &str, ops: &[FixOp]) -> Option<Vec<TextEdit>> {
     let original = source.text.as_str();
     let mut text = original.to_string();
-    for op in ops {
-        let doc = parse_doc(&text, doc_index)?;
-        let obj = doc.root.pointer(base)?;
+    for (i, op) in ops.iter().enumerate() {
+        let parsed;
+        let root = match document {
+            Some(d) if i == 0 => d,
+            _ => {
+                parsed = parse_doc(&text, doc_index)?;
+                &parsed.root
+            }
+        };
+        let obj = root.pointer(base)?;
         let next = match op.op {
-            "set" => set(&doc.src.text, obj, &op.path, op.value.as_ref()?),
-            "remove" => remove(&doc.src.text, obj, &op.path),
-            "add" => add(&doc.src.text, obj, &op.path, op.value.as_ref()?),
+            "set" => set(&text, obj, &op.path, op.value.as_ref()?),
+            "remove" => remove(&text, obj, &op.path),
+            "add" => add(&text, obj, &op.path, op.value.as_ref()?),
             _ => None,
         }?;
         text = next;
@@ -446,6 +459,18 @@ mod tests {
             run("x: 1\n", vec![op("add", "/d", Some(json!("ALL")))]),
             "x: 1\nd: [ALL]\n"
         );
+    }
+
+    #[test]
+    fn a_given_tree_plans_like_a_fresh_parse() {
+        let text = "a: 1\n---\nspec:\n  x: 1\n  l: [a]\n";
+        let src = SourceFile::new("x.yaml", text);
+        let tree = yaml::parse(&src).documents.into_iter().find(|d| d.index == 1).expect("doc").root;
+        let ops = vec![op("set", "/spec/z", Some(json!(2))), op("add", "/spec/l", Some(json!("b"))), op("remove", "/spec/x", None)];
+        let fresh = plan(&src, 1, "", &ops).expect("plannable");
+        let given = plan_with_tree(&src, Some(&tree), 1, "", &ops).expect("plannable");
+        assert_eq!(format!("{given:?}"), format!("{fresh:?}"));
+        assert_eq!(apply(text, &given).0, "a: 1\n---\nspec:\n  l: [a, b]\n  z: 2\n");
     }
 
     #[test]
