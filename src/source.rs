@@ -57,7 +57,9 @@ impl LineIndex {
             let chunks = bytes.chunks_exact(8);
             let tail = chunks.remainder();
             for (k, chunk) in chunks.enumerate() {
-                let Ok(word) = <[u8; 8]>::try_from(chunk) else { continue };
+                let Ok(word) = <[u8; 8]>::try_from(chunk) else {
+                    continue;
+                };
                 let x = u64::from_le_bytes(word) ^ (ONES * u64::from(b'\n'));
                 if x.wrapping_sub(ONES) & !x & (ONES << 7) != 0 {
                     for (j, &b) in chunk.iter().enumerate() {
@@ -207,7 +209,12 @@ mod tests {
 
     #[test]
     fn line_starts_with_and_without_carriage_returns() {
-        for (text, starts) in [("a\nb\n\nc", vec![0, 2, 4, 5]), ("a\r\nb\rc\n", vec![0, 3, 5, 7]), ("", vec![0]), ("\n", vec![0, 1])] {
+        for (text, starts) in [
+            ("a\nb\n\nc", vec![0, 2, 4, 5]),
+            ("a\r\nb\rc\n", vec![0, 3, 5, 7]),
+            ("", vec![0]),
+            ("\n", vec![0, 1]),
+        ] {
             assert_eq!(LineIndex::new(text).starts, starts, "{text:?}");
         }
         // Every position of a break, inside and across 8-byte words, next to any byte.
@@ -220,7 +227,14 @@ mod tests {
                         bytes[at + 9] = b'\n';
                     }
                     let text = String::from_utf8_lossy(&bytes).into_owned();
-                    let want: Vec<usize> = std::iter::once(0).chain(text.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i + 1)).collect();
+                    let want: Vec<usize> = std::iter::once(0)
+                        .chain(
+                            text.bytes()
+                                .enumerate()
+                                .filter(|(_, b)| *b == b'\n')
+                                .map(|(i, _)| i + 1),
+                        )
+                        .collect();
                     assert_eq!(LineIndex::new(&text).starts, want, "{len} {at} {other}");
                 }
             }

@@ -101,12 +101,7 @@ fn flow(tokens: &[String], value: &serde_json::Value) -> String {
     render_value(&v)
 }
 
-struct Doc {
-    src: Source,
-    root: Node,
-}
-
-fn parse_doc(text: &str, doc_index: usize) -> Option<Doc> {
+fn parse_doc(text: &str, doc_index: usize) -> Option<Node> {
     let src = SourceFile::new("fix", text);
     let parsed = yaml::parse(&src);
     if parsed.issues.iter().any(|i| i.fatal) {
@@ -115,9 +110,8 @@ fn parse_doc(text: &str, doc_index: usize) -> Option<Doc> {
     let root = parsed
         .documents
         .into_iter()
-        .find(|d| d.index == doc_index)?
-        .root;
-    Some(Doc { src, root })
+        .find(|d| d.index == doc_index)?;
+    Some(root.root)
 }
 
 /// An empty value's span sits on the `:` of its key; insert after it.
@@ -308,7 +302,13 @@ pub fn plan(source: &Source, doc_index: usize, base: &str, ops: &[FixOp]) -> Opt
 
 /// [`plan`], given the already-parsed tree of document `doc_index` of `source` (the engine has
 /// it): the first operation is planned on it instead of on a fresh parse of the file.
-pub fn plan_with_tree(source: &Source, document: Option<&Node>, doc_index: usize, base: &str, ops: &[FixOp]) -> Option<Vec<TextEdit>> {
+pub fn plan_with_tree(
+    source: &Source,
+    document: Option<&Node>,
+    doc_index: usize,
+    base: &str,
+    ops: &[FixOp],
+) -> Option<Vec<TextEdit>> {
     let original = source.text.as_str();
     let mut text = original.to_string();
     for (i, op) in ops.iter().enumerate() {
@@ -317,7 +317,7 @@ pub fn plan_with_tree(source: &Source, document: Option<&Node>, doc_index: usize
             Some(d) if i == 0 => d,
             _ => {
                 parsed = parse_doc(&text, doc_index)?;
-                &parsed.root
+                &parsed
             }
         };
         let obj = root.pointer(base)?;
@@ -329,8 +329,7 @@ pub fn plan_with_tree(source: &Source, document: Option<&Node>, doc_index: usize
         }?;
         text = next;
     }
-    let check = parse_doc(&text, doc_index)?;
-    check.root.pointer(base)?;
+    parse_doc(&text, doc_index)?.pointer(base)?;
     if text == original {
         return Some(Vec::new());
     }
@@ -465,12 +464,24 @@ mod tests {
     fn a_given_tree_plans_like_a_fresh_parse() {
         let text = "a: 1\n---\nspec:\n  x: 1\n  l: [a]\n";
         let src = SourceFile::new("x.yaml", text);
-        let tree = yaml::parse(&src).documents.into_iter().find(|d| d.index == 1).expect("doc").root;
-        let ops = vec![op("set", "/spec/z", Some(json!(2))), op("add", "/spec/l", Some(json!("b"))), op("remove", "/spec/x", None)];
+        let tree = yaml::parse(&src)
+            .documents
+            .into_iter()
+            .find(|d| d.index == 1)
+            .expect("doc")
+            .root;
+        let ops = vec![
+            op("set", "/spec/z", Some(json!(2))),
+            op("add", "/spec/l", Some(json!("b"))),
+            op("remove", "/spec/x", None),
+        ];
         let fresh = plan(&src, 1, "", &ops).expect("plannable");
         let given = plan_with_tree(&src, Some(&tree), 1, "", &ops).expect("plannable");
         assert_eq!(format!("{given:?}"), format!("{fresh:?}"));
-        assert_eq!(apply(text, &given).0, "a: 1\n---\nspec:\n  l: [a, b]\n  z: 2\n");
+        assert_eq!(
+            apply(text, &given).0,
+            "a: 1\n---\nspec:\n  l: [a, b]\n  z: 2\n"
+        );
     }
 
     #[test]

@@ -325,7 +325,13 @@ pub fn finding_with(
                 }
             })
             .collect();
-        let edits = fix::plan_with_tree(&obj.source, Some(&obj.document), obj.doc_index, &obj.base, &ops);
+        let edits = fix::plan_with_tree(
+            &obj.source,
+            Some(&obj.document),
+            obj.doc_index,
+            &obj.base,
+            &ops,
+        );
         let applicability = match (&edits, f.safe) {
             (None, _) => Applicability::DisplayOnly,
             (Some(_), true) => Applicability::Safe,
