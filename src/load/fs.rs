@@ -1,9 +1,9 @@
 //! Finding and reading manifest files on the file system: paths, directories (walked in
 //! parallel, honouring `.gitignore`), and `-` for standard input.
 //!
-//! Reading and parsing run in parallel; the result is sorted by path so everything downstream is
-//! deterministic. A file that cannot be read is reported in [`Loaded::errors`] and the rest
-//! are still loaded.
+//! Reading and parsing run in parallel, largest files first (so one big file does not finish
+//! alone at the end); the result is sorted by path so everything downstream is deterministic.
+//! A file that cannot be read is reported in [`Loaded::errors`] and the rest are still loaded.
 
 use crate::manifest::{self, FileManifests};
 use globset::GlobSet;
@@ -109,9 +109,16 @@ pub fn discover(inputs: &[PathBuf], errors: &mut Vec<ReadError>, cwd: &Path) -> 
 
 /// Read and parse files in parallel.
 pub fn load(paths: &[PathBuf], cwd: &Path, filter: &Filter) -> Loaded {
-    let results: Vec<Result<FileManifests, ReadError>> = paths
+    // Largest files first: threads split the list and steal from each other, and a
+    // multi-megabyte file picked up last would leave the other cores idle at the end.
+    let mut order: Vec<(u64, &PathBuf)> = paths
         .par_iter()
-        .filter_map(|p| {
+        .map(|p| (std::fs::metadata(p).map_or(0, |m| m.len()), p))
+        .collect();
+    order.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(b.1)));
+    let results: Vec<Result<FileManifests, ReadError>> = order
+        .par_iter()
+        .filter_map(|&(_, p)| {
             let display = if p.as_os_str() == "-" {
                 "<stdin>".to_string()
             } else {
@@ -145,5 +152,6 @@ pub fn load(paths: &[PathBuf], cwd: &Path, filter: &Filter) -> Loaded {
         }
     }
     out.files.sort_by(|a, b| a.source.path.cmp(&b.source.path));
+    out.errors.sort_by(|a, b| a.file.cmp(&b.file));
     out
 }
