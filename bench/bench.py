@@ -189,17 +189,28 @@ class Features:
                 return f"{self.accord} lint --format json --no-builtin {target}"
         return None
 
+    def diff_lints(self):
+        """Does `accord diff` itself lint the change (finding delta)?"""
+        return self.diff_help is not None and re.search(r"introduced|finding", self.diff_help) is not None
+
     def diff_cmd(self):
+        """The object diff alone (rules off when `diff` lints too)."""
         if os.environ.get("ACCORD_BENCH_DIFF_ARGS") is not None:
             return f"{self.accord} diff {os.environ['ACCORD_BENCH_DIFF_ARGS']}"
         if self.diff_help is None:
             return None
-        return f"{self.accord} diff {self.rev_args(self.diff_help)}"
+        fmt = " --format json" if "--format" in self.diff_help else ""
+        off = " --no-builtin" if self.diff_lints() and "--no-builtin" in self.diff_help else ""
+        return f"{self.accord} diff{fmt}{off} {self.rev_args(self.diff_help)}"
 
     def review_cmd(self):
-        """`diff` + lint of the changed objects: `accord review`, or `lint` with a base revision."""
+        """`diff` + lint of the changed objects: `accord diff` when it reports the finding delta,
+        else `accord review`, else `lint` with a base revision."""
         if os.environ.get("ACCORD_BENCH_REVIEW_ARGS") is not None:
             return f"{self.accord} {os.environ['ACCORD_BENCH_REVIEW_ARGS']}"
+        if self.diff_lints():
+            fmt = " --format json" if "--format" in self.diff_help else ""
+            return f"{self.accord} diff{fmt} {self.rev_args(self.diff_help)}"
         if self.review_help is not None:
             fmt = " --format json" if "--format" in self.review_help else ""
             return f"{self.accord} review{fmt} {self.rev_args(self.review_help)}"
@@ -210,6 +221,8 @@ class Features:
 
     @staticmethod
     def rev_args(help_text):
+        if re.search(r"BASE\.\.HEAD", help_text):
+            return "HEAD~1..HEAD"
         if re.search(r"--base\b", help_text):
             return "--base HEAD~1" + (" --head HEAD" if re.search(r"--head\b", help_text) else "")
         return "HEAD~1 HEAD"
@@ -245,6 +258,18 @@ def count_accord(out):
         return None, None
     s = d.get("summary", {})
     return s.get("findings"), s.get("objects")
+
+
+def count_diff(row, out, err):
+    """Findings of a diff report: introduced / pre-existing / fixed, when it has them."""
+    try:
+        sm = json.loads(out).get("summary", {})
+    except (json.JSONDecodeError, AttributeError):
+        return
+    if "introduced" in sm:
+        row.findings = f"{sm.get('introduced')} new, {sm.get('unchanged')} old, {sm.get('fixed')} fixed"
+    if sm.get("modified") is not None:
+        row.note += f"; {sm.get('modified')} objects modified"
 
 
 def count_checkov(out):
@@ -579,11 +604,12 @@ def main():
     c10 = next((c for c in corpora if c.name == "10k"), None)
     if c10 is not None:
         d = Row("diff", "accord diff", c10, feats.diff_cmd(), c10.path)
-        d.note = "HEAD~1..HEAD, 10 files changed"
-        rows.append(run_row(d, ARGS.runs, ARGS.warmup, lambda r, o, e: setattr(r, "findings", None)))
+        d.note = "HEAD~1..HEAD, 10 files changed" + ("; no rules" if feats.diff_lints() else "")
+        rows.append(run_row(d, ARGS.runs, ARGS.warmup, count_diff))
         rv = Row("diff", "accord diff + lint of the change", c10, feats.review_cmd(), c10.path)
         rv.note = "HEAD~1..HEAD, 10 files changed"
-        rows.append(run_row(rv, ARGS.runs, ARGS.warmup, accord_counter))
+        counter = count_diff if feats.diff_lints() else accord_counter
+        rows.append(run_row(rv, ARGS.runs, ARGS.warmup, counter))
     small = single_file(corpora)
     singles = []
     if small:
