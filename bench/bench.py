@@ -171,7 +171,9 @@ class Features:
         return None
 
     def has_schemas(self):
-        return bool(self.no_schemas or self.schema_only or re.search(r"--(kubernetes-version|k8s-version|schemas?)\b", self.lint_help))
+        """Schema validation is detected by its on/off flags (`--kubernetes-version` alone also
+        selects rule versions, so it proves nothing)."""
+        return bool(self.no_schemas or self.schema_only or re.search(r"--(no-)?schemas?\b", self.lint_help))
 
     def lint_cmd(self, mode, target):
         """Argument string for `accord lint` in `mode`, or None when the feature is not built."""
