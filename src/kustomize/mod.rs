@@ -107,6 +107,7 @@ fn make(id: &str, message: String, location: Location) -> Diagnostic {
         message,
         location,
         path: String::new(),
+        identity_path: String::new(),
         object: None,
         why: why.into(),
         help: help.into(),
