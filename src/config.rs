@@ -9,6 +9,7 @@ use crate::diagnostic::Severity;
 use crate::manifest::de::from_node;
 use crate::manifest::yaml::{self, Node, escape_token};
 use crate::policy::{FileError, PRESETS, Rule};
+use crate::schema;
 use crate::source::{Source, Span};
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -56,6 +57,32 @@ pub struct OwnerSpec {
     /// How to reach them.
     #[serde(default)]
     pub contact: Option<String>,
+}
+
+/// `schemas:` — validation against the Kubernetes schemas.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct SchemasConfig {
+    /// Validate every object against the schema of its kind (default true).
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Report fields the schema does not know (default true).
+    #[serde(default = "yes")]
+    pub strict: bool,
+    /// Folders of custom resource JSON schemas in `{group}/{kind}_{version}.json` layout,
+    /// relative to the config file.
+    #[serde(default)]
+    pub dirs: Vec<String>,
+}
+
+impl Default for SchemasConfig {
+    fn default() -> Self {
+        SchemasConfig {
+            enabled: true,
+            strict: true,
+            dirs: Vec::new(),
+        }
+    }
 }
 
 /// The `.accord.yaml` file.
@@ -111,6 +138,9 @@ pub struct ConfigFile {
     /// (default: `.github/CODEOWNERS`, `CODEOWNERS` or `docs/CODEOWNERS` when present).
     #[serde(default)]
     pub codeowners: Option<String>,
+    /// Schema validation settings.
+    #[serde(default)]
+    pub schemas: SchemasConfig,
 }
 
 fn yes() -> bool {
@@ -135,6 +165,7 @@ impl Default for ConfigFile {
             waivers: None,
             central_only: Vec::new(),
             codeowners: None,
+            schemas: SchemasConfig::default(),
         }
     }
 }
@@ -282,6 +313,8 @@ impl Config {
             rules
                 .iter()
                 .any(|r| r.id() == name || r.spec.category == name)
+                || name == schema::CATEGORY
+                || schema::rule(name).is_some()
         };
         for (field, list) in [
             ("enable", &self.file.enable),
@@ -300,7 +333,7 @@ impl Config {
             }
         }
         for name in self.file.owners.keys() {
-            if !rules.iter().any(|r| r.spec.category == *name) {
+            if !rules.iter().any(|r| r.spec.category == *name) && name != schema::CATEGORY {
                 errors.push(self.key_error(
                     "/owners",
                     name,
@@ -313,34 +346,17 @@ impl Config {
         }
         let preset = self.file.preset.as_deref().unwrap_or("default");
         let selected = |r: &Rule| {
-            let has = |list: &[String], name: &str| list.iter().any(|n| n == name);
-            let (f, id, cat) = (&self.file, r.id(), r.spec.category.as_str());
-            if has(&f.disable, id) {
-                return false;
-            }
-            if has(&f.enable, id) {
-                return true;
-            }
-            if has(&f.disable, cat) {
-                return false;
-            }
-            if has(&f.enable, cat) || !r.builtin {
-                return true;
-            }
-            f.builtin && (preset == "all" || r.spec.presets.iter().any(|p| p == preset))
+            let in_preset = self.file.builtin
+                && (preset == "all" || r.spec.presets.iter().any(|p| p == preset));
+            self.selects(r.id(), &r.spec.category, !r.builtin || in_preset)
         };
         let mut out = Vec::new();
         for mut r in rules {
             if !selected(&r) {
                 continue;
             }
-            if let Some(s) = self
-                .file
-                .severity
-                .get(r.id())
-                .or_else(|| self.file.severity.get(&r.spec.category))
-            {
-                r.severity = *s;
+            if let Some(s) = self.severity_override(r.id(), &r.spec.category) {
+                r.severity = s;
             }
             if let Some(o) = self.file.owners.get(&r.spec.category) {
                 if r.owner.is_none() {
@@ -354,11 +370,47 @@ impl Config {
         }
         Ok(out)
     }
+
+    /// Does the config select rule `id` of `category`? `default_on` is the answer when neither
+    /// is named: a disabled id wins over an enabled one's category, an enabled id over a
+    /// disabled category.
+    fn selects(&self, id: &str, category: &str, default_on: bool) -> bool {
+        let has = |list: &[String], name: &str| list.iter().any(|n| n == name);
+        let f = &self.file;
+        if has(&f.disable, id) {
+            return false;
+        }
+        if has(&f.enable, id) {
+            return true;
+        }
+        if has(&f.disable, category) {
+            return false;
+        }
+        has(&f.enable, category) || default_on
+    }
+
+    /// The configured severity of rule `id` of `category` (the rule id wins).
+    fn severity_override(&self, id: &str, category: &str) -> Option<Severity> {
+        self.file
+            .severity
+            .get(id)
+            .or_else(|| self.file.severity.get(category))
+            .copied()
+    }
+
+    /// The severity of a rule that is on unless disabled (schema findings), or `None` when the
+    /// config disables it.
+    pub fn rule_severity(&self, id: &str, category: &str, default: Severity) -> Option<Severity> {
+        self.selects(id, category, true)
+            .then(|| self.severity_override(id, category).unwrap_or(default))
+    }
 }
 
 fn unknown_rule(name: &str, rules: &[Rule]) -> String {
     let mut names: Vec<&str> = rules.iter().map(|r| r.id()).collect();
     names.extend(rules.iter().map(|r| r.spec.category.as_str()));
+    names.extend(schema::SCHEMA_RULES.iter().map(|r| r.id));
+    names.push(schema::CATEGORY);
     match crate::manifest::de::closest(name, &names) {
         Some(c) => format!("unknown rule or category `{name}` (did you mean `{c}`?)"),
         None => format!("unknown rule or category `{name}`"),

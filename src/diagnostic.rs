@@ -323,6 +323,11 @@ pub struct Summary {
     pub skipped_templates: usize,
     /// YAML documents skipped because they are not Kubernetes objects.
     pub skipped_non_kubernetes: usize,
+    /// Objects not validated against a schema because they are kustomize patches.
+    pub skipped_patches: usize,
+    /// The Kubernetes version objects were validated against (absent when schemas are off).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kubernetes_version: Option<String>,
     /// Inputs that could not be read.
     pub unreadable: usize,
     /// Findings waived by a waiver in force (listed, not counted above, never failing the run).

@@ -8,6 +8,7 @@
 //! - [`config`]: `.accord.yaml` — format, discovery, validation, resolved settings.
 //! - [`engine`]: parallel evaluation of objects × rules, the small typed operator set, fixes.
 //! - [`kustomize`]: overlays rendered natively, every field remembering the file and line it came from.
+//! - [`schema`]: validation against the embedded Kubernetes schemas and the linted CRDs.
 //! - [`render`]: one emitter per output format over `&[Diagnostic]`.
 //! - [`handbook`]: `accord docs` — the static HTML/markdown policy handbook.
 //! - [`load`]: finding and reading manifest files from the file system or any git revision, and
@@ -31,6 +32,7 @@ pub mod manifest;
 pub mod policy;
 pub mod render;
 pub mod review;
+pub mod schema;
 pub mod source;
 pub mod testing;
 pub mod waiver;

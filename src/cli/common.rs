@@ -266,7 +266,7 @@ pub fn setup(opts: &RuleOpts, hint: Option<&Path>) -> Result<Setup> {
     let mut rules = config.apply(rules).map_err(|e| fail_with(&e))?;
     if !opts.only.is_empty() {
         for id in &opts.only {
-            if !rules.iter().any(|r| r.id() == id) {
+            if !rules.iter().any(|r| r.id() == id) && crate::schema::rule(id).is_none() {
                 bail!("--rule {id}: no such active rule");
             }
         }

@@ -3,14 +3,15 @@
 use super::Outcome;
 use super::common::{RuleOpts, rule_infos, setup};
 use super::output::{self, FORMAT_HELP, OutputSpec};
-use crate::config::FailOn;
-use crate::diagnostic::{Applicability, Summary};
+use crate::config::{Config, FailOn};
+use crate::diagnostic::{self, Applicability, Diagnostic, Summary};
 use crate::engine::{self, fix};
 use crate::kustomize;
 use crate::load::{self, Filter};
-use crate::manifest::Skip;
-use crate::render::{Format, Report};
-use anyhow::Result;
+use crate::manifest::{FileManifests, Skip};
+use crate::render::{Format, Report, RuleInfo};
+use crate::schema::{self, KubeVersion, SchemaSettings};
+use anyhow::{Result, anyhow, bail};
 use clap::{Args, ValueEnum};
 use std::path::{Path, PathBuf};
 
@@ -46,6 +47,118 @@ pub struct LintArgs {
     pub rev: Option<String>,
     #[command(flatten)]
     pub rules: RuleOpts,
+    #[command(flatten)]
+    pub schemas: SchemaOpts,
+}
+
+/// Options of schema validation (the target version is `--kubernetes-version`).
+#[derive(Args, Debug)]
+pub struct SchemaOpts {
+    /// Add a folder of custom resource JSON schemas in `{group}/{kind}_{version}.json` (or flat
+    /// `{kind}_{version}.json`) layout, kind in lower case (repeatable).
+    #[arg(long = "schemas", value_name = "DIR")]
+    pub dirs: Vec<PathBuf>,
+    /// Do not validate objects against Kubernetes schemas.
+    #[arg(long)]
+    pub no_schemas: bool,
+    /// Do not report fields that the schema does not know.
+    #[arg(long)]
+    pub no_strict: bool,
+}
+
+/// Schema settings from the config and the command line; `None` when schemas are off.
+fn schema_settings(
+    cfg: &Config,
+    opts: &SchemaOpts,
+    only: &[String],
+) -> Result<Option<SchemaSettings>> {
+    if opts.no_schemas || !cfg.file.schemas.enabled {
+        return Ok(None);
+    }
+    let kubernetes_version = match &cfg.file.kubernetes_version {
+        Some(v) => Some(
+            KubeVersion::parse(v)
+                .ok_or_else(|| anyhow!("`{v}` is not a Kubernetes version like `1.30`"))?,
+        ),
+        None => None,
+    };
+    let mut dirs: Vec<PathBuf> = cfg
+        .file
+        .schemas
+        .dirs
+        .iter()
+        .map(|d| cfg.dir.join(d))
+        .collect();
+    dirs.extend(opts.dirs.iter().cloned());
+    if let Some(missing) = dirs.iter().find(|d| !d.is_dir()) {
+        bail!("schema folder {} does not exist", missing.display());
+    }
+    let rules = schema::SCHEMA_RULES
+        .iter()
+        .filter(|r| only.is_empty() || only.iter().any(|id| id == r.id))
+        .filter_map(|r| Some((r.id, cfg.rule_severity(r.id, schema::CATEGORY, r.severity)?)))
+        .collect();
+    let owner = cfg.file.owners.get(schema::CATEGORY);
+    Ok(Some(SchemaSettings {
+        kubernetes_version,
+        strict: !opts.no_strict && cfg.file.schemas.strict,
+        dirs,
+        rules,
+        owner: owner.and_then(|o| o.owner.clone()),
+        contact: owner.and_then(|o| o.contact.clone()),
+    }))
+}
+
+/// Schema-validate `files` (when schemas are on) and add the findings to `diags`.
+fn validate_schemas(
+    files: &[FileManifests],
+    settings: Option<&SchemaSettings>,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<schema::Report> {
+    let mut report = schema::validate(files, settings?);
+    diags.append(&mut report.diagnostics);
+    diagnostic::sort(diags);
+    Some(report)
+}
+
+/// Summary counts, notes and report metadata of schema validation.
+fn schema_summary(
+    summary: &mut Summary,
+    rules: &mut Vec<RuleInfo>,
+    settings: Option<&SchemaSettings>,
+    report: Option<&schema::Report>,
+) {
+    let (Some(settings), Some(report)) = (settings, report) else {
+        return;
+    };
+    summary.skipped_patches = report
+        .skipped
+        .iter()
+        .filter(|k| k.reason.is_patch())
+        .count();
+    summary.kubernetes_version = Some(report.version.to_string());
+    if let Some(wanted) = settings.kubernetes_version
+        && (wanted.major, wanted.minor) != (report.version.major, report.version.minor)
+    {
+        eprintln!(
+            "note: no schemas are bundled for Kubernetes {wanted}; validating against those of {}",
+            report.version
+        );
+    }
+    rules.extend(schema::SCHEMA_RULES.iter().filter_map(|r| {
+        Some(RuleInfo {
+            id: r.id.to_string(),
+            title: r.title.to_string(),
+            description: None,
+            why: r.why.to_string(),
+            help: r.help.to_string(),
+            docs: None,
+            owner: settings.owner.clone(),
+            contact: settings.contact.clone(),
+            severity: *settings.rules.get(r.id)?,
+            category: schema::CATEGORY.to_string(),
+        })
+    }));
 }
 
 /// `--fail-on` values.
@@ -96,6 +209,10 @@ pub fn run(args: LintArgs) -> Result<Outcome> {
         return run_rev(&args, &rev, &outputs);
     }
     let s = setup(&args.rules, args.paths.first().map(PathBuf::as_path))?;
+    let schemas = schema_settings(&s.config, &args.schemas, &args.rules.only)?;
+    if schemas.is_some() {
+        schema::prefetch();
+    }
     let inputs = if args.paths.is_empty() {
         vec![PathBuf::from(".")]
     } else {
@@ -114,10 +231,11 @@ pub fn run(args: LintArgs) -> Result<Outcome> {
     let run_rules = |loaded: &mut load::Loaded| {
         let rendered = kustomize::prepare(&mut loaded.files, &inputs, &paths, &s.cwd);
         let mut diags = engine::lint(&loaded.files, &s.rules, &s.ctx);
+        let report = validate_schemas(&loaded.files, schemas.as_ref(), &mut diags);
         crate::waiver::apply(&mut diags, &loaded.files, &waivers, &wopts, &repo_path);
-        kustomize::finish(diags, rendered)
+        (kustomize::finish(diags, rendered), report)
     };
-    let mut diags = run_rules(&mut loaded);
+    let (mut diags, mut schema_report) = run_rules(&mut loaded);
     if args.fix {
         let mut rounds = 0;
         loop {
@@ -127,7 +245,7 @@ pub fn run(args: LintArgs) -> Result<Outcome> {
                 break;
             }
             loaded = load::load(&paths, &s.cwd, &filter);
-            diags = run_rules(&mut loaded);
+            (diags, schema_report) = run_rules(&mut loaded);
         }
     }
     read_errors.append(&mut loaded.errors);
@@ -148,6 +266,13 @@ pub fn run(args: LintArgs) -> Result<Outcome> {
         }
     }
     summary.count(&diags);
+    let mut rules = rule_infos(&s.rules);
+    schema_summary(
+        &mut summary,
+        &mut rules,
+        schemas.as_ref(),
+        schema_report.as_ref(),
+    );
     let new_waivers: Vec<crate::waiver::NewWaiverNote> = match &args.waivers_base {
         None => Vec::new(),
         Some(base) => {
@@ -178,7 +303,6 @@ pub fn run(args: LintArgs) -> Result<Outcome> {
                 .collect()
         }
     };
-    let rules = rule_infos(&s.rules);
     let files: Vec<String> = loaded.files.iter().map(|f| f.source.path.clone()).collect();
     let report = Report {
         diagnostics: &diags,
@@ -209,6 +333,15 @@ pub fn run(args: LintArgs) -> Result<Outcome> {
                     ),
                 }
             }
+        }
+        for k in schema_report.iter().flat_map(|r| &r.skipped) {
+            eprintln!(
+                "note: {}: document {} ({}) not schema-validated: {}",
+                k.file,
+                k.doc + 1,
+                k.object.display(),
+                k.reason
+            );
         }
     } else if summary.skipped_templates > 0 && output::stdout_format(&outputs) == Some(Format::Text)
     {
@@ -274,8 +407,10 @@ fn run_rev(args: &LintArgs, rev: &str, outputs: &[OutputSpec]) -> Result<Outcome
             None => format!("{}{p}", "../".repeat(prefix.split('/').count())),
         }
     };
+    let schemas = schema_settings(&set.config, &args.schemas, &args.rules.only)?;
     let mut loaded = repo.load(entries, &display);
-    let diags = engine::lint(&loaded.files, &set.rules, &set.ctx);
+    let mut diags = engine::lint(&loaded.files, &set.rules, &set.ctx);
+    let schema_report = validate_schemas(&loaded.files, schemas.as_ref(), &mut diags);
     let read_errors = std::mem::take(&mut loaded.errors);
     let mut summary = Summary {
         files: loaded.files.len(),
@@ -293,7 +428,13 @@ fn run_rev(args: &LintArgs, rev: &str, outputs: &[OutputSpec]) -> Result<Outcome
         }
     }
     summary.count(&diags);
-    let rules = rule_infos(&set.rules);
+    let mut rules = rule_infos(&set.rules);
+    schema_summary(
+        &mut summary,
+        &mut rules,
+        schemas.as_ref(),
+        schema_report.as_ref(),
+    );
     let files: Vec<String> = loaded.files.iter().map(|f| f.source.path.clone()).collect();
     let report = Report {
         diagnostics: &diags,

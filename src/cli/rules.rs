@@ -173,13 +173,31 @@ pub fn explain_text(r: &Rule) -> String {
     o
 }
 
+/// Markdown explanation of a schema finding's rule.
+fn schema_rule_text(r: &crate::schema::SchemaRule) -> String {
+    format!(
+        "# {}: {}\n\nSeverity: {} · Category: {}\n\n## Why\n\n{}\n\n## What to do\n\n{}\n",
+        r.id,
+        r.title,
+        r.severity.as_str(),
+        crate::schema::CATEGORY,
+        r.why,
+        r.help
+    )
+}
+
 /// `accord explain`.
 pub fn explain(args: ExplainArgs) -> Result<Outcome> {
     let mut opts: RuleOpts = args.rules.clone();
     opts.only.clear();
     let s = setup(&opts, None)?;
     let Some(r) = s.rules.iter().find(|r| r.id() == args.rule) else {
-        let ids: Vec<&str> = s.rules.iter().map(Rule::id).collect();
+        if let Some(r) = crate::schema::rule(&args.rule) {
+            print!("{}", schema_rule_text(r));
+            return Ok(Outcome::Clean);
+        }
+        let mut ids: Vec<&str> = s.rules.iter().map(Rule::id).collect();
+        ids.extend(crate::schema::SCHEMA_RULES.iter().map(|r| r.id));
         match crate::manifest::de::closest(&args.rule, &ids) {
             Some(c) => bail!("no rule `{}` (did you mean `{c}`?)", args.rule),
             None => bail!("no rule `{}`; `accord rules` lists them", args.rule),

@@ -277,6 +277,9 @@ pub fn render(r: &Report<'_>, color: bool) -> String {
         s.rules,
         if s.rules == 1 { "" } else { "s" },
     );
+    if let Some(v) = &s.kubernetes_version {
+        let _ = write!(line, "; schemas of Kubernetes {v}");
+    }
     if s.fixable > 0 {
         let _ = write!(line, "; {} fixable with --fix", s.fixable);
     }
@@ -305,6 +308,14 @@ pub fn render(r: &Report<'_>, color: bool) -> String {
             "; {} template file{} skipped",
             s.skipped_templates,
             if s.skipped_templates == 1 { "" } else { "s" }
+        );
+    }
+    if s.skipped_patches > 0 {
+        let _ = write!(
+            line,
+            "; {} kustomize patch{} not schema-validated",
+            s.skipped_patches,
+            if s.skipped_patches == 1 { "" } else { "es" }
         );
     }
     if s.skipped_non_kubernetes > 0 {

@@ -1,0 +1,442 @@
+//! Compiling schemas into validators: the validator options (draft 2020-12, asserted formats,
+//! the linear-time regex engine), the self-contained document built for one kind, and the
+//! caches that compile each kind once, on first use, whichever thread asks first.
+//!
+//! A built-in kind's document holds only the definitions reachable from it (a Deployment needs
+//! about 120 of a minor's 860), each normalised, so compiling it costs milliseconds. A custom
+//! resource's document is its normalised schema with `metadata` pointing at the built-in
+//! `ObjectMeta` of the selected minor.
+
+use super::bundle;
+use super::normalize::{self, Dropped};
+use jsonschema::{Draft, PatternOptions, ValidationOptions, Validator};
+use regex::Regex;
+use serde_json::{Map, Value, json};
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::sync::{Arc, LazyLock, Mutex, OnceLock, PoisonError};
+
+/// Definition name of `ObjectMeta`, which custom resources share with built-in kinds.
+pub const OBJECT_META_DEF: &str = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta";
+
+/// A compiled schema and the document it was compiled from.
+pub struct Compiled {
+    /// The validator.
+    pub validator: Validator,
+    /// The normalised document (to look up field names and descriptions for messages).
+    pub doc: Value,
+    /// Parts of the schema that could not be checked.
+    pub dropped: Vec<Dropped>,
+    /// Fill in the schema's defaults before validating (custom resources).
+    pub defaults: bool,
+}
+
+/// Result of compiling: the error is a plain sentence.
+pub type CompileResult = Result<Arc<Compiled>, String>;
+
+/// The options every schema is compiled with.
+fn options() -> ValidationOptions<'static> {
+    jsonschema::options()
+        .with_draft(Draft::Draft202012)
+        .should_validate_formats(true)
+        .should_ignore_unknown_formats(true)
+        .with_format("byte", is_base64)
+        .with_format("cidr", is_cidr)
+        .with_format("date-time", is_date_time)
+        .with_format("duration", is_duration)
+        .with_pattern_options(PatternOptions::regex())
+}
+
+/// Can the validator compile this regular expression?
+pub fn pattern_supported(pattern: &str) -> bool {
+    static SEEN: LazyLock<Mutex<HashMap<String, bool>>> = LazyLock::new(Default::default);
+    if let Some(ok) = SEEN
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(pattern)
+    {
+        return *ok;
+    }
+    let ok = options().build(&json!({"pattern": pattern})).is_ok();
+    SEEN.lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .insert(pattern.to_string(), ok);
+    ok
+}
+
+fn build(doc: Value, dropped: Vec<Dropped>, defaults: bool) -> CompileResult {
+    match options().build(&doc) {
+        Ok(validator) => Ok(Arc::new(Compiled {
+            validator,
+            doc,
+            dropped,
+            defaults,
+        })),
+        Err(e) => Err(format!("the schema could not be compiled: {e}")),
+    }
+}
+
+/// Collect the local `$ref` targets (`#/$defs/<name>`) of a schema, skipping field names.
+fn refs<'a>(schema: &'a Value, out: &mut Vec<&'a str>) {
+    match schema {
+        Value::Object(map) => {
+            for (key, value) in map {
+                match (key.as_str(), value) {
+                    ("$ref", Value::String(r)) => out.extend(r.strip_prefix("#/$defs/")),
+                    ("properties" | "patternProperties", Value::Object(fields)) => {
+                        fields.values().for_each(|v| refs(v, out))
+                    }
+                    ("enum" | "const" | "default" | "example" | "examples", _) => {}
+                    _ => refs(value, out),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
+        _ => {}
+    }
+}
+
+/// The normalised built-in definitions reachable from `root` in the minor at `minor`.
+fn closure(root: &str, minor: usize, strict: bool) -> Result<Map<String, Value>, String> {
+    let b = bundle::get();
+    let mut defs = Map::new();
+    let mut todo = vec![root.to_string()];
+    while let Some(name) = todo.pop() {
+        if defs.contains_key(&name) {
+            continue;
+        }
+        let text = b
+            .def(&name, minor)
+            .ok_or_else(|| format!("the built-in schemas have no definition `{name}`"))?;
+        let mut schema: Value = serde_json::from_str(text)
+            .map_err(|e| format!("definition `{name}` is not JSON: {e}"))?;
+        let mut next = Vec::new();
+        refs(&schema, &mut next);
+        todo.extend(next.into_iter().map(str::to_string));
+        normalize::builtin_def(&name, &mut schema);
+        normalize::normalize(&mut schema, strict, &pattern_supported);
+        defs.insert(name, schema);
+    }
+    Ok(defs)
+}
+
+/// Compile built-in definition `def` of the minor at `minor` (cached for the process).
+pub fn builtin(def: &str, minor: usize, strict: bool) -> CompileResult {
+    static CACHE: LazyLock<Cache<(usize, bool, String)>> = LazyLock::new(Cache::default);
+    CACHE.get_or_compile((minor, strict, def.to_string()), || {
+        let defs = closure(def, minor, strict)?;
+        build(
+            json!({"$defs": defs, "$ref": format!("#/$defs/{def}")}),
+            Vec::new(),
+            false,
+        )
+    })
+}
+
+/// Compile the schema of a custom resource: normalise it, give it `apiVersion`, `kind` and the
+/// built-in `ObjectMeta` of the minor at `minor`. Its defaults are applied before validating.
+pub fn custom(mut schema: Value, minor: usize, strict: bool) -> CompileResult {
+    let dropped = normalize::normalize(&mut schema, strict, &pattern_supported);
+    let Value::Object(root) = &mut schema else {
+        return Err("the schema is not an object".into());
+    };
+    let props = root.entry("properties").or_insert_with(|| json!({}));
+    if let Value::Object(props) = props {
+        props.insert("apiVersion".into(), json!({"type": "string"}));
+        props.insert("kind".into(), json!({"type": "string"}));
+        props.insert(
+            "metadata".into(),
+            json!({"$ref": format!("#/$defs/{OBJECT_META_DEF}")}),
+        );
+    }
+    if strict
+        && !root.contains_key("additionalProperties")
+        && root.get("x-kubernetes-preserve-unknown-fields") != Some(&Value::Bool(true))
+    {
+        root.insert("additionalProperties".into(), Value::Bool(false));
+    }
+    root.insert(
+        "$defs".into(),
+        Value::Object(closure(OBJECT_META_DEF, minor, strict)?),
+    );
+    build(schema, dropped, true)
+}
+
+/// Compiled schemas by key; each is compiled once, by the first thread that asks.
+pub struct Cache<K> {
+    slots: Mutex<HashMap<K, Arc<OnceLock<CompileResult>>>>,
+}
+
+impl<K> Default for Cache<K> {
+    fn default() -> Self {
+        Cache {
+            slots: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl<K: Eq + Hash> Cache<K> {
+    /// The schema compiled for `key`, compiling it with `compile` if nobody has.
+    pub fn get_or_compile(&self, key: K, compile: impl FnOnce() -> CompileResult) -> CompileResult {
+        let slot = self
+            .slots
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(key)
+            .or_default()
+            .clone();
+        slot.get_or_init(compile).clone()
+    }
+}
+
+/// `byte`: standard base64 with padding, as Go decodes `[]byte` (line breaks are ignored).
+fn is_base64(s: &str) -> bool {
+    let bytes: Vec<u8> = s.bytes().filter(|b| !matches!(b, b'\r' | b'\n')).collect();
+    if !bytes.len().is_multiple_of(4) {
+        return false;
+    }
+    let pad = bytes.iter().rev().take_while(|b| **b == b'=').count();
+    pad <= 2
+        && bytes[..bytes.len() - pad]
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || *b == b'+' || *b == b'/')
+}
+
+/// `cidr`: an IP address and a prefix length that fits it.
+fn is_cidr(s: &str) -> bool {
+    let Some((ip, len)) = s.split_once('/') else {
+        return false;
+    };
+    let Ok(len) = len.parse::<u8>() else {
+        return false;
+    };
+    match ip.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V4(_)) => len <= 32,
+        Ok(std::net::IpAddr::V6(_)) => len <= 128,
+        Err(_) => false,
+    }
+}
+
+/// `date-time`: RFC 3339, with the leniency of the API server's parser (seconds and the zone
+/// may be left out, the separator may be a space).
+fn is_date_time(s: &str) -> bool {
+    static RE: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(?:[Zz]|[+-]\d{2}:?\d{2})?$").expect("date-time regex")
+    });
+    let Some(c) = RE.captures(s) else {
+        return false;
+    };
+    let num = |i: usize| {
+        c.get(i)
+            .map_or(0, |m| m.as_str().parse::<u32>().unwrap_or(99))
+    };
+    (1..=12).contains(&num(2))
+        && (1..=31).contains(&num(3))
+        && num(4) <= 23
+        && num(5) <= 59
+        && num(6) <= 60
+}
+
+/// `duration`: Go's `time.ParseDuration` syntax (`1h30m`, `500ms`, `-1.5s`, `0`), plus the day
+/// and week units and unit words the API server's format registry also accepts.
+fn is_duration(s: &str) -> bool {
+    const UNITS: &[&str] = &[
+        "ns",
+        "us",
+        "µs",
+        "μs",
+        "ms",
+        "s",
+        "m",
+        "h",
+        "d",
+        "w",
+        "nanosecond",
+        "nanoseconds",
+        "microsecond",
+        "microseconds",
+        "millisecond",
+        "milliseconds",
+        "sec",
+        "secs",
+        "second",
+        "seconds",
+        "min",
+        "mins",
+        "minute",
+        "minutes",
+        "hr",
+        "hrs",
+        "hour",
+        "hours",
+        "day",
+        "days",
+        "wk",
+        "wks",
+        "week",
+        "weeks",
+    ];
+    let s = s.trim();
+    let s = s.strip_prefix(['+', '-']).unwrap_or(s);
+    if s == "0" {
+        return true;
+    }
+    let mut rest = s;
+    if rest.is_empty() {
+        return false;
+    }
+    while !rest.is_empty() {
+        let digits = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        let number = &rest[..digits];
+        if !number.bytes().any(|b| b.is_ascii_digit()) || number.matches('.').count() > 1 {
+            return false;
+        }
+        rest = rest[digits..].trim_start();
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.' || c.is_whitespace())
+            .unwrap_or(rest.len());
+        if !UNITS.contains(&&rest[..unit_len]) {
+            return false;
+        }
+        rest = rest[unit_len..].trim_start();
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn newest() -> usize {
+        bundle::get().versions().len() - 1
+    }
+
+    #[test]
+    fn formats_follow_the_api_server() {
+        assert!(is_base64("aGVsbG8=") && is_base64("") && is_base64("aGVs\nbG8="));
+        assert!(!is_base64("not base64 !!") && !is_base64("aGVsbG8") && !is_base64("a==="));
+        assert!(
+            is_cidr("10.0.0.0/8")
+                && is_cidr("fd00::/64")
+                && !is_cidr("10.0.0.0/33")
+                && !is_cidr("10.0.0.0")
+        );
+        assert!(
+            is_date_time("2024-01-31T12:00:00Z")
+                && is_date_time("2024-01-31T12:00:00.5+02:00")
+                && is_date_time("2024-01-31 12:00")
+        );
+        assert!(!is_date_time("yesterday") && !is_date_time("2024-13-01T00:00:00Z"));
+        for ok in ["1h30m", "500ms", "-1.5s", "0", "2w", "10 minutes", "1µs"] {
+            assert!(is_duration(ok), "{ok}");
+        }
+        for bad in ["", "5", "1x", "PT5M", "h", "1..5s"] {
+            assert!(!is_duration(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn regular_expressions_are_checked_by_the_validator_engine() {
+        assert!(pattern_supported("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"));
+        assert!(pattern_supported("(?i)^abc$"));
+        assert!(!pattern_supported("^(unclosed$"));
+    }
+
+    #[test]
+    fn a_builtin_kind_compiles_from_its_closure_and_is_cached() {
+        let b = bundle::get();
+        let def = &b.kind("apps/v1", "Deployment").unwrap().def;
+        let first = builtin(def, newest(), true).unwrap();
+        let again = builtin(def, newest(), true).unwrap();
+        assert!(Arc::ptr_eq(&first, &again));
+        let defs = first.doc["$defs"].as_object().unwrap();
+        assert!(defs.contains_key("io.k8s.api.core.v1.PodSpec") && defs.len() < 200);
+        let ok = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "a", "creationTimestamp": null},
+            "spec": {"selector": {}, "template": {"spec": {"containers": [{"name": "a", "resources": {"limits": {"cpu": null, "memory": "1Gi"}}}]}},
+                     "strategy": {"rollingUpdate": {"maxUnavailable": null, "maxSurge": "25%"}}}});
+        assert!(
+            first.validator.is_valid(&ok),
+            "{:?}",
+            first
+                .validator
+                .iter_errors(&ok)
+                .map(|e| e.to_string())
+                .collect::<Vec<_>>()
+        );
+        let bad = json!({"apiVersion": "apps/v1", "kind": "Deployment", "spec": {"replicas": "3", "replica": 3, "selector": {},
+            "template": {"spec": {"containers": [{"name": "a", "ports": [{"containerPort": 99999999999i64}], "resources": {"limits": {"cpu": "lots"}}}]}}}});
+        let errors: Vec<String> = first
+            .validator
+            .iter_errors(&bad)
+            .map(|e| e.instance_path().as_str().to_string())
+            .collect();
+        for path in [
+            "/spec/replicas",
+            "/spec",
+            "/spec/template/spec/containers/0/ports/0/containerPort",
+            "/spec/template/spec/containers/0/resources/limits/cpu",
+        ] {
+            assert!(errors.iter().any(|e| e == path), "{path} in {errors:?}");
+        }
+    }
+
+    #[test]
+    fn formats_are_asserted_in_builtin_kinds() {
+        let b = bundle::get();
+        let secret = builtin(&b.kind("v1", "Secret").unwrap().def, newest(), true).unwrap();
+        assert!(!secret.validator.is_valid(
+            &json!({"apiVersion": "v1", "kind": "Secret", "data": {"k": "not base64 !!"}})
+        ));
+        assert!(
+            secret.validator.is_valid(
+                &json!({"apiVersion": "v1", "kind": "Secret", "data": {"k": "aGVsbG8="}})
+            )
+        );
+        assert!(!secret.validator.is_valid(&json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"creationTimestamp": "yesterday"}})));
+    }
+
+    #[test]
+    fn the_crd_schema_itself_compiles_despite_recursion_and_field_names_like_ref() {
+        let b = bundle::get();
+        let crd = builtin(
+            &b.kind("apiextensions.k8s.io/v1", "CustomResourceDefinition")
+                .unwrap()
+                .def,
+            newest(),
+            true,
+        )
+        .unwrap();
+        let doc = json!({"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition", "metadata": {"name": "a.b.c"},
+            "spec": {"group": "b.c", "scope": "Namespaced", "names": {"kind": "A", "plural": "as"}, "versions": [{"name": "v1", "served": true, "storage": true,
+            "schema": {"openAPIV3Schema": {"type": "object", "properties": {"spec": {"type": "object", "x-kubernetes-preserve-unknown-fields": true,
+            "properties": {"n": {"type": "integer", "nullable": true}}}}}}}]}});
+        assert!(
+            crd.validator.is_valid(&doc),
+            "{:?}",
+            crd.validator
+                .iter_errors(&doc)
+                .map(|e| e.to_string())
+                .collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn custom_resources_get_object_meta_and_strictness() {
+        let schema = json!({"type": "object", "properties": {"spec": {"type": "object", "properties": {"size": {"type": "integer"}}}}});
+        let c = custom(schema, newest(), true).unwrap();
+        assert!(c.validator.is_valid(&json!({"apiVersion": "x/v1", "kind": "A", "metadata": {"name": "a"}, "spec": {"size": 1}})));
+        assert!(
+            !c.validator
+                .is_valid(&json!({"apiVersion": "x/v1", "kind": "A", "spec": {"sise": 1}}))
+        );
+        assert!(!c.validator.is_valid(
+            &json!({"apiVersion": "x/v1", "kind": "A", "metadata": {"labels": {"a": 1}}})
+        ));
+        assert!(
+            !c.validator
+                .is_valid(&json!({"apiVersion": "x/v1", "kind": "A", "status2": {}}))
+        );
+    }
+}
