@@ -1,5 +1,6 @@
-//! Embeds the built-in rule library: every `policies/**/*.yaml` file (except `tests/` fixtures)
-//! becomes an entry of `BUILTIN`, so adding a rule is adding a file.
+//! Embeds the built-in rule library: every `policies/**/*.yaml` file (except `tests/` fixtures and
+//! the `data/` tables, which are embedded by the modules that read them) becomes an entry of
+//! `BUILTIN`, so adding a rule is adding a file.
 
 use std::path::{Path, PathBuf};
 
@@ -10,7 +11,7 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
     for e in entries.flatten() {
         let p = e.path();
         if p.is_dir() {
-            if p.file_name().is_some_and(|n| n != "tests") {
+            if p.file_name().is_some_and(|n| n != "tests" && n != "data") {
                 walk(&p, out);
             }
         } else if p.extension().is_some_and(|x| x == "yaml" || x == "yml") {

@@ -113,7 +113,7 @@ pub struct ConfigFile {
     /// Never lint files matching these globs.
     #[serde(default)]
     pub exclude: Vec<String>,
-    /// Target Kubernetes version (`1.30`).
+    /// Target Kubernetes version (`1.30`) for the deprecated / removed API rules; default 1.37.
     #[serde(default)]
     pub kubernetes_version: Option<String>,
     /// Exit 1 when a finding is at or above this severity.
@@ -123,7 +123,9 @@ pub struct ConfigFile {
     #[serde(default)]
     pub owners: BTreeMap<String, OwnerSpec>,
     /// Pod-bearing custom kinds: `group/Kind` (or `Kind`) → JSON Pointer of the pod template,
-    /// e.g. `argoproj.io/Rollout: /spec/template`. Workload rules then apply to them.
+    /// e.g. `example.com/Batch: /spec/runner/template`. Workload rules then apply to them. Argo
+    /// Rollouts, Knative Services and Configurations, KEDA ScaledJobs and OpenShift
+    /// DeploymentConfigs are built in; an entry here overrides a built-in one.
     #[serde(default)]
     pub pod_templates: BTreeMap<String, String>,
     /// The central waivers file owned by ops, relative to this file (see

@@ -29,7 +29,17 @@ const PRIVILEGED: &str = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  nam
 fn finding_has_exact_location_and_all_fields() {
     let t = tempfile::tempdir().expect("tmp");
     write(t.path(), "pod.yaml", PRIVILEGED);
-    let out = accord(t.path(), &["lint", "--format", "json", "pod.yaml"]);
+    let out = accord(
+        t.path(),
+        &[
+            "lint",
+            "--format",
+            "json",
+            "--rule",
+            "privileged-container",
+            "pod.yaml",
+        ],
+    );
     assert_eq!(out.status.code(), Some(1));
     let v = json(&out);
     let f = &v["findings"][0];
@@ -94,7 +104,10 @@ fn broken_file_is_one_located_finding_and_others_are_still_linted() {
         "apiVersion: v1\nkind: ConfigMap\ndata:\n  k: [1, 2\n",
     );
     write(t.path(), "b/pod.yaml", PRIVILEGED);
-    let out = accord(t.path(), &["lint", "--format", "json"]);
+    let out = accord(
+        t.path(),
+        &["lint", "--format", "json", "--rule", "privileged-container"],
+    );
     assert_eq!(out.status.code(), Some(1));
     let v = json(&out);
     let rules: Vec<(&str, &str, u64)> = v["findings"]
@@ -166,7 +179,18 @@ fn lists_templates_and_plain_yaml() {
         "alerts.yaml",
         "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: alerts}\ndata:\n  rule: 'summary: {{ $labels.instance }} is down'\n",
     );
-    let out = accord(t.path(), &["lint", "--format", "json", "-v", "."]);
+    let out = accord(
+        t.path(),
+        &[
+            "lint",
+            "--format",
+            "json",
+            "-v",
+            "--rule",
+            "host-network",
+            ".",
+        ],
+    );
     let v = json(&out);
     assert_eq!(v["summary"]["objects"], 2);
     assert_eq!(v["summary"]["skipped_templates"], 1);
@@ -252,7 +276,17 @@ fn config_sets_owners_severity_and_threshold() {
         "owners:\n  security: {owner: platform-security, contact: '#sec'}\nseverity:\n  privileged-container: warning\nfail-on: error\n",
     );
     write(t.path(), "pod.yaml", PRIVILEGED);
-    let out = accord(t.path(), &["lint", "--format", "json", "pod.yaml"]);
+    let out = accord(
+        t.path(),
+        &[
+            "lint",
+            "--format",
+            "json",
+            "--rule",
+            "privileged-container",
+            "pod.yaml",
+        ],
+    );
     assert_eq!(out.status.code(), Some(0), "warnings only, threshold error");
     let f = &json(&out)["findings"][0];
     assert_eq!(

@@ -31,9 +31,14 @@ fn git(dir: &Path, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
+/// The repositories' config: these tests are about how findings move across revisions, so
+/// the default-preset rules that would fire on every minimal workload here are switched off.
+const CONFIG: &str = "disable: [missing-cpu-request, missing-memory-request, missing-pdb, missing-readiness-probe, no-pod-anti-affinity, read-only-root-filesystem]\n";
+
 fn repo() -> tempfile::TempDir {
     let d = tempfile::tempdir().expect("tempdir");
     git(d.path(), &["init", "-q", "-b", "main"]);
+    write(d.path(), ".accord.yaml", CONFIG);
     d
 }
 
@@ -573,7 +578,7 @@ fn policy_change_blast_radius_is_reported_apart() {
     write(p, "b/api.yaml", &API_BASE.replace("latest", "2.0.0"));
     let base = commit(p, "base");
     // HEAD adds a rule (every Deployment needs a `team` label) and touches nothing else.
-    write(p, ".accord.yaml", "policies: [rules]\n");
+    write(p, ".accord.yaml", &format!("{CONFIG}policies: [rules]\n"));
     write(
         p,
         "rules/team-label.yaml",

@@ -198,8 +198,9 @@ fn handbook_in_headless_chromium() {
     check_links(&index, &dom);
 
     // `?q=` filters on load.
-    let dom = String::from_utf8(chromium(&["--dump-dom"], &url(&index, "?q=memory")).stdout)
-        .expect("utf8");
+    let dom =
+        String::from_utf8(chromium(&["--dump-dom"], &url(&index, "?q=memory%20limit")).stdout)
+            .expect("utf8");
     let shown: Vec<String> = rows(&dom)
         .into_iter()
         .filter(|(_, h)| !h)
@@ -215,7 +216,7 @@ fn handbook_in_headless_chromium() {
     let dom = String::from_utf8(
         chromium(
             &["--dump-dom"],
-            &url(&index, "?q=ops-security%20container&severity=error"),
+            &url(&index, "?q=ops-security%20run%20privileged&severity=error"),
         )
         .stdout,
     )

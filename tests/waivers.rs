@@ -48,8 +48,8 @@ fn pod(annotation: Option<&str>) -> String {
     )
 }
 
-const CONFIG: &str =
-    "waivers: waivers.yaml\nowners:\n  security: {owner: ops-security, contact: \"#ops-sec\"}\n";
+/// The waiver tests run a fixed set of rules, independent of the growing default preset.
+const CONFIG: &str = "waivers: waivers.yaml\nowners:\n  security: {owner: ops-security, contact: \"#ops-sec\"}\nbuiltin: false\nenable: [privileged-container, run-as-root, missing-memory-limit, host-network, latest-image-tag]\n";
 
 const WAIVER: &str = "waivers:\n  - rule: privileged-container\n    target:\n      kind: Pod\n      namespace: monitoring\n      name: agent\n      files: [\"apps/**\"]\n    reason: node agent reads host devices\n    ticket: OPS-42\n    approved-by: alice (ops-security)\n    expires: 2026-01-31\n";
 

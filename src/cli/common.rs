@@ -186,6 +186,16 @@ pub fn fail_with(errors: &[FileError]) -> anyhow::Error {
 /// Load the config and the rules it selects. Without `--config`, `.accord.yaml` is searched
 /// from the first input path (`hint`) upwards, then from the working directory upwards.
 pub fn setup(opts: &RuleOpts, hint: Option<&Path>) -> Result<Setup> {
+    setup_with(opts, hint, false)
+}
+
+/// Like [`setup`], but with every rule that could be enabled (preset `all`, nothing disabled),
+/// the config's severity and owner overrides applied — for `accord rules --all` and `explain`.
+pub fn setup_all(opts: &RuleOpts, hint: Option<&Path>) -> Result<Setup> {
+    setup_with(opts, hint, true)
+}
+
+fn setup_with(opts: &RuleOpts, hint: Option<&Path>, all: bool) -> Result<Setup> {
     let cwd = std::env::current_dir()?;
     let config_path = match &opts.config {
         Some(p) => {
@@ -263,7 +273,15 @@ pub fn setup(opts: &RuleOpts, hint: Option<&Path>) -> Result<Setup> {
     if !errors.is_empty() {
         return Err(fail_with(&errors));
     }
-    let mut rules = config.apply(rules).map_err(|e| fail_with(&e))?;
+    let mut rules = if all {
+        let mut everything = config.clone();
+        everything.file.preset = Some("all".into());
+        everything.file.disable.clear();
+        everything.file.builtin = true;
+        everything.apply(rules).map_err(|e| fail_with(&e))?
+    } else {
+        config.apply(rules).map_err(|e| fail_with(&e))?
+    };
     if !opts.only.is_empty() {
         for id in &opts.only {
             if !rules.iter().any(|r| r.id() == id) && crate::schema::rule(id).is_none() {
@@ -272,9 +290,12 @@ pub fn setup(opts: &RuleOpts, hint: Option<&Path>) -> Result<Setup> {
         }
         rules.retain(|r| opts.only.iter().any(|id| id == r.id()));
     }
-    let ctx = Context {
-        pod_templates: config.file.pod_templates.clone(),
-    };
+    let version = config
+        .file
+        .kubernetes_version
+        .as_deref()
+        .and_then(crate::config::parse_version);
+    let ctx = Context::new(config.file.pod_templates.clone(), version);
     Ok(Setup {
         cwd,
         config,

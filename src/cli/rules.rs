@@ -1,8 +1,8 @@
 //! `accord rules`, `accord explain`, `accord schema`.
 
 use super::Outcome;
-use super::common::{RuleOpts, setup};
-use crate::policy::Rule;
+use super::common::{RuleOpts, setup, setup_all};
+use crate::policy::{Rule, catalogue};
 use anyhow::{Result, bail};
 use clap::{Args, ValueEnum};
 use std::path::{Path, PathBuf};
@@ -13,6 +13,9 @@ pub struct RulesArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = ListFormat::Text)]
     pub format: ListFormat,
+    /// List every available rule, not only those the config and preset activate.
+    #[arg(long)]
+    pub all: bool,
     #[command(flatten)]
     pub rules: RuleOpts,
 }
@@ -24,12 +27,14 @@ pub enum ListFormat {
     Text,
     /// JSON array.
     Json,
+    /// The Markdown rule catalogue (`docs/rules.md`).
+    Markdown,
 }
 
 /// Arguments of `accord explain`.
 #[derive(Args, Debug)]
 pub struct ExplainArgs {
-    /// Rule id.
+    /// Rule id, or an equivalent check of another tool (`kube-linter/privileged-container`).
     pub rule: String,
     /// Explain, step by step, why the rule does or does not flag the objects of FILE (or only
     /// the object named NAME or KIND/NAME in it).
@@ -64,24 +69,46 @@ fn fixable(r: &Rule) -> bool {
     r.fix.is_some()
 }
 
+/// Write to standard output; a closed pipe (`| head`) surfaces as an `io::Error` the CLI ignores.
+fn write_stdout(text: &str) -> Result<()> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(text.as_bytes())?;
+    stdout.flush()?;
+    Ok(())
+}
+
 /// `accord rules`.
 pub fn list(args: RulesArgs) -> Result<Outcome> {
-    let s = setup(&args.rules, None)?;
+    let s = if args.all {
+        setup_all(&args.rules, None)?
+    } else {
+        setup(&args.rules, None)?
+    };
+    let mut out = String::new();
     match args.format {
         ListFormat::Json => {
             let v: Vec<_> = s
                 .rules
                 .iter()
                 .map(|r| {
+                    let fix = match catalogue::fix_kind(r) {
+                        "" => serde_json::Value::Null,
+                        k => serde_json::Value::from(k),
+                    };
                     serde_json::json!({
                         "id": r.id(), "title": r.spec.title, "severity": r.severity.as_str(),
-                        "category": r.spec.category, "fixable": fixable(r), "owner": r.owner, "builtin": r.builtin,
+                        "category": r.spec.category, "fixable": fixable(r), "fix": fix,
+                        "presets": r.spec.presets, "aliases": r.spec.aliases,
+                        "owner": r.owner, "builtin": r.builtin,
                     })
                 })
                 .collect();
-            println!("{}", serde_json::to_string_pretty(&v)?);
+            out = serde_json::to_string_pretty(&v)? + "\n";
         }
+        ListFormat::Markdown => out = catalogue::markdown(&s.rules),
         ListFormat::Text => {
+            use std::fmt::Write as _;
             let w = s
                 .rules
                 .iter()
@@ -89,22 +116,27 @@ pub fn list(args: RulesArgs) -> Result<Outcome> {
                 .max()
                 .unwrap_or(4)
                 .max(4);
-            println!(
-                "{:w$}  {:8}  {:14}  {:3}  TITLE",
+            let _ = writeln!(
+                out,
+                "{:w$}  {:8}  {:11}  {:6}  TITLE",
                 "RULE", "SEVERITY", "CATEGORY", "FIX"
             );
             for r in &s.rules {
-                println!(
-                    "{:w$}  {:8}  {:14}  {:3}  {}",
+                let _ = writeln!(
+                    out,
+                    "{:w$}  {:8}  {:11}  {:6}  {}",
                     r.id(),
                     r.severity.as_str(),
                     r.spec.category,
-                    if fixable(r) { "yes" } else { "" },
+                    catalogue::fix_kind(r),
                     r.spec.title
                 );
             }
+            let fixable = s.rules.iter().filter(|r| fixable(r)).count();
+            let _ = writeln!(out, "\n{} rules, {} fixable", s.rules.len(), fixable);
         }
     }
+    write_stdout(&out)?;
     Ok(Outcome::Clean)
 }
 
@@ -116,6 +148,9 @@ pub fn explain_text(r: &Rule) -> String {
         r.severity.as_str(),
         r.spec.category
     ));
+    let mut presets = r.spec.presets.clone();
+    presets.push("all".into());
+    o.push_str(&format!(" · Presets: {}", presets.join(", ")));
     if let Some(owner) = &r.owner {
         o.push_str(&format!(" · Owner: {owner}"));
     }
@@ -136,6 +171,13 @@ pub fn explain_text(r: &Rule) -> String {
             "## Fix ({})\n\n{}\n\n",
             if f.safe { "safe" } else { "unsafe" },
             f.title
+        ));
+    }
+    if !r.spec.aliases.is_empty() {
+        let aliases: Vec<String> = r.spec.aliases.iter().map(|a| format!("`{a}`")).collect();
+        o.push_str(&format!(
+            "## Equivalent checks\n\n{}\n\n",
+            aliases.join(", ")
         ));
     }
     for (i, ex) in r.spec.examples.invalid.iter().enumerate() {
@@ -190,8 +232,9 @@ fn schema_rule_text(r: &crate::schema::SchemaRule) -> String {
 pub fn explain(args: ExplainArgs) -> Result<Outcome> {
     let mut opts: RuleOpts = args.rules.clone();
     opts.only.clear();
-    let s = setup(&opts, None)?;
-    let Some(r) = s.rules.iter().find(|r| r.id() == args.rule) else {
+    let s = setup_all(&opts, None)?;
+    let found = crate::policy::find_all(&s.rules, &args.rule);
+    let Some(r) = found.first().copied() else {
         if let Some(r) = crate::schema::rule(&args.rule) {
             print!("{}", schema_rule_text(r));
             return Ok(Outcome::Clean);
@@ -200,13 +243,18 @@ pub fn explain(args: ExplainArgs) -> Result<Outcome> {
         ids.extend(crate::schema::SCHEMA_RULES.iter().map(|r| r.id));
         match crate::manifest::de::closest(&args.rule, &ids) {
             Some(c) => bail!("no rule `{}` (did you mean `{c}`?)", args.rule),
-            None => bail!("no rule `{}`; `accord rules` lists them", args.rule),
+            None => bail!("no rule `{}`; `accord rules --all` lists them", args.rule),
         }
     };
     match &args.object {
         Some(o) => explain_object(&s, r, o),
         None => {
-            print!("{}", explain_text(r));
+            let mut text = explain_text(r);
+            for other in &found[1..] {
+                text.push_str("\n---\n\n");
+                text.push_str(&explain_text(other));
+            }
+            write_stdout(&text)?;
             Ok(Outcome::Clean)
         }
     }
@@ -265,6 +313,8 @@ fn explain_object(s: &super::common::Setup, rule: &Rule, arg: &str) -> Result<Ou
             }
         );
     }
+    let all: Vec<&crate::manifest::Object> = files[0].objects.iter().collect();
+    let index = crate::engine::Index::new(&all, &s.ctx);
     let waivers = s.waivers()?;
     let mut opts = s.waiver_options(super::common::today()?, &[]);
     opts.ran = std::iter::once(rule.id().to_string()).collect();
@@ -279,7 +329,7 @@ fn explain_object(s: &super::common::Setup, rule: &Rule, arg: &str) -> Result<Ou
             obj.source.path,
             start.line
         ));
-        let (steps, mut diags) = crate::engine::trace::explain(rule, obj, &s.ctx);
+        let (steps, mut diags) = crate::engine::trace::explain(rule, obj, &s.ctx, &index);
         for st in &steps {
             let mark = match st.ok {
                 Some(true) => "✓ ",

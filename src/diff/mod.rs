@@ -250,27 +250,63 @@ fn build_refs(
         .filter(|r| r.applies_to == AppliesTo::Removed)
         .map(|r| r.id().to_string())
         .collect();
+    // Findings of cross-object rules on an unchanged file can still change (the related object
+    // is in a changed file), so those are linted again at BASE instead of reused.
+    let cross_rules: BTreeSet<&str> = head_rules
+        .rules
+        .iter()
+        .chain(&base_rules.rules)
+        .filter(|r| r.cross_object)
+        .map(|r| r.id())
+        .collect();
     let shared_diags: Vec<Diagnostic> = head_diags
         .iter()
-        .filter(|d| identical.contains(d.location.file()) && !transition.contains(&d.rule))
+        .filter(|d| {
+            identical.contains(d.location.file())
+                && !transition.contains(&d.rule)
+                && !cross_rules.contains(d.rule.as_str())
+        })
         .cloned()
         .collect();
     let base_refs: Vec<&FileManifests> = base_changed.iter().collect();
-    let none = Transition::default();
+    // BASE is linted in two parts (changed files, shared files); cross-object rules see all of it.
+    let with_shared = Transition {
+        context: shared.clone(),
+        ..Transition::default()
+    };
+    let with_changed = Transition {
+        context: base_refs.clone(),
+        ..Transition::default()
+    };
     let (bfp, hfp) = (base_rules.fingerprints(), head_rules.fingerprints());
     let rules_same = bfp == hfp && base_rules.filter_globs() == head_rules.filter_globs();
-    let mut base_diags = engine::lint_refs(&base_refs, &base_rules.rules, &base_rules.ctx, &none);
+    let mut base_diags =
+        engine::lint_refs(&base_refs, &base_rules.rules, &base_rules.ctx, &with_shared);
     let cross = if rules_same {
         base_diags.extend(shared_diags);
+        if base_rules.rules.iter().any(|r| r.cross_object) {
+            // File problems of shared files are already among `shared_diags`.
+            base_diags.extend(
+                engine::lint_refs_where(
+                    &shared,
+                    &base_rules.rules,
+                    &base_rules.ctx,
+                    &with_changed,
+                    |r| r.cross_object,
+                )
+                .into_iter()
+                .filter(|d| base_rules.rules.iter().any(|r| r.id() == d.rule)),
+            );
+        }
         None
     } else {
         base_diags.extend(engine::lint_refs(
             &shared,
             &base_rules.rules,
             &base_rules.ctx,
-            &none,
+            &with_changed,
         ));
-        let mut c = engine::lint_refs(&base_refs, &head_rules.rules, &head_rules.ctx, &none);
+        let mut c = engine::lint_refs(&base_refs, &head_rules.rules, &head_rules.ctx, &with_shared);
         c.extend(shared_diags);
         Some(c)
     };
@@ -518,11 +554,29 @@ mod tests {
     use crate::config::Config;
     use crate::manifest;
 
+    /// The rules these tests are about: the first built-in ones, which the library keeps.
+    fn focused_rules() -> Vec<crate::policy::Rule> {
+        const IDS: [&str; 9] = [
+            "immutable-selector-changed",
+            "persistent-volume-claim-deleted",
+            "replicas-halved",
+            "statefulset-immutable-field-changed",
+            "latest-image-tag",
+            "host-network",
+            "missing-memory-limit",
+            "privileged-container",
+            "run-as-root",
+        ];
+        let mut rules = crate::policy::builtin_rules().expect("builtin rules load");
+        rules.retain(|r| IDS.contains(&r.id()));
+        rules
+    }
+
     fn rules() -> RuleSet {
         RuleSet {
             config: Config::default_at(std::path::Path::new(".")),
             config_path: None,
-            rules: crate::policy::builtin_rules().expect("builtin rules load"),
+            rules: focused_rules(),
             ctx: Default::default(),
             filter: Default::default(),
             filter_base: String::new(),

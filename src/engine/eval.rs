@@ -4,12 +4,17 @@
 //! (a JSON Pointer relative to the checked node), so a finding points at the offending field —
 //! or, when the field is missing, names it while the span falls back to the nearest parent.
 
+use super::Context;
+use super::index::{Index, label_pairs, selects};
 use crate::manifest::Node;
 use crate::manifest::canon;
 use crate::manifest::yaml::{Value, escape_token};
-use crate::policy::cond::{Anchor, Cmp, Cond, Op, Operand, Seg, parse_quantity};
+use crate::policy::apis::{self, Rewrite, Standing};
+use crate::policy::cond::{Anchor, Cmp, Cond, KindSel, Op, Operand, Relation, Seg, parse_quantity};
+use crate::policy::model::{ApiStatus, CompareOp, NamespaceMode, RelationScope};
 
-/// What a condition can see: the checked node and, for anchored paths, the object and pod spec.
+/// What a condition can see: the checked node and, for anchored paths, the object, its pod
+/// template and spec, the enclosing container, and everything linted together.
 pub struct Env<'a> {
     /// The checked node.
     pub item: &'a Node,
@@ -19,58 +24,24 @@ pub struct Env<'a> {
     pub root: &'a Node,
     /// Pointer of the pod spec, for workloads.
     pub pod_ptr: Option<&'a str>,
+    /// Pointer of the pod template, for workloads.
+    pub template_ptr: Option<&'a str>,
+    /// Pointer of the container enclosing the checked node, if any.
+    pub container_ptr: Option<&'a str>,
     /// The object (its JSON form is built on first use, for schemas).
     pub object: &'a crate::manifest::Object,
+    /// Engine context (target version, pod-bearing kinds).
+    pub ctx: &'a Context,
+    /// Everything linted together.
+    pub index: &'a Index<'a>,
+    /// Inside `related.where`: the environment of the rule's checked node.
+    pub source: Option<&'a Env<'a>>,
     /// The root of the BASE version of the object, in a diff (`$old`).
     pub old: Option<&'a Node>,
 }
 
-impl<'a> Env<'a> {
-    /// The node an anchor starts from and its pointer from the object root.
-    fn anchor(&self, anchor: Anchor) -> (Option<&'a Node>, &'a str) {
-        match anchor {
-            Anchor::Item => (Some(self.item), self.item_ptr),
-            Anchor::Object => (Some(self.root), ""),
-            Anchor::Pod => match self.pod_ptr {
-                Some(p) => (self.root.pointer(p), p),
-                None => (None, ""),
-            },
-            Anchor::Old => (self.old, ""),
-        }
-    }
-
-    /// Every node an anchored path pattern reaches.
-    fn lookup(&self, anchor: Anchor, path: &[Seg]) -> Vec<(String, &'a Node)> {
-        let mut found = Vec::new();
-        if let (Some(b), ptr) = self.anchor(anchor) {
-            resolve(b, path, ptr.to_string(), &mut found);
-        }
-        found.retain(|(_, n)| !n.is_null());
-        found
-    }
-}
-
-/// The other side of an operator that compares with another field.
-enum Rhs<'a> {
-    /// The operator compares with constants only.
-    None,
-    /// `same-as`: the nodes at the other path (empty when missing).
-    Nodes(Vec<(String, &'a Node)>, String),
-    /// A numeric field reference, resolved and multiplied (`None` when missing or not numeric).
-    Num(Option<f64>),
-}
-
-fn number(n: &Node) -> Option<f64> {
-    match &n.value {
-        Value::Int(i) => Some(*i as f64),
-        Value::Float(f) => Some(*f),
-        Value::Str(s) => parse_quantity(s),
-        _ => None,
-    }
-}
-
 /// Result of evaluating a condition.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Outcome {
     /// Did the condition hold?
     pub holds: bool,
@@ -78,6 +49,8 @@ pub struct Outcome {
     pub at: String,
     /// A plain-words reason (schema errors), if any.
     pub reason: Option<String>,
+    /// Facts found while deciding, for messages and fixes (`api.replacement`, `fix`, …).
+    pub vars: Vec<(String, String)>,
 }
 
 impl Outcome {
@@ -85,8 +58,15 @@ impl Outcome {
         Outcome {
             holds,
             at,
-            reason: None,
+            ..Outcome::default()
         }
+    }
+    /// A fact found while deciding.
+    pub fn var(&self, name: &str) -> Option<&str> {
+        self.vars
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -146,44 +126,331 @@ pub fn eval(cond: &Cond, env: &Env<'_>) -> Outcome {
                 holds: false,
                 at,
                 reason: Some(best.to_string()),
+                vars: Vec::new(),
             }
         }
         Cond::Field {
             anchor, path, op, ..
         } => {
-            let rhs = match op {
-                Op::SameAs(a, p) => {
-                    let field = p.iter().rev().find_map(|s| {
-                        if let Seg::Key(k) = s {
-                            Some(k.clone())
-                        } else {
-                            None
-                        }
-                    });
-                    Rhs::Nodes(env.lookup(*a, p), field.unwrap_or_default())
-                }
-                Op::Compare(
-                    _,
-                    Operand::Field {
-                        anchor,
-                        path,
-                        times,
-                    },
-                ) => Rhs::Num(
-                    env.lookup(*anchor, path)
-                        .first()
-                        .and_then(|(_, n)| number(n))
-                        .map(|v| v * times),
-                ),
-                _ => Rhs::None,
+            let Some((base, ptr)) = anchored(env, *anchor) else {
+                return Outcome::new(missing_holds(op, env), env.item_ptr.to_string());
             };
-            let (base, ptr) = env.anchor(*anchor);
-            match base {
-                Some(b) => eval_field(path, op, b, ptr, &rhs),
-                None => Outcome::new(missing_holds(op, &rhs), env.item_ptr.to_string()),
+            let mut o = eval_field(path, op, base, ptr, env);
+            if matches!(
+                anchor,
+                Anchor::Source | Anchor::Origin | Anchor::OriginObject
+            ) {
+                // Locations inside another object mean nothing to the caller.
+                o.at = env.item_ptr.to_string();
+            }
+            o
+        }
+        Cond::Related(rel) => eval_related(rel, env),
+        Cond::Some { anchor, path, cond } => {
+            for (ptr, node) in values_at(env, *anchor, path) {
+                let inner = Env {
+                    item: node,
+                    item_ptr: &ptr,
+                    source: Some(env),
+                    ..*env
+                };
+                if eval(cond, &inner).holds {
+                    return Outcome::new(true, ptr);
+                }
+            }
+            Outcome::new(false, env.item_ptr.to_string())
+        }
+        Cond::ApiStatus(want) => eval_api_status(*want, env),
+    }
+}
+
+/// The node an anchor names, and its pointer (from its object's root).
+fn anchored<'e>(env: &'e Env<'_>, anchor: Anchor) -> Option<(&'e Node, &'e str)> {
+    match anchor {
+        Anchor::Item => Some((env.item, env.item_ptr)),
+        Anchor::Object => Some((env.root, "")),
+        Anchor::Pod => env.pod_ptr.and_then(|p| Some((env.root.pointer(p)?, p))),
+        Anchor::Template => env
+            .template_ptr
+            .and_then(|p| Some((env.root.pointer(p)?, p))),
+        Anchor::Container => env
+            .container_ptr
+            .and_then(|p| Some((env.root.pointer(p)?, p))),
+        Anchor::Old => env.old.map(|o| (o, "")),
+        Anchor::Source => env.source.map(|s| (s.item, s.item_ptr)),
+        Anchor::Origin | Anchor::OriginObject => {
+            let mut e = env;
+            while let Some(up) = e.source {
+                e = up;
+            }
+            if anchor == Anchor::Origin {
+                Some((e.item, e.item_ptr))
+            } else {
+                Some((e.root, ""))
             }
         }
     }
+}
+
+/// Values at an anchored path pattern.
+fn values_at<'e>(env: &'e Env<'_>, anchor: Anchor, path: &[Seg]) -> Vec<(String, &'e Node)> {
+    let mut out = Vec::new();
+    if let Some((base, ptr)) = anchored(env, anchor) {
+        resolve(base, path, ptr.to_string(), &mut out);
+    }
+    out.retain(|(_, n)| !n.is_null());
+    out
+}
+
+/// Scalars compare by text (`80` = `"80"`) or, when both are numbers or quantities, by value
+/// (`1` = `1000m`); collections structurally.
+fn same_value(a: &Node, b: &Node) -> bool {
+    match (&a.value, &b.value) {
+        (Value::Seq(_) | Value::Map(_), _) | (_, Value::Seq(_) | Value::Map(_)) => {
+            a.to_json() == b.to_json()
+        }
+        _ => {
+            let (x, y) = (a.display_value(), b.display_value());
+            x == y || matches!((number(a), number(b)), (Some(p), Some(q)) if p == q)
+        }
+    }
+}
+
+fn eval_api_status(want: ApiStatus, env: &Env<'_>) -> Outcome {
+    let id = &env.object.id;
+    let at = "/apiVersion".to_string();
+    let Some(entry) = apis::lookup(&id.api_version, &id.kind) else {
+        return Outcome::new(false, at);
+    };
+    let standing = entry.standing(env.ctx.kubernetes_version);
+    let holds = match want {
+        ApiStatus::Removed => standing == Standing::Removed,
+        ApiStatus::Deprecated => standing == Standing::Deprecated,
+    };
+    let (maj, min) = env.ctx.kubernetes_version;
+    let mut vars = vec![
+        ("target".to_string(), format!("{maj}.{min}")),
+        ("advice".to_string(), entry.advice()),
+        (
+            "fix".to_string(),
+            match entry.rewrite {
+                Rewrite::Safe => "safe",
+                Rewrite::Unsafe => "unsafe",
+                Rewrite::None => "none",
+            }
+            .to_string(),
+        ),
+    ];
+    for (k, v) in [
+        ("replacement", &entry.replacement),
+        ("deprecated-in", &entry.deprecated_in),
+        ("removed-in", &entry.removed_in),
+    ] {
+        if let Some(v) = v {
+            vars.push((k.to_string(), v.clone()));
+        }
+    }
+    Outcome {
+        holds,
+        at,
+        reason: None,
+        vars,
+    }
+}
+
+/// The directory part of a display path (`""` for a bare file name).
+fn parent_dir(path: &str) -> &str {
+    path.rfind(['/', '\\']).map_or("", |i| &path[..i])
+}
+
+fn kind_matches(
+    sel: &KindSel,
+    target: &crate::manifest::Object,
+    me: &crate::manifest::Object,
+    ctx: &Context,
+) -> bool {
+    match sel {
+        KindSel::Kind(g, k) => {
+            *k == target.id.kind && g.as_deref().is_none_or(|g| g == target.id.group())
+        }
+        KindSel::Workloads => ctx.is_workload(target),
+        KindSel::SelfKind => target.id.kind == me.id.kind && target.id.group() == me.id.group(),
+    }
+}
+
+fn eval_related(rel: &Relation, env: &Env<'_>) -> Outcome {
+    let me = env.object;
+    // The checked node's values for each equality (first value found, else the default).
+    let defaults: Vec<Option<Node>> = rel
+        .matches
+        .iter()
+        .map(|m| {
+            m.default.as_ref().map(|d| Node {
+                span: crate::source::Span::empty(0),
+                style: crate::manifest::yaml::Style::Plain,
+                value: Value::Str(d.clone()),
+            })
+        })
+        .collect();
+    let sources: Vec<Option<(String, &Node)>> = rel
+        .matches
+        .iter()
+        .zip(&defaults)
+        .map(|(m, d)| {
+            m.sources
+                .iter()
+                .find_map(|(a, p)| values_at(env, *a, p).into_iter().next())
+                .or_else(|| d.as_ref().map(|d| (env.item_ptr.to_string(), d)))
+        })
+        .collect();
+    if !rel.matches.is_empty() && sources.iter().all(Option::is_none) {
+        return Outcome::new(true, env.item_ptr.to_string());
+    }
+    let selector = rel
+        .selector
+        .as_ref()
+        .map(|(a, p)| values_at(env, *a, p).into_iter().next());
+    let at = sources
+        .iter()
+        .flatten()
+        .map(|(p, _)| p.clone())
+        .next()
+        .or_else(|| {
+            rel.selector.as_ref().map(|(a, p)| match &selector {
+                Some(Some((sp, _))) => sp.clone(),
+                _ => format!(
+                    "{}{}",
+                    anchored(env, *a).map_or("", |(_, p)| p),
+                    crate::policy::cond::seg_pointer(p)
+                ),
+            })
+        })
+        .unwrap_or_else(|| env.item_ptr.to_string());
+    if matches!(selector, Some(None)) {
+        // A missing selector selects nothing.
+        return Outcome::new(false, at);
+    }
+    let my_labels = match &rel.selected_by {
+        Some(_) => env
+            .index
+            .entry_of(me)
+            .map(|e| e.pod_labels.clone())
+            .unwrap_or_else(|| label_pairs(env.root.pointer("/metadata/labels"))),
+        None => Vec::new(),
+    };
+    let mut best: Option<usize> = None;
+    // A reference by name narrows the candidates to the objects of that name.
+    let by_name =
+        rel.matches
+            .iter()
+            .zip(&sources)
+            .find_map(|(m, src)| match (m.targets.as_slice(), src) {
+                ([t], Some((_, v)))
+                    if *t == [Seg::Key("metadata".into()), Seg::Key("name".into())] =>
+                {
+                    v.as_str()
+                }
+                _ => None,
+            });
+    let mut candidates: Vec<usize> = match by_name {
+        Some(name) => env.index.named(name).to_vec(),
+        None => rel
+            .kinds
+            .iter()
+            .flat_map(|k| match k {
+                KindSel::Kind(_, kind) => env.index.of_kind(kind).to_vec(),
+                KindSel::Workloads => env.index.workloads().to_vec(),
+                KindSel::SelfKind => env.index.of_kind(&me.id.kind).to_vec(),
+            })
+            .collect(),
+    };
+    candidates.sort_unstable();
+    candidates.dedup();
+    for i in candidates {
+        let entry = &env.index.entries[i];
+        let target = entry.obj;
+        let kind_ok = rel.kinds.iter().any(|k| {
+            kind_matches(k, target, me, env.ctx) || (*k == KindSel::Workloads && entry.embeds_pods)
+        });
+        if std::ptr::eq(target, me) || !kind_ok {
+            continue;
+        }
+        let same_file = target.source.path == me.source.path;
+        let in_scope = match rel.scope {
+            RelationScope::All => true,
+            RelationScope::File => same_file,
+            RelationScope::Directory => {
+                same_file || parent_dir(&target.source.path) == parent_dir(&me.source.path)
+            }
+        };
+        if !in_scope {
+            continue;
+        }
+        if rel.namespace == NamespaceMode::Same
+            && let (Some(a), Some(b)) = (&me.id.namespace, &target.id.namespace)
+            && a != b
+        {
+            continue;
+        }
+        let troot = target.node();
+        let failed = rel
+            .matches
+            .iter()
+            .zip(&sources)
+            .position(|(m, src)| match src {
+                None => false,
+                Some((_, sv)) => !m.targets.iter().any(|t| {
+                    let mut found = Vec::new();
+                    resolve(troot, t, String::new(), &mut found);
+                    found.iter().any(|(_, tv)| same_value(sv, tv))
+                }),
+            });
+        if let Some(f) = failed {
+            // Remember the candidate that matched the most equalities: its first mismatch is the
+            // most precise location for a finding (the port, when the Service exists).
+            if best.is_none_or(|b| f > b) {
+                best = Some(f);
+            }
+            continue;
+        }
+        if let Some(Some((_, sel))) = &selector
+            && !selects(sel, &entry.pod_labels)
+        {
+            continue;
+        }
+        if let Some(path) = &rel.selected_by {
+            let mut found = Vec::new();
+            resolve(troot, path, String::new(), &mut found);
+            if !found.iter().any(|(_, sel)| selects(sel, &my_labels)) {
+                continue;
+            }
+        }
+        if let Some(w) = &rel.where_ {
+            let tpl = entry.template.clone();
+            let pod = tpl.as_ref().map(|p| format!("{p}/spec"));
+            let tenv = Env {
+                item: troot,
+                item_ptr: "",
+                root: troot,
+                pod_ptr: pod.as_deref(),
+                template_ptr: tpl.as_deref(),
+                container_ptr: None,
+                object: target,
+                ctx: env.ctx,
+                index: env.index,
+                source: Some(env),
+                old: None,
+            };
+            if !eval(w, &tenv).holds {
+                continue;
+            }
+        }
+        return Outcome::new(true, at);
+    }
+    let at = best
+        .and_then(|f| sources.get(f).cloned().flatten())
+        .map_or(at, |(p, _)| p);
+    Outcome::new(false, at)
 }
 
 fn resolve<'a>(node: &'a Node, path: &[Seg], prefix: String, out: &mut Vec<(String, &'a Node)>) {
@@ -242,26 +509,65 @@ fn missing_pointer(node: &Node, path: &[Seg]) -> String {
     at
 }
 
-/// Does the operator hold on a missing field?
-fn missing_holds(op: &Op, rhs: &Rhs<'_>) -> bool {
-    match (op, rhs) {
-        (Op::Exists(false), _) => true,
-        (Op::SameAs(..), Rhs::Nodes(other, _)) => other.is_empty(),
-        _ => false,
-    }
-}
-
-fn eval_field(path: &[Seg], op: &Op, node: &Node, base: &str, rhs: &Rhs<'_>) -> Outcome {
+fn eval_field(path: &[Seg], op: &Op, node: &Node, base: &str, env: &Env<'_>) -> Outcome {
     let mut found = Vec::new();
     resolve(node, path, base.to_string(), &mut found);
-    found.retain(|(_, n)| !n.is_null() || !matches!(op, Op::Exists(_) | Op::SameAs(..)));
+    found.retain(|(_, n)| {
+        !n.is_null() || !matches!(op, Op::Exists(_) | Op::CompareField(..) | Op::SameAs(..))
+    });
     if found.is_empty() {
-        let holds = missing_holds(op, rhs);
+        let holds = missing_holds(op, env);
         return Outcome::new(holds, format!("{base}{}", missing_pointer(node, path)));
     }
     let mut first: Option<Outcome> = None;
     for (ptr, n) in &found {
-        let (holds, sub) = test(op, n, rhs);
+        let (holds, sub) = match op {
+            Op::CompareField(cop, anchor, other) => (
+                compare(*cop, n, &values_at(env, *anchor, other)),
+                String::new(),
+            ),
+            Op::Selects(anchor, other) => {
+                let labels = values_at(env, *anchor, other)
+                    .first()
+                    .map(|(_, l)| label_pairs(Some(l)))
+                    .unwrap_or_default();
+                (selects(n, &labels), String::new())
+            }
+            Op::SameAs(anchor, other) => {
+                let field = other.iter().rev().find_map(|s| match s {
+                    Seg::Key(k) => Some(k.as_str()),
+                    Seg::Any => None,
+                });
+                let holds = values_at(env, *anchor, other)
+                    .first()
+                    .is_some_and(|(_, o)| canon::equal(n, o, field.unwrap_or_default()));
+                (holds, String::new())
+            }
+            Op::Compare(
+                cmp,
+                Operand::Field {
+                    anchor,
+                    path: other,
+                    times,
+                },
+            ) => {
+                let r = values_at(env, *anchor, other)
+                    .first()
+                    .and_then(|(_, o)| number(o))
+                    .map(|v| v * times);
+                let holds = number(n)
+                    .zip(r)
+                    .is_some_and(|(l, r)| compare_numbers(*cmp, l, r));
+                (holds, String::new())
+            }
+            Op::KeyMatches(re) => (
+                crate::manifest::yaml::pointer_tokens(ptr)
+                    .last()
+                    .is_some_and(|k| re.is_match(k)),
+                String::new(),
+            ),
+            _ => test(op, n),
+        };
         let o = Outcome::new(holds, format!("{ptr}{sub}"));
         if holds {
             return o;
@@ -301,7 +607,52 @@ pub fn image_parts(image: &str) -> (Option<&str>, Option<&str>) {
     (tag, digest)
 }
 
-fn test(op: &Op, n: &Node, rhs: &Rhs<'_>) -> (bool, String) {
+fn number(n: &Node) -> Option<f64> {
+    match &n.value {
+        Value::Int(i) => Some(*i as f64),
+        Value::Float(f) => Some(*f),
+        Value::Str(s) => parse_quantity(s),
+        _ => None,
+    }
+}
+
+fn compare_numbers(cmp: Cmp, l: f64, r: f64) -> bool {
+    match cmp {
+        Cmp::Gt => l > r,
+        Cmp::Gte => l >= r,
+        Cmp::Lt => l < r,
+        Cmp::Lte => l <= r,
+    }
+}
+
+/// Does the operator hold on a missing field? Only "absent", "different from", "unique" (an
+/// absent list has no duplicates) and "same as" another missing field do.
+fn missing_holds(op: &Op, env: &Env<'_>) -> bool {
+    match op {
+        Op::Exists(false) | Op::UniqueBy(_) | Op::CompareField(CompareOp::NotEquals, ..) => true,
+        Op::SameAs(anchor, other) => values_at(env, *anchor, other).is_empty(),
+        _ => false,
+    }
+}
+
+fn compare(op: CompareOp, n: &Node, others: &[(String, &Node)]) -> bool {
+    let first = others.first().map(|(_, o)| *o);
+    let num = |cmp: fn(f64, f64) -> bool| match (number(n), first.and_then(number)) {
+        (Some(a), Some(b)) => cmp(a, b),
+        _ => false,
+    };
+    match op {
+        CompareOp::Equals => first.is_some_and(|o| same_value(n, o)),
+        CompareOp::NotEquals => first.is_none_or(|o| !same_value(n, o)),
+        CompareOp::In => others.iter().any(|(_, o)| same_value(n, o)),
+        CompareOp::Gt => num(|a, b| a > b),
+        CompareOp::Gte => num(|a, b| a >= b),
+        CompareOp::Lt => num(|a, b| a < b),
+        CompareOp::Lte => num(|a, b| a <= b),
+    }
+}
+
+fn test(op: &Op, n: &Node) -> (bool, String) {
     let ok = |b: bool| (b, String::new());
     match op {
         Op::Exists(b) => ok(n.is_null() != *b),
@@ -312,25 +663,9 @@ fn test(op: &Op, n: &Node, rhs: &Rhs<'_>) -> (bool, String) {
             Value::Int(_) | Value::Float(_) | Value::Bool(_) => re.is_match(&n.display_value()),
             _ => false,
         }),
-        Op::Compare(cmp, operand) => {
-            let r = match (operand, rhs) {
-                (Operand::Const(c), _) => Some(*c),
-                (Operand::Field { .. }, Rhs::Num(v)) => *v,
-                _ => None,
-            };
-            ok(number(n).zip(r).is_some_and(|(l, r)| match cmp {
-                Cmp::Gt => l > r,
-                Cmp::Gte => l >= r,
-                Cmp::Lt => l < r,
-                Cmp::Lte => l <= r,
-            }))
+        Op::Compare(cmp, Operand::Const(rhs)) => {
+            ok(number(n).is_some_and(|l| compare_numbers(*cmp, l, *rhs)))
         }
-        Op::SameAs(..) => match rhs {
-            Rhs::Nodes(other, field) => ok(other
-                .first()
-                .is_some_and(|(_, o)| canon::equal(n, o, field))),
-            _ => ok(false),
-        },
         Op::Contains(v) => match n.as_seq() {
             Some(items) => match items.iter().position(|i| scalar_eq(i, v, true)) {
                 Some(i) => (true, format!("/{i}")),
@@ -366,6 +701,11 @@ fn test(op: &Op, n: &Node, rhs: &Rhs<'_>) -> (bool, String) {
             }
             None => ok(true),
         },
+        Op::CompareField(..)
+        | Op::Selects(..)
+        | Op::KeyMatches(_)
+        | Op::SameAs(..)
+        | Op::Compare(_, Operand::Field { .. }) => ok(false),
     }
 }
 

@@ -8,27 +8,65 @@
 
 pub mod eval;
 pub mod fix;
+pub mod index;
 pub mod system;
 pub mod trace;
 
 use crate::diagnostic::{self, Applicability, Diagnostic, Fix, FixOp, Label, Location};
 use crate::manifest::yaml::{Value, escape_token, pointer_tokens};
 use crate::manifest::{FileManifests, Node, Object, workload};
-use crate::policy::cond::{Each, Seg};
+use crate::policy::cond::{Anchor, Each, Seg};
 use crate::policy::{Check, Rule};
 use crate::source::Span;
 use eval::{Env, Outcome, eval};
+pub use index::Index;
 use rayon::prelude::*;
 use std::collections::BTreeMap;
 
-/// What the engine needs besides rules: pod-template locations of custom kinds.
-#[derive(Debug, Default, Clone)]
+/// Pod-bearing custom kinds known out of the box: `group/Kind` → pointer of the pod template.
+pub const BUILTIN_POD_TEMPLATES: &[(&str, &str)] = &[
+    ("apps.openshift.io/DeploymentConfig", "/spec/template"),
+    ("argoproj.io/Rollout", "/spec/template"),
+    ("keda.sh/ScaledJob", "/spec/jobTemplate/spec/template"),
+    ("serving.knative.dev/Configuration", "/spec/template"),
+    ("serving.knative.dev/Service", "/spec/template"),
+];
+
+/// What the engine needs besides rules: pod-template locations of custom kinds and the target
+/// Kubernetes version.
+#[derive(Debug, Clone)]
 pub struct Context {
-    /// `group/Kind` or `Kind` → JSON Pointer of the pod template.
+    /// `group/Kind` or `Kind` → JSON Pointer of the pod template (built-in defaults plus config).
     pub pod_templates: BTreeMap<String, String>,
+    /// Target Kubernetes version (major, minor) for API lifecycle checks.
+    pub kubernetes_version: (u32, u32),
+}
+
+impl Default for Context {
+    fn default() -> Self {
+        Context::new(BTreeMap::new(), None)
+    }
 }
 
 impl Context {
+    /// The built-in pod-bearing kinds, extended (or overridden) by `pod_templates`, and the
+    /// target version (default [`crate::policy::apis::DEFAULT_KUBERNETES_VERSION`]).
+    pub fn new(
+        pod_templates: BTreeMap<String, String>,
+        kubernetes_version: Option<(u32, u32)>,
+    ) -> Self {
+        let mut all: BTreeMap<String, String> = BUILTIN_POD_TEMPLATES
+            .iter()
+            .map(|(k, p)| (k.to_string(), p.to_string()))
+            .collect();
+        all.extend(pod_templates);
+        Context {
+            pod_templates: all,
+            kubernetes_version: kubernetes_version
+                .unwrap_or(crate::policy::apis::DEFAULT_KUBERNETES_VERSION),
+        }
+    }
+
     /// Pointer of the pod template of `obj`, if it is a workload.
     pub fn pod_template(&self, obj: &Object) -> Option<String> {
         if let Some(p) = workload::builtin_pod_template(&obj.id.kind)
@@ -119,10 +157,28 @@ fn expand<'a>(node: &'a Node, path: &[Seg], prefix: String, out: &mut Vec<(Strin
     }
 }
 
-/// The sub-nodes a rule checks on an object: `(pointer from the object root, node)`.
-pub fn select<'a>(each: &Each, obj: &'a Object, ctx: &Context) -> Vec<(String, &'a Node)> {
-    let root = obj.node();
+/// One node selected by `each`: its pointer from the object root, the node, and the pointer of
+/// the enclosing container (for `containers…` selectors).
+#[derive(Debug, Clone)]
+pub struct Selected<'a> {
+    /// Pointer from the object root.
+    pub ptr: String,
+    /// The node.
+    pub node: &'a Node,
+    /// Pointer of the enclosing container, if any.
+    pub container: Option<String>,
+}
+
+/// The sub-nodes a rule checks on an object.
+pub fn select<'a>(each: &Each, obj: &'a Object, ctx: &Context) -> Vec<Selected<'a>> {
     let mut out = Vec::new();
+    select_into(each, obj, ctx, &mut out);
+    out
+}
+
+fn select_into<'a>(each: &Each, obj: &'a Object, ctx: &Context, sel: &mut Vec<Selected<'a>>) {
+    let root = obj.node();
+    let mut out: Vec<(String, &'a Node)> = Vec::new();
     let pod = || ctx.pod_template(obj);
     match each {
         Each::Object => out.push((String::new(), root)),
@@ -158,6 +214,7 @@ pub fn select<'a>(each: &Each, obj: &'a Object, ctx: &Context) -> Vec<(String, &
             regular,
             init,
             ephemeral,
+            sub,
         } => {
             if let Some(p) = pod() {
                 for (on, key) in [
@@ -170,25 +227,58 @@ pub fn select<'a>(each: &Each, obj: &'a Object, ctx: &Context) -> Vec<(String, &
                     }
                     let lp = format!("{p}/spec/{key}");
                     if let Some(items) = root.pointer(&lp).and_then(Node::as_seq) {
-                        out.extend(
-                            items
-                                .iter()
-                                .enumerate()
-                                .filter(|(_, n)| n.as_map().is_some())
-                                .map(|(i, n)| (format!("{lp}/{i}"), n)),
-                        );
+                        for (i, c) in items
+                            .iter()
+                            .enumerate()
+                            .filter(|(_, n)| n.as_map().is_some())
+                        {
+                            let cp = format!("{lp}/{i}");
+                            let mut found = Vec::new();
+                            expand(c, sub, cp.clone(), &mut found);
+                            sel.extend(found.into_iter().map(|(ptr, node)| Selected {
+                                ptr,
+                                node,
+                                container: Some(cp.clone()),
+                            }));
+                        }
                     }
                 }
             }
         }
-        Each::Pattern(segs) => expand(root, segs, String::new(), &mut out),
+        Each::Pattern(anchor, segs) => {
+            let base = match anchor {
+                Anchor::Pod => pod().map(|p| format!("{p}/spec")),
+                Anchor::Template => pod(),
+                _ => Some(String::new()),
+            };
+            if let Some(base) = base
+                && let Some(n) = root.pointer(&base)
+            {
+                expand(n, segs, base, &mut out);
+            }
+        }
+        Each::Union(list) => {
+            for e in list {
+                select_into(e, obj, ctx, sel);
+            }
+        }
     }
-    out
+    sel.extend(out.into_iter().map(|(ptr, node)| Selected {
+        ptr,
+        node,
+        container: None,
+    }));
 }
 
-/// Evaluate one rule on one object (`old` is its BASE version, in a diff).
-pub fn check_object(rule: &Rule, obj: &Object, ctx: &Context, out: &mut Vec<Diagnostic>) {
-    check_object_with(rule, obj, None, ctx, out);
+/// Evaluate one rule on one object, with `index` holding everything linted together.
+pub fn check_object(
+    rule: &Rule,
+    obj: &Object,
+    ctx: &Context,
+    index: &Index<'_>,
+    out: &mut Vec<Diagnostic>,
+) {
+    check_object_with(rule, obj, None, ctx, index, out);
 }
 
 /// Evaluate one rule on one object whose BASE version (for `$old`) is `old`.
@@ -197,19 +287,26 @@ pub fn check_object_with(
     obj: &Object,
     old: Option<&Object>,
     ctx: &Context,
+    index: &Index<'_>,
     out: &mut Vec<Diagnostic>,
 ) {
     if !matches(rule, obj, ctx) {
         return;
     }
-    let pod_ptr = ctx.pod_template(obj).map(|p| format!("{p}/spec"));
-    for (ptr, item) in select(&rule.each, obj, ctx) {
+    let template = ctx.pod_template(obj);
+    let pod_ptr = template.as_ref().map(|p| format!("{p}/spec"));
+    for sel in select(&rule.each, obj, ctx) {
         let env = Env {
-            item,
-            item_ptr: &ptr,
+            item: sel.node,
+            item_ptr: &sel.ptr,
             root: obj.node(),
             pod_ptr: pod_ptr.as_deref(),
+            template_ptr: template.as_deref(),
+            container_ptr: sel.container.as_deref(),
             object: obj,
+            ctx,
+            index,
+            source: None,
             old: old.map(Object::node),
         };
         if let Some(when) = &rule.when
@@ -222,14 +319,26 @@ pub fn check_object_with(
             Check::Forbid(c) => Some(eval(c, &env)).filter(|o| o.holds),
         };
         if let Some(o) = violation {
-            out.push(finding_with(rule, obj, old, &ptr, item, &o));
+            let container = sel.container.as_deref().and_then(|p| obj.node().pointer(p));
+            out.push(finding_with(
+                rule, obj, old, &sel.ptr, sel.node, container, &o,
+            ));
         }
     }
 }
 
-/// Build the diagnostic for a violation found at `o.at` under the item at `ptr`.
-pub fn finding(rule: &Rule, obj: &Object, ptr: &str, item: &Node, o: &Outcome) -> Diagnostic {
-    finding_with(rule, obj, None, ptr, item, o)
+/// Build the diagnostic for a violation found at `o.at` under the item at `ptr` (`item` is the
+/// checked node, for `{{item.*}}`; `container` its enclosing container, for `{{container.*}}`,
+/// which falls back to the item).
+pub fn finding(
+    rule: &Rule,
+    obj: &Object,
+    ptr: &str,
+    item: &Node,
+    container: Option<&Node>,
+    o: &Outcome,
+) -> Diagnostic {
+    finding_with(rule, obj, None, ptr, item, container, o)
 }
 
 /// [`finding`] for an object with a BASE version (`{{old.…}}` in messages reads it).
@@ -239,6 +348,7 @@ pub fn finding_with(
     old: Option<&Object>,
     ptr: &str,
     item: &Node,
+    container: Option<&Node>,
     o: &Outcome,
 ) -> Diagnostic {
     let root = obj.node();
@@ -277,6 +387,11 @@ pub fn finding_with(
                 _ => None,
             },
             "item" | "container" => {
+                let item = if v[0] == "container" {
+                    container.unwrap_or(item)
+                } else {
+                    item
+                };
                 let mut n = item;
                 for k in &v[1..] {
                     n = n.child(k)?;
@@ -288,7 +403,7 @@ pub fn finding_with(
                 }
             }
             "value" => Some(if found {
-                node.display_value()
+                value_text(node)
             } else {
                 "not set".into()
             }),
@@ -303,47 +418,49 @@ pub fn finding_with(
                 Some(n.display_value())
             }
             "reason" => o.reason.clone(),
+            "api" => o.var(&v[1..].join(".")).map(str::to_string),
             _ => None,
         }
     };
     let message = rule.message.render(&lookup);
-    let fix = rule.fix.as_ref().map(|f| {
-        let ops: Vec<FixOp> = f
-            .edits
-            .iter()
-            .map(|e| {
+    let fix_mode = o.var("fix");
+    let fix = rule
+        .fix
+        .as_ref()
+        .filter(|_| fix_mode != Some("none"))
+        .and_then(|f| {
+            let mut ops: Vec<FixOp> = Vec::new();
+            for (i, e) in f.edits.iter().enumerate() {
                 let (op, p) = match (&e.set, &e.remove, &e.add) {
                     (Some(p), _, _) => ("set", p),
                     (_, Some(p), _) => ("remove", p),
                     (_, _, Some(p)) => ("add", p),
                     _ => ("set", &String::new()),
                 };
-                FixOp {
+                let value = match rule.fix_values.get(i).and_then(Option::as_ref) {
+                    Some(t) => Some(serde_json::Value::String(t.render_all(&lookup)?)),
+                    None => e.value.clone(),
+                };
+                ops.push(FixOp {
                     op,
                     path: format!("{ptr}{p}"),
-                    value: e.value.clone(),
-                }
+                    value,
+                });
+            }
+            let edits = plan_in_document(obj, &ops);
+            let safe = f.safe && fix_mode != Some("unsafe");
+            let applicability = match (&edits, safe) {
+                (None, _) => Applicability::DisplayOnly,
+                (Some(_), true) => Applicability::Safe,
+                (Some(_), false) => Applicability::Unsafe,
+            };
+            Some(Fix {
+                title: f.title.clone(),
+                applicability,
+                ops,
+                edits: edits.unwrap_or_default(),
             })
-            .collect();
-        let edits = fix::plan_with_tree(
-            &obj.source,
-            Some(&obj.document),
-            obj.doc_index,
-            &obj.base,
-            &ops,
-        );
-        let applicability = match (&edits, f.safe) {
-            (None, _) => Applicability::DisplayOnly,
-            (Some(_), true) => Applicability::Safe,
-            (Some(_), false) => Applicability::Unsafe,
-        };
-        Fix {
-            title: f.title.clone(),
-            applicability,
-            ops,
-            edits: edits.unwrap_or_default(),
-        }
-    });
+        });
     let mut labels = Vec::new();
     if !rule.builtin {
         labels.push(Label {
@@ -372,6 +489,56 @@ pub fn finding_with(
     }
 }
 
+/// Plan fix edits on the object's own document only: re-parsing a slice instead of the whole
+/// file keeps fixes cheap in multi-megabyte bundles. Edits are mapped back to file offsets.
+fn plan_in_document(obj: &Object, ops: &[FixOp]) -> Option<Vec<crate::diagnostic::TextEdit>> {
+    let text = obj.source.text.as_str();
+    let span = obj.document.span;
+    let (Some(head), Some(tail)) = (text.get(..span.start), text.get(span.end..)) else {
+        return fix::plan(&obj.source, obj.doc_index, &obj.base, ops);
+    };
+    let start = head.rfind('\n').map_or(0, |i| i + 1);
+    let end = tail.find('\n').map_or(text.len(), |i| span.end + i + 1);
+    if start == 0 && end == text.len() {
+        return fix::plan_with_tree(
+            &obj.source,
+            Some(&obj.document),
+            obj.doc_index,
+            &obj.base,
+            ops,
+        );
+    }
+    let slice = crate::source::SourceFile::new(obj.source.path.clone(), &text[start..end]);
+    let edits = fix::plan(&slice, 0, &obj.base, ops)?;
+    Some(
+        edits
+            .into_iter()
+            .map(|mut e| {
+                e.span = Span::new(e.span.start + start, e.span.end + start);
+                e.start = obj.source.position(e.span.start);
+                e.end = obj.source.position(e.span.end);
+                e
+            })
+            .collect(),
+    )
+}
+
+/// A node as message text: scalars as they are, collections as compact flow YAML (at most 80
+/// characters).
+fn value_text(node: &Node) -> String {
+    match node.value {
+        Value::Seq(_) | Value::Map(_) => {
+            let s = fix::render_value(&node.to_json());
+            if s.chars().count() > 80 {
+                format!("{}…", s.chars().take(79).collect::<String>())
+            } else {
+                s
+            }
+        }
+        _ => node.display_value(),
+    }
+}
+
 /// Where an object sits: (file path, document index, pointer inside the document).
 pub type ObjectKey<'a> = (&'a str, usize, &'a str);
 
@@ -381,13 +548,17 @@ pub fn object_key(obj: &Object) -> ObjectKey<'_> {
 }
 
 /// What a change did to the objects, for transition rules: the BASE version of each HEAD object
-/// that has one, and the objects the change removed.
+/// that has one, and the objects the change removed. Also the files that cross-object rules see
+/// besides the linted ones.
 #[derive(Default)]
 pub struct Transition<'a> {
     /// HEAD object (by [`object_key`]) → its BASE version.
     pub old: std::collections::HashMap<ObjectKey<'a>, &'a Object>,
     /// BASE objects without a HEAD version.
     pub removed: Vec<&'a Object>,
+    /// Files whose objects relations (`related`) see without linting them: the rest of the
+    /// revision when only some of its files are linted.
+    pub context: Vec<&'a FileManifests>,
 }
 
 /// Lint loaded files with `rules`: file problems plus rule findings, sorted.
@@ -407,12 +578,24 @@ pub fn lint_with(
     lint_refs(&refs, rules, ctx, t)
 }
 
-/// [`lint_with`] over a selection of files.
+/// [`lint_with`] over a selection of files. Cross-object rules see the objects of `files` and of
+/// `t.context`.
 pub fn lint_refs(
     files: &[&FileManifests],
     rules: &[Rule],
     ctx: &Context,
     t: &Transition<'_>,
+) -> Vec<Diagnostic> {
+    lint_refs_where(files, rules, ctx, t, |_| true)
+}
+
+/// [`lint_refs`] with only the rules `keep` accepts (file problems are reported all the same).
+pub fn lint_refs_where(
+    files: &[&FileManifests],
+    rules: &[Rule],
+    ctx: &Context,
+    t: &Transition<'_>,
+    keep: impl Fn(&Rule) -> bool + Sync,
 ) -> Vec<Diagnostic> {
     use crate::policy::model::AppliesTo;
     let objects: Vec<(&Object, AppliesTo)> = files
@@ -420,6 +603,12 @@ pub fn lint_refs(
         .flat_map(|f| f.objects.iter().map(|o| (o, AppliesTo::Present)))
         .chain(t.removed.iter().map(|o| (*o, AppliesTo::Removed)))
         .collect();
+    let visible: Vec<&Object> = files
+        .iter()
+        .chain(&t.context)
+        .flat_map(|f| f.objects.iter())
+        .collect();
+    let index = Index::new(&visible, ctx);
     let mut diags: Vec<Diagnostic> = files
         .par_iter()
         .flat_map_iter(|f| system::file_problems(f))
@@ -433,10 +622,10 @@ pub fn lint_refs(
                 AppliesTo::Present => t.old.get(&object_key(obj)).copied(),
                 AppliesTo::Removed => Some(*obj),
             };
-            for rule in rules.iter().filter(|r| r.applies_to == *applies) {
+            for rule in rules.iter().filter(|r| r.applies_to == *applies && keep(r)) {
                 let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                     let mut v = Vec::new();
-                    check_object_with(rule, obj, old, ctx, &mut v);
+                    check_object_with(rule, obj, old, ctx, &index, &mut v);
                     v
                 }));
                 match r {

@@ -8,7 +8,7 @@
 //! evaluator, so the trace cannot drift from what `lint` does.
 
 use super::eval::{Env, eval};
-use super::{Context, check_object, matches, select};
+use super::{Context, Index, check_object, matches, select};
 use crate::diagnostic::Diagnostic;
 use crate::manifest::Object;
 use crate::policy::cond::{Cmp, Cond, Each, Op};
@@ -66,6 +66,9 @@ fn cond_text(c: &Cond) -> String {
         Cond::Any(v) => format!("any of {}", v.len()),
         Cond::Not(_) => "not".into(),
         Cond::Schema(_) => "schema".into(),
+        Cond::Related(r) => format!("related: {} other object(s)", r.kinds.len()),
+        Cond::ApiStatus(a) => format!("api-status: {a:?}"),
+        Cond::Some { .. } => "some".into(),
         Cond::Field { raw, op, .. } => {
             let f = if raw.is_empty() { "(the node)" } else { raw };
             format!("field {f} {}", op_text(op))
@@ -112,6 +115,7 @@ fn each_text(e: &Each) -> String {
             regular,
             init,
             ephemeral,
+            sub,
         } => {
             let mut v = Vec::new();
             if *regular {
@@ -123,17 +127,31 @@ fn each_text(e: &Each) -> String {
             if *ephemeral {
                 v.push("ephemeralContainers");
             }
-            format!("containers ({})", v.join(", "))
+            let below = crate::policy::cond::seg_pointer(sub);
+            if below.is_empty() {
+                format!("containers ({})", v.join(", "))
+            } else {
+                format!("`{below}` of containers ({})", v.join(", "))
+            }
         }
         Each::PodSpec => "the pod spec".into(),
         Each::PodTemplate => "the pod template".into(),
         Each::Volumes => "pod volumes".into(),
-        Each::Pattern(_) => "a path pattern".into(),
+        Each::Pattern(_, p) => {
+            format!("the path pattern `{}`", crate::policy::cond::seg_pointer(p))
+        }
+        Each::Union(v) => v.iter().map(each_text).collect::<Vec<_>>().join(" + "),
     }
 }
 
-/// Explain `rule` on `obj`: the steps, and the findings the engine produces (unwaived).
-pub fn explain(rule: &Rule, obj: &Object, ctx: &Context) -> (Vec<Step>, Vec<Diagnostic>) {
+/// Explain `rule` on `obj` (cross-object conditions see the objects of `index`): the steps, and
+/// the findings the engine produces (unwaived).
+pub fn explain(
+    rule: &Rule,
+    obj: &Object,
+    ctx: &Context,
+    index: &Index<'_>,
+) -> (Vec<Step>, Vec<Diagnostic>) {
     let mut out = Vec::new();
     let m = &rule.matcher;
     let kinds: Vec<String> = m
@@ -213,8 +231,10 @@ pub fn explain(rule: &Rule, obj: &Object, ctx: &Context) -> (Vec<Step>, Vec<Diag
             if items.len() == 1 { "" } else { "s" }
         ),
     );
-    let pod_ptr = ctx.pod_template(obj).map(|p| format!("{p}/spec"));
-    for (ptr, item) in &items {
+    let template = ctx.pod_template(obj);
+    let pod_ptr = template.as_ref().map(|p| format!("{p}/spec"));
+    for sel in &items {
+        let (ptr, item) = (&sel.ptr, sel.node);
         let name = item
             .get("name")
             .map(|n| format!(" (`{}`)", n.display_value()))
@@ -230,7 +250,12 @@ pub fn explain(rule: &Rule, obj: &Object, ctx: &Context) -> (Vec<Step>, Vec<Diag
             item_ptr: ptr,
             root: obj.node(),
             pod_ptr: pod_ptr.as_deref(),
+            template_ptr: template.as_deref(),
+            container_ptr: sel.container.as_deref(),
             object: obj,
+            ctx,
+            index,
+            source: None,
             old: None,
         };
         if let Some(when) = &rule.when {
@@ -265,6 +290,6 @@ pub fn explain(rule: &Rule, obj: &Object, ctx: &Context) -> (Vec<Step>, Vec<Diag
         );
     }
     let mut diags = Vec::new();
-    check_object(rule, obj, ctx, &mut diags);
+    check_object(rule, obj, ctx, index, &mut diags);
     (out, diags)
 }

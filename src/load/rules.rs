@@ -359,9 +359,12 @@ pub fn at_revision(repo: &GitRepo, rev: Rev, opts: &RuleOptions) -> Result<RuleS
         include: globset(&config.file.include).map_err(RuleError::Other)?,
         exclude: globset(&config.file.exclude).map_err(RuleError::Other)?,
     };
-    let ctx = Context {
-        pod_templates: config.file.pod_templates.clone(),
-    };
+    let version = config
+        .file
+        .kubernetes_version
+        .as_deref()
+        .and_then(crate::config::parse_version);
+    let ctx = Context::new(config.file.pod_templates.clone(), version);
     Ok(RuleSet {
         config,
         config_path,

@@ -4,7 +4,7 @@
 //! Operators exist only where JSON Schema is clumsy: presence with a precise "missing field"
 //! location, image references, Kubernetes quantities, list uniqueness by key.
 
-use super::model::Condition;
+use super::model::{ApiStatus, CompareOp, Condition, NamespaceMode, RelatedSpec, RelationScope};
 use crate::manifest::yaml::pointer_tokens;
 use regex::Regex;
 use std::sync::Arc;
@@ -30,18 +30,53 @@ pub enum Anchor {
     /// The BASE version of the object in a diff (`$old/…`, from its root); missing when there
     /// is no base version (plain `lint`, or an object added by the change).
     Old,
+    /// The pod template (metadata + spec) of a workload (`$template/…`).
+    Template,
+    /// The container enclosing the checked node (`$container/…`, with `each: containers/…`).
+    Container,
+    /// Inside `related.where` / `some.where`: the node being related from (`$source/…`).
+    Source,
+    /// Inside nested `where`s: the rule's own checked node (`$origin/…`).
+    Origin,
+    /// Inside nested `where`s: the root of the rule's checked object (`$origin-object/…`).
+    OriginObject,
 }
+
+impl Anchor {
+    /// How the anchor is written in a field path (`""` for the checked node).
+    pub fn name(self) -> &'static str {
+        ANCHORS
+            .iter()
+            .find(|(_, a)| *a == self)
+            .map_or("", |(n, _)| n)
+    }
+}
+
+/// The anchors and their names, longest first.
+const ANCHORS: &[(&str, Anchor)] = &[
+    ("$origin-object", Anchor::OriginObject),
+    ("$template", Anchor::Template),
+    ("$container", Anchor::Container),
+    ("$object", Anchor::Object),
+    ("$old", Anchor::Old),
+    ("$source", Anchor::Source),
+    ("$origin", Anchor::Origin),
+    ("$pod", Anchor::Pod),
+];
 
 /// Split an anchored field path (`$pod/securityContext`) into its anchor and pattern.
 pub fn parse_field(p: &str) -> Result<(Anchor, Vec<Seg>), String> {
-    if let Some(rest) = p.strip_prefix("$object") {
-        return Ok((Anchor::Object, parse_path(rest)?));
-    }
-    if let Some(rest) = p.strip_prefix("$pod") {
-        return Ok((Anchor::Pod, parse_path(rest)?));
-    }
-    if let Some(rest) = p.strip_prefix("$old") {
-        return Ok((Anchor::Old, parse_path(rest)?));
+    if p.starts_with('$') {
+        for (name, anchor) in ANCHORS {
+            if let Some(rest) = p.strip_prefix(name)
+                && (rest.is_empty() || rest.starts_with('/'))
+            {
+                return Ok((*anchor, parse_path(rest)?));
+            }
+        }
+        return Err(format!(
+            "unknown anchor in `{p}`; use $pod, $template, $container, $object, $old, $source, $origin or $origin-object"
+        ));
     }
     Ok((Anchor::Item, parse_path(p)?))
 }
@@ -59,12 +94,22 @@ pub fn parse_path(p: &str) -> Result<Vec<Seg>, String> {
         .collect())
 }
 
+/// A path pattern rendered back as a JSON Pointer (`*` kept).
+pub fn seg_pointer(segs: &[Seg]) -> String {
+    segs.iter()
+        .map(|s| match s {
+            Seg::Key(k) => format!("/{}", crate::manifest::yaml::escape_token(k)),
+            Seg::Any => "/*".to_string(),
+        })
+        .collect()
+}
+
 /// Which sub-nodes a rule checks.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Each {
     /// The object itself.
     Object,
-    /// Containers of the pod spec (of any workload kind).
+    /// Containers of the pod spec (of any workload kind), or nodes below each of them.
     Containers {
         /// `containers`.
         regular: bool,
@@ -72,6 +117,8 @@ pub enum Each {
         init: bool,
         /// `ephemeralContainers`.
         ephemeral: bool,
+        /// Pattern below each container (empty: the container itself).
+        sub: Vec<Seg>,
     },
     /// The pod spec.
     PodSpec,
@@ -79,46 +126,74 @@ pub enum Each {
     PodTemplate,
     /// Every entry of the pod spec's `volumes`.
     Volumes,
-    /// A path pattern from the object root.
-    Pattern(Vec<Seg>),
+    /// A path pattern from the object root (`Anchor::Object`), the pod spec or the pod template.
+    Pattern(Anchor, Vec<Seg>),
+    /// The union of several selectors, in order.
+    Union(Vec<Each>),
 }
 
 impl Each {
-    /// Does this selector yield containers (so `{{container.name}}` makes sense)?
+    /// Does this selector yield nodes inside containers (so `{{container.name}}` makes sense)?
     pub fn is_containers(&self) -> bool {
-        matches!(self, Each::Containers { .. })
+        match self {
+            Each::Containers { .. } => true,
+            Each::Union(v) => v.iter().any(Each::is_containers),
+            _ => false,
+        }
     }
 }
 
-/// Compile an `each` selector.
-pub fn compile_each(each: Option<&str>) -> Result<Each, String> {
+/// Compile one `each` selector.
+pub fn compile_each_one(each: &str) -> Result<Each, String> {
+    let containers = |rest: &str, regular, init, ephemeral| -> Result<Each, String> {
+        Ok(Each::Containers {
+            regular,
+            init,
+            ephemeral,
+            sub: parse_path(rest)?,
+        })
+    };
+    for (name, (r, i, e)) in [
+        ("main-containers", (true, false, false)),
+        ("init-containers", (false, true, false)),
+        ("containers", (true, true, true)),
+    ] {
+        if let Some(rest) = each.strip_prefix(name)
+            && (rest.is_empty() || rest.starts_with('/'))
+        {
+            return containers(rest, r, i, e);
+        }
+    }
     Ok(match each {
-        None | Some("object") => Each::Object,
-        Some("containers") => Each::Containers {
-            regular: true,
-            init: true,
-            ephemeral: true,
-        },
-        Some("main-containers") => Each::Containers {
-            regular: true,
-            init: false,
-            ephemeral: false,
-        },
-        Some("init-containers") => Each::Containers {
-            regular: false,
-            init: true,
-            ephemeral: false,
-        },
-        Some("pod-spec") => Each::PodSpec,
-        Some("pod-template") => Each::PodTemplate,
-        Some("volumes") => Each::Volumes,
-        Some(p) if p.starts_with('/') => Each::Pattern(parse_path(p)?),
-        Some(other) => {
+        "object" => Each::Object,
+        "pod-spec" => Each::PodSpec,
+        "pod-template" => Each::PodTemplate,
+        "volumes" => Each::Volumes,
+        p if p.starts_with('/') => Each::Pattern(Anchor::Object, parse_path(p)?),
+        p if p.starts_with("$pod/") || p.starts_with("$template/") => {
+            let (anchor, segs) = parse_field(p)?;
+            Each::Pattern(anchor, segs)
+        }
+        other => {
             return Err(format!(
-                "unknown selector `{other}`; use containers, main-containers, init-containers, pod-spec, pod-template, volumes, object, or a JSON Pointer pattern like `/spec/rules/*`"
+                "unknown selector `{other}`; use containers, main-containers, init-containers (optionally followed by a pattern such as `/ports/*`), pod-spec, pod-template, volumes, object, or a JSON Pointer pattern like `/spec/rules/*` or `$pod/volumes/*`"
             ));
         }
     })
+}
+
+/// Compile an `each` selector (one or a union).
+pub fn compile_each(each: Option<&[String]>) -> Result<Each, String> {
+    match each {
+        None => Ok(Each::Object),
+        Some([one]) => compile_each_one(one),
+        Some([]) => Err("`each` needs at least one selector".into()),
+        Some(many) => Ok(Each::Union(
+            many.iter()
+                .map(|e| compile_each_one(e))
+                .collect::<Result<_, _>>()?,
+        )),
+    }
 }
 
 /// Numeric comparison.
@@ -159,12 +234,7 @@ impl std::fmt::Display for Operand {
                 path,
                 times,
             } => {
-                let root = match anchor {
-                    Anchor::Item => "",
-                    Anchor::Object => "$object",
-                    Anchor::Pod => "$pod",
-                    Anchor::Old => "$old",
-                };
+                let root = anchor.name();
                 let p: String = path
                     .iter()
                     .map(|s| match s {
@@ -205,6 +275,72 @@ pub enum Op {
     ImageHasDigest(bool),
     /// List items unique by key.
     UniqueBy(String),
+    /// Compared with another field.
+    CompareField(CompareOp, Anchor, Vec<Seg>),
+    /// A selector selecting the labels at an anchored path.
+    Selects(Anchor, Vec<Seg>),
+    /// The checked node's own mapping key matches.
+    KeyMatches(Regex),
+}
+
+/// Which kinds a relation reaches.
+#[derive(Debug, Clone, PartialEq)]
+pub enum KindSel {
+    /// `Kind` or `group/Kind`.
+    Kind(Option<String>, String),
+    /// The `workloads` group.
+    Workloads,
+    /// The checked object's own group and kind.
+    SelfKind,
+}
+
+/// One compiled equality of a relation.
+#[derive(Debug, Clone)]
+pub struct RelMatch {
+    /// Paths on the checked node (first present wins).
+    pub sources: Vec<(Anchor, Vec<Seg>)>,
+    /// Value when no source is present.
+    pub default: Option<String>,
+    /// Alternative patterns on the related object.
+    pub targets: Vec<Vec<Seg>>,
+}
+
+/// A compiled relation (see [`RelatedSpec`]).
+#[derive(Debug, Clone)]
+pub struct Relation {
+    /// Related kinds.
+    pub kinds: Vec<KindSel>,
+    /// Namespace rule.
+    pub namespace: NamespaceMode,
+    /// Candidate scope.
+    pub scope: RelationScope,
+    /// Equalities.
+    pub matches: Vec<RelMatch>,
+    /// Selector on the checked node.
+    pub selector: Option<(Anchor, Vec<Seg>)>,
+    /// Selector path on the related object.
+    pub selected_by: Option<Vec<Seg>>,
+    /// Condition on the related object.
+    pub where_: Option<Cond>,
+}
+
+/// Parse a kind selector (`Deployment`, `apps/Deployment`, `core/Service`, `workloads`, `self`).
+pub fn parse_kind(k: &str) -> KindSel {
+    match k {
+        "workloads" => KindSel::Workloads,
+        "self" => KindSel::SelfKind,
+        _ => match k.rsplit_once('/') {
+            Some((g, kind)) => KindSel::Kind(
+                Some(if g == "core" {
+                    String::new()
+                } else {
+                    g.to_string()
+                }),
+                kind.to_string(),
+            ),
+            None => KindSel::Kind(None, k.to_string()),
+        },
+    }
 }
 
 /// A compiled condition.
@@ -218,6 +354,19 @@ pub enum Cond {
     Not(Box<Cond>),
     /// Valid against a JSON Schema.
     Schema(Arc<jsonschema::Validator>),
+    /// A relation to other linted objects.
+    Related(Box<Relation>),
+    /// The object's API version is deprecated / removed in the target version.
+    ApiStatus(ApiStatus),
+    /// Some node at a pattern satisfies a condition.
+    Some {
+        /// Where the pattern starts.
+        anchor: Anchor,
+        /// The pattern.
+        path: Vec<Seg>,
+        /// The condition.
+        cond: Box<Cond>,
+    },
     /// An operator on a field.
     Field {
         /// Where the path starts.
@@ -304,17 +453,34 @@ fn operand(v: &serde_json::Value) -> Result<Operand, String> {
     })
 }
 
+/// Does this condition relate the object to other objects (`related`)?
+pub fn relates(c: &Cond) -> bool {
+    match c {
+        Cond::All(v) | Cond::Any(v) => v.iter().any(relates),
+        Cond::Not(c) => relates(c),
+        Cond::Some { cond, .. } => relates(cond),
+        Cond::Related(_) => true,
+        Cond::Schema(_) | Cond::ApiStatus(_) | Cond::Field { .. } => false,
+    }
+}
+
 /// Does this condition read the BASE version of the object (`$old`)?
 pub fn reads_old(c: &Cond) -> bool {
     match c {
         Cond::All(v) | Cond::Any(v) => v.iter().any(reads_old),
         Cond::Not(c) => reads_old(c),
-        Cond::Schema(_) => false,
+        Cond::Schema(_) | Cond::ApiStatus(_) => false,
+        // `$old` inside a relation's `where` reads the related object's BASE version: the
+        // rule itself still checks the present object.
+        Cond::Related(_) => false,
+        Cond::Some { anchor, cond, .. } => *anchor == Anchor::Old || reads_old(cond),
         Cond::Field { anchor, op, .. } => {
             *anchor == Anchor::Old
                 || matches!(
                     op,
                     Op::SameAs(Anchor::Old, _)
+                        | Op::CompareField(_, Anchor::Old, _)
+                        | Op::Selects(Anchor::Old, _)
                         | Op::Compare(
                             _,
                             Operand::Field {
@@ -386,6 +552,31 @@ pub fn compile_cond(c: &Condition, ptr: &str, err: &mut dyn FnMut(String, String
             Err(m) => err(format!("{ptr}/schema"), m),
         }
     }
+    if let Some(r) = &c.related {
+        groups += 1;
+        if let Some(rel) = compile_related(r, &format!("{ptr}/related"), err) {
+            parts.push(Cond::Related(Box::new(rel)));
+        }
+    }
+    if let Some(a) = c.api_status {
+        groups += 1;
+        parts.push(Cond::ApiStatus(a));
+    }
+    if let Some(sm) = &c.some {
+        groups += 1;
+        match parse_field(&sm.each) {
+            Ok((anchor, path)) => {
+                if let Some(cond) = compile_cond(&sm.where_, &format!("{ptr}/some/where"), err) {
+                    parts.push(Cond::Some {
+                        anchor,
+                        path,
+                        cond: Box::new(cond),
+                    });
+                }
+            }
+            Err(m) => err(format!("{ptr}/some/each"), m),
+        }
+    }
     let raw = c.field.clone().unwrap_or_default();
     let (anchor, path) = match parse_field(&raw) {
         Ok(p) => p,
@@ -444,6 +635,27 @@ pub fn compile_cond(c: &Condition, ptr: &str, err: &mut dyn FnMut(String, String
     if let Some(k) = &c.unique_by {
         ops.push(Op::UniqueBy(k.clone()));
     }
+    if let Some(sel) = &c.selects {
+        match parse_field(sel) {
+            Ok((a, segs)) => ops.push(Op::Selects(a, segs)),
+            Err(m) => err(format!("{ptr}/selects"), m),
+        }
+    }
+    if let Some(r) = &c.key_matches {
+        match Regex::new(r) {
+            Ok(re) => ops.push(Op::KeyMatches(re)),
+            Err(e) => err(
+                format!("{ptr}/key-matches"),
+                format!("invalid regular expression: {e}"),
+            ),
+        }
+    }
+    if let Some(cmp) = &c.compare {
+        match parse_field(&cmp.field) {
+            Ok((a, segs)) => ops.push(Op::CompareField(cmp.op, a, segs)),
+            Err(m) => err(format!("{ptr}/compare/field"), m),
+        }
+    }
     if !ops.is_empty() {
         groups += 1;
         if groups > 1 {
@@ -466,7 +678,7 @@ pub fn compile_cond(c: &Condition, ptr: &str, err: &mut dyn FnMut(String, String
         });
     }
     if c.field.is_some() {
-        err(format!("{ptr}/field"), "`field` needs an operator (exists, equals, in, matches, gt, gte, lt, lte, contains, image-tag-in, image-has-digest, unique-by, same-as)".into());
+        err(format!("{ptr}/field"), "`field` needs an operator (exists, equals, in, matches, gt, gte, lt, lte, contains, image-tag-in, image-has-digest, unique-by, same-as, compare, selects, key-matches)".into());
         return None;
     }
     match groups {
@@ -476,8 +688,86 @@ pub fn compile_cond(c: &Condition, ptr: &str, err: &mut dyn FnMut(String, String
         }
         1 => parts.pop(),
         _ => {
-            err(ptr.to_string(), "a condition is one of: `all`, `any`, `not`, `schema`, or `field` with operators; wrap several in `all`".into());
+            err(ptr.to_string(), "a condition is one of: `all`, `any`, `not`, `schema`, `related`, `some`, `api-status`, or `field` with operators; wrap several in `all`".into());
             None
         }
     }
+}
+
+fn compile_related(
+    r: &RelatedSpec,
+    ptr: &str,
+    err: &mut dyn FnMut(String, String),
+) -> Option<Relation> {
+    let mut ok = true;
+    if r.kinds.is_empty() {
+        err(
+            format!("{ptr}/kinds"),
+            "`related` needs at least one kind".into(),
+        );
+        ok = false;
+    }
+    let mut matches = Vec::new();
+    for (i, m) in r.match_.iter().enumerate() {
+        let mut sources = Vec::new();
+        for src in m.source.to_vec() {
+            match parse_field(&src) {
+                Ok(s) => sources.push(s),
+                Err(e) => {
+                    err(format!("{ptr}/match/{i}/source"), e);
+                    ok = false;
+                }
+            }
+        }
+        let mut targets = Vec::new();
+        for t in m.target.to_vec() {
+            match parse_path(&t) {
+                Ok(p) => targets.push(p),
+                Err(e) => {
+                    err(format!("{ptr}/match/{i}/target"), e);
+                    ok = false;
+                }
+            }
+        }
+        matches.push(RelMatch {
+            sources,
+            default: m.default.clone(),
+            targets,
+        });
+    }
+    let selector = match r.selector.as_deref().map(parse_field).transpose() {
+        Ok(s) => s,
+        Err(e) => {
+            err(format!("{ptr}/selector"), e);
+            ok = false;
+            None
+        }
+    };
+    let selected_by = match r.selected_by.as_deref().map(parse_path).transpose() {
+        Ok(s) => s,
+        Err(e) => {
+            err(format!("{ptr}/selected-by"), e);
+            ok = false;
+            None
+        }
+    };
+    let where_ = match &r.where_ {
+        Some(w) => match compile_cond(w, &format!("{ptr}/where"), err) {
+            Some(c) => Some(c),
+            None => {
+                ok = false;
+                None
+            }
+        },
+        None => None,
+    };
+    ok.then(|| Relation {
+        kinds: r.kinds.iter().map(|k| parse_kind(k)).collect(),
+        namespace: r.namespace,
+        scope: r.scope,
+        matches,
+        selector,
+        selected_by,
+        where_,
+    })
 }

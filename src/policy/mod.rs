@@ -6,6 +6,8 @@
 //! built-in library under `policies/` is embedded in the binary by `build.rs`; nothing registers
 //! a rule but its file.
 
+pub mod apis;
+pub mod catalogue;
 pub mod cond;
 pub mod model;
 pub mod template;
@@ -125,6 +127,8 @@ pub struct Rule {
     pub message: Template,
     /// Fix.
     pub fix: Option<FixSpec>,
+    /// Templates of string fix values with placeholders, by edit index.
+    pub fix_values: Vec<Option<Template>>,
     /// Is it from the built-in library?
     pub builtin: bool,
     /// Which version of objects it checks.
@@ -132,6 +136,9 @@ pub struct Rule {
     /// Is it a transition rule (reads `$old` or checks removed objects)? Its findings only
     /// make sense for a change, so a diff always counts them as introduced.
     pub transition: bool,
+    /// Does it relate the object to other linted objects (`related`)? Its findings on a file
+    /// can change when another file changes.
+    pub cross_object: bool,
 }
 
 impl Rule {
@@ -275,7 +282,8 @@ pub fn load_rule(source: Source, builtin: bool) -> Result<Rule, Vec<FileError>> 
             Err(e) => errors.push(e),
         }
     }
-    let each = match compile_each(spec.each.as_deref()) {
+    let each_list = spec.each.as_ref().map(model::OneOrMany::to_vec);
+    let each = match compile_each(each_list.as_deref()) {
         Ok(e) => e,
         Err(m) => {
             errors.push(FileError::new(&source, at("/each"), m));
@@ -313,8 +321,28 @@ pub fn load_rule(source: Source, builtin: bool) -> Result<Rule, Vec<FileError>> 
             None
         }
     };
+    let mut fix_values = Vec::new();
     if let Some(fix) = &spec.fix {
         for (i, e) in fix.edits.iter().enumerate() {
+            match e
+                .value
+                .as_ref()
+                .and_then(|v| v.as_str())
+                .filter(|s| s.contains("{{"))
+            {
+                Some(t) => match Template::compile(t) {
+                    Ok(t) => fix_values.push(Some(t)),
+                    Err(m) => {
+                        errors.push(FileError::new(
+                            &source,
+                            at(&format!("/fix/edits/{i}/value")),
+                            m,
+                        ));
+                        fix_values.push(None);
+                    }
+                },
+                None => fix_values.push(None),
+            }
             let ops = [e.set.is_some(), e.remove.is_some(), e.add.is_some()]
                 .iter()
                 .filter(|b| **b)
@@ -381,13 +409,19 @@ pub fn load_rule(source: Source, builtin: bool) -> Result<Rule, Vec<FileError>> 
         || match &check {
             Check::Require(c) | Check::Forbid(c) => cond::reads_old(c),
         };
+    let cross_object = when.as_ref().is_some_and(cond::relates)
+        || match &check {
+            Check::Require(c) | Check::Forbid(c) => cond::relates(c),
+        };
     Ok(Rule {
         applies_to,
         transition,
+        cross_object,
         severity: spec.severity,
         owner: spec.owner.clone(),
         contact: spec.contact.clone(),
         fix: spec.fix.clone(),
+        fix_values,
         spec,
         source,
         tree,
@@ -420,7 +454,16 @@ pub fn builtin_rules() -> Result<Vec<Rule>, Vec<FileError>> {
     }
 }
 
-/// Rule files (`*.yaml`, `*.yml`) under `dir`, recursively, skipping `tests/` fixture folders.
+/// The built-in rules of one preset (`all` for every rule), as a repository without a config
+/// file gets them with `preset: <name>`.
+pub fn builtin_preset(preset: &str) -> Result<Vec<Rule>, Vec<FileError>> {
+    let mut rules = builtin_rules()?;
+    rules.retain(|r| preset == "all" || r.spec.presets.iter().any(|p| p == preset));
+    Ok(rules)
+}
+
+/// Rule files (`*.yaml`, `*.yml`) under `dir`, recursively, skipping `tests/` fixture folders and
+/// `data/` lookup tables.
 pub fn rule_files(dir: &Path) -> std::io::Result<Vec<std::path::PathBuf>> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
@@ -428,9 +471,9 @@ pub fn rule_files(dir: &Path) -> std::io::Result<Vec<std::path::PathBuf>> {
         for entry in std::fs::read_dir(&d)? {
             let p = entry?.path();
             if p.is_dir() {
-                if p.file_name()
-                    .is_some_and(|n| n != "tests" && !n.to_string_lossy().starts_with('.'))
-                {
+                if p.file_name().is_some_and(|n| {
+                    n != "tests" && n != "data" && !n.to_string_lossy().starts_with('.')
+                }) {
                     stack.push(p);
                 }
             } else if p.extension().is_some_and(|e| e == "yaml" || e == "yml") {
@@ -473,6 +516,23 @@ pub fn load_dir(
         Ok(rules)
     } else {
         Err(errors)
+    }
+}
+
+/// Find a rule by id or by one of its aliases (`kube-linter/privileged-container`).
+pub fn find<'a>(rules: &'a [Rule], name: &str) -> Option<&'a Rule> {
+    find_all(rules, name).into_iter().next()
+}
+
+/// The rule with this id, or every rule that lists it as an alias (a check of another tool may
+/// be covered by several rules).
+pub fn find_all<'a>(rules: &'a [Rule], name: &str) -> Vec<&'a Rule> {
+    match rules.iter().find(|r| r.id() == name) {
+        Some(r) => vec![r],
+        None => rules
+            .iter()
+            .filter(|r| r.spec.aliases.iter().any(|a| a == name))
+            .collect(),
     }
 }
 

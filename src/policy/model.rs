@@ -38,6 +38,12 @@ pub struct RuleSpec {
     /// Link to upstream documentation.
     #[serde(default)]
     pub docs: Option<String>,
+    /// Equivalent checks of other tools (`kube-linter/privileged-container`,
+    /// `polaris/runAsPrivileged`, `kube-score/container-security-context-privileged`,
+    /// `pss/baseline/privileged`), so people migrating can find the rule (`accord explain` accepts
+    /// them too).
+    #[serde(default)]
+    pub aliases: Vec<String>,
     /// Lifecycle of the rule.
     #[serde(default)]
     pub status: Status,
@@ -54,11 +60,15 @@ pub struct RuleSpec {
     #[serde(default)]
     pub applies_to: AppliesTo,
     /// Sub-nodes to check one by one: `containers` (regular, init and ephemeral containers of
-    /// every workload kind), `init-containers`, `pod-spec`, `pod-template`, `volumes`, or a JSON
-    /// Pointer pattern from the object root where `*` matches every list item or map value
-    /// (e.g. `/spec/rules/*`). Without `each`, the object itself is checked.
+    /// every workload kind), `main-containers`, `init-containers`, `pod-spec`, `pod-template`,
+    /// `volumes`, or a JSON Pointer pattern where `*` matches every list item or map value —
+    /// from the object root (`/spec/rules/*`), from the pod spec (`$pod/volumes/*`), or below
+    /// each container (`containers/ports/*`, `main-containers/env/*`; `$container/…` fields and
+    /// `{{container.name}}` then refer to the enclosing container). A list selects the union
+    /// (`[/spec/defaultBackend, /spec/rules/*/http/paths/*/backend]`). Without `each`, the object
+    /// itself is checked.
     #[serde(default)]
-    pub each: Option<String>,
+    pub each: Option<OneOrMany>,
     /// Only check nodes for which this condition holds.
     #[serde(default)]
     pub when: Option<Condition>,
@@ -140,9 +150,9 @@ pub struct IncludeExclude {
     pub exclude: Vec<String>,
 }
 
-/// A condition on a node. Give `all`, `any`, `not` or `schema`, or a `field` (JSON Pointer
-/// relative to the checked node; `*` matches every item) with one or more operators, which must
-/// all hold. Without `field`, operators apply to the node itself.
+/// A condition on a node. Give `all`, `any`, `not`, `schema`, `related` or `api-status`, or a
+/// `field` (JSON Pointer relative to the checked node; `*` matches every item) with one or more
+/// operators, which must all hold. Without `field`, operators apply to the node itself.
 ///
 /// Transition rules compare the object with its BASE version in `accord diff`: a field starting
 /// with `$old` (e.g. `$old/spec/selector`) reads the BASE version of the object, from its root.
@@ -168,9 +178,13 @@ pub struct Condition {
     #[schemars(with = "serde_json::Value")]
     pub schema: Option<serde_json::Value>,
     /// JSON Pointer, relative to the checked node, of the field the operators test; start it with
-    /// `$pod` to read the workload's pod spec (e.g. `$pod/securityContext/runAsNonRoot`), with
-    /// `$object` to read from the object root, or with `$old` to read the BASE version of the
-    /// object in a diff (missing outside diffs and for added objects).
+    /// `$pod` to read the workload's pod spec (e.g. `$pod/securityContext/runAsNonRoot`),
+    /// `$template` for its pod template (`$template/metadata/labels`), `$container` for the
+    /// enclosing container (with `each: containers/…`), `$object` for the object root,
+    /// `$source` inside `related.where` / `some.where` for the node being related from, or
+    /// `$origin` / `$origin-object` inside nested `where`s for the rule's own checked node and
+    /// its object's root, or `$old` to read the BASE version of the object in a diff (missing
+    /// outside diffs and for added objects).
     #[serde(default)]
     pub field: Option<String>,
     /// The field is present (`true`) or absent (`false`). A field set to `null` counts as absent.
@@ -224,6 +238,194 @@ pub struct Condition {
     /// order, formatting and the order of keyed lists do not matter. Both missing counts as equal.
     #[serde(default)]
     pub same_as: Option<String>,
+    /// The field is a label selector (plain map or `LabelSelector`) that selects the labels at
+    /// this anchored path (e.g. `$template/metadata/labels`).
+    #[serde(default)]
+    pub selects: Option<String>,
+    /// The checked node sits under a mapping key matching this regular expression (e.g. with
+    /// `each: /data/*`, the ConfigMap key).
+    #[serde(default)]
+    pub key_matches: Option<String>,
+    /// The field compared with another field (of this node, or anchored: `$pod/…`,
+    /// `$container/…`, `$object/…`, and `$source/…` inside `related.where`).
+    #[serde(default)]
+    pub compare: Option<CompareSpec>,
+    /// Holds when another object being linted relates to the checked node as described
+    /// (cross-object rules). See [`RelatedSpec`].
+    #[serde(default)]
+    pub related: Option<RelatedSpec>,
+    /// Holds when at least one node at a path pattern of the same object satisfies a condition
+    /// (`some: {each: $pod/volumes/*, where: {…}}`; inside `where`, `$source/…` reads the checked
+    /// node).
+    #[serde(default)]
+    pub some: Option<SomeSpec>,
+    /// The object's `apiVersion` + `kind` is `deprecated` (deprecated but still served) or
+    /// `removed` in the target Kubernetes version (config `kubernetes-version`), per the built-in
+    /// API lifecycle table. Sets `{{api.replacement}}`, `{{api.deprecated-in}}`,
+    /// `{{api.removed-in}}`, `{{api.target}}` and `{{api.advice}}` for the message and fix.
+    #[serde(default)]
+    pub api_status: Option<ApiStatus>,
+}
+
+/// `some`: a quantifier over nodes of the same object.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct SomeSpec {
+    /// Path pattern (`*` allowed), relative to the checked node or anchored (`$pod/…`,
+    /// `$container/…`, `$template/…`, `$object/…`).
+    pub each: String,
+    /// Condition each candidate is tested with (the candidate is the checked node).
+    #[serde(rename = "where")]
+    pub where_: Box<Condition>,
+}
+
+/// Lifecycle states of an API version in the target Kubernetes version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ApiStatus {
+    /// Deprecated in or before the target version but still served by it.
+    Deprecated,
+    /// No longer served by the target version.
+    Removed,
+}
+
+/// A string or a list of strings.
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum OneOrMany {
+    /// One.
+    One(String),
+    /// Several.
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    /// The strings, in order.
+    pub fn to_vec(&self) -> Vec<String> {
+        match self {
+            OneOrMany::One(s) => vec![s.clone()],
+            OneOrMany::Many(v) => v.clone(),
+        }
+    }
+}
+
+/// Comparison operators of `compare`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum CompareOp {
+    /// Equal (scalars, or whole lists / mappings).
+    Equals,
+    /// Different (a missing other field counts as different).
+    NotEquals,
+    /// Equal to one of the values the other path pattern (with `*`) resolves to.
+    In,
+    /// Greater than (numbers or quantities).
+    Gt,
+    /// Greater than or equal.
+    Gte,
+    /// Less than.
+    Lt,
+    /// Less than or equal.
+    Lte,
+}
+
+/// Compare the field with another field: `compare: {op: lte, field: $source/spec/minAvailable}`.
+/// A missing field on either side makes every operator but `not-equals` false.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct CompareSpec {
+    /// The operator.
+    pub op: CompareOp,
+    /// The other field (anchored path; `*` allowed with `in`).
+    pub field: String,
+}
+
+/// Namespace rule of a relation.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum NamespaceMode {
+    /// Same namespace; an object without `metadata.namespace` gets one at apply time, so it
+    /// matches any namespace (keeps false positives rare in kustomize / Argo CD repositories).
+    #[default]
+    Same,
+    /// Any namespace (cluster-scoped targets such as ClusterRole).
+    Any,
+}
+
+/// Which other objects a relation may reach, by where they were read from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum RelationScope {
+    /// Everything linted together.
+    #[default]
+    All,
+    /// Objects from files in the same directory (files applied together, e.g. one kustomization).
+    Directory,
+    /// Objects from the same file (one rendered stream).
+    File,
+}
+
+/// One equality between the checked node and a related object.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RelationMatch {
+    /// Path(s) of the value on the checked node (anchors allowed); the first one present is
+    /// used. When none is present, `default` is used, or else this equality is skipped.
+    pub source: OneOrMany,
+    /// Value to use when no `source` path is present (e.g. `default` for a service account).
+    #[serde(default)]
+    pub default: Option<String>,
+    /// Path pattern(s) on the related object (from its root, `*` allowed); one of the values
+    /// found must equal the source value (strings and numbers compare by text, so a port `80`
+    /// matches `"80"`).
+    pub target: OneOrMany,
+}
+
+/// A relation to other objects being linted, evaluated over everything linted together
+/// (e.g. a Service and the workloads its selector must match). The condition holds when at
+/// least one other object satisfies every part given:
+///
+/// - `kinds`: its kind (`Kind`, `group/Kind`, `workloads`, or `self` for the checked object's own
+///   group and kind);
+/// - `namespace`: `same` (default) or `any`;
+/// - `scope`: `all` objects linted together (default), or only those from the same `directory`
+///   or `file`;
+/// - `match`: equalities between values of the checked node and the object (a reference by
+///   name, port, kind…). When every `source` is missing, the checked node references nothing
+///   and the condition holds;
+/// - `selector`: a label selector on the checked node (a plain label map as in a Service, or a
+///   `LabelSelector` with `matchLabels` / `matchExpressions`) that must select the object's pod
+///   labels (its pod template's labels for workloads, else its own labels). A missing selector
+///   selects nothing; an empty `LabelSelector` (`{}`) selects everything;
+/// - `selected-by`: a selector path on the object that must select the checked object's pod
+///   labels;
+/// - `where`: a condition on the object (its root is the checked node; `$source/…` reads the
+///   checked node of the rule).
+///
+/// A finding is located at the first `match` source (the dangling reference) or the selector.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RelatedSpec {
+    /// Kinds of the related objects.
+    pub kinds: Vec<String>,
+    /// Namespace rule.
+    #[serde(default)]
+    pub namespace: NamespaceMode,
+    /// Which linted objects are candidates: `all` (default), `directory` or `file`.
+    #[serde(default)]
+    pub scope: RelationScope,
+    /// Equalities (references by name, port, kind…).
+    #[serde(default, rename = "match")]
+    pub match_: Vec<RelationMatch>,
+    /// Selector on the checked node that must select the object's pod labels.
+    #[serde(default)]
+    pub selector: Option<String>,
+    /// Selector path on the object that must select the checked object's pod labels.
+    #[serde(default)]
+    pub selected_by: Option<String>,
+    /// Condition on the related object.
+    #[serde(default, rename = "where")]
+    pub where_: Option<Box<Condition>>,
 }
 
 /// A fix: structural edits plus whether they are safe to apply without review.
@@ -239,7 +441,10 @@ pub struct FixSpec {
     pub edits: Vec<EditSpec>,
 }
 
-/// One edit. Paths are JSON Pointers relative to the checked node (`each`).
+/// One edit. Paths are JSON Pointers relative to the checked node (`each`). A string `value` may
+/// use the message placeholders (`"{{api.replacement}}"`); when a placeholder has no value for a
+/// finding, that finding gets no fix. A relation or lookup may also make a safe fix unsafe for
+/// one finding (the API lifecycle table marks which apiVersion moves are mechanical).
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct EditSpec {

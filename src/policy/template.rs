@@ -22,6 +22,7 @@ const ROOTS: &[&str] = &[
     "rule",
     "reason",
     "old",
+    "api",
 ];
 
 impl Template {
@@ -41,7 +42,7 @@ impl Template {
             let segs: Vec<String> = name.split('.').map(str::to_string).collect();
             if !ROOTS.contains(&segs[0].as_str()) {
                 return Err(format!(
-                    "unknown placeholder `{{{{{name}}}}}`; use object.*, item.*, container.*, value, path, field"
+                    "unknown placeholder `{{{{{name}}}}}`; use object.*, item.*, container.*, value, path, field, reason, api.*"
                 ));
             }
             if segs[0] == "object"
@@ -60,6 +61,18 @@ impl Template {
             parts.push(Part::Lit(rest.to_string()));
         }
         Ok(Template { parts })
+    }
+
+    /// Render, or `None` when a placeholder has no value.
+    pub fn render_all(&self, lookup: &dyn Fn(&[String]) -> Option<String>) -> Option<String> {
+        let mut out = String::new();
+        for p in &self.parts {
+            match p {
+                Part::Lit(s) => out.push_str(s),
+                Part::Var(v) => out.push_str(&lookup(v)?),
+            }
+        }
+        Some(out)
     }
 
     /// Render with a lookup for placeholders (`None` renders as `<none>`).

@@ -274,7 +274,7 @@ pub(crate) mod fixtures {
 
     /// Findings, summary and rule table for [`DEPLOY`] plus a clean file.
     pub fn sample() -> (Vec<Diagnostic>, Summary, Vec<RuleInfo>, Vec<String>) {
-        let rules = crate::policy::builtin_rules().expect("builtin rules");
+        let rules = crate::policy::builtin_preset("default").expect("builtin rules");
         let files = vec![
             crate::manifest::read("apps/web/deploy.yaml", DEPLOY),
             crate::manifest::read(

@@ -1,0 +1,281 @@
+//! The index of everything linted together, for cross-object rules.
+//!
+//! Built once per lint run (after all files are read) and shared read-only by every rule
+//! evaluation: objects by kind, each with the labels its pods carry (the pod template's labels
+//! for workloads, the object's own labels otherwise). Label selectors are evaluated here with
+//! Kubernetes semantics — plain label maps (Service, ReplicationController) and `LabelSelector`s
+//! with `matchLabels` / `matchExpressions`.
+
+use super::Context;
+use crate::manifest::yaml::Value;
+use crate::manifest::{Node, Object};
+use std::collections::HashMap;
+
+/// One indexed object.
+#[derive(Debug)]
+pub struct Entry<'a> {
+    /// The object.
+    pub obj: &'a Object,
+    /// Pointer of its pod template, for workloads.
+    pub template: Option<String>,
+    /// The labels its pods carry (pod template labels for workloads, else its own labels).
+    pub pod_labels: Vec<(String, String)>,
+    /// A custom resource that embeds pod templates (operators' CRs: LeaderWorkerSet, JobSet,
+    /// RayCluster…); relations to `workloads` reach it, with the union of the templates' labels.
+    pub embeds_pods: bool,
+}
+
+/// All objects of a lint run, by kind.
+#[derive(Debug, Default)]
+pub struct Index<'a> {
+    /// Every object, in input order.
+    pub entries: Vec<Entry<'a>>,
+    by_kind: HashMap<&'a str, Vec<usize>>,
+    by_name: HashMap<&'a str, Vec<usize>>,
+    workloads: Vec<usize>,
+}
+
+/// The label pairs of a `key: value` map node (values rendered as text).
+pub fn label_pairs(node: Option<&Node>) -> Vec<(String, String)> {
+    node.and_then(Node::as_map)
+        .map(|m| {
+            m.iter()
+                .filter(|(_, v)| !matches!(v.value, Value::Seq(_) | Value::Map(_) | Value::Null))
+                .map(|(k, v)| (k.text.clone(), v.display_value()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn add_missing(into: &mut Vec<(String, String)>, pairs: Vec<(String, String)>) {
+    for (k, v) in pairs {
+        if !into.iter().any(|(pk, _)| *pk == k) {
+            into.push((k, v));
+        }
+    }
+}
+
+/// Labels of every pod template embedded in a custom resource's `spec` (a map with
+/// `spec.containers` and `metadata.labels`), searched a few levels deep.
+fn embedded_template_labels(
+    node: &Node,
+    depth: usize,
+    out: &mut Vec<(String, String)>,
+    found: &mut bool,
+) {
+    if depth == 0 {
+        return;
+    }
+    if node
+        .pointer("/spec/containers")
+        .and_then(Node::as_seq)
+        .is_some()
+    {
+        *found = true;
+        add_missing(out, label_pairs(node.pointer("/metadata/labels")));
+    }
+    match &node.value {
+        Value::Map(entries) => entries
+            .iter()
+            .for_each(|(_, v)| embedded_template_labels(v, depth - 1, out, found)),
+        Value::Seq(items) => items
+            .iter()
+            .for_each(|v| embedded_template_labels(v, depth - 1, out, found)),
+        _ => {}
+    }
+}
+
+impl<'a> Index<'a> {
+    /// Index `objects` (kustomizations are linted rendered, so their labels are already in the
+    /// objects).
+    pub fn new(objects: &[&'a Object], ctx: &Context) -> Self {
+        let mut idx = Index::default();
+        for (i, obj) in objects.iter().enumerate() {
+            let template = ctx.pod_template(obj);
+            let root = obj.node();
+            let labels_node = match &template {
+                Some(t) => root.pointer(&format!("{t}/metadata/labels")),
+                None => root.pointer("/metadata/labels"),
+            };
+            let mut pod_labels = label_pairs(labels_node);
+            let mut embeds_pods = false;
+            if template.is_none()
+                && !obj.id.group().is_empty()
+                && let Some(spec) = root.get("spec")
+            {
+                embedded_template_labels(spec, 8, &mut pod_labels, &mut embeds_pods);
+            }
+            if template.is_some() {
+                // A workload's pods carry the labels its selector requires; count them even when
+                // the template omits them (kube-linter fixtures, partial manifests).
+                let sel = root.pointer("/spec/selector");
+                let required = match sel {
+                    Some(s) if s.get("matchLabels").is_some() => label_pairs(s.get("matchLabels")),
+                    Some(s) if s.get("matchExpressions").is_none() => label_pairs(Some(s)),
+                    _ => Vec::new(),
+                };
+                add_missing(&mut pod_labels, required);
+            }
+            if ctx.is_workload(obj) || embeds_pods {
+                idx.workloads.push(i);
+            }
+            idx.by_kind.entry(obj.id.kind.as_str()).or_default().push(i);
+            if let Some(name) = root.pointer("/metadata/name").and_then(Node::as_str) {
+                idx.by_name.entry(name).or_default().push(i);
+            }
+            idx.entries.push(Entry {
+                obj,
+                template,
+                pod_labels,
+                embeds_pods,
+            });
+        }
+        idx
+    }
+
+    /// Indices of objects of `kind`.
+    pub fn of_kind(&self, kind: &str) -> &[usize] {
+        self.by_kind.get(kind).map_or(&[], Vec::as_slice)
+    }
+
+    /// Indices of objects whose `metadata.name` is `name`.
+    pub fn named(&self, name: &str) -> &[usize] {
+        self.by_name.get(name).map_or(&[], Vec::as_slice)
+    }
+
+    /// Indices of workloads.
+    pub fn workloads(&self) -> &[usize] {
+        &self.workloads
+    }
+
+    /// The entry of `obj` (by identity of the object in memory).
+    pub fn entry_of(&self, obj: &Object) -> Option<&Entry<'a>> {
+        self.of_kind(&obj.id.kind)
+            .iter()
+            .map(|i| &self.entries[*i])
+            .find(|e| std::ptr::eq(e.obj, obj))
+    }
+}
+
+fn label<'l>(labels: &'l [(String, String)], key: &str) -> Option<&'l str> {
+    labels
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
+}
+
+/// Labels controllers put on the pods they create, which templates never carry: a selector
+/// requiring them cannot be checked from manifests, so they are assumed to match.
+const CONTROLLER_LABELS: &[&str] = &[
+    "statefulset.kubernetes.io/pod-name",
+    "apps.kubernetes.io/pod-index",
+    "pod-template-hash",
+    "controller-revision-hash",
+    "pod-template-generation",
+    "controller-uid",
+    "batch.kubernetes.io/controller-uid",
+    "job-name",
+    "batch.kubernetes.io/job-name",
+    "batch.kubernetes.io/job-completion-index",
+];
+
+/// Is `node` a `LabelSelector` (`matchLabels` / `matchExpressions`, or `{}`), rather than a plain
+/// label map?
+fn is_label_selector(node: &Node) -> bool {
+    match node.as_map() {
+        Some(m) => m
+            .iter()
+            .all(|(k, _)| k.text == "matchLabels" || k.text == "matchExpressions"),
+        None => false,
+    }
+}
+
+/// Does the selector `sel` select `labels`? A plain map needs every pair; a `LabelSelector` needs
+/// every `matchLabels` pair and every `matchExpressions` requirement (an empty one selects
+/// everything); `null` or anything else selects nothing.
+pub fn selects(sel: &Node, labels: &[(String, String)]) -> bool {
+    let Some(map) = sel.as_map() else {
+        return false;
+    };
+    let pair_ok = |k: &str, v: &Node| {
+        CONTROLLER_LABELS.contains(&k) || label(labels, k) == Some(v.display_value().as_str())
+    };
+    if !is_label_selector(sel) {
+        return map.iter().all(|(k, v)| pair_ok(&k.text, v));
+    }
+    if let Some(ml) = sel.get("matchLabels").and_then(Node::as_map)
+        && !ml.iter().all(|(k, v)| pair_ok(&k.text, v))
+    {
+        return false;
+    }
+    if let Some(exprs) = sel.get("matchExpressions").and_then(Node::as_seq) {
+        for e in exprs {
+            let Some(key) = e.get("key").and_then(Node::as_str) else {
+                return false;
+            };
+            let values: Vec<String> = e
+                .get("values")
+                .and_then(Node::as_seq)
+                .map(|v| v.iter().map(Node::display_value).collect())
+                .unwrap_or_default();
+            let have = label(labels, key);
+            let ok = match e.get("operator").and_then(Node::as_str) {
+                Some("In") => have.is_some_and(|h| values.iter().any(|v| v == h)),
+                Some("NotIn") => have.is_none_or(|h| !values.iter().any(|v| v == h)),
+                Some("Exists") => have.is_some(),
+                Some("DoesNotExist") => have.is_none(),
+                _ => false,
+            };
+            if !ok {
+                return false;
+            }
+        }
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::yaml::parse;
+    use crate::source::SourceFile;
+
+    fn node(text: &str) -> Node {
+        let indented: String = text.lines().map(|l| format!("  {l}\n")).collect();
+        let root = parse(&SourceFile::new("s.yaml", format!("s:\n{indented}")))
+            .documents
+            .remove(0)
+            .root;
+        root.get("s").cloned().expect("s")
+    }
+
+    #[test]
+    fn selectors() {
+        let labels = vec![
+            ("app".to_string(), "web".to_string()),
+            ("tier".to_string(), "front".to_string()),
+        ];
+        assert!(selects(&node("app: web\n"), &labels));
+        assert!(!selects(&node("app: db\n"), &labels));
+        assert!(selects(&node("{}\n"), &labels));
+        assert!(!selects(&node("null\n"), &labels));
+        assert!(selects(&node("matchLabels: {app: web}\n"), &labels));
+        assert!(selects(
+            &node("matchExpressions: [{key: tier, operator: In, values: [front, back]}]\n"),
+            &labels
+        ));
+        assert!(!selects(
+            &node("matchExpressions: [{key: tier, operator: NotIn, values: [front]}]\n"),
+            &labels
+        ));
+        assert!(selects(
+            &node("matchExpressions: [{key: zone, operator: DoesNotExist}]\n"),
+            &labels
+        ));
+        assert!(!selects(
+            &node("matchLabels: {app: web}\nmatchExpressions: [{key: zone, operator: Exists}]\n"),
+            &labels
+        ));
+        assert!(!selects(&node("app: web\nzone: a\n"), &labels));
+    }
+}
