@@ -2,34 +2,13 @@
 //! under its line, with why, owner and its fix as a patch), then fixed, pre-existing and
 //! policy-change sections and a summary line. Colour only when asked (the CLI asks on a TTY).
 
-use crate::diagnostic::{Applicability, Diagnostic, Severity};
+use super::Paint;
+use crate::diagnostic::{Applicability, Diagnostic};
 use crate::diff::model::*;
 use std::fmt::Write;
 
 /// Most field changes listed per object before "… N more".
 pub const MAX_FIELDS: usize = 12;
-
-struct Paint {
-    on: bool,
-}
-
-impl Paint {
-    fn wrap(&self, code: &str, s: &str) -> String {
-        if self.on {
-            format!("\x1b[{code}m{s}\x1b[0m")
-        } else {
-            s.to_string()
-        }
-    }
-    fn sev(&self, s: Severity) -> String {
-        let code = match s {
-            Severity::Error => "1;31",
-            Severity::Warning => "1;33",
-            Severity::Info => "1;36",
-        };
-        self.wrap(code, s.as_str())
-    }
-}
 
 /// A JSON value in one short line (strings quoted; long values keep both ends, since the end
 /// of an image reference or a path is where changes usually are).

@@ -234,6 +234,32 @@ pub fn byte_columns(d: &Diagnostic) -> (usize, usize) {
     )
 }
 
+/// ANSI colours for the terminal renderers, or plain text when `on` is false.
+pub(crate) struct Paint {
+    /// Whether to emit escape codes.
+    pub(crate) on: bool,
+}
+
+impl Paint {
+    /// `s` in the SGR style `code`.
+    pub(crate) fn wrap(&self, code: &str, s: &str) -> String {
+        if self.on {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+    /// A severity's name in its colour.
+    pub(crate) fn sev(&self, s: Severity) -> String {
+        let code = match s {
+            Severity::Error => "1;31",
+            Severity::Warning => "1;33",
+            Severity::Info => "1;36",
+        };
+        self.wrap(code, s.as_str())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -1,31 +1,10 @@
 //! `--format text`: `file:line:col`, the source line with the offending node underlined, then
 //! why / help / fix / owner / docs. Colour only when asked (the CLI asks on a TTY).
 
+use super::Paint;
 use super::Report;
 use crate::diagnostic::{Applicability, Diagnostic, Severity, WaiverInfo, WaiverSource};
 use std::fmt::Write;
-
-struct Paint {
-    on: bool,
-}
-
-impl Paint {
-    fn wrap(&self, code: &str, s: &str) -> String {
-        if self.on {
-            format!("\x1b[{code}m{s}\x1b[0m")
-        } else {
-            s.to_string()
-        }
-    }
-    fn sev(&self, s: Severity) -> String {
-        let code = match s {
-            Severity::Error => "1;31",
-            Severity::Warning => "1;33",
-            Severity::Info => "1;36",
-        };
-        self.wrap(code, s.as_str())
-    }
-}
 
 /// Render one diagnostic.
 pub fn diagnostic(d: &Diagnostic, color: bool, out: &mut String) {
