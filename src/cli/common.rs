@@ -273,29 +273,19 @@ fn setup_with(opts: &RuleOpts, hint: Option<&Path>, all: bool) -> Result<Setup> 
     if !errors.is_empty() {
         return Err(fail_with(&errors));
     }
-    let mut rules = if all {
+    let to_anyhow = |e: crate::load::rules::RuleError| match e {
+        crate::load::rules::RuleError::Files(f) => fail_with(&f),
+        crate::load::rules::RuleError::Other(m) => anyhow::anyhow!(m),
+    };
+    let (rules, ctx) = if all {
         let mut everything = config.clone();
         everything.file.preset = Some("all".into());
         everything.file.disable.clear();
         everything.file.builtin = true;
-        everything.apply(rules).map_err(|e| fail_with(&e))?
+        crate::load::rules::activate(&everything, rules, &opts.only).map_err(to_anyhow)?
     } else {
-        config.apply(rules).map_err(|e| fail_with(&e))?
+        crate::load::rules::activate(&config, rules, &opts.only).map_err(to_anyhow)?
     };
-    if !opts.only.is_empty() {
-        for id in &opts.only {
-            if !rules.iter().any(|r| r.id() == id) && crate::schema::rule(id).is_none() {
-                bail!("--rule {id}: no such active rule");
-            }
-        }
-        rules.retain(|r| opts.only.iter().any(|id| id == r.id()));
-    }
-    let version = config
-        .file
-        .kubernetes_version
-        .as_deref()
-        .and_then(crate::config::parse_version);
-    let ctx = Context::new(config.file.pod_templates.clone(), version);
     Ok(Setup {
         cwd,
         config,

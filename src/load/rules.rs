@@ -344,27 +344,11 @@ pub fn at_revision(repo: &GitRepo, rev: Rev, opts: &RuleOptions) -> Result<RuleS
     if !errors.is_empty() {
         return Err(RuleError::Files(errors));
     }
-    let mut rules = config.apply(rules).map_err(RuleError::Files)?;
-    if !opts.only.is_empty() {
-        for id in &opts.only {
-            if !rules.iter().any(|r| r.id() == id) {
-                return Err(RuleError::Other(format!(
-                    "--rule {id}: no such active rule"
-                )));
-            }
-        }
-        rules.retain(|r| opts.only.iter().any(|id| id == r.id()));
-    }
+    let (rules, ctx) = activate(&config, rules, &opts.only)?;
     let filter = Filter {
         include: globset(&config.file.include).map_err(RuleError::Other)?,
         exclude: globset(&config.file.exclude).map_err(RuleError::Other)?,
     };
-    let version = config
-        .file
-        .kubernetes_version
-        .as_deref()
-        .and_then(crate::config::parse_version);
-    let ctx = Context::new(config.file.pod_templates.clone(), version);
     Ok(RuleSet {
         config,
         config_path,
@@ -373,6 +357,37 @@ pub fn at_revision(repo: &GitRepo, rev: Rev, opts: &RuleOptions) -> Result<RuleS
         filter,
         filter_base: config_dir.unwrap_or_default(),
     })
+}
+
+/// The rules `config` selects from `rules` (preset, enable/disable, severity and owner
+/// overrides), narrowed to `only` when it is not empty (every id in it must be an active rule
+/// or a schema rule), and the engine context the config describes.
+pub fn activate(
+    config: &Config,
+    rules: Vec<crate::policy::Rule>,
+    only: &[String],
+) -> Result<(Vec<crate::policy::Rule>, Context), RuleError> {
+    let mut rules = config.apply(rules).map_err(RuleError::Files)?;
+    if !only.is_empty() {
+        if let Some(id) = only
+            .iter()
+            .find(|id| !rules.iter().any(|r| r.id() == *id) && crate::schema::rule(id).is_none())
+        {
+            return Err(RuleError::Other(format!(
+                "--rule {id}: no such active rule"
+            )));
+        }
+        rules.retain(|r| only.iter().any(|id| id == r.id()));
+    }
+    let version = config
+        .file
+        .kubernetes_version
+        .as_deref()
+        .and_then(crate::config::parse_version);
+    Ok((
+        rules,
+        Context::new(config.file.pod_templates.clone(), version),
+    ))
 }
 
 #[cfg(test)]
