@@ -636,6 +636,9 @@ impl Builder<'_> {
                 tag,
             } => {
                 self.count(1)?;
+                // The scanner's buffer may be far larger than the scalar, and the tree keeps it.
+                let mut text = text;
+                text.shrink_to_fit();
                 let value = match (tag.as_deref(), style) {
                     (Some("str"), _) => Value::Str(text),
                     (Some("int" | "float" | "bool" | "null"), _) | (_, Style::Plain) => {
@@ -701,6 +704,9 @@ impl Builder<'_> {
                 } else {
                     items.last().map_or(s, |n| n.span.end)
                 };
+                // Trees of every file stay in memory for cross-object rules: no growth slack.
+                let mut items = items;
+                items.shrink_to_fit();
                 let node = Node {
                     span: Span::new(s, e),
                     style: if flow {
@@ -735,6 +741,7 @@ impl Builder<'_> {
                 if !merges.is_empty() {
                     apply_merges(&mut entries, merges)?;
                 }
+                entries.shrink_to_fit();
                 let node = Node {
                     span: Span::new(s, e),
                     style: if flow {
