@@ -408,9 +408,15 @@ fn run_rev(args: &LintArgs, rev: &str, outputs: &[OutputSpec]) -> Result<Outcome
         }
     };
     let schemas = schema_settings(&set.config, &args.schemas, &args.rules.only)?;
+    // Kustomizations are rendered from the revision's tree, as `lint` renders them from disk.
+    let paths: Vec<PathBuf> = entries.iter().map(|e| PathBuf::from(&e.path)).collect();
+    let inputs: Vec<PathBuf> = scope.iter().map(PathBuf::from).collect();
+    let fs = crate::load::git::RevFiles::new(&repo, info.rev, display.clone())?;
     let mut loaded = repo.load(entries, &display);
+    let rendered = kustomize::prepare_in(&fs, &mut loaded.files, &inputs, &paths);
     let mut diags = engine::lint(&loaded.files, &set.rules, &set.ctx);
     let schema_report = validate_schemas(&loaded.files, schemas.as_ref(), &mut diags);
+    let diags = kustomize::finish(diags, rendered);
     let read_errors = std::mem::take(&mut loaded.errors);
     let mut summary = Summary {
         files: loaded.files.len(),

@@ -9,6 +9,7 @@
 //! kustomization field that set the value), naming the overlay in a label. Files that belong to
 //! a kustomization are not linted again on their own (their YAML problems still are).
 
+pub mod files;
 pub mod generators;
 pub mod json6902;
 pub mod merge;
@@ -18,6 +19,7 @@ pub mod tree;
 use crate::diagnostic::{Applicability, Diagnostic, Label, Location, Severity, TextEdit};
 use crate::manifest::{self, FileManifests};
 use crate::source::{Source, SourceFile, Span};
+use files::Files;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use tree::{Origin, Provenance};
@@ -60,6 +62,8 @@ pub struct Output {
     pub rendered: Vec<Rendered>,
     /// Files that belong to a kustomization (not linted on their own).
     pub members: BTreeSet<PathBuf>,
+    /// The same files by display path (as the loaded files are named).
+    pub member_paths: BTreeSet<String>,
     /// Findings from rendering itself.
     pub diagnostics: Vec<Diagnostic>,
 }
@@ -74,25 +78,46 @@ pub fn is_kustomization_file(p: &Path) -> bool {
 /// Kustomization directories among the inputs: input directories and the directories of
 /// discovered files (searched down from each input directory), sorted.
 pub fn find_dirs(inputs: &[PathBuf], files: &[PathBuf]) -> Vec<PathBuf> {
-    let mut dirs = BTreeSet::new();
+    find_dirs_in(&files::Disk::default(), inputs, files)
+}
+
+/// [`find_dirs`] as `fs` sees the files (a git revision's tree, or the disk).
+pub fn find_dirs_in(fs: &dyn Files, inputs: &[PathBuf], files: &[PathBuf]) -> Vec<PathBuf> {
+    let mut parents = BTreeSet::new();
     for p in files {
-        if let Some(d) = p.parent()
-            && render::kustomization_file(d).is_some()
-        {
-            dirs.insert(d.to_path_buf());
+        if let Some(d) = p.parent() {
+            parents.insert(d.to_path_buf());
         }
     }
     for i in inputs {
-        if i.is_dir() && render::kustomization_file(i).is_some() {
-            dirs.insert(i.clone());
+        if fs.is_dir(i) {
+            parents.insert(i.clone());
         }
     }
-    dirs.into_iter().collect()
+    parents
+        .into_iter()
+        .filter(|d| render::kustomization_file_in(fs, d).is_some())
+        .collect()
 }
+
+/// What the display path of a rendered kustomization ends with (no real manifest file does:
+/// they all end with a manifest extension).
+pub const RENDERED_SUFFIX: &str = " (rendered)";
 
 /// The synthetic display path of a rendered kustomization.
 fn synthetic_path(kustomization: &str) -> String {
-    format!("{kustomization} (rendered)")
+    format!("{kustomization}{RENDERED_SUFFIX}")
+}
+
+/// For the synthetic file of a rendered kustomization (`overlays/prod/kustomization.yaml
+/// (rendered)`), the kustomization directory it was rendered from (`overlays/prod`; `.` for the
+/// root); `None` for any other file.
+pub fn rendered_dir(path: &str) -> Option<&str> {
+    let k = path.strip_suffix(RENDERED_SUFFIX)?;
+    Some(match k.rsplit_once('/') {
+        Some((d, _)) => d,
+        None => ".",
+    })
 }
 
 fn make(id: &str, message: String, location: Location) -> Diagnostic {
@@ -124,7 +149,8 @@ fn make(id: &str, message: String, location: Location) -> Diagnostic {
 /// Render one kustomization directory to plain objects (as JSON), for callers that need the
 /// rendered objects without linting them (object identity after rendering, comparisons).
 pub fn render_dir(dir: &Path, cwd: &Path) -> (Vec<serde_json::Value>, Vec<Diagnostic>) {
-    let mut r = render::Renderer::new(cwd);
+    let fs = files::Disk::new(cwd);
+    let mut r = render::Renderer::new(&fs);
     let res = r.render(dir);
     let diags = r
         .problems
@@ -136,8 +162,13 @@ pub fn render_dir(dir: &Path, cwd: &Path) -> (Vec<serde_json::Value>, Vec<Diagno
 
 /// Render every kustomization directory in `dirs`; keep the top ones (not included by another).
 pub fn render_all(dirs: &[PathBuf], cwd: &Path) -> Output {
-    let mut r = render::Renderer::new(cwd);
-    let canon = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    render_all_in(&files::Disk::new(cwd), dirs)
+}
+
+/// [`render_all`] reading files from `fs` (a git revision's tree, or the disk).
+pub fn render_all_in(fs: &dyn Files, dirs: &[PathBuf]) -> Output {
+    let mut r = render::Renderer::new(fs);
+    let canon = |p: &Path| fs.canonical(p);
     let mut included = BTreeSet::new();
     for d in dirs {
         for i in r.includes(d) {
@@ -159,13 +190,15 @@ pub fn render_all(dirs: &[PathBuf], cwd: &Path) -> Output {
             }
         }
         let dir = dir.clone();
-        let Some(kpath) = render::kustomization_file(&dir) else {
+        let Some(kpath) = render::kustomization_file_in(fs, &dir) else {
             continue;
         };
-        let kdisplay = crate::load::display_path(&kpath, cwd);
+        let kdisplay = fs.display(&kpath);
         let ksrc = SourceFile::new(
             kdisplay.clone(),
-            std::fs::read_to_string(&kpath).unwrap_or_default(),
+            fs.read(&kpath)
+                .and_then(|b| String::from_utf8(b).ok())
+                .unwrap_or_default(),
         );
         let nodes: Vec<&tree::RNode> = res.iter().map(|x| &x.node).collect();
         let (text, provenance) = tree::emit(&nodes);
@@ -187,76 +220,104 @@ pub fn render_all(dirs: &[PathBuf], cwd: &Path) -> Output {
             objects,
         });
     }
+    out.member_paths = r.members.iter().map(|p| fs.display(p)).collect();
     out.members = r.members.clone();
     out
 }
 
-/// Map findings on rendered objects back to the lines that caused them.
-pub fn remap(diags: Vec<Diagnostic>, out: &Output) -> Vec<Diagnostic> {
-    let mut result: Vec<Diagnostic> = Vec::with_capacity(diags.len());
-    for mut d in diags {
-        let Some(r) = out
-            .rendered
+impl Output {
+    /// The rendered kustomization whose synthetic file is `source`.
+    pub fn rendered_for(&self, source: &Source) -> Option<&Rendered> {
+        self.rendered
             .iter()
-            .find(|r| std::sync::Arc::ptr_eq(&r.file.source, &d.location.source))
-        else {
-            result.push(d);
-            continue;
-        };
-        let span = d.location.span;
-        let base = r
-            .objects
+            .find(|r| std::sync::Arc::ptr_eq(&r.file.source, source))
+    }
+
+    /// Where the object of a rendered file around `span` was defined (its resource file, or the
+    /// kustomization of a generator); `None` outside rendered files.
+    pub fn object_origin(&self, source: &Source, span: Span) -> Option<Origin> {
+        let r = self.rendered_for(source)?;
+        r.objects
             .iter()
             .find(|(s, _)| s.start <= span.start && span.start < s.end)
-            .map(|(_, o)| o.clone());
-        let Some(origin) = r.provenance.lookup(span).cloned().or_else(|| base.clone()) else {
-            result.push(d);
-            continue;
-        };
-        let overlay = crate::load::display_path(&r.dir, Path::new(""));
-        let overlay = r
-            .kustomization
-            .path
-            .rsplit_once('/')
-            .map_or(overlay, |(d, _)| d.to_string());
-        d.location = Location::new(&origin.source, origin.span);
-        if let Some(b) = &base
-            && b.source.path != origin.source.path
-        {
-            let pos = origin.source.position(origin.span.start);
-            d.message = format!(
-                "{} (set by {}:{} on {})",
-                d.message, origin.source.path, pos.line, b.source.path
-            );
-            d.labels.push(Label {
-                location: Location::new(&b.source, first_line(&b.source, b.span)),
-                message: format!("object defined in {}", b.source.path),
-            });
-        }
-        d.labels.push(Label {
-            location: Location::new(&r.kustomization, kind_span(&r.kustomization)),
-            message: format!("rendered by the kustomization in {overlay}"),
-        });
-        if let Some(f) = &mut d.fix {
-            let synthetic = &r.file.source;
-            let mapped: Option<Vec<TextEdit>> = f
-                .edits
-                .iter()
-                .map(|e| map_edit(synthetic, &r.provenance, e))
-                .collect();
-            match mapped {
-                Some(edits) if !edits.is_empty() => f.edits = edits,
-                _ => {
-                    f.edits.clear();
-                    f.applicability = Applicability::DisplayOnly;
-                }
-            }
-        }
-        result.push(d);
+            .map(|(_, o)| o.clone())
     }
+
+    /// The file and span that set the rendered text at `span` of a rendered file (the base
+    /// line, patch line or kustomization field); `None` outside rendered files.
+    pub fn origin(&self, source: &Source, span: Span) -> Option<Origin> {
+        let r = self.rendered_for(source)?;
+        r.provenance
+            .lookup(span)
+            .cloned()
+            .or_else(|| self.object_origin(source, span))
+    }
+}
+
+/// Map findings on rendered objects back to the lines that caused them.
+pub fn remap(diags: Vec<Diagnostic>, out: &Output) -> Vec<Diagnostic> {
+    let mut result: Vec<Diagnostic> = diags.into_iter().map(|d| remap_one(d, out)).collect();
     // The same base line found through several overlays is one finding with one label per overlay.
     crate::diagnostic::sort(&mut result);
     result
+}
+
+/// Map one finding on a rendered object back to the line that caused it (anything else is
+/// returned as it is). Unlike [`remap`], findings of several overlays on one base line stay
+/// apart (the diff tells overlays apart).
+pub fn remap_one(mut d: Diagnostic, out: &Output) -> Diagnostic {
+    let Some(r) = out.rendered_for(&d.location.source) else {
+        return d;
+    };
+    let span = d.location.span;
+    let base = r
+        .objects
+        .iter()
+        .find(|(s, _)| s.start <= span.start && span.start < s.end)
+        .map(|(_, o)| o.clone());
+    let Some(origin) = r.provenance.lookup(span).cloned().or_else(|| base.clone()) else {
+        return d;
+    };
+    let overlay = crate::load::display_path(&r.dir, Path::new(""));
+    let overlay = r
+        .kustomization
+        .path
+        .rsplit_once('/')
+        .map_or(overlay, |(d, _)| d.to_string());
+    d.location = Location::new(&origin.source, origin.span);
+    if let Some(b) = &base
+        && b.source.path != origin.source.path
+    {
+        let pos = origin.source.position(origin.span.start);
+        d.message = format!(
+            "{} (set by {}:{} on {})",
+            d.message, origin.source.path, pos.line, b.source.path
+        );
+        d.labels.push(Label {
+            location: Location::new(&b.source, first_line(&b.source, b.span)),
+            message: format!("object defined in {}", b.source.path),
+        });
+    }
+    d.labels.push(Label {
+        location: Location::new(&r.kustomization, kind_span(&r.kustomization)),
+        message: format!("rendered by the kustomization in {overlay}"),
+    });
+    if let Some(f) = &mut d.fix {
+        let synthetic = &r.file.source;
+        let mapped: Option<Vec<TextEdit>> = f
+            .edits
+            .iter()
+            .map(|e| map_edit(synthetic, &r.provenance, e))
+            .collect();
+        match mapped {
+            Some(edits) if !edits.is_empty() => f.edits = edits,
+            _ => {
+                f.edits.clear();
+                f.applicability = Applicability::DisplayOnly;
+            }
+        }
+    }
+    d
 }
 
 /// Move a text edit on the synthetic stream into the file the edited text came from: the part
@@ -318,14 +379,9 @@ fn kind_span(src: &SourceFile) -> Span {
 /// Replace the objects of member files by the rendered objects (member files keep their YAML
 /// problems), so linting `files` lints each kustomization once, rendered. The rendered files
 /// move into `files`; `out` keeps their sources for [`remap`].
-pub fn absorb(files: &mut Vec<FileManifests>, out: &mut Output, cwd: &Path) {
-    let members: BTreeSet<String> = out
-        .members
-        .iter()
-        .map(|p| crate::load::display_path(p, cwd))
-        .collect();
+pub fn absorb(files: &mut Vec<FileManifests>, out: &mut Output) {
     for f in files.iter_mut() {
-        if members.contains(&f.source.path) {
+        if out.member_paths.contains(&f.source.path) {
             f.objects.clear();
             f.skipped.clear();
         }
@@ -349,12 +405,23 @@ pub fn prepare(
     paths: &[PathBuf],
     cwd: &Path,
 ) -> Output {
-    let dirs = find_dirs(inputs, paths);
+    prepare_in(&files::Disk::new(cwd), files, inputs, paths)
+}
+
+/// [`prepare`] reading files from `fs` (a git revision's tree, or the disk); `inputs` and
+/// `paths` are paths as `fs` understands them.
+pub fn prepare_in(
+    fs: &dyn Files,
+    files: &mut Vec<FileManifests>,
+    inputs: &[PathBuf],
+    paths: &[PathBuf],
+) -> Output {
+    let dirs = find_dirs_in(fs, inputs, paths);
     if dirs.is_empty() {
         return Output::default();
     }
-    let mut out = render_all(&dirs, cwd);
-    absorb(files, &mut out, cwd);
+    let mut out = render_all_in(fs, &dirs);
+    absorb(files, &mut out);
     out
 }
 

@@ -9,6 +9,7 @@
 //! suffix once, at the top. Anything not rendered (remote bases, Helm charts, plugins,
 //! `replacements`, `vars`) becomes a located finding rather than being dropped.
 
+use super::files::{Disk, Files};
 use super::generators;
 use super::json6902;
 use super::merge;
@@ -92,10 +93,9 @@ pub struct Problem {
 }
 
 /// State of one rendering run (shared by every kustomization it visits).
-#[derive(Default)]
-pub struct Renderer {
-    /// Working directory for display paths.
-    pub cwd: PathBuf,
+pub struct Renderer<'f> {
+    /// Where files are read from (the disk, or a git revision's tree).
+    pub fs: &'f dyn Files,
     /// Every file read while rendering (kustomizations, resources, patches, generator inputs).
     pub members: BTreeSet<PathBuf>,
     /// Kustomization directories referenced as resources or components.
@@ -133,13 +133,17 @@ pub fn join(dir: &Path, rel: &str) -> PathBuf {
     out
 }
 
-fn canon(p: &Path) -> PathBuf {
-    std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf())
+/// The kustomization file in `dir` on disk, if any.
+pub fn kustomization_file(dir: &Path) -> Option<PathBuf> {
+    kustomization_file_in(&Disk::default(), dir)
 }
 
-/// The kustomization file in `dir`, if any.
-pub fn kustomization_file(dir: &Path) -> Option<PathBuf> {
-    FILE_NAMES.iter().map(|n| dir.join(n)).find(|p| p.is_file())
+/// The kustomization file in `dir` as `fs` sees it, if any.
+pub fn kustomization_file_in(fs: &dyn Files, dir: &Path) -> Option<PathBuf> {
+    FILE_NAMES
+        .iter()
+        .map(|n| dir.join(n))
+        .find(|p| fs.is_file(p))
 }
 
 fn is_remote(s: &str) -> bool {
@@ -446,13 +450,26 @@ fn inline_map(outer: &SourceFile, node: &Node, inner: &str) -> impl Fn(Span) -> 
     }
 }
 
-impl Renderer {
-    /// A renderer displaying paths relative to `cwd`.
-    pub fn new(cwd: &Path) -> Renderer {
+impl<'f> Renderer<'f> {
+    /// A renderer reading files from `fs`.
+    pub fn new(fs: &'f dyn Files) -> Renderer<'f> {
         Renderer {
-            cwd: cwd.to_path_buf(),
-            ..Renderer::default()
+            fs,
+            members: BTreeSet::new(),
+            referenced: BTreeSet::new(),
+            problems: Vec::new(),
+            files: HashMap::new(),
+            built: HashMap::new(),
+            stack: Vec::new(),
         }
+    }
+
+    fn canon(&self, p: &Path) -> PathBuf {
+        self.fs.canonical(p)
+    }
+
+    fn kustomization_file(&self, dir: &Path) -> Option<PathBuf> {
+        kustomization_file_in(self.fs, dir)
     }
 
     fn problem(&mut self, rule: &'static str, message: String, at: At<'_>) {
@@ -465,18 +482,19 @@ impl Renderer {
     }
 
     fn display(&self, p: &Path) -> String {
-        crate::load::display_path(p, &self.cwd)
+        self.fs.display(p)
     }
 
     /// Read and parse a YAML file once.
     fn file(&mut self, path: &Path) -> Option<Parsed> {
-        let key = canon(path);
+        let key = self.canon(path);
         if let Some(f) = self.files.get(&key) {
             return f.clone();
         }
         let display = self.display(path);
-        let parsed = std::fs::read(path)
-            .ok()
+        let parsed = self
+            .fs
+            .read(path)
             .and_then(|b| String::from_utf8(b).ok())
             .map(|t| {
                 let src = SourceFile::new(display, t);
@@ -495,16 +513,15 @@ impl Renderer {
     }
 
     fn read_text(&mut self, path: &Path) -> Option<String> {
-        let t = std::fs::read(path)
-            .ok()
-            .and_then(|b| String::from_utf8(b).ok())?;
+        let t = self.fs.read(path).and_then(|b| String::from_utf8(b).ok())?;
         self.members.insert(path.to_path_buf());
         Some(t)
     }
 
     /// Render the kustomization in `dir` (top level: hash suffixes and name references done).
     pub fn render(&mut self, dir: &Path) -> Vec<Res> {
-        let component = kustomization_file(dir)
+        let component = self
+            .kustomization_file(dir)
             .and_then(|p| self.file(&p))
             .and_then(|(_, docs)| {
                 docs.first()
@@ -549,8 +566,8 @@ impl Renderer {
         via: Option<At<'_>>,
         component: bool,
     ) -> Vec<Res> {
-        let key = canon(dir);
-        let Some(kpath) = kustomization_file(dir) else {
+        let key = self.canon(dir);
+        let Some(kpath) = self.kustomization_file(dir) else {
             if let Some(at) = via {
                 self.problem(
                     "kustomize-error",
@@ -605,7 +622,7 @@ impl Renderer {
     /// Directories a kustomization includes (`resources`, `bases`, `components`), without
     /// rendering anything.
     pub fn includes(&mut self, dir: &Path) -> Vec<PathBuf> {
-        let Some((_, docs)) = kustomization_file(dir).and_then(|p| self.file(&p)) else {
+        let Some((_, docs)) = self.kustomization_file(dir).and_then(|p| self.file(&p)) else {
             return Vec::new();
         };
         let Some(k) = docs.first() else {
@@ -618,7 +635,7 @@ impl Renderer {
             .filter_map(Node::as_str)
             .filter(|s| !is_remote(s))
             .map(|s| join(dir, s))
-            .filter(|p| p.is_dir())
+            .filter(|p| self.fs.is_dir(p))
             .collect()
     }
 
@@ -732,11 +749,11 @@ impl Renderer {
                 continue;
             }
             let path = join(dir, s);
-            if path.is_dir() {
-                self.referenced.insert(canon(&path));
+            if self.fs.is_dir(&path) {
+                self.referenced.insert(self.canon(&path));
                 let sub = self.build(&path, Vec::new(), Some((ks, entry.span)), false);
                 res.extend(sub);
-            } else if path.is_file() {
+            } else if self.fs.is_file(&path) {
                 match self.file(&path) {
                     Some((src, docs)) => {
                         for d in docs.iter() {
@@ -769,7 +786,7 @@ impl Renderer {
                 continue;
             }
             let path = join(dir, s);
-            self.referenced.insert(canon(&path));
+            self.referenced.insert(self.canon(&path));
             res = self.build(&path, res, Some((ks, entry.span)), true);
         }
         for r in &mut res {
@@ -1347,7 +1364,7 @@ impl Renderer {
         let docs: Vec<(Source, Node)> = match entry.as_str() {
             Some(p) if !p.contains('\n') => {
                 let path = join(dir, p);
-                if path.is_dir() {
+                if self.fs.is_dir(&path) {
                     self.problem(
                         "kustomize-unsupported",
                         format!("transformer directory `{p}` is not supported"),

@@ -567,6 +567,112 @@ impl GitRepo {
     }
 }
 
+/// The files of one revision as the kustomize renderer reads them ([`crate::kustomize::files`]):
+/// paths from the repository root, read from the commit's tree in the object database (or from
+/// the working directory for [`Rev::WorkTree`]), never copied anywhere.
+pub struct RevFiles<'r> {
+    repo: &'r GitRepo,
+    tree: Option<git2::Tree<'r>>,
+    display: Box<dyn Fn(&str) -> String + 'r>,
+}
+
+impl std::fmt::Debug for RevFiles<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RevFiles")
+            .field("tree", &self.tree.as_ref().map(git2::Tree::id))
+            .finish()
+    }
+}
+
+impl<'r> RevFiles<'r> {
+    /// The files at `rev`, shown as `display(path from the root)`.
+    pub fn new(
+        repo: &'r GitRepo,
+        rev: Rev,
+        display: impl Fn(&str) -> String + 'r,
+    ) -> Result<RevFiles<'r>, GitError> {
+        let tree = match rev {
+            Rev::Commit(oid) => Some(
+                repo.repo
+                    .find_commit(oid)
+                    .and_then(|c| c.tree())
+                    .map_err(|e| repo.missing(&oid.to_string(), &e))?,
+            ),
+            Rev::WorkTree => {
+                if repo.workdir.is_none() {
+                    return Err(repo
+                        .worktree()
+                        .err()
+                        .unwrap_or_else(|| GitError::new("bare repository")));
+                }
+                None
+            }
+        };
+        Ok(RevFiles {
+            repo,
+            tree,
+            display: Box::new(display),
+        })
+    }
+
+    fn key(path: &Path) -> String {
+        path.to_string_lossy()
+            .replace('\\', "/")
+            .trim_end_matches('/')
+            .to_string()
+    }
+
+    fn entry(&self, path: &Path) -> Option<(ObjectType, Oid)> {
+        let tree = self.tree.as_ref()?;
+        let key = Self::key(path);
+        if key.is_empty() || key == "." {
+            return Some((ObjectType::Tree, tree.id()));
+        }
+        let e = tree.get_path(Path::new(&key)).ok()?;
+        // Symbolic links are not followed (their blob is the link target).
+        if e.filemode() == 0o120000 {
+            return None;
+        }
+        Some((e.kind()?, e.id()))
+    }
+
+    fn disk(&self, path: &Path) -> Option<PathBuf> {
+        let w = self.repo.workdir.as_ref()?;
+        let key = Self::key(path);
+        if key.starts_with("../") || key == ".." || Path::new(&key).is_absolute() {
+            return None;
+        }
+        Some(w.join(key))
+    }
+}
+
+impl crate::kustomize::files::Files for RevFiles<'_> {
+    fn read(&self, path: &Path) -> Option<Vec<u8>> {
+        if self.tree.is_none() {
+            return std::fs::read(self.disk(path)?).ok();
+        }
+        match self.entry(path)? {
+            (ObjectType::Blob, oid) => Some(self.repo.repo.find_blob(oid).ok()?.content().to_vec()),
+            _ => None,
+        }
+    }
+    fn is_file(&self, path: &Path) -> bool {
+        if self.tree.is_none() {
+            return self.disk(path).is_some_and(|p| p.is_file());
+        }
+        matches!(self.entry(path), Some((ObjectType::Blob, _)))
+    }
+    fn is_dir(&self, path: &Path) -> bool {
+        if self.tree.is_none() {
+            return self.disk(path).is_some_and(|p| p.is_dir());
+        }
+        matches!(self.entry(path), Some((ObjectType::Tree, _)))
+    }
+    fn display(&self, path: &Path) -> String {
+        (self.display)(&Self::key(path))
+    }
+}
+
 /// Parse already-read texts in parallel into a [`Loaded`], sorted by display path.
 pub fn parse_texts(
     texts: Vec<(String, Result<String, String>)>,
