@@ -9,21 +9,29 @@
 use super::model::{FieldChange, FieldChangeKind};
 use crate::manifest::canon::{self, ListKind};
 use crate::manifest::yaml::{Node, Value, escape_token};
-use crate::source::SourceFile;
+use crate::source::{SourceFile, Span};
 use similar::{Algorithm, DiffOp, capture_diff_slices};
 
 /// The placeholder that replaces Secret values.
 pub const REDACTED: &str = "<redacted>";
 
+/// Where the text at a span of a file came from, when it is not that file (a rendered
+/// kustomization: the base, patch or kustomization line that set it): (file, 1-based line).
+pub type Locate<'l> = dyn Fn(&SourceFile, Span) -> Option<(String, usize)> + 'l;
+
 struct Ctx<'a> {
     old_src: &'a SourceFile,
     new_src: &'a SourceFile,
+    locate: Option<&'a Locate<'a>>,
     out: Vec<FieldChange>,
 }
 
 impl Ctx<'_> {
-    fn line(src: &SourceFile, n: &Node) -> usize {
-        src.position(n.span.start).line
+    fn at(&self, src: &SourceFile, n: &Node) -> (Option<String>, usize) {
+        if let Some((file, line)) = self.locate.and_then(|l| l(src, n.span)) {
+            return (Some(file), line);
+        }
+        (None, src.position(n.span.start).line)
     }
     fn push(
         &mut self,
@@ -32,13 +40,17 @@ impl Ctx<'_> {
         old: Option<&Node>,
         new: Option<&Node>,
     ) {
+        let o = old.map(|n| self.at(self.old_src, n));
+        let n = new.map(|n| self.at(self.new_src, n));
         self.out.push(FieldChange {
             path,
             kind,
             old: old.map(Node::to_json),
             new: new.map(Node::to_json),
-            old_line: old.map(|n| Self::line(self.old_src, n)),
-            new_line: new.map(|n| Self::line(self.new_src, n)),
+            old_line: o.as_ref().map(|x| x.1),
+            new_line: n.as_ref().map(|x| x.1),
+            old_file: o.and_then(|x| x.0),
+            new_file: n.and_then(|x| x.0),
         });
     }
 }
@@ -237,9 +249,23 @@ pub fn diff(
     new_src: &SourceFile,
     secret: bool,
 ) -> Vec<FieldChange> {
+    diff_located(old, old_src, new, new_src, secret, None)
+}
+
+/// [`diff`], with field lines moved by `locate` to the file and line that set each value
+/// (rendered kustomizations).
+pub fn diff_located(
+    old: &Node,
+    old_src: &SourceFile,
+    new: &Node,
+    new_src: &SourceFile,
+    secret: bool,
+    locate: Option<&Locate<'_>>,
+) -> Vec<FieldChange> {
     let mut cx = Ctx {
         old_src,
         new_src,
+        locate,
         out: Vec::new(),
     };
     walk(&mut cx, old, new, "", "");

@@ -58,15 +58,20 @@ impl<'a> ObjectIndex<'a> {
 }
 
 /// The matching key of a finding.
+/// Findings on rendered objects are keyed by the overlay-scoped identity
+/// ([`super::objects::identity`]); key them before moving them to the base or patch line.
 pub fn key(d: &Diagnostic, ix: &ObjectIndex<'_>) -> FindingKey {
+    let scoped = |id: &crate::manifest::ObjectRef| {
+        super::objects::scoped(d.location.file(), id.identity())
+    };
     match (&d.object, ix.object_of(d)) {
         (Some(id), Some(o)) => FindingKey {
-            object: id.identity(),
+            object: scoped(id),
             rule: d.rule.clone(),
             path: canon::keyed_path(o.node(), &d.path),
         },
         (Some(id), None) => FindingKey {
-            object: id.identity(),
+            object: scoped(id),
             rule: d.rule.clone(),
             path: d.path.clone(),
         },

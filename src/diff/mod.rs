@@ -9,6 +9,17 @@
 //! The design decision: a file with the same blob at BASE and HEAD is parsed and linted once and
 //! its findings serve both sides, so a diff costs one lint of HEAD plus a lint of the changed
 //! files at BASE — not two full lints.
+//!
+//! Kustomizations are rendered at both revisions, straight from each revision's tree
+//! ([`crate::load::git::RevFiles`]), and the rendered objects take the place of the files that
+//! belong to a kustomization (bases, patches), as in `lint`. Each overlay's objects live in their
+//! own synthetic file, and their identity is scoped by the kustomization directory
+//! ([`objects::identity`]: `overlays/prod::apps/Deployment/web/web`), so the same Deployment in two
+//! overlays is two objects, and a one-line change in a base is a change — and possibly an
+//! introduced finding — in every overlay that renders it. Findings are matched on the rendered
+//! objects, then moved to the base, patch or kustomization line that set the field
+//! ([`crate::kustomize::remap_one`]); object and field changes are placed the same way. The
+//! annotated unified diff stays a diff of the changed files, never of the rendered streams.
 
 pub mod fields;
 pub mod findings;
@@ -18,13 +29,15 @@ pub mod objects;
 
 use crate::diagnostic::{Diagnostic, InputError};
 use crate::engine::{self, Transition, object_key};
-use crate::load::git::{FileEntry, GitError, GitRepo, RevInfo};
+use crate::kustomize::{self, files::Files};
+use crate::load::git::{FileEntry, GitError, GitRepo, RevFiles, RevInfo};
 use crate::load::rules::{self, RuleError, RuleOptions, RuleSet};
 use crate::manifest::{FileManifests, Object};
 use crate::policy::model::AppliesTo;
 use findings::{Keyed, ObjectIndex};
 pub use model::*;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::path::PathBuf;
 
 /// How to diff.
 #[derive(Debug, Clone)]
@@ -130,12 +143,28 @@ pub fn run(
         .filter(|e| !e.oid.is_zero() && head_oids.get(e.path.as_str()) == Some(&e.oid))
         .map(|e| e.path.clone())
         .collect();
+    // Kustomizations, rendered from each revision's tree. A file that belongs to a kustomization
+    // on one side only is not shared: its objects count on the side where it is loose.
+    let head_fs = RevFiles::new(repo, head.rev, |p: &str| p.to_string())?;
+    let base_fs = RevFiles::new(repo, base.rev, |p: &str| p.to_string())?;
+    let mut head_k = render(&head_fs, &head_entries, &settings.paths);
+    let mut base_k = render(&base_fs, &base_entries, &settings.paths);
+    let identical: HashSet<String> = identical
+        .into_iter()
+        .filter(|p| head_k.member_paths.contains(p) == base_k.member_paths.contains(p))
+        .collect();
     let changed_base: Vec<FileEntry> = base_entries
         .into_iter()
         .filter(|e| !identical.contains(&e.path))
         .collect();
-    let head_l = load(repo, head_entries);
-    let base_l = load(repo, changed_base);
+    let mut head_l = load(repo, head_entries);
+    let mut base_l = load(repo, changed_base);
+    kustomize::absorb(&mut head_l.files, &mut head_k);
+    kustomize::absorb(&mut base_l.files, &mut base_k);
+    let rendered = Rendered {
+        head: &head_k,
+        base: &base_k,
+    };
     Ok(build(
         base,
         head,
@@ -145,7 +174,39 @@ pub fn run(
         &base_l,
         &identical,
         settings.context,
+        Some(&rendered),
     ))
+}
+
+/// The kustomizations rendered at each revision (their objects are among the loaded files).
+#[derive(Clone, Copy)]
+struct Rendered<'k> {
+    head: &'k kustomize::Output,
+    base: &'k kustomize::Output,
+}
+
+impl Rendered<'_> {
+    /// The output a rendered file belongs to.
+    fn of(&self, src: &crate::source::SourceFile) -> Option<&kustomize::Output> {
+        [self.head, self.base]
+            .into_iter()
+            .find(|o| o.rendered_for(src).is_some())
+    }
+}
+
+/// Render the kustomization directories among `entries` (and the `scope` directories).
+fn render(fs: &dyn Files, entries: &[FileEntry], scope: &[String]) -> kustomize::Output {
+    let paths: Vec<PathBuf> = entries.iter().map(|e| PathBuf::from(&e.path)).collect();
+    let inputs: Vec<PathBuf> = if scope.is_empty() {
+        vec![PathBuf::new()]
+    } else {
+        scope.iter().map(PathBuf::from).collect()
+    };
+    let dirs = kustomize::find_dirs_in(fs, &inputs, &paths);
+    if dirs.is_empty() {
+        return kustomize::Output::default();
+    }
+    kustomize::render_all_in(fs, &dirs)
 }
 
 /// Diff two in-memory sets of files with one rule set (used by `accord test` for transition
@@ -171,6 +232,7 @@ pub fn diff_files(
         base_files,
         &HashSet::new(),
         context,
+        None,
     )
 }
 
@@ -184,6 +246,7 @@ fn build(
     base_l: &Loaded,
     identical: &HashSet<String>,
     context: usize,
+    rendered: Option<&Rendered<'_>>,
 ) -> DiffReport {
     let mut errors: Vec<InputError> = head_l.errors.clone();
     errors.extend(base_l.errors.iter().map(|e| InputError {
@@ -199,6 +262,7 @@ fn build(
         &base_l.files,
         identical,
         context,
+        rendered,
     );
     report.errors = errors;
     report
@@ -214,6 +278,7 @@ fn build_refs(
     base_changed: &[FileManifests],
     identical: &HashSet<String>,
     context: usize,
+    rendered: Option<&Rendered<'_>>,
 ) -> DiffReport {
     // Objects: files both sides share count on both sides (as the same objects).
     let shared: Vec<&FileManifests> = head_files
@@ -227,7 +292,20 @@ fn build_refs(
         .flat_map(|f| f.objects.iter())
         .collect();
     let matched = objects::match_objects(&base_objs, &head_objs);
-    let object_changes = objects::changes(&matched);
+    let object_changes = match rendered {
+        None => objects::changes(&matched),
+        Some(k) => objects::changes_with(
+            &matched,
+            &objects::Locator {
+                side: &|o: &Object| rendered_side(k, o),
+                field: Some(&|src: &crate::source::SourceFile, span| {
+                    let o = k.of(src)?.origin(src, span)?;
+                    let line = o.source.position(o.span.start).line;
+                    Some((o.source.path.clone(), line))
+                }),
+            },
+        ),
+    };
 
     // Lint. HEAD sees each object's BASE version; removed objects get `applies-to: removed` rules.
     let mut t = Transition::default();
@@ -236,7 +314,7 @@ fn build_refs(
     }
     t.removed = matched.removed.clone();
     let head_refs: Vec<&FileManifests> = head_files.iter().collect();
-    let head_diags = engine::lint_refs(&head_refs, &head_rules.rules, &head_rules.ctx, &t);
+    let mut head_diags = engine::lint_refs(&head_refs, &head_rules.rules, &head_rules.ctx, &t);
     let transition: BTreeSet<String> = head_rules
         .rules
         .iter()
@@ -311,6 +389,19 @@ fn build_refs(
         Some(c)
     };
 
+    // Findings of rendering itself: both sides are rendered in full, so each side has its own.
+    let render_diags = |head: bool| {
+        rendered.map_or_else(Vec::new, |k| {
+            if head { k.head } else { k.base }.diagnostics.clone()
+        })
+    };
+    head_diags.extend(render_diags(true));
+    base_diags.extend(render_diags(false));
+    let cross = cross.map(|mut c| {
+        c.extend(render_diags(false));
+        c
+    });
+
     // Classify.
     let head_ix = ObjectIndex::new(head_files.iter(), matched.removed.iter().copied());
     let base_ix = ObjectIndex::new(
@@ -320,7 +411,23 @@ fn build_refs(
     let hk = Keyed::new(head_diags, &head_ix);
     let bk = Keyed::new(base_diags, &base_ix);
     let ck = cross.map(|c| Keyed::new(c, &base_ix));
-    let (mut delta, mut newly, resolved) = findings::classify(hk, bk, ck, &transition);
+    let (mut delta, mut newly, mut resolved) = findings::classify(hk, bk, ck, &transition);
+    if let Some(k) = rendered {
+        // Keyed on the rendered objects; now located at the lines that set the fields.
+        for (list, side) in [
+            (&mut delta.introduced, None),
+            (&mut delta.unchanged, Some(k.head)),
+            (&mut delta.fixed, Some(k.base)),
+            (&mut newly, Some(k.head)),
+            (&mut resolved, Some(k.base)),
+        ] {
+            for f in list.iter_mut() {
+                let out = side.unwrap_or(if f.side == Side::Base { k.base } else { k.head });
+                f.diagnostic = kustomize::remap_one(f.diagnostic.clone(), out);
+                f.patch = hunks::fix_patch(&f.diagnostic);
+            }
+        }
+    }
     for f in &mut delta.introduced {
         if removed_rules.contains(&f.diagnostic.rule) {
             f.side = Side::Base;
@@ -391,6 +498,23 @@ fn build_refs(
     }
 }
 
+/// Where a version of a rendered object was defined, and the overlay it was rendered by.
+fn rendered_side(k: &Rendered<'_>, o: &Object) -> ObjectSide {
+    let mut s = objects::side(o);
+    let Some(dir) = kustomize::rendered_dir(&o.source.path) else {
+        return s;
+    };
+    s.overlay = Some(dir.to_string());
+    if let Some(origin) = k
+        .of(&o.source)
+        .and_then(|out| out.object_origin(&o.source, o.node().span))
+    {
+        s.file = origin.source.path.clone();
+        s.line = origin.source.position(origin.span.start).line;
+    }
+    s
+}
+
 fn file_diffs(
     head_files: &[FileManifests],
     base_changed: &[FileManifests],
@@ -400,12 +524,16 @@ fn file_diffs(
     delta: &FindingDelta,
     context: usize,
 ) -> Vec<FileDiff> {
+    // The diff is of the changed files, never of rendered kustomization streams.
+    let real = |f: &&FileManifests| kustomize::rendered_dir(&f.source.path).is_none();
     let head_by: BTreeMap<&str, &FileManifests> = head_files
         .iter()
+        .filter(real)
         .map(|f| (f.source.path.as_str(), f))
         .collect();
     let base_by: BTreeMap<&str, &FileManifests> = base_changed
         .iter()
+        .filter(real)
         .map(|f| (f.source.path.as_str(), f))
         .collect();
     let added: Vec<&str> = head_by

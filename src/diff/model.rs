@@ -42,6 +42,10 @@ pub struct ObjectSide {
     pub file: String,
     /// 1-based line where the object starts.
     pub line: usize,
+    /// For an object rendered from a kustomization: the kustomization directory (`file` and
+    /// `line` are then where the object was defined — its base resource, or the kustomization
+    /// of a generator).
+    pub overlay: Option<String>,
 }
 
 /// What happened to one field.
@@ -81,6 +85,11 @@ pub struct FieldChange {
     pub old_line: Option<usize>,
     /// 1-based line of the HEAD value.
     pub new_line: Option<usize>,
+    /// The file of `old_line` when it is not the object's own text (rendered objects: the base,
+    /// patch or kustomization that set the value).
+    pub old_file: Option<String>,
+    /// The file of `new_line`, likewise.
+    pub new_file: Option<String>,
 }
 
 /// A change to one object, matched by identity (API group, kind, namespace, name), never by file.

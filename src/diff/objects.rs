@@ -3,11 +3,18 @@
 //! change (dyff's `k8sItemIdentifier`, with the apiVersion's version left out so
 //! `extensions/v1beta1` → `apps/v1` is the same Deployment).
 //!
-//! Identities can repeat (the same object in two overlays); such objects pair up in the same
+//! Identities can repeat (the same object in two loose files); such objects pair up in the same
 //! file first, then in order. Objects left over on both sides whose bodies are equal except for
 //! `metadata.name` are renames.
+//!
+//! Objects rendered from a kustomization are kept apart per overlay: their identity ([`identity`])
+//! is prefixed with the kustomization directory they were rendered from (`overlays/prod::apps/
+//! Deployment/web/web`), so an overlay's Deployment is never matched with the same Deployment of
+//! another overlay, nor with the loose base file it came from, and a rename never crosses
+//! overlays. The directory comes from the synthetic file the objects are rendered into
+//! ([`crate::kustomize::rendered_dir`]).
 
-use super::fields;
+use super::fields::{self, Locate};
 use super::model::{ChangeKind, ObjectChange, ObjectSide};
 use crate::manifest::canon;
 use crate::manifest::yaml::Value;
@@ -34,14 +41,29 @@ pub fn same(a: &Object, b: &Object) -> bool {
         || (Arc::ptr_eq(&a.source, &b.source) && a.doc_index == b.doc_index && a.base == b.base)
 }
 
+/// `identity` of an object in `file`, scoped by the kustomization directory when `file` is a
+/// rendered kustomization.
+pub fn scoped(file: &str, identity: String) -> String {
+    match crate::kustomize::rendered_dir(file) {
+        Some(dir) => format!("{dir}::{identity}"),
+        None => identity,
+    }
+}
+
+/// The identity objects are matched by: `group/kind/namespace/name`, prefixed with the
+/// kustomization directory for rendered objects (see the module doc).
+pub fn identity(o: &Object) -> String {
+    scoped(&o.source.path, o.id.identity())
+}
+
 /// Pair `base` and `head` objects by identity.
 pub fn match_objects<'a>(base: &[&'a Object], head: &[&'a Object]) -> Matched<'a> {
     let mut by_id: BTreeMap<String, (Vec<&'a Object>, Vec<&'a Object>)> = BTreeMap::new();
     for o in base {
-        by_id.entry(o.id.identity()).or_default().0.push(o);
+        by_id.entry(identity(o)).or_default().0.push(o);
     }
     for o in head {
-        by_id.entry(o.id.identity()).or_default().1.push(o);
+        by_id.entry(identity(o)).or_default().1.push(o);
     }
     let mut m = Matched::default();
     for (_, (b, h)) in by_id {
@@ -73,6 +95,7 @@ pub fn match_objects<'a>(base: &[&'a Object], head: &[&'a Object]) -> Matched<'a
     if !m.removed.is_empty() && !m.added.is_empty() {
         let key = |o: &Object| {
             (
+                crate::kustomize::rendered_dir(&o.source.path).map(str::to_string),
                 o.id.group().to_string(),
                 o.id.kind.clone(),
                 o.id.namespace.clone(),
@@ -140,28 +163,55 @@ pub fn is_secret(o: &Object) -> bool {
     o.id.kind == "Secret" && o.id.group().is_empty()
 }
 
-fn side(o: &Object) -> ObjectSide {
+/// Where one version of an object is: its file and line (plain files).
+pub fn side(o: &Object) -> ObjectSide {
     ObjectSide {
         id: o.id.clone(),
         file: o.source.path.clone(),
         line: o.source.position(o.node().span.start).line,
+        overlay: None,
     }
+}
+
+/// How [`changes_with`] places objects and fields that were rendered: `side` gives where an
+/// object was defined, `field` where a value was set.
+pub struct Locator<'l> {
+    /// Where a version of an object is.
+    pub side: &'l dyn Fn(&Object) -> ObjectSide,
+    /// Where a field's value was set, when not in the object's own text.
+    pub field: Option<&'l Locate<'l>>,
 }
 
 /// The object changes of a match, sorted by file and line (HEAD's, else BASE's).
 pub fn changes(m: &Matched<'_>) -> Vec<ObjectChange> {
-    let mut out = Vec::new();
-    for (b, h) in &m.pairs {
-        if same(b, h) {
-            continue;
-        }
-        let fields = fields::diff(
+    changes_with(
+        m,
+        &Locator {
+            side: &side,
+            field: None,
+        },
+    )
+}
+
+/// [`changes`] with objects and fields placed by `loc` (rendered kustomizations).
+pub fn changes_with(m: &Matched<'_>, loc: &Locator<'_>) -> Vec<ObjectChange> {
+    let side = loc.side;
+    let diff = |b: &Object, h: &Object| {
+        fields::diff_located(
             b.node(),
             &b.source,
             h.node(),
             &h.source,
             is_secret(b) || is_secret(h),
-        );
+            loc.field,
+        )
+    };
+    let mut out = Vec::new();
+    for (b, h) in &m.pairs {
+        if same(b, h) {
+            continue;
+        }
+        let fields = diff(b, h);
         let moved = b.source.path != h.source.path;
         let kind = match (fields.is_empty(), moved) {
             (true, false) => continue,
@@ -177,13 +227,7 @@ pub fn changes(m: &Matched<'_>) -> Vec<ObjectChange> {
         });
     }
     for (b, h) in &m.renamed {
-        let fields = fields::diff(
-            b.node(),
-            &b.source,
-            h.node(),
-            &h.source,
-            is_secret(b) || is_secret(h),
-        );
+        let fields = diff(b, h);
         out.push(ObjectChange {
             id: h.id.clone(),
             kind: ChangeKind::Renamed,

@@ -227,15 +227,15 @@ pub fn render_all_in(fs: &dyn Files, dirs: &[PathBuf]) -> Output {
 
 impl Output {
     /// The rendered kustomization whose synthetic file is `source`.
-    pub fn rendered_for(&self, source: &Source) -> Option<&Rendered> {
+    pub fn rendered_for(&self, source: &SourceFile) -> Option<&Rendered> {
         self.rendered
             .iter()
-            .find(|r| std::sync::Arc::ptr_eq(&r.file.source, source))
+            .find(|r| std::ptr::eq(&*r.file.source, source))
     }
 
     /// Where the object of a rendered file around `span` was defined (its resource file, or the
     /// kustomization of a generator); `None` outside rendered files.
-    pub fn object_origin(&self, source: &Source, span: Span) -> Option<Origin> {
+    pub fn object_origin(&self, source: &SourceFile, span: Span) -> Option<Origin> {
         let r = self.rendered_for(source)?;
         r.objects
             .iter()
@@ -245,7 +245,7 @@ impl Output {
 
     /// The file and span that set the rendered text at `span` of a rendered file (the base
     /// line, patch line or kustomization field); `None` outside rendered files.
-    pub fn origin(&self, source: &Source, span: Span) -> Option<Origin> {
+    pub fn origin(&self, source: &SourceFile, span: Span) -> Option<Origin> {
         let r = self.rendered_for(source)?;
         r.provenance
             .lookup(span)

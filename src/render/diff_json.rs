@@ -102,6 +102,10 @@ pub struct JsonSide<'a> {
     pub file: &'a str,
     /// 1-based line.
     pub line: usize,
+    /// The kustomization directory the object was rendered from (`file`/`line`: where it was
+    /// defined).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub overlay: Option<&'a str>,
 }
 
 /// A field change.
@@ -123,6 +127,12 @@ pub struct JsonField<'a> {
     /// HEAD line.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub new_line: Option<usize>,
+    /// File of `old_line` when not the object's own (rendered objects).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub old_file: Option<&'a str>,
+    /// File of `new_line` when not the object's own (rendered objects).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub new_file: Option<&'a str>,
 }
 
 /// An object change.
@@ -291,6 +301,7 @@ fn side(s: &ObjectSide) -> JsonSide<'_> {
         object: id(&s.id),
         file: &s.file,
         line: s.line,
+        overlay: s.overlay.as_deref(),
     }
 }
 
@@ -353,6 +364,8 @@ pub fn document(r: &DiffReport) -> JsonDiff<'_> {
                         new: f.new.as_ref(),
                         old_line: f.old_line,
                         new_line: f.new_line,
+                        old_file: f.old_file.as_deref(),
+                        new_file: f.new_file.as_deref(),
                     })
                     .collect(),
             })

@@ -50,7 +50,10 @@ pub fn field_line(f: &FieldChange) -> String {
 pub fn change_words(c: &ObjectChange) -> (&'static str, &'static str, String) {
     let loc = |s: &Option<ObjectSide>| {
         s.as_ref()
-            .map(|s| format!("{}:{}", s.file, s.line))
+            .map(|s| match &s.overlay {
+                Some(o) => format!("{}:{} (rendered by {o})", s.file, s.line),
+                None => format!("{}:{}", s.file, s.line),
+            })
             .unwrap_or_default()
     };
     match c.kind {
