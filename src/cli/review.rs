@@ -214,7 +214,8 @@ pub fn run(args: ReviewArgs) -> Result<Outcome> {
             .map(|f| f.diagnostic.clone())
             .collect::<Vec<Diagnostic>>()
     };
-    let mut introduced = take(&report.findings.introduced);
+    // One finding per line even when several overlays render the same base line.
+    let mut introduced = crate::kustomize::merge_overlays(take(&report.findings.introduced));
     let unchanged = take(&report.findings.unchanged);
     let fixed = take(&report.findings.fixed);
     let policy = policy_changes(&report);

@@ -320,6 +320,43 @@ pub fn remap_one(mut d: Diagnostic, out: &Output) -> Diagnostic {
     d
 }
 
+/// Findings that are one finding on one line through several overlays — same fingerprint (rule,
+/// file, object identity, path): the overlays render the object under the same name — merged
+/// into the first, which gains the others' "rendered by" labels. For channels that show each
+/// finding once per line (pull-request comments); the diff itself keeps overlays apart. Order
+/// is kept.
+pub fn merge_overlays(diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    let mut out: Vec<Diagnostic> = Vec::with_capacity(diags.len());
+    let mut at: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for d in diags {
+        let fp = d.fingerprint();
+        let rendered = d
+            .labels
+            .iter()
+            .any(|l| l.message.starts_with(RENDERED_BY));
+        match at.get(&fp) {
+            Some(&i) if rendered => {
+                let first = &mut out[i];
+                for l in d.labels {
+                    if l.message.starts_with(RENDERED_BY)
+                        && !first.labels.iter().any(|x| x.message == l.message)
+                    {
+                        first.labels.push(l);
+                    }
+                }
+            }
+            _ => {
+                at.entry(fp).or_insert(out.len());
+                out.push(d);
+            }
+        }
+    }
+    out
+}
+
+/// How the label naming the overlay of a rendered finding starts.
+const RENDERED_BY: &str = "rendered by the kustomization in ";
+
 /// Move a text edit on the synthetic stream into the file the edited text came from: the part
 /// that changes must lie inside one emitted node whose text is a verbatim copy of its origin (a
 /// scalar replaced in a patch or base); anything else (new keys, reformatted collections) has no
