@@ -390,3 +390,355 @@ fn collect_kustomizations(dir: &Path, out: &mut Vec<PathBuf>) {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Rendered objects in `accord diff` and `accord lint --rev`: temporary git repositories with a
+// base and two overlays that render the Deployment under the same name (no namespace, no
+// prefix), so only the overlay directory keeps their objects apart.
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args([
+            "-c",
+            "user.name=test",
+            "-c",
+            "user.email=test@example.invalid",
+            "-c",
+            "commit.gpgsign=false",
+        ])
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .output()
+        .expect("git runs");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+fn write(dir: &Path, path: &str, text: &str) {
+    let p = dir.join(path);
+    std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+    std::fs::write(p, text).expect("write");
+}
+
+fn commit(dir: &Path, msg: &str) {
+    git(dir, &["add", "-A"]);
+    git(dir, &["commit", "-q", "-m", msg]);
+}
+
+fn accord(dir: &Path, args: &[&str]) -> (i32, Value, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_accord"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("accord runs");
+    let code = out.status.code().unwrap_or(-1);
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(code == 0 || code == 1, "exit {code}: {stderr}\n{stdout}");
+    let v = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("bad json ({e}): {stdout}\n{stderr}"));
+    (code, v, stderr)
+}
+
+const BASE_DEPLOYMENT: &str = "\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: 2
+  selector:
+    matchLabels:
+      app: web
+  template:
+    metadata:
+      labels:
+        app: web
+    spec:
+      containers:
+      - name: web
+        image: nginx:1.25
+        resources:
+          limits:
+            memory: 128Mi
+        securityContext:
+          runAsNonRoot: true
+          privileged: false
+";
+
+const PROD_PATCH: &str = "\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: 3
+";
+
+/// base/ (one Deployment), overlays/prod (patched: 3 replicas), overlays/staging (as is).
+fn kustomize_repo() -> tempfile::TempDir {
+    let d = tempfile::tempdir().expect("tempdir");
+    let p = d.path();
+    git(p, &["init", "-q", "-b", "main"]);
+    write(
+        p,
+        ".accord.yaml",
+        "disable: [missing-cpu-request, missing-memory-request, missing-pdb, no-pod-anti-affinity, read-only-root-filesystem]\n",
+    );
+    write(
+        p,
+        "base/kustomization.yaml",
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- deployment.yaml\n",
+    );
+    write(p, "base/deployment.yaml", BASE_DEPLOYMENT);
+    write(
+        p,
+        "overlays/prod/kustomization.yaml",
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- ../../base\npatches:\n- path: patch.yaml\n",
+    );
+    write(p, "overlays/prod/patch.yaml", PROD_PATCH);
+    write(
+        p,
+        "overlays/staging/kustomization.yaml",
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- ../../base\n",
+    );
+    commit(p, "base and overlays");
+    d
+}
+
+fn line_of(text: &str, needle: &str) -> u64 {
+    text.lines()
+        .position(|l| l.contains(needle))
+        .unwrap_or_else(|| panic!("no `{needle}` in {text}")) as u64
+        + 1
+}
+
+/// (rule, file, line, key.object) of a diff bucket.
+fn bucket(v: &Value, which: &str) -> Vec<(String, String, u64, String)> {
+    let mut out: Vec<_> = v["findings"][which]
+        .as_array()
+        .unwrap_or_else(|| panic!("no {which}: {v:#}"))
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap_or("").to_string(),
+                f["file"].as_str().unwrap_or("").to_string(),
+                f["line"].as_u64().unwrap_or(0),
+                f["key"]["object"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn changed_files(v: &Value) -> Vec<String> {
+    v["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .map(|f| f["path"].as_str().unwrap_or("").to_string())
+        .collect()
+}
+
+#[test]
+fn diff_a_base_line_change_is_introduced_in_every_overlay_at_the_base_line() {
+    let d = kustomize_repo();
+    let p = d.path();
+    let head = BASE_DEPLOYMENT.replace("privileged: false", "privileged: true");
+    write(p, "base/deployment.yaml", &head);
+    commit(p, "privileged");
+    let (code, v, _) = accord(p, &["diff", "HEAD~1..HEAD", "--format", "json"]);
+    assert_eq!(code, 1, "an error was introduced: {v:#}");
+    let line = line_of(&head, "privileged: true");
+    assert_eq!(
+        bucket(&v, "introduced"),
+        vec![
+            (
+                "privileged-container".into(),
+                "base/deployment.yaml".into(),
+                line,
+                "overlays/prod::apps/Deployment//web".into()
+            ),
+            (
+                "privileged-container".into(),
+                "base/deployment.yaml".into(),
+                line,
+                "overlays/staging::apps/Deployment//web".into()
+            ),
+        ],
+        "{v:#}"
+    );
+    // Every finding located in a real file (never the rendered stream), the overlays kept apart.
+    for f in v["findings"]["unchanged"].as_array().expect("unchanged") {
+        assert!(
+            !f["file"].as_str().unwrap_or("").contains("(rendered)"),
+            "{f:#}"
+        );
+    }
+    let unchanged = bucket(&v, "unchanged");
+    assert_eq!(
+        unchanged
+            .iter()
+            .filter(|f| f.0 == "missing-readiness-probe" && f.1 == "base/deployment.yaml")
+            .count(),
+        2,
+        "{unchanged:?}"
+    );
+    // Both overlays' rendered Deployments changed, each placed at its base definition.
+    let objects = v["objects"].as_array().expect("objects");
+    let mut overlays: Vec<&str> = objects
+        .iter()
+        .map(|o| o["new"]["overlay"].as_str().unwrap_or(""))
+        .collect();
+    overlays.sort();
+    assert_eq!(overlays, ["overlays/prod", "overlays/staging"], "{v:#}");
+    for o in objects {
+        assert_eq!(o["change"], "modified");
+        assert_eq!(o["new"]["file"], "base/deployment.yaml");
+        assert_eq!(o["new"]["line"], 1);
+        let fields = o["fields"].as_array().expect("fields");
+        assert_eq!(fields.len(), 1, "{o:#}");
+        assert_eq!(
+            fields[0]["path"],
+            "/spec/template/spec/containers[name=web]/securityContext/privileged"
+        );
+        assert_eq!(fields[0]["new_file"], "base/deployment.yaml");
+        assert_eq!(fields[0]["new_line"], line);
+    }
+    // The annotated unified diff is of the changed file, with both findings under its line.
+    assert_eq!(changed_files(&v), ["base/deployment.yaml"]);
+    let (_, text, _) = {
+        let out = Command::new(env!("CARGO_BIN_EXE_accord"))
+            .args(["diff", "HEAD~1..HEAD"])
+            .current_dir(p)
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("runs");
+        (0, String::from_utf8_lossy(&out.stdout).to_string(), ())
+    };
+    assert!(text.contains("+++ b/base/deployment.yaml"), "{text}");
+    assert!(!text.contains("(rendered)\n"), "{text}");
+    assert_eq!(
+        text.matches("error[privileged-container]").count(),
+        2,
+        "{text}"
+    );
+    assert!(text.contains("(rendered by overlays/prod)"), "{text}");
+
+    // Reverting it fixes the finding in both overlays.
+    write(p, "base/deployment.yaml", BASE_DEPLOYMENT);
+    commit(p, "unprivileged");
+    let (code, v, _) = accord(p, &["diff", "HEAD~1..HEAD", "--format", "json"]);
+    assert_eq!(code, 0);
+    assert_eq!(bucket(&v, "introduced"), vec![]);
+    let fixed = bucket(&v, "fixed");
+    assert_eq!(fixed.len(), 2, "{fixed:?}");
+    assert!(
+        fixed
+            .iter()
+            .all(|f| f.0 == "privileged-container" && f.1 == "base/deployment.yaml" && f.2 == line)
+    );
+}
+
+/// The patch's line is blamed, not the base's: the base says `privileged: false`, the prod
+/// patch turns it on. Only prod's object changes; staging is untouched.
+#[test]
+fn diff_a_patch_line_change_is_introduced_in_that_overlay_only_at_the_patch_line() {
+    let d = kustomize_repo();
+    let p = d.path();
+    let patch = format!(
+        "{PROD_PATCH}  template:\n    spec:\n      containers:\n      - name: web\n        securityContext:\n          privileged: true\n"
+    );
+    write(p, "overlays/prod/patch.yaml", &patch);
+    commit(p, "prod: privileged");
+    let (code, v, _) = accord(p, &["diff", "HEAD~1..HEAD", "--format", "json"]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        bucket(&v, "introduced"),
+        vec![(
+            "privileged-container".into(),
+            "overlays/prod/patch.yaml".into(),
+            line_of(&patch, "privileged: true"),
+            "overlays/prod::apps/Deployment//web".into()
+        )],
+        "{v:#}"
+    );
+    let base_line = line_of(BASE_DEPLOYMENT, "privileged: false");
+    assert!(
+        v["findings"]["introduced"][0]["line"] != base_line,
+        "the base line must not be blamed"
+    );
+    let objects = v["objects"].as_array().expect("objects");
+    assert_eq!(objects.len(), 1, "{v:#}");
+    assert_eq!(objects[0]["new"]["overlay"], "overlays/prod");
+    assert_eq!(
+        objects[0]["fields"][0]["new_file"],
+        "overlays/prod/patch.yaml"
+    );
+    assert_eq!(changed_files(&v), ["overlays/prod/patch.yaml"]);
+}
+
+/// The default range (merge base of the default branch → working tree) renders the working tree.
+#[test]
+fn diff_default_range_renders_the_working_tree() {
+    let d = kustomize_repo();
+    let p = d.path();
+    let head = BASE_DEPLOYMENT.replace("image: nginx:1.25", "image: nginx:latest");
+    write(p, "base/deployment.yaml", &head);
+    let (code, v, _) = accord(p, &["diff", "--format", "json"]);
+    assert_eq!(code, 0, "latest-image-tag is a warning: {v:#}");
+    let introduced = bucket(&v, "introduced");
+    assert_eq!(introduced.len(), 2, "{introduced:?}");
+    for f in &introduced {
+        assert_eq!(
+            (f.0.as_str(), f.1.as_str(), f.2),
+            (
+                "latest-image-tag",
+                "base/deployment.yaml",
+                line_of(&head, "nginx:latest")
+            )
+        );
+    }
+}
+
+/// `lint --rev` renders the kustomizations of the revision from git, not from the disk, and
+/// does not lint the patch on its own.
+#[test]
+fn lint_rev_renders_kustomizations_at_the_revision() {
+    let d = kustomize_repo();
+    let p = d.path();
+    let head = BASE_DEPLOYMENT.replace("privileged: false", "privileged: true");
+    write(p, "base/deployment.yaml", &head);
+    commit(p, "privileged");
+    // The working tree moves on: the revision must still be what is linted.
+    write(p, "base/deployment.yaml", BASE_DEPLOYMENT);
+    std::fs::remove_file(p.join("overlays/prod/patch.yaml")).expect("rm");
+    let (code, v, _) = accord(p, &["lint", "--rev", "HEAD", "--format", "json"]);
+    assert_eq!(code, 1, "{v:#}");
+    let findings = v["findings"].as_array().expect("findings");
+    let privileged: Vec<&Value> = findings
+        .iter()
+        .filter(|f| f["rule"] == "privileged-container")
+        .collect();
+    assert!(!privileged.is_empty(), "{v:#}");
+    for f in &privileged {
+        assert_eq!(f["file"], "base/deployment.yaml");
+        assert_eq!(f["line"], line_of(&head, "privileged: true"));
+    }
+    // Two rendered Deployments; base and patch are not objects of their own.
+    assert_eq!(v["summary"]["objects"], 2, "{v:#}");
+    assert!(
+        findings.iter().all(|f| f["rule"]
+            .as_str()
+            .is_some_and(|r| !r.starts_with("kustomize-"))),
+        "the patch is read from the revision: {v:#}"
+    );
+}

@@ -61,9 +61,8 @@ impl<'a> ObjectIndex<'a> {
 /// Findings on rendered objects are keyed by the overlay-scoped identity
 /// ([`super::objects::identity`]); key them before moving them to the base or patch line.
 pub fn key(d: &Diagnostic, ix: &ObjectIndex<'_>) -> FindingKey {
-    let scoped = |id: &crate::manifest::ObjectRef| {
-        super::objects::scoped(d.location.file(), id.identity())
-    };
+    let scoped =
+        |id: &crate::manifest::ObjectRef| super::objects::scoped(d.location.file(), id.identity());
     match (&d.object, ix.object_of(d)) {
         (Some(id), Some(o)) => FindingKey {
             object: scoped(id),

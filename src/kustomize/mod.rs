@@ -330,10 +330,7 @@ pub fn merge_overlays(diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
     let mut at: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for d in diags {
         let fp = d.fingerprint();
-        let rendered = d
-            .labels
-            .iter()
-            .any(|l| l.message.starts_with(RENDERED_BY));
+        let rendered = d.labels.iter().any(|l| l.message.starts_with(RENDERED_BY));
         match at.get(&fp) {
             Some(&i) if rendered => {
                 let first = &mut out[i];
