@@ -646,3 +646,122 @@ fn a_rejected_line_costs_one_comment_not_the_review() {
         "::warning title=accord::GitHub rejected an inline comment: apps/web/deploy.yaml:"
     ));
 }
+
+/// A pull request that changes one base line and one overlay's patch line: the inline comments
+/// land on those lines of the PR diff — the base line once, though both overlays render it (one
+/// fingerprint: same rule, file, object and path), the patch line for its overlay only — and a
+/// second run posts nothing again.
+#[test]
+fn review_comments_land_on_the_changed_base_and_patch_lines() {
+    const DEPLOY: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 2\n  selector:\n    matchLabels: {app: web}\n  template:\n    metadata:\n      labels: {app: web}\n    spec:\n      containers:\n        - name: web\n          image: nginx:1.27.3\n          resources:\n            limits: {memory: 128Mi}\n          securityContext:\n            runAsNonRoot: true\n";
+    const PATCH: &str =
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 3\n";
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    git(d, &["init", "-q", "-b", "main"]);
+    write(
+        d,
+        ".accord.yaml",
+        "disable: [missing-cpu-request, missing-memory-request, missing-pdb, missing-readiness-probe, missing-liveness-probe, no-pod-anti-affinity, read-only-root-filesystem]\n",
+    );
+    write(d, "base/kustomization.yaml", "resources:\n- deploy.yaml\n");
+    write(d, "base/deploy.yaml", DEPLOY);
+    for o in ["prod", "staging"] {
+        write(
+            d,
+            &format!("overlays/{o}/kustomization.yaml"),
+            "resources:\n- ../../base\npatches:\n- path: patch.yaml\n",
+        );
+        write(d, &format!("overlays/{o}/patch.yaml"), PATCH);
+    }
+    git(d, &["add", "-A"]);
+    git(d, &["commit", "-q", "-m", "base"]);
+    let base_sha = git(d, &["rev-parse", "HEAD"]);
+    git(d, &["checkout", "-q", "-b", "feature"]);
+    let deploy = DEPLOY.replace("image: nginx:1.27.3", "image: nginx:latest");
+    write(d, "base/deploy.yaml", &deploy);
+    let patch = format!("{PATCH}  template:\n    spec:\n      hostNetwork: true\n");
+    write(d, "overlays/prod/patch.yaml", &patch);
+    git(d, &["add", "-A"]);
+    git(
+        d,
+        &[
+            "commit",
+            "-q",
+            "-m",
+            "latest image; prod on the host network",
+        ],
+    );
+    let head_sha = git(d, &["rev-parse", "HEAD"]);
+    let pr = Pr {
+        dir,
+        fork: false,
+        base_sha: base_sha.clone(),
+        head_sha,
+        merge_base: base_sha,
+    };
+    let gh = FakeGitHub::start(REPO, PR, pr_files(&pr));
+    let run = review(&pr, &gh, "review", &[]);
+    assert_eq!(run.out.status.code(), Some(1), "{}", run.all());
+    let reqs = gh.requests();
+    let posted = reqs
+        .iter()
+        .find(|r| r.method == "POST" && r.path.ends_with("/pulls/42/reviews"))
+        .unwrap_or_else(|| panic!("no review: {}", run.all()));
+    let mut comments: Vec<(String, u64, String)> = posted.body["comments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let body = c["body"].as_str().unwrap();
+            let rule = ["latest-image-tag", "host-network"]
+                .into_iter()
+                .find(|r| body.contains(&format!("`{r}`**")))
+                .unwrap_or("?");
+            (
+                c["path"].as_str().unwrap().to_string(),
+                c["line"].as_u64().unwrap(),
+                rule.to_string(),
+            )
+        })
+        .collect();
+    comments.sort();
+    assert_eq!(
+        comments,
+        vec![
+            (
+                "base/deploy.yaml".to_string(),
+                line_of(&deploy, "nginx:latest"),
+                "latest-image-tag".to_string()
+            ),
+            (
+                "overlays/prod/patch.yaml".to_string(),
+                line_of(&patch, "hostNetwork: true"),
+                "host-network".to_string()
+            ),
+        ],
+        "{}",
+        run.all()
+    );
+    // One comment on the base line (both overlays render it under one fingerprint), with its marker.
+    let base_body = posted.body["comments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["path"] == "base/deploy.yaml")
+        .unwrap()["body"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(base_body.contains("<!-- accord:fp:"), "{base_body}");
+
+    // A second run finds its comments by fingerprint and posts no new ones.
+    let again = review(&pr, &gh, "review", &[]);
+    assert!(
+        again
+            .stdout()
+            .contains("review: 0 new inline comments, 2 already commented, 0 outside the diff"),
+        "{}",
+        again.all()
+    );
+}
