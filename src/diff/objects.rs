@@ -12,7 +12,9 @@
 //! Deployment/web/web`), so an overlay's Deployment is never matched with the same Deployment of
 //! another overlay, nor with the loose base file it came from, and a rename never crosses
 //! overlays. The directory comes from the synthetic file the objects are rendered into
-//! ([`crate::kustomize::rendered_dir`]).
+//! ([`crate::kustomize::rendered_dir`]). One exception: when a directory becomes (or stops being)
+//! a kustomization, an object left over on one side as a loose file and on the other as a
+//! rendered object pairs up when its plain identity is unique among the leftovers of both sides.
 
 use super::fields::{self, Locate};
 use super::model::{ChangeKind, ObjectChange, ObjectSide};
@@ -90,6 +92,40 @@ pub fn match_objects<'a>(base: &[&'a Object], head: &[&'a Object]) -> Matched<'a
         }
         m.removed.extend(b.into_iter().flatten());
         m.added.extend(h.into_iter().flatten());
+    }
+    // A directory that became (or stopped being) a kustomization: its objects move between a
+    // loose file and a rendered one, so their scoped identities differ. Pair them when the plain
+    // identity is unique among the leftovers on both sides.
+    if !m.removed.is_empty() && !m.added.is_empty() {
+        let mut by_plain: BTreeMap<String, (Vec<usize>, Vec<usize>)> = BTreeMap::new();
+        for (i, o) in m.removed.iter().enumerate() {
+            by_plain.entry(o.id.identity()).or_default().0.push(i);
+        }
+        for (i, o) in m.added.iter().enumerate() {
+            by_plain.entry(o.id.identity()).or_default().1.push(i);
+        }
+        let rendered = |o: &Object| crate::kustomize::rendered_dir(&o.source.path).is_some();
+        let mut taken_r = vec![false; m.removed.len()];
+        let mut taken_a = vec![false; m.added.len()];
+        for (_, (r, a)) in by_plain {
+            if let ([r], [a]) = (r.as_slice(), a.as_slice())
+                && rendered(m.removed[*r]) != rendered(m.added[*a])
+            {
+                m.pairs.push((m.removed[*r], m.added[*a]));
+                taken_r[*r] = true;
+                taken_a[*a] = true;
+            }
+        }
+        let mut i = 0;
+        m.removed.retain(|_| {
+            i += 1;
+            !taken_r[i - 1]
+        });
+        let mut j = 0;
+        m.added.retain(|_| {
+            j += 1;
+            !taken_a[j - 1]
+        });
     }
     // Renames: same group, kind and namespace, same body apart from the name.
     if !m.removed.is_empty() && !m.added.is_empty() {
@@ -288,5 +324,31 @@ mod tests {
         let kinds: Vec<ChangeKind> = c.iter().map(|c| c.kind).collect();
         assert_eq!(kinds, vec![ChangeKind::Renamed, ChangeKind::Moved]);
         assert_eq!(c[0].fields[0].path, "/metadata/name");
+    }
+
+    #[test]
+    fn overlays_are_kept_apart_but_a_new_kustomization_keeps_its_objects() {
+        let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata: {k: v}\n";
+        let loose = manifest::read("app/cm.yaml", cm);
+        let prod = manifest::read("overlays/prod/kustomization.yaml (rendered)", cm);
+        let staging = manifest::read("overlays/staging/kustomization.yaml (rendered)", cm);
+        assert_eq!(
+            identity(&prod.objects[0]),
+            "overlays/prod::/ConfigMap//x".to_string()
+        );
+        // Another overlay's object is another object.
+        let m = match_objects(&[&prod.objects[0]], &[&staging.objects[0]]);
+        assert_eq!((m.pairs.len(), m.removed.len(), m.added.len()), (0, 1, 1));
+        assert!(m.renamed.is_empty());
+        // A directory that became a kustomization: the one loose object is the rendered one.
+        let app = manifest::read("app/kustomization.yaml (rendered)", cm);
+        let m = match_objects(&[&loose.objects[0]], &[&app.objects[0]]);
+        assert_eq!((m.pairs.len(), m.removed.len(), m.added.len()), (1, 0, 0));
+        // Not when two overlays now render it.
+        let m = match_objects(
+            &[&loose.objects[0]],
+            &[&prod.objects[0], &staging.objects[0]],
+        );
+        assert_eq!((m.pairs.len(), m.removed.len(), m.added.len()), (0, 1, 2));
     }
 }
