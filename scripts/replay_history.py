@@ -49,6 +49,11 @@ def parse_blob(repo, oid):
         kind, api = d.get("kind"), d.get("apiVersion")
         if not isinstance(kind, str) or not isinstance(api, str):
             continue
+        if api.startswith("kustomize.config.k8s.io/"):
+            # A kustomization is build instructions, not an object: accord renders it, and its
+            # changes show on the rendered objects (which are the loose ones here when the
+            # kustomization only lists resources).
+            continue
         if kind.endswith("List") and isinstance(d.get("items"), list):
             stack.extend(i for i in d["items"] if isinstance(i, dict))
             continue
