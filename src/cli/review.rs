@@ -195,7 +195,7 @@ pub fn run(args: ReviewArgs) -> Result<Outcome> {
     let merge = repo.merge_base(&base, &head)?;
     let base_sha = merge.commit.clone().unwrap_or_else(|| base_spec.clone());
     let head_sha = head.commit.clone().unwrap_or_else(|| head_spec.clone());
-    let opts = rule_options(&args.rules, &cwd);
+    let opts = rule_options(&args.rules, &cwd)?;
     let rules_at_head = crate::load::rules::at_revision(&repo, head.rev, &opts)
         .map_err(|e| rule_error(e, &head.label()))?;
     let infos = rule_infos(&rules_at_head.rules);
