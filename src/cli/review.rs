@@ -216,6 +216,9 @@ pub fn run(args: ReviewArgs) -> Result<Outcome> {
     };
     let mut introduced = take(&report.findings.introduced);
     let unchanged = take(&report.findings.unchanged);
+    // Reports list every finding at the head, waived ones included (marked as such).
+    let mut at_head: Vec<Diagnostic> = introduced.iter().chain(&unchanged).cloned().collect();
+    diagnostic::sort(&mut at_head);
     let fixed = take(&report.findings.fixed);
     let policy = policy_changes(&report);
     // Waived findings are accepted exceptions: listed in the summary, never commented, annotated
@@ -231,13 +234,12 @@ pub fn run(args: ReviewArgs) -> Result<Outcome> {
         unchanged: &unchanged,
         fixed: &fixed,
         waivers: &waivers,
+        new_waivers: &report.new_waivers,
         policy_changes: &policy,
     };
 
     // Reports of every finding at the head.
     if !outputs.is_empty() {
-        let mut at_head: Vec<Diagnostic> = introduced.iter().chain(&unchanged).cloned().collect();
-        diagnostic::sort(&mut at_head);
         let mut summary = Summary {
             files: report.summary.files,
             objects: report.summary.objects,
@@ -250,7 +252,7 @@ pub fn run(args: ReviewArgs) -> Result<Outcome> {
             diagnostics: &at_head,
             summary: &summary,
             errors: &report.errors,
-            new_waivers: &[],
+            new_waivers: &report.new_waivers,
             rules: &infos,
             files: &[],
         };

@@ -812,8 +812,7 @@ pub struct NewWaiverNote {
     /// Who approved it, as written in the entry (central waivers).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub approved_by: Option<String>,
-    /// Who must approve the change (the rule's owner or contact, else the waivers file's code
-    /// owner).
+    /// Who must approve the change (the rule's owner or contact, else the waivers file's owner).
     pub needs_approval_by: String,
     /// The waivers file, or the manifest carrying the annotation.
     pub file: String,
