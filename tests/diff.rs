@@ -843,7 +843,8 @@ fn diff_json_on(dir: &Path, today: &str, range: &str) -> (i32, Value) {
 }
 
 /// The config of the waiver tests: a central waivers file, and security rules owned by ops.
-const WAIVER_CONFIG: &str = "waivers: waivers.yaml\nowners:\n  security: {owner: ops-security, contact: '#ops-security'}\n";
+const WAIVER_CONFIG: &str =
+    "waivers: waivers.yaml\nowners:\n  security: {owner: ops-security, contact: '#ops-security'}\n";
 
 const WEB_WAIVER: &str = "waivers:
   - rule: privileged-container
@@ -886,7 +887,10 @@ fn waived_introduced_finding_does_not_fail_and_is_listed_everywhere() {
     assert_eq!(web[0]["waiver"]["source"], "central");
     assert_eq!(web[0]["waiver"]["approved_by"], "alice");
     assert_eq!(web[0]["waiver"]["expires"], "2026-12-31");
-    assert_eq!(web[0]["waiver"]["reason"], "packet capture needs raw devices");
+    assert_eq!(
+        web[0]["waiver"]["reason"],
+        "packet capture needs raw devices"
+    );
     // CODEOWNERS of HEAD: the dev team owning the object; the rule's owner is ops.
     assert_eq!(web[0]["code_owner"], "@org/shop");
     assert_eq!(web[0]["owner"], "ops-security");
@@ -920,8 +924,14 @@ fn waived_introduced_finding_does_not_fail_and_is_listed_everywhere() {
     let (_, md, _) = accord_on(p, "2026-06-01", &["diff", "--format", "markdown", &range]);
     assert!(md.starts_with("### ✅ accord: no new findings"), "{md}");
     assert!(md.contains("#### Waived findings (1)"), "{md}");
-    assert!(md.contains("| packet capture needs raw devices (OPS-7) | alice | 2026-12-31 |"), "{md}");
-    assert!(md.contains("**needs approval by ops-security** (waivers.yaml:2)"), "{md}");
+    assert!(
+        md.contains("| packet capture needs raw devices (OPS-7) | alice | 2026-12-31 |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("**needs approval by ops-security** (waivers.yaml:2)"),
+        "{md}"
+    );
     // SARIF: a suppression; JUnit: skipped.
     let (_, sarif, _) = accord_on(p, "2026-06-01", &["diff", "--format", "sarif", &range]);
     let sarif: Value = serde_json::from_str(&sarif).expect("sarif");
@@ -931,7 +941,10 @@ fn waived_introduced_finding_does_not_fail_and_is_listed_everywhere() {
         .find(|r| r["ruleId"] == "privileged-container")
         .expect("listed");
     assert_eq!(r["suppressions"][0]["kind"], "external");
-    assert_eq!(r["suppressions"][0]["justification"], "packet capture needs raw devices");
+    assert_eq!(
+        r["suppressions"][0]["justification"],
+        "packet capture needs raw devices"
+    );
     let (_, junit, _) = accord_on(p, "2026-06-01", &["diff", "--format", "junit", &range]);
     assert!(
         junit.contains("<skipped message=\"waived: packet capture needs raw devices\"/>"),
@@ -999,7 +1012,10 @@ fn each_revision_uses_its_own_annotations_and_stale_waivers_are_reported() {
         .filter(|f| f["rule"] == "latest-image-tag")
         .collect();
     assert_eq!(latest.len(), 1, "{v:#}");
-    assert_eq!(latest[0]["waived"], true, "HEAD's annotation waives it at HEAD");
+    assert_eq!(
+        latest[0]["waived"], true,
+        "HEAD's annotation waives it at HEAD"
+    );
     assert_eq!(latest[0]["waiver"]["source"], "annotation");
     // The privileged web is pre-existing and not waived at either revision.
     let web: Vec<&Value> = v["findings"]["unchanged"]
@@ -1010,7 +1026,10 @@ fn each_revision_uses_its_own_annotations_and_stale_waivers_are_reported() {
         .collect();
     assert_eq!(web.len(), 1);
     assert!(web[0]["waiver"].is_null(), "{v:#}");
-    assert_eq!(v["summary"]["unchanged"], 1, "the waived one is not counted");
+    assert_eq!(
+        v["summary"]["unchanged"], 1,
+        "the waived one is not counted"
+    );
     assert_eq!(v["summary"]["waived"], 1);
     // The stale central waiver is a finding the change introduced.
     assert_eq!(

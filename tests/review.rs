@@ -713,7 +713,8 @@ fn waived_findings_get_no_comment_and_waivers_added_need_approval() {
     assert!(out.contains("latest-image-tag"), "{out}");
     assert!(!out.contains("privileged-container"), "{out}");
     assert!(
-        run.summary.contains("**needs approval by platform-security**"),
+        run.summary
+            .contains("**needs approval by platform-security**"),
         "{}",
         run.summary
     );

@@ -165,9 +165,8 @@ pub fn run(args: DiffArgs) -> Result<Outcome> {
         None => report.fail_on.unwrap_or_default(),
     };
     // Waived findings are accepted exceptions: listed, never failing.
-    let fails = |f: &crate::diff::Finding| {
-        !f.diagnostic.is_waived() && level.fails(f.diagnostic.severity)
-    };
+    let fails =
+        |f: &crate::diff::Finding| !f.diagnostic.is_waived() && level.fails(f.diagnostic.severity);
     let newly = || report.policy.iter().flat_map(|p| &p.newly_flagged);
     let failed = match args.fail_on {
         FailScope::Never => false,

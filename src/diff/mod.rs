@@ -419,7 +419,11 @@ fn build_refs(
             ChangeKind::Renamed => summary.renamed += 1,
         }
     }
-    for f in delta.introduced.iter().filter(|f| !f.diagnostic.is_waived()) {
+    for f in delta
+        .introduced
+        .iter()
+        .filter(|f| !f.diagnostic.is_waived())
+    {
         match f.diagnostic.severity {
             crate::diagnostic::Severity::Error => summary.introduced_errors += 1,
             crate::diagnostic::Severity::Warning => summary.introduced_warnings += 1,

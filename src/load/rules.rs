@@ -395,9 +395,9 @@ pub fn at_revision(repo: &GitRepo, rev: Rev, opts: &RuleOptions) -> Result<RuleS
     };
     let known: Vec<&str> = known.iter().map(String::as_str).collect();
     let mut waivers = waivers_at(repo, rev, &config, config_dir.as_deref(), &known)?;
-    waivers.options = opts.today.map(|today| {
-        crate::waiver::Options::new(today, &rules, &config.file.central_only, true)
-    });
+    waivers.options = opts
+        .today
+        .map(|today| crate::waiver::Options::new(today, &rules, &config.file.central_only, true));
     Ok(RuleSet {
         config,
         config_path,
@@ -468,7 +468,10 @@ fn read_beside_config(
             match std::fs::read_to_string(&p) {
                 Ok(t) => Ok(Some((p.display().to_string(), t))),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-                Err(e) => Err(RuleError::Other(format!("cannot read {}: {e}", p.display()))),
+                Err(e) => Err(RuleError::Other(format!(
+                    "cannot read {}: {e}",
+                    p.display()
+                ))),
             }
         }
     }
@@ -495,8 +498,8 @@ fn waivers_at(
                 }
             )));
         };
-        w.set = WaiverSet::parse(SourceFile::new(path, text), Some(known))
-            .map_err(RuleError::Files)?;
+        w.set =
+            WaiverSet::parse(SourceFile::new(path, text), Some(known)).map_err(RuleError::Files)?;
         w.file = Some(rel.trim_start_matches("./").to_string());
     }
     let candidates: Vec<&str> = match &config.file.codeowners {

@@ -231,7 +231,11 @@ pub fn render(r: &DiffReport) -> String {
                 "\n<details><summary>{} finding(s) no longer raised after the rule change</summary>\n",
                 pc.no_longer_flagged.len()
             );
-            table(&mut out, &pc.no_longer_flagged.iter().collect::<Vec<_>>(), false);
+            table(
+                &mut out,
+                &pc.no_longer_flagged.iter().collect::<Vec<_>>(),
+                false,
+            );
             out.push_str("\n</details>\n");
         }
         out.push('\n');
@@ -252,7 +256,11 @@ pub fn render(r: &DiffReport) -> String {
             "<details><summary>{} finding(s) fixed by this change 🎉</summary>\n",
             r.findings.fixed.len()
         );
-        table(&mut out, &r.findings.fixed.iter().collect::<Vec<_>>(), false);
+        table(
+            &mut out,
+            &r.findings.fixed.iter().collect::<Vec<_>>(),
+            false,
+        );
         out.push_str("\n</details>\n\n");
     }
     if !r.objects.is_empty() {

@@ -471,7 +471,10 @@ pub fn render(r: &DiffReport, color: bool) -> String {
                 n.file,
                 n.line,
                 n.describe(),
-                p.wrap("1;33", &format!("needs approval by {}", n.needs_approval_by))
+                p.wrap(
+                    "1;33",
+                    &format!("needs approval by {}", n.needs_approval_by)
+                )
             );
         }
     }

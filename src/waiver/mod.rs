@@ -714,7 +714,12 @@ pub struct NewWaiver<'a> {
 /// Who must approve a waiver of `rule` added in a change: the rule's owner, else its contact,
 /// else the CODEOWNERS owner of the waivers file (`waivers_path`, relative to the config
 /// directory).
-pub fn approver(rule: &str, rules: &[Rule], owners: &CodeOwners, waivers_path: Option<&str>) -> String {
+pub fn approver(
+    rule: &str,
+    rules: &[Rule],
+    owners: &CodeOwners,
+    waivers_path: Option<&str>,
+) -> String {
     rules
         .iter()
         .find(|r| r.id() == rule)
@@ -825,7 +830,10 @@ impl NewWaiverNote {
     pub fn describe(&self) -> String {
         match (&self.source, &self.expires) {
             (WaiverSource::Central, Some(e)) => {
-                format!("`{}` for {} until {e} ({})", self.rule, self.target, self.reason)
+                format!(
+                    "`{}` for {} until {e} ({})",
+                    self.rule, self.target, self.reason
+                )
             }
             _ => format!(
                 "`{}` annotation on {}, no expiry ({})",
