@@ -816,3 +816,272 @@ fn reformat(n: &accord::manifest::Node, field: &str) -> String {
         _ => serde_json::to_string(&n.to_json()).unwrap(),
     }
 }
+
+/// `accord` with `ACCORD_TODAY` set: waiver expiry is judged against that date.
+fn accord_on(dir: &Path, today: &str, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_accord"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env("ACCORD_TODAY", today)
+        .output()
+        .expect("accord runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).to_string(),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    )
+}
+
+fn diff_json_on(dir: &Path, today: &str, range: &str) -> (i32, Value) {
+    let (code, out, err) = accord_on(dir, today, &["diff", "--format", "json", range]);
+    assert!(code == 0 || code == 1, "exit {code}: {err}\n{out}");
+    (
+        code,
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("bad json ({e}): {out}\n{err}")),
+    )
+}
+
+/// The config of the waiver tests: a central waivers file, and security rules owned by ops.
+const WAIVER_CONFIG: &str =
+    "waivers: waivers.yaml\nowners:\n  security: {owner: ops-security, contact: '#ops-security'}\n";
+
+const WEB_WAIVER: &str = "waivers:
+  - rule: privileged-container
+    target: {kind: Deployment, namespace: shop, name: web}
+    reason: packet capture needs raw devices
+    ticket: OPS-7
+    approved-by: alice
+    expires: 2026-12-31
+";
+
+/// BASE: `api` with a legacy `latest` tag, no waivers. HEAD: a new privileged `web` and a
+/// central waiver for it added in the same change.
+fn waiver_repo() -> (tempfile::TempDir, String) {
+    let d = repo();
+    let p = d.path();
+    write(p, ".accord.yaml", &format!("{CONFIG}{WAIVER_CONFIG}"));
+    write(p, "CODEOWNERS", "apps/ @org/shop\nwaivers.yaml @org/ops\n");
+    write(p, "waivers.yaml", "waivers: []\n");
+    write(p, "apps/api.yaml", API_BASE);
+    let base = commit(p, "base");
+    write(p, "apps/web.yaml", WEB);
+    write(p, "waivers.yaml", WEB_WAIVER);
+    let head = commit(p, "web, waived");
+    (d, format!("{base}..{head}"))
+}
+
+#[test]
+fn waived_introduced_finding_does_not_fail_and_is_listed_everywhere() {
+    let (d, range) = waiver_repo();
+    let p = d.path();
+    let (code, v) = diff_json_on(p, "2026-06-01", &range);
+    assert_eq!(code, 0, "a waived finding does not fail the change: {v:#}");
+    let intro = v["findings"]["introduced"].as_array().expect("introduced");
+    let web: Vec<&Value> = intro
+        .iter()
+        .filter(|f| f["rule"] == "privileged-container")
+        .collect();
+    assert_eq!(web.len(), 1, "{v:#}");
+    assert_eq!(web[0]["waived"], true);
+    assert_eq!(web[0]["waiver"]["source"], "central");
+    assert_eq!(web[0]["waiver"]["approved_by"], "alice");
+    assert_eq!(web[0]["waiver"]["expires"], "2026-12-31");
+    assert_eq!(
+        web[0]["waiver"]["reason"],
+        "packet capture needs raw devices"
+    );
+    // CODEOWNERS of HEAD: the dev team owning the object; the rule's owner is ops.
+    assert_eq!(web[0]["code_owner"], "@org/shop");
+    assert_eq!(web[0]["owner"], "ops-security");
+    assert_eq!(v["summary"]["introduced"], 0);
+    assert_eq!(v["summary"]["introduced_errors"], 0);
+    assert_eq!(v["summary"]["waived"], 1);
+    // The waiver came with the change: it needs the rule owner's approval.
+    let new = v["new_waivers"].as_array().expect("new waivers");
+    assert_eq!(new.len(), 1, "{v:#}");
+    assert_eq!(new[0]["source"], "central");
+    assert_eq!(new[0]["rule"], "privileged-container");
+    assert_eq!(new[0]["file"], "waivers.yaml");
+    assert_eq!(new[0]["line"], 2);
+    assert_eq!(new[0]["needs_approval_by"], "ops-security");
+    assert_eq!(v["summary"]["new_waivers"], 1);
+
+    // Text: under its line, in the waived list, the approval call-out and the summary line.
+    let (code, text, err) = accord_on(p, "2026-06-01", &["diff", &range]);
+    assert_eq!(code, 0, "{err}");
+    for want in [
+        "waived [privileged-container]",
+        "Waived (1)\n",
+        "= waiver: waivers file waivers.yaml:2, approved by alice, expires 2026-12-31, OPS-7: packet capture needs raw devices",
+        "Waivers added in this change (1)\n  waivers.yaml:2: `privileged-container` for Deployment shop/web until 2026-12-31 (packet capture needs raw devices) — needs approval by ops-security",
+        " · 1 waived · 1 new waiver needs approval",
+    ] {
+        assert!(text.contains(want), "missing {want:?} in:\n{text}");
+    }
+    assert!(!text.contains("Introduced outside"), "{text}");
+    // Markdown: listed with reason and approver, and the approval call-out.
+    let (_, md, _) = accord_on(p, "2026-06-01", &["diff", "--format", "markdown", &range]);
+    assert!(md.starts_with("### ✅ accord: no new findings"), "{md}");
+    assert!(md.contains("#### Waived findings (1)"), "{md}");
+    assert!(
+        md.contains("| packet capture needs raw devices (OPS-7) | alice | 2026-12-31 |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("**needs approval by ops-security** (waivers.yaml:2)"),
+        "{md}"
+    );
+    // SARIF: a suppression; JUnit: skipped.
+    let (_, sarif, _) = accord_on(p, "2026-06-01", &["diff", "--format", "sarif", &range]);
+    let sarif: Value = serde_json::from_str(&sarif).expect("sarif");
+    let results = sarif["runs"][0]["results"].as_array().expect("results");
+    let r = results
+        .iter()
+        .find(|r| r["ruleId"] == "privileged-container")
+        .expect("listed");
+    assert_eq!(r["suppressions"][0]["kind"], "external");
+    assert_eq!(
+        r["suppressions"][0]["justification"],
+        "packet capture needs raw devices"
+    );
+    let (_, junit, _) = accord_on(p, "2026-06-01", &["diff", "--format", "junit", &range]);
+    assert!(
+        junit.contains("<skipped message=\"waived: packet capture needs raw devices\"/>"),
+        "{junit}"
+    );
+}
+
+#[test]
+fn expired_waiver_fails_the_change_and_says_who_had_waived_it() {
+    let (d, range) = waiver_repo();
+    let p = d.path();
+    let (code, v) = diff_json_on(p, "2027-01-15", &range);
+    assert_eq!(code, 1, "the waiver expired: the finding fails again");
+    let f = v["findings"]["introduced"]
+        .as_array()
+        .expect("introduced")
+        .iter()
+        .find(|f| f["rule"] == "privileged-container")
+        .expect("listed")
+        .clone();
+    assert_eq!(f["waived"], false);
+    assert_eq!(f["waiver"]["expired"], true);
+    assert_eq!(v["summary"]["introduced_errors"], 1);
+    assert_eq!(v["summary"]["expired_waivers"], 1);
+    let (code, text, _) = accord_on(p, "2027-01-15", &["diff", &range]);
+    assert_eq!(code, 1);
+    assert!(
+        text.contains("waiver expired: waivers file waivers.yaml:2, approved by alice, expired on 2026-12-31, OPS-7: packet capture needs raw devices"),
+        "{text}"
+    );
+    assert!(text.contains(" · 1 expired waiver"), "{text}");
+}
+
+#[test]
+fn each_revision_uses_its_own_annotations_and_stale_waivers_are_reported() {
+    let d = repo();
+    let p = d.path();
+    write(p, ".accord.yaml", &format!("{CONFIG}{WAIVER_CONFIG}"));
+    write(p, "waivers.yaml", "waivers: []\n");
+    write(p, "apps/web.yaml", WEB);
+    write(p, "apps/api.yaml", API_BASE);
+    let base = commit(p, "base");
+    // HEAD: the legacy `latest` tag on api is waived by a new annotation, and a central waiver
+    // names an object that does not exist.
+    let annotated = API_BASE.replace(
+        "  namespace: shop\n",
+        "  namespace: shop\n  annotations:\n    accord.dev/ignore: \"latest-image-tag: tag pinned by the deploy pipeline\"\n",
+    );
+    write(p, "apps/api.yaml", &annotated);
+    write(
+        p,
+        "waivers.yaml",
+        "waivers:\n  - rule: host-network\n    target: {name: gone}\n    reason: removed long ago\n    approved-by: carol\n    expires: 2027-01-01\n",
+    );
+    let head = commit(p, "head");
+    // The working tree says otherwise: a diff of two commits must not read it.
+    write(p, "apps/api.yaml", API_BASE);
+    let range = format!("{base}..{head}");
+    let (code, v) = diff_json_on(p, "2026-06-01", &range);
+    assert_eq!(code, 0, "{v:#}");
+    let latest: Vec<&Value> = v["findings"]["unchanged"]
+        .as_array()
+        .expect("unchanged")
+        .iter()
+        .filter(|f| f["rule"] == "latest-image-tag")
+        .collect();
+    assert_eq!(latest.len(), 1, "{v:#}");
+    assert_eq!(
+        latest[0]["waived"], true,
+        "HEAD's annotation waives it at HEAD"
+    );
+    assert_eq!(latest[0]["waiver"]["source"], "annotation");
+    // The privileged web is pre-existing and not waived at either revision.
+    let web: Vec<&Value> = v["findings"]["unchanged"]
+        .as_array()
+        .expect("unchanged")
+        .iter()
+        .filter(|f| f["rule"] == "privileged-container")
+        .collect();
+    assert_eq!(web.len(), 1);
+    assert!(web[0]["waiver"].is_null(), "{v:#}");
+    assert_eq!(
+        v["summary"]["unchanged"], 1,
+        "the waived one is not counted"
+    );
+    assert_eq!(v["summary"]["waived"], 1);
+    // The stale central waiver is a finding the change introduced.
+    assert_eq!(
+        bucket(&v, "introduced"),
+        vec![("stale-waiver".to_string(), "waivers.yaml".to_string())]
+    );
+    assert_eq!(v["summary"]["stale_waivers"], 1);
+    // Both waivers are new and need approval: the central one (host-network, a security rule)
+    // by ops-security; the annotation's rule has no owner and there is no CODEOWNERS here.
+    let new: Vec<(String, String, String)> = v["new_waivers"]
+        .as_array()
+        .expect("new")
+        .iter()
+        .map(|n| {
+            (
+                n["source"].as_str().unwrap_or("").to_string(),
+                format!("{}:{}", n["file"].as_str().unwrap_or(""), n["line"]),
+                n["needs_approval_by"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        new,
+        vec![
+            (
+                "annotation".to_string(),
+                "apps/api.yaml:7".to_string(),
+                "the owner of the waivers file".to_string()
+            ),
+            (
+                "central".to_string(),
+                "waivers.yaml:2".to_string(),
+                "ops-security".to_string()
+            ),
+        ]
+    );
+
+    // Diffed the other way, the annotation is BASE's: HEAD's finding is no longer waived, and
+    // the stale waiver is fixed.
+    let (code, v) = diff_json_on(p, "2026-06-01", &format!("{head}..{base}"));
+    assert_eq!(code, 0);
+    let latest = v["findings"]["unchanged"]
+        .as_array()
+        .expect("unchanged")
+        .iter()
+        .find(|f| f["rule"] == "latest-image-tag")
+        .expect("listed")
+        .clone();
+    assert_eq!(latest["waived"], false, "{v:#}");
+    assert_eq!(
+        bucket(&v, "fixed"),
+        vec![("stale-waiver".to_string(), "waivers.yaml".to_string())]
+    );
+    assert!(v["new_waivers"].as_array().expect("new").is_empty());
+}

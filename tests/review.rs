@@ -161,6 +161,11 @@ struct Pr {
 /// A repository where `feature` branched from `main`, then `main` moved on (adding a file with
 /// a finding of its own: a two-dot diff would call it "fixed" by the PR; the review must not).
 fn repository() -> Pr {
+    repository_with(WEB_HEAD)
+}
+
+/// [`repository`] with another head version of `apps/web/deploy.yaml`.
+fn repository_with(web_head: &str) -> Pr {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     git(d, &["init", "-q", "-b", "main"]);
@@ -178,7 +183,7 @@ fn repository() -> Pr {
     git(d, &["commit", "-q", "-m", "base"]);
     let merge_base = git(d, &["rev-parse", "HEAD"]);
     git(d, &["checkout", "-q", "-b", "feature"]);
-    write(d, "apps/web/deploy.yaml", WEB_HEAD);
+    write(d, "apps/web/deploy.yaml", web_head);
     write(
         d,
         "apps/db/statefulset.yaml",
@@ -763,5 +768,73 @@ fn review_comments_land_on_the_changed_base_and_patch_lines() {
             .contains("review: 0 new inline comments, 2 already commented, 0 outside the diff"),
         "{}",
         again.all()
+    );
+}
+
+#[test]
+fn waived_findings_get_no_comment_and_waivers_added_need_approval() {
+    // The PR waives the privileged worker with an annotation it adds.
+    let head = WEB_HEAD.replace(
+        "  namespace: shop\n",
+        "  namespace: shop\n  annotations:\n    accord.dev/ignore: \"privileged-container@worker: packet capture needs raw sockets\"\n",
+    );
+    let pr = repository_with(&head);
+    let gh = FakeGitHub::start(REPO, PR, pr_files(&pr));
+    let run = review(&pr, &gh, "review", &[]);
+    let reqs = gh.requests();
+    let review_req = reqs
+        .iter()
+        .find(|r| r.method == "POST" && r.path.ends_with("/pulls/42/reviews"))
+        .unwrap_or_else(|| panic!("no review posted: {}", run.all()));
+    let comments = review_req.body["comments"].as_array().unwrap();
+    let bodies: Vec<&str> = comments
+        .iter()
+        .map(|c| c["body"].as_str().unwrap())
+        .collect();
+    assert!(
+        bodies
+            .iter()
+            .all(|b| !b.contains("`privileged-container`**")),
+        "a waived finding gets no inline comment: {bodies:#?}"
+    );
+    assert!(
+        bodies.iter().any(|b| b.contains("`latest-image-tag`**")),
+        "{bodies:#?}"
+    );
+    let summary = reqs
+        .iter()
+        .find(|r| r.method == "POST" && r.path.ends_with("/issues/42/comments"))
+        .expect("summary comment")
+        .body["body"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let line = line_of(&head, "accord.dev/ignore");
+    for want in [
+        "**2 introduced** · ".to_string(),
+        "### Waivers added in this change (1)".to_string(),
+        format!(
+            "- `privileged-container` annotation on Deployment shop/web, container worker (no expiry) — packet capture needs raw sockets: **needs approval by platform-security** (apps/web/deploy.yaml:{line})"
+        ),
+        "### Waivers used".to_string(),
+        format!(
+            "| `privileged-container` | Deployment shop/web | packet capture needs raw sockets | — (author) | never | `apps/web/deploy.yaml:{line}` |"
+        ),
+    ] {
+        assert!(summary.contains(&want), "missing {want:?} in:\n{summary}");
+    }
+    assert!(run.outputs.starts_with("introduced=2\n"), "{}", run.outputs);
+
+    // Annotations mode: no annotation for the waived finding, the job summary asks for approval.
+    let gh = FakeGitHub::start(REPO, PR, pr_files(&pr));
+    let run = review(&pr, &gh, "annotations", &[]);
+    let out = run.stdout();
+    assert!(out.contains("latest-image-tag"), "{out}");
+    assert!(!out.contains("privileged-container"), "{out}");
+    assert!(
+        run.summary
+            .contains("**needs approval by platform-security**"),
+        "{}",
+        run.summary
     );
 }

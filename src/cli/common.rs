@@ -109,19 +109,12 @@ impl Setup {
                 std::fs::canonicalize(self.cwd.join(p)).is_ok_and(|p| root.starts_with(&p))
             })
         });
-        let mut ran: std::collections::BTreeSet<String> =
-            self.rules.iter().map(|r| r.id().to_string()).collect();
-        ran.extend(
-            crate::engine::system::SYSTEM_RULES
-                .iter()
-                .map(|r| r.0.to_string()),
-        );
-        waiver::Options {
+        waiver::Options::new(
             today,
-            central_only: waiver::central_only(&self.config.file.central_only, &self.rules),
-            ran,
+            &self.rules,
+            &self.config.file.central_only,
             stale_central,
-        }
+        )
     }
 }
 

@@ -5,7 +5,7 @@ use super::common::{RuleOpts, fail_with, rule_infos};
 use super::lint::{ColorArg, FailOnArg};
 use super::output::{self, OutputSpec};
 use crate::config::FailOn;
-use crate::diagnostic::{Diagnostic, Severity, Summary};
+use crate::diagnostic::{Diagnostic, Summary};
 use crate::diff::{self, DiffError, Settings};
 use crate::load::git::GitRepo;
 use crate::load::rules::{RuleError, RuleOptions};
@@ -70,16 +70,18 @@ pub fn rule_error(e: RuleError, rev: &str) -> anyhow::Error {
     }
 }
 
-/// The rule options of the command line, for [`crate::load::rules`].
-pub fn rule_options(o: &RuleOpts, cwd: &std::path::Path) -> RuleOptions {
-    RuleOptions {
+/// The rule options of the command line, for [`crate::load::rules`]; waivers are judged
+/// against today's date (`ACCORD_TODAY` when set).
+pub fn rule_options(o: &RuleOpts, cwd: &std::path::Path) -> Result<RuleOptions> {
+    Ok(RuleOptions {
         config: o.config.clone(),
         policies: o.policies.clone(),
         no_builtin: o.no_builtin,
         kubernetes_version: o.kubernetes_version.clone(),
         only: o.only.clone(),
         cwd: cwd.to_path_buf(),
-    }
+        today: Some(super::common::today()?),
+    })
 }
 
 /// Paths given on the command line, as paths from the repository root.
@@ -101,7 +103,7 @@ pub fn run(args: DiffArgs) -> Result<Outcome> {
     let (base, head) = repo.range(args.revspec.as_deref())?;
     let head_rev = head.rev;
     let settings = Settings {
-        rules: rule_options(&args.rules, &cwd),
+        rules: rule_options(&args.rules, &cwd)?,
         paths: scope(&repo, &args.paths, &cwd)?,
         context: args.context,
     };
@@ -144,7 +146,7 @@ pub fn run(args: DiffArgs) -> Result<Outcome> {
         diagnostics: &introduced,
         summary: &summary,
         errors: &report.errors,
-        new_waivers: &[],
+        new_waivers: &report.new_waivers,
         rules: &infos,
         files: &[],
     };
@@ -162,37 +164,22 @@ pub fn run(args: DiffArgs) -> Result<Outcome> {
         Some(FailOnArg::Never) => FailOn::Never,
         None => report.fail_on.unwrap_or_default(),
     };
-    let fails = |s: Severity| level.fails(s);
-    let failed =
-        match args.fail_on {
-            FailScope::Never => false,
-            FailScope::Introduced => report
-                .findings
-                .introduced
-                .iter()
-                .any(|f| fails(f.diagnostic.severity)),
-            FailScope::Changed => {
-                report
-                    .findings
-                    .introduced
-                    .iter()
-                    .any(|f| fails(f.diagnostic.severity))
-                    || report.policy.as_ref().is_some_and(|p| {
-                        p.newly_flagged.iter().any(|f| fails(f.diagnostic.severity))
-                    })
-            }
-            FailScope::All => {
-                report
-                    .findings
-                    .introduced
-                    .iter()
-                    .chain(&report.findings.unchanged)
-                    .any(|f| fails(f.diagnostic.severity))
-                    || report.policy.as_ref().is_some_and(|p| {
-                        p.newly_flagged.iter().any(|f| fails(f.diagnostic.severity))
-                    })
-            }
-        };
+    // Waived findings are accepted exceptions: listed, never failing.
+    let fails =
+        |f: &crate::diff::Finding| !f.diagnostic.is_waived() && level.fails(f.diagnostic.severity);
+    let newly = || report.policy.iter().flat_map(|p| &p.newly_flagged);
+    let failed = match args.fail_on {
+        FailScope::Never => false,
+        FailScope::Introduced => report.findings.introduced.iter().any(fails),
+        FailScope::Changed => report.findings.introduced.iter().chain(newly()).any(fails),
+        FailScope::All => report
+            .findings
+            .introduced
+            .iter()
+            .chain(&report.findings.unchanged)
+            .chain(newly())
+            .any(fails),
+    };
     // Files that could not be read: exit 2 after the report, as `lint` does.
     Ok(if !report.errors.is_empty() {
         Outcome::InputError

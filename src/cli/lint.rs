@@ -380,7 +380,7 @@ fn run_rev(args: &LintArgs, rev: &str, outputs: &[OutputSpec]) -> Result<Outcome
     let cwd = std::env::current_dir()?;
     let repo = GitRepo::discover(&cwd)?;
     let info = repo.resolve(rev)?;
-    let opts = super::diff::rule_options(&args.rules, &cwd);
+    let opts = super::diff::rule_options(&args.rules, &cwd)?;
     let set = crate::load::rules::at_revision(&repo, info.rev, &opts)
         .map_err(|e| super::diff::rule_error(e, &info.label()))?;
     let scope = if args.paths.is_empty() {

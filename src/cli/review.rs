@@ -195,7 +195,7 @@ pub fn run(args: ReviewArgs) -> Result<Outcome> {
     let merge = repo.merge_base(&base, &head)?;
     let base_sha = merge.commit.clone().unwrap_or_else(|| base_spec.clone());
     let head_sha = head.commit.clone().unwrap_or_else(|| head_spec.clone());
-    let opts = rule_options(&args.rules, &cwd);
+    let opts = rule_options(&args.rules, &cwd)?;
     let rules_at_head = crate::load::rules::at_revision(&repo, head.rev, &opts)
         .map_err(|e| rule_error(e, &head.label()))?;
     let infos = rule_infos(&rules_at_head.rules);
@@ -217,6 +217,9 @@ pub fn run(args: ReviewArgs) -> Result<Outcome> {
     // One finding per line even when several overlays render the same base line.
     let mut introduced = crate::kustomize::merge_overlays(take(&report.findings.introduced));
     let unchanged = take(&report.findings.unchanged);
+    // Reports list every finding at the head, waived ones included (marked as such).
+    let mut at_head: Vec<Diagnostic> = introduced.iter().chain(&unchanged).cloned().collect();
+    diagnostic::sort(&mut at_head);
     let fixed = take(&report.findings.fixed);
     let policy = policy_changes(&report);
     // Waived findings are accepted exceptions: listed in the summary, never commented, annotated
@@ -232,13 +235,12 @@ pub fn run(args: ReviewArgs) -> Result<Outcome> {
         unchanged: &unchanged,
         fixed: &fixed,
         waivers: &waivers,
+        new_waivers: &report.new_waivers,
         policy_changes: &policy,
     };
 
     // Reports of every finding at the head.
     if !outputs.is_empty() {
-        let mut at_head: Vec<Diagnostic> = introduced.iter().chain(&unchanged).cloned().collect();
-        diagnostic::sort(&mut at_head);
         let mut summary = Summary {
             files: report.summary.files,
             objects: report.summary.objects,
@@ -251,7 +253,7 @@ pub fn run(args: ReviewArgs) -> Result<Outcome> {
             diagnostics: &at_head,
             summary: &summary,
             errors: &report.errors,
-            new_waivers: &[],
+            new_waivers: &report.new_waivers,
             rules: &infos,
             files: &[],
         };

@@ -26,6 +26,7 @@ pub mod findings;
 pub mod hunks;
 pub mod model;
 pub mod objects;
+pub mod waivers;
 
 use crate::diagnostic::{Diagnostic, InputError};
 use crate::engine::{self, Transition, object_key};
@@ -112,16 +113,22 @@ pub fn run(
     head: RevInfo,
     settings: &Settings,
 ) -> Result<DiffReport, DiffError> {
-    let head_rules =
+    let mut head_rules =
         rules::at_revision(repo, head.rev, &settings.rules).map_err(|error| DiffError::Rules {
             rev: head.label(),
             error,
         })?;
-    let base_rules =
+    let mut base_rules =
         rules::at_revision(repo, base.rev, &settings.rules).map_err(|error| DiffError::Rules {
             rev: base.label(),
             error,
         })?;
+    // Unmatched central waivers are stale only when the whole repository is diffed.
+    for r in [&mut head_rules, &mut base_rules] {
+        if let Some(o) = &mut r.waivers.options {
+            o.stale_central = settings.paths.is_empty();
+        }
+    }
     // HEAD's include/exclude decide the files on both sides: files do not appear or vanish
     // because a glob changed.
     let head_entries: Vec<FileEntry> = repo
@@ -397,10 +404,30 @@ fn build_refs(
     };
     head_diags.extend(render_diags(true));
     base_diags.extend(render_diags(false));
-    let cross = cross.map(|mut c| {
+    let mut cross = cross.map(|mut c| {
         c.extend(render_diags(false));
         c
     });
+
+    // Waivers: each side's findings with its own waivers (stale waivers become findings, so
+    // they are introduced, unchanged or fixed too); code owners from HEAD's CODEOWNERS.
+    head_rules.apply_waivers(&mut head_diags, head_files.iter());
+    base_rules.apply_waivers(
+        &mut base_diags,
+        base_changed.iter().chain(shared.iter().copied()),
+    );
+    if let Some(c) = &mut cross {
+        // Stale waivers do not depend on the rule change: BASE's count as HEAD's rules' too.
+        c.extend(
+            base_diags
+                .iter()
+                .filter(|d| d.rule == crate::diagnostic::STALE_WAIVER)
+                .cloned(),
+        );
+    }
+    head_rules.assign_code_owners(&mut head_diags);
+    head_rules.assign_code_owners(&mut base_diags);
+    let new_waivers = waivers::added(&matched, base_rules, head_rules);
 
     // Classify.
     let head_ix = ObjectIndex::new(head_files.iter(), matched.removed.iter().copied());
@@ -458,14 +485,35 @@ fn build_refs(
         context,
     );
 
+    let active = |v: &[Finding]| v.iter().filter(|f| !f.diagnostic.is_waived()).count();
+    let at_head: Vec<&Diagnostic> = delta
+        .introduced
+        .iter()
+        .chain(&delta.unchanged)
+        .map(|f| &f.diagnostic)
+        .collect();
+    let mut expired: Vec<(&str, usize)> = at_head
+        .iter()
+        .filter_map(|d| d.waiver.as_ref().filter(|w| w.expired))
+        .map(|w| (w.location.file(), w.location.span.start))
+        .collect();
+    expired.sort_unstable();
+    expired.dedup();
     let mut summary = DiffSummary {
         files: files.len(),
         objects: head_objs.len(),
         rules: head_rules.rules.len(),
-        introduced: delta.introduced.len(),
-        unchanged: delta.unchanged.len(),
+        introduced: active(&delta.introduced),
+        unchanged: active(&delta.unchanged),
         fixed: delta.fixed.len(),
-        policy_new: policy.as_ref().map_or(0, |p| p.newly_flagged.len()),
+        policy_new: policy.as_ref().map_or(0, |p| active(&p.newly_flagged)),
+        waived: at_head.iter().filter(|d| d.is_waived()).count(),
+        expired_waivers: expired.len(),
+        stale_waivers: at_head
+            .iter()
+            .filter(|d| d.rule == crate::diagnostic::STALE_WAIVER)
+            .count(),
+        new_waivers: new_waivers.len(),
         ..DiffSummary::default()
     };
     for c in &object_changes {
@@ -477,7 +525,11 @@ fn build_refs(
             ChangeKind::Renamed => summary.renamed += 1,
         }
     }
-    for f in &delta.introduced {
+    for f in delta
+        .introduced
+        .iter()
+        .filter(|f| !f.diagnostic.is_waived())
+    {
         match f.diagnostic.severity {
             crate::diagnostic::Severity::Error => summary.introduced_errors += 1,
             crate::diagnostic::Severity::Warning => summary.introduced_warnings += 1,
@@ -495,6 +547,7 @@ fn build_refs(
         summary,
         errors: Vec::new(),
         fail_on,
+        new_waivers,
     }
 }
 
@@ -708,6 +761,7 @@ mod tests {
             ctx: Default::default(),
             filter: Default::default(),
             filter_base: String::new(),
+            waivers: Default::default(),
         }
     }
 

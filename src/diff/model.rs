@@ -299,20 +299,29 @@ pub struct DiffSummary {
     pub moved: usize,
     /// Objects renamed.
     pub renamed: usize,
-    /// Findings introduced.
+    /// Findings introduced (not counting waived ones).
     pub introduced: usize,
-    /// Introduced findings by severity: errors.
+    /// Active introduced findings by severity: errors.
     pub introduced_errors: usize,
     /// Introduced findings by severity: warnings.
     pub introduced_warnings: usize,
     /// Introduced findings by severity: infos.
     pub introduced_infos: usize,
-    /// Pre-existing findings.
+    /// Pre-existing findings (not counting waived ones).
     pub unchanged: usize,
     /// Findings fixed.
     pub fixed: usize,
-    /// Findings newly raised by a rule change.
+    /// Findings newly raised by a rule change (not counting waived ones).
     pub policy_new: usize,
+    /// Findings at HEAD (introduced or pre-existing) waived by a waiver in force: listed, never
+    /// failing.
+    pub waived: usize,
+    /// Expired waivers still matching findings at HEAD (those findings are active again).
+    pub expired_waivers: usize,
+    /// Waivers at HEAD that match nothing (`stale-waiver` findings).
+    pub stale_waivers: usize,
+    /// Waivers the change adds or changes, each needing approval.
+    pub new_waivers: usize,
 }
 
 /// Everything `accord diff` knows about a change — what a PR bot needs.
@@ -336,15 +345,18 @@ pub struct DiffReport {
     pub errors: Vec<InputError>,
     /// The `fail-on` severity of the config at HEAD, if it sets one.
     pub fail_on: Option<crate::config::FailOn>,
+    /// Waivers the change adds or changes (annotations and central entries), with who must
+    /// approve each.
+    pub new_waivers: Vec<crate::waiver::NewWaiverNote>,
 }
 
 impl DiffReport {
-    /// Introduced findings at or above `threshold`.
+    /// Introduced findings at or above `threshold` (waived ones do not count).
     pub fn introduced_at_least(&self, threshold: Severity) -> usize {
         self.findings
             .introduced
             .iter()
-            .filter(|f| f.diagnostic.severity >= threshold)
+            .filter(|f| f.diagnostic.severity >= threshold && !f.diagnostic.is_waived())
             .count()
     }
     /// The changed file at `path` (HEAD path, or BASE path of a deleted or renamed file).

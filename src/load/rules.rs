@@ -13,6 +13,7 @@ use crate::engine::Context;
 use crate::manifest::canon;
 use crate::policy::{self, FileError, Rule};
 use crate::source::{SourceFile, Span};
+use crate::waiver::{CodeOwners, WaiverSet, Waivers};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -31,6 +32,8 @@ pub struct RuleOptions {
     pub kubernetes_version: Option<String>,
     /// Directory that relative paths above are relative to (the working directory).
     pub cwd: PathBuf,
+    /// The date waiver expiry is judged against; `None`: waivers are read but not applied.
+    pub today: Option<crate::waiver::Date>,
 }
 
 /// Why rules could not be loaded.
@@ -71,6 +74,8 @@ pub struct RuleSet {
     pub filter: Filter,
     /// Directory the config's globs are relative to, from the repository root (`""`: the root).
     pub filter_base: String,
+    /// The central waivers file and CODEOWNERS at this revision, and how to apply them.
+    pub waivers: Waivers,
 }
 
 impl RuleSet {
@@ -108,6 +113,39 @@ impl RuleSet {
                 (r.id().to_string(), canon::hash_str(&text))
             })
             .collect()
+    }
+
+    /// A path from the repository root made relative to the config directory — what waiver
+    /// file globs and CODEOWNERS patterns are written against.
+    pub fn config_relative(&self, path: &str) -> String {
+        if self.filter_base.is_empty() {
+            return path.to_string();
+        }
+        path.strip_prefix(self.filter_base.as_str())
+            .and_then(|p| p.strip_prefix('/'))
+            .unwrap_or(path)
+            .to_string()
+    }
+
+    /// Apply this revision's waivers to its findings (`files`: the objects they are about),
+    /// appending `stale-waiver` findings; nothing happens when no date was given.
+    pub fn apply_waivers<'f>(
+        &self,
+        diags: &mut Vec<crate::diagnostic::Diagnostic>,
+        files: impl IntoIterator<Item = &'f crate::manifest::FileManifests>,
+    ) {
+        if let Some(opts) = &self.waivers.options {
+            crate::waiver::apply(diags, files, &self.waivers.set, opts, &|p: &str| {
+                self.config_relative(p)
+            });
+        }
+    }
+
+    /// Set each finding's `code_owner` from this revision's CODEOWNERS.
+    pub fn assign_code_owners(&self, diags: &mut [crate::diagnostic::Diagnostic]) {
+        crate::waiver::assign_code_owners(diags, &self.waivers.owners, &|p: &str| {
+            self.config_relative(p)
+        });
     }
 
     /// The include/exclude globs, for comparing filters across revisions.
@@ -344,11 +382,22 @@ pub fn at_revision(repo: &GitRepo, rev: Rev, opts: &RuleOptions) -> Result<RuleS
     if !errors.is_empty() {
         return Err(RuleError::Files(errors));
     }
+    let mut known: Vec<String> = rules.iter().map(|r| r.id().to_string()).collect();
+    known.extend(
+        crate::engine::system::SYSTEM_RULES
+            .iter()
+            .map(|r| r.0.to_string()),
+    );
     let (rules, ctx) = activate(&config, rules, &opts.only)?;
     let filter = Filter {
         include: globset(&config.file.include).map_err(RuleError::Other)?,
         exclude: globset(&config.file.exclude).map_err(RuleError::Other)?,
     };
+    let known: Vec<&str> = known.iter().map(String::as_str).collect();
+    let mut waivers = waivers_at(repo, rev, &config, config_dir.as_deref(), &known)?;
+    waivers.options = opts
+        .today
+        .map(|today| crate::waiver::Options::new(today, &rules, &config.file.central_only, true));
     Ok(RuleSet {
         config,
         config_path,
@@ -356,6 +405,7 @@ pub fn at_revision(repo: &GitRepo, rev: Rev, opts: &RuleOptions) -> Result<RuleS
         ctx,
         filter,
         filter_base: config_dir.unwrap_or_default(),
+        waivers,
     })
 }
 
@@ -388,6 +438,87 @@ pub fn activate(
         rules,
         Context::new(config.file.pod_templates.clone(), version),
     ))
+}
+
+/// Read a file named relative to the config directory: at `rev` when the config is in the
+/// repository (`config_dir` from the repository root), else from the file system. Returns its
+/// display path (from the repository root, the same at every revision, so findings about it
+/// match across revisions) and text; `None` when it does not exist.
+fn read_beside_config(
+    repo: &GitRepo,
+    rev: Rev,
+    config: &Config,
+    config_dir: Option<&str>,
+    rel: &str,
+) -> Result<Option<(String, String)>, RuleError> {
+    match config_dir {
+        Some(dir) => {
+            let path = join(dir, rel);
+            let text = repo.read(rev, &path).map_err(|e| {
+                RuleError::Files(vec![FileError::new(
+                    &SourceFile::new(display_at(rev, &path), ""),
+                    Span::empty(0),
+                    format!("cannot read: {e}"),
+                )])
+            })?;
+            Ok(text.map(|t| (path, t)))
+        }
+        None => {
+            let p = config.dir.join(rel);
+            match std::fs::read_to_string(&p) {
+                Ok(t) => Ok(Some((p.display().to_string(), t))),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                Err(e) => Err(RuleError::Other(format!(
+                    "cannot read {}: {e}",
+                    p.display()
+                ))),
+            }
+        }
+    }
+}
+
+/// The central waivers file and CODEOWNERS in force at `rev`, found as `accord lint` finds them
+/// (the config's `waivers` and `codeowners`, else `.github/CODEOWNERS`, `CODEOWNERS` or
+/// `docs/CODEOWNERS` beside the config). Waiver rule ids are checked against `known`.
+fn waivers_at(
+    repo: &GitRepo,
+    rev: Rev,
+    config: &Config,
+    config_dir: Option<&str>,
+    known: &[&str],
+) -> Result<Waivers, RuleError> {
+    let mut w = Waivers::default();
+    if let Some(rel) = &config.file.waivers {
+        let Some((path, text)) = read_beside_config(repo, rev, config, config_dir, rel)? else {
+            return Err(RuleError::Other(format!(
+                "waivers file {rel} (from config) does not exist{}",
+                match rev {
+                    Rev::WorkTree => String::new(),
+                    Rev::Commit(oid) => format!(" at {}", &oid.to_string()[..12]),
+                }
+            )));
+        };
+        w.set =
+            WaiverSet::parse(SourceFile::new(path, text), Some(known)).map_err(RuleError::Files)?;
+        w.file = Some(rel.trim_start_matches("./").to_string());
+    }
+    let candidates: Vec<&str> = match &config.file.codeowners {
+        Some(p) => vec![p.as_str()],
+        None => vec![".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS"],
+    };
+    for c in candidates {
+        if let Some((_, text)) = read_beside_config(repo, rev, config, config_dir, c)? {
+            // Unusable lines are skipped, as `lint` does (which also warns about them).
+            w.owners = CodeOwners::parse(&text).0;
+            return Ok(w);
+        }
+    }
+    if let Some(p) = &config.file.codeowners {
+        return Err(RuleError::Other(format!(
+            "CODEOWNERS file {p} (from config) does not exist"
+        )));
+    }
+    Ok(w)
 }
 
 #[cfg(test)]

@@ -29,6 +29,9 @@ pub struct JsonDiff<'a> {
     pub files: Vec<JsonFile<'a>>,
     /// Unreadable files.
     pub errors: Vec<JsonError<'a>>,
+    /// Waivers the change adds or changes (annotations and central entries), each with who must
+    /// approve it.
+    pub new_waivers: &'a [crate::waiver::NewWaiverNote],
 }
 
 /// A revision.
@@ -75,6 +78,15 @@ pub struct JsonSummary {
     pub fixed: usize,
     /// Findings newly raised by a rule change.
     pub policy_new: usize,
+    /// Findings at HEAD waived by a waiver in force (listed in the buckets with `waived: true`;
+    /// not counted in `introduced`, `unchanged` or `policy_new`).
+    pub waived: usize,
+    /// Expired waivers still matching findings at HEAD.
+    pub expired_waivers: usize,
+    /// Waivers at HEAD that match nothing.
+    pub stale_waivers: usize,
+    /// Waivers the change adds or changes.
+    pub new_waivers: usize,
 }
 
 /// An object identity.
@@ -344,6 +356,10 @@ pub fn document(r: &DiffReport) -> JsonDiff<'_> {
             unchanged: s.unchanged,
             fixed: s.fixed,
             policy_new: s.policy_new,
+            waived: s.waived,
+            expired_waivers: s.expired_waivers,
+            stale_waivers: s.stale_waivers,
+            new_waivers: s.new_waivers,
         },
         objects: r
             .objects
@@ -436,6 +452,7 @@ pub fn document(r: &DiffReport) -> JsonDiff<'_> {
                 message: &e.message,
             })
             .collect(),
+        new_waivers: &r.new_waivers,
     }
 }
 

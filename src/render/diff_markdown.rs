@@ -40,7 +40,7 @@ fn owner(d: &Diagnostic) -> String {
     }
 }
 
-fn table(out: &mut String, findings: &[Finding], with_owner: bool) {
+fn table(out: &mut String, findings: &[&Finding], with_owner: bool) {
     if with_owner {
         out.push_str("| Severity | Rule | Location | Message | Owner |\n|---|---|---|---|---|\n");
     } else {
@@ -68,6 +68,11 @@ fn table(out: &mut String, findings: &[Finding], with_owner: bool) {
             findings.len() - MAX_ROWS
         );
     }
+}
+
+/// The findings not waived by a waiver in force.
+fn active(v: &[Finding]) -> Vec<&Finding> {
+    v.iter().filter(|f| !f.diagnostic.is_waived()).collect()
 }
 
 /// Render the PR comment body.
@@ -111,12 +116,27 @@ pub fn render(r: &DiffReport) -> String {
             s.policy_new
         );
     }
+    if s.waived + s.expired_waivers + s.stale_waivers > 0 {
+        let _ = writeln!(
+            out,
+            "| Waivers | {} waived, {} expired, {} stale |",
+            s.waived, s.expired_waivers, s.stale_waivers
+        );
+    }
+    if s.new_waivers > 0 {
+        let _ = writeln!(
+            out,
+            "| Waivers added, needing approval | **{}** |",
+            s.new_waivers
+        );
+    }
     out.push('\n');
-    if !r.findings.introduced.is_empty() {
+    let introduced = active(&r.findings.introduced);
+    if !introduced.is_empty() {
         out.push_str("#### Introduced findings\n\n");
-        table(&mut out, &r.findings.introduced, true);
+        table(&mut out, &introduced, true);
         out.push('\n');
-        for f in r.findings.introduced.iter().take(MAX_ROWS) {
+        for f in introduced.iter().take(MAX_ROWS) {
             let d = &f.diagnostic;
             let _ = writeln!(
                 out,
@@ -135,6 +155,16 @@ pub fn render(r: &DiffReport) -> String {
             if !who.is_empty() {
                 let _ = writeln!(out, "**Owner:** {who}\n");
             }
+            if let Some(c) = &d.code_owner {
+                let _ = writeln!(out, "**Code owner:** {}\n", cell(c));
+            }
+            if let Some(w) = d.waiver.as_ref().filter(|w| w.expired) {
+                let _ = writeln!(
+                    out,
+                    "**Waiver expired:** {}\n",
+                    cell(&super::text::waiver_text(w))
+                );
+            }
             if let Some(docs) = &d.docs {
                 let _ = writeln!(out, "**Docs:** {docs}\n");
             }
@@ -144,6 +174,16 @@ pub fn render(r: &DiffReport) -> String {
             out.push_str("</details>\n\n");
         }
     }
+    // Waived findings (and expired waivers) are listed with reason and approver, never dropped.
+    let at_head: Vec<crate::diagnostic::Diagnostic> = r
+        .findings
+        .introduced
+        .iter()
+        .chain(&r.findings.unchanged)
+        .map(|f| f.diagnostic.clone())
+        .collect();
+    out.push_str(&crate::waiver::markdown_section(&at_head).replace("### ", "#### "));
+    out.push_str(&crate::waiver::markdown_needs_approval(&r.new_waivers).replace("### ", "#### "));
     if let Some(pc) = &r.policy {
         out.push_str("#### Policy change\n\n");
         for (what, list) in [
@@ -182,7 +222,7 @@ pub fn render(r: &DiffReport) -> String {
                 "\n<details><summary>{} finding(s) newly raised by the rule change</summary>\n",
                 pc.newly_flagged.len()
             );
-            table(&mut out, &pc.newly_flagged, true);
+            table(&mut out, &active(&pc.newly_flagged), true);
             out.push_str("\n</details>\n");
         }
         if !pc.no_longer_flagged.is_empty() {
@@ -191,18 +231,23 @@ pub fn render(r: &DiffReport) -> String {
                 "\n<details><summary>{} finding(s) no longer raised after the rule change</summary>\n",
                 pc.no_longer_flagged.len()
             );
-            table(&mut out, &pc.no_longer_flagged, false);
+            table(
+                &mut out,
+                &pc.no_longer_flagged.iter().collect::<Vec<_>>(),
+                false,
+            );
             out.push_str("\n</details>\n");
         }
         out.push('\n');
     }
-    if !r.findings.unchanged.is_empty() {
+    let unchanged = active(&r.findings.unchanged);
+    if !unchanged.is_empty() {
         let _ = writeln!(
             out,
             "<details><summary>{} pre-existing finding(s), not introduced by this change</summary>\n",
-            r.findings.unchanged.len()
+            unchanged.len()
         );
-        table(&mut out, &r.findings.unchanged, true);
+        table(&mut out, &unchanged, true);
         out.push_str("\n</details>\n\n");
     }
     if !r.findings.fixed.is_empty() {
@@ -211,7 +256,11 @@ pub fn render(r: &DiffReport) -> String {
             "<details><summary>{} finding(s) fixed by this change 🎉</summary>\n",
             r.findings.fixed.len()
         );
-        table(&mut out, &r.findings.fixed, false);
+        table(
+            &mut out,
+            &r.findings.fixed.iter().collect::<Vec<_>>(),
+            false,
+        );
         out.push_str("\n</details>\n\n");
     }
     if !r.objects.is_empty() {

@@ -123,6 +123,17 @@ fn finding_block(d: &Diagnostic, patch: Option<&str>, indent: &str, p: &Paint, o
     if let Some(docs) = &d.docs {
         let _ = writeln!(out, "{indent}  {} {docs}", p.wrap("1", "docs:"));
     }
+    if let Some(c) = &d.code_owner {
+        let _ = writeln!(out, "{indent}  {} {c}", p.wrap("1", "code owner:"));
+    }
+    if let Some(w) = d.waiver.as_ref().filter(|w| w.expired) {
+        let _ = writeln!(
+            out,
+            "{indent}  {} {}",
+            p.wrap("1;33", "waiver expired:"),
+            super::text::waiver_text(w)
+        );
+    }
     if let Some(f) = &d.fix {
         let kind = match f.applicability {
             Applicability::Safe => "safe",
@@ -151,6 +162,25 @@ fn finding_block(d: &Diagnostic, patch: Option<&str>, indent: &str, p: &Paint, o
                 let _ = writeln!(out, "{indent}    {colored}");
             }
         }
+    }
+}
+
+/// A waived finding under its line: what, and the waiver in force.
+fn waived_block(d: &Diagnostic, indent: &str, p: &Paint, out: &mut String) {
+    let _ = writeln!(
+        out,
+        "{indent}{} {} {}",
+        p.wrap("2", "waived"),
+        p.wrap("1", &format!("[{}]", d.rule)),
+        d.message
+    );
+    if let Some(w) = &d.waiver {
+        let _ = writeln!(
+            out,
+            "{indent}  {} {}",
+            p.wrap("34", "= waiver:"),
+            super::text::waiver_text(w)
+        );
     }
 }
 
@@ -253,6 +283,16 @@ pub fn render(r: &DiffReport, color: bool) -> String {
                     };
                     shown[i] = true;
                     let col = fd.diagnostic.location.start.column.saturating_sub(1);
+                    if fd.diagnostic.is_waived() {
+                        let _ = writeln!(out, " {}{}", " ".repeat(col), p.wrap("2", "^"));
+                        waived_block(
+                            &fd.diagnostic,
+                            &format!(" {}", " ".repeat(col.min(12))),
+                            &p,
+                            &mut out,
+                        );
+                        continue;
+                    }
                     let _ = writeln!(out, " {}{}", " ".repeat(col), p.wrap("1;31", "^"));
                     finding_block(
                         &fd.diagnostic,
@@ -270,7 +310,7 @@ pub fn render(r: &DiffReport, color: bool) -> String {
         .introduced
         .iter()
         .enumerate()
-        .filter(|(i, _)| !shown[*i])
+        .filter(|(i, f)| !shown[*i] && !f.diagnostic.is_waived())
         .map(|(_, f)| f)
         .collect();
     if !rest.is_empty() {
@@ -363,21 +403,81 @@ pub fn render(r: &DiffReport, color: bool) -> String {
             }
         }
     }
-    if !r.findings.unchanged.is_empty() {
+    let unchanged: Vec<&Finding> = r
+        .findings
+        .unchanged
+        .iter()
+        .filter(|f| !f.diagnostic.is_waived())
+        .collect();
+    if !unchanged.is_empty() {
         let _ = writeln!(
             out,
             "\n{}",
-            p.wrap(
-                "1",
-                &format!("Pre-existing ({})", r.findings.unchanged.len())
-            )
+            p.wrap("1", &format!("Pre-existing ({})", unchanged.len()))
         );
-        for f in &r.findings.unchanged {
+        for f in unchanged {
             let _ = writeln!(
                 out,
                 "  {} {}",
                 p.wrap("2", "·"),
                 one_line(&f.diagnostic, &p)
+            );
+        }
+    }
+    // Waived findings are listed, never dropped: introduced ones first.
+    let waived: Vec<(&str, &Finding)> = r
+        .findings
+        .introduced
+        .iter()
+        .map(|f| ("introduced", f))
+        .chain(r.findings.unchanged.iter().map(|f| ("pre-existing", f)))
+        .filter(|(_, f)| f.diagnostic.is_waived())
+        .collect();
+    if !waived.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n{}",
+            p.wrap("1", &format!("Waived ({})", waived.len()))
+        );
+        for (what, f) in waived {
+            let d = &f.diagnostic;
+            let _ = writeln!(
+                out,
+                "  {} {}  {}",
+                p.wrap("2", "~"),
+                one_line(d, &p),
+                p.wrap("2", &format!("({what})"))
+            );
+            if let Some(w) = &d.waiver {
+                let _ = writeln!(
+                    out,
+                    "      {} {}",
+                    p.wrap("34", "= waiver:"),
+                    super::text::waiver_text(w)
+                );
+            }
+        }
+    }
+    if !r.new_waivers.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n{}",
+            p.wrap(
+                "1",
+                &format!("Waivers added in this change ({})", r.new_waivers.len())
+            )
+        );
+        for n in &r.new_waivers {
+            let _ = writeln!(
+                out,
+                "  {}:{}: {} — {}",
+                n.file,
+                n.line,
+                n.describe(),
+                p.wrap(
+                    "1;33",
+                    &format!("needs approval by {}", n.needs_approval_by)
+                )
             );
         }
     }
@@ -438,6 +538,20 @@ pub fn summary_line(r: &DiffReport) -> String {
     );
     if s.policy_new > 0 {
         let _ = write!(line, " · rule change newly flags {}", s.policy_new);
+    }
+    for (n, one, many) in [
+        (s.waived, "waived", "waived"),
+        (s.expired_waivers, "expired waiver", "expired waivers"),
+        (s.stale_waivers, "stale waiver", "stale waivers"),
+        (
+            s.new_waivers,
+            "new waiver needs approval",
+            "new waivers need approval",
+        ),
+    ] {
+        if n > 0 {
+            let _ = write!(line, " · {n} {}", if n == 1 { one } else { many });
+        }
     }
     line
 }

@@ -180,7 +180,8 @@ pub fn render(r: &Report<'_>, budget: usize) -> String {
     if !r.errors.is_empty() {
         out.push('\n');
     }
-    let waivers = crate::waiver::markdown_section(r.diagnostics);
+    let mut waivers = crate::waiver::markdown_section(r.diagnostics);
+    waivers.push_str(&crate::waiver::markdown_needs_approval(r.new_waivers));
     let all: Vec<&Diagnostic> = r.diagnostics.iter().filter(|d| !d.is_waived()).collect();
     if all.is_empty() {
         out.push_str("No findings. ✅\n");

@@ -235,8 +235,11 @@ pub fn render(r: &Report<'_>, color: bool) -> String {
         for n in r.new_waivers {
             let _ = writeln!(
                 out,
-                "  {}:{}: `{}` for {} until {} ({}) — needs approval by {}",
-                n.file, n.line, n.rule, n.target, n.expires, n.reason, n.needs_approval_by
+                "  {}:{}: {} — needs approval by {}",
+                n.file,
+                n.line,
+                n.describe(),
+                n.needs_approval_by
             );
         }
         out.push('\n');

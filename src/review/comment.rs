@@ -93,7 +93,17 @@ pub fn inline(d: &Diagnostic, rule: Option<&RuleInfo>, suggestion: Option<&[Stri
             }
         }
     }
+    if let Some(w) = d.waiver.as_ref().filter(|w| w.expired) {
+        let _ = writeln!(
+            out,
+            "**Waiver expired:** {}\n",
+            escape(&crate::render::text::waiver_text(w))
+        );
+    }
     let mut footer = Vec::new();
+    if let Some(c) = &d.code_owner {
+        footer.push(format!("**Code owner:** {}", escape(c)));
+    }
     if let Some(o) = owner_line(d.owner.as_deref(), d.contact.as_deref()) {
         footer.push(o);
     }

@@ -101,6 +101,8 @@ pub struct Changes<'a> {
     pub fixed: &'a [Diagnostic],
     /// Waivers used at the head.
     pub waivers: &'a [WaiverUse],
+    /// Waivers the pull request adds or changes, each needing approval by the rule's owner.
+    pub new_waivers: &'a [crate::waiver::NewWaiverNote],
     /// Policy changes and their blast radius.
     pub policy_changes: &'a [PolicyChange],
 }
@@ -461,6 +463,19 @@ pub fn summary(
         out.push_str(&table);
         out.push('\n');
     }
+    // Waivers added by the PR are an action item for the rule owners: before the rest.
+    let approvals = crate::waiver::markdown_needs_approval(changes.new_waivers);
+    if !approvals.is_empty() {
+        if out.len() + approvals.len() + reserve / 2 <= budget {
+            out.push_str(&approvals);
+        } else {
+            let _ = writeln!(
+                out,
+                "### Waivers added in this change ({}): **need approval** (too many to list here)\n",
+                changes.new_waivers.len()
+            );
+        }
+    }
     if !changes.waivers.is_empty() {
         let mut s = String::from(
             "### Waivers used\n\n| Rule | Object | Reason | Approved by | Expires | Where |\n| --- | --- | --- | --- | --- | --- |\n",
@@ -701,6 +716,7 @@ mod tests {
             unchanged: &diags[2..],
             fixed: &diags[..1],
             waivers: &waivers,
+            new_waivers: &[],
             policy_changes: &policy,
         };
         let outside: HashSet<String> = [diags[1].fingerprint()].into();
@@ -739,6 +755,7 @@ mod tests {
             unchanged: &[],
             fixed: &many,
             waivers: &waivers,
+            new_waivers: &[],
             policy_changes: &policy,
         };
         let s = summary(

@@ -323,6 +323,38 @@ pub struct Options {
     pub stale_central: bool,
 }
 
+impl Options {
+    /// Options for a run of `rules` (and the built-in system rules) judged on `today`;
+    /// `central_only` are the config's `central-only` entries (rule ids or categories).
+    pub fn new(today: Date, rules: &[Rule], central_only: &[String], stale_central: bool) -> Self {
+        let mut ran: BTreeSet<String> = rules.iter().map(|r| r.id().to_string()).collect();
+        ran.extend(
+            crate::engine::system::SYSTEM_RULES
+                .iter()
+                .map(|r| r.0.to_string()),
+        );
+        Options {
+            today,
+            central_only: self::central_only(central_only, rules),
+            ran,
+            stale_central,
+        }
+    }
+}
+
+/// The waivers and code ownership in force at one revision, ready to apply to its findings.
+#[derive(Debug, Clone, Default)]
+pub struct Waivers {
+    /// The central waivers file (empty when the config names none).
+    pub set: WaiverSet,
+    /// Path of the waivers file relative to the config directory (for CODEOWNERS).
+    pub file: Option<String>,
+    /// CODEOWNERS.
+    pub owners: CodeOwners,
+    /// How to apply them; `None`: waivers are not applied (no date to judge expiry against).
+    pub options: Option<Options>,
+}
+
 /// Resolve `central-only` entries (rule ids or categories) against the rules.
 pub fn central_only(entries: &[String], rules: &[Rule]) -> BTreeSet<String> {
     rules
@@ -425,9 +457,9 @@ impl AnnotationWaiver {
 ///
 /// `repo_path` maps a finding's display path to a path relative to the directory of
 /// `.accord.yaml`, which is what waiver file globs are written against.
-pub fn apply(
+pub fn apply<'f>(
     diags: &mut Vec<Diagnostic>,
-    files: &[FileManifests],
+    files: impl IntoIterator<Item = &'f FileManifests>,
     set: &WaiverSet,
     opts: &Options,
     repo_path: &dyn Fn(&str) -> String,
@@ -435,7 +467,7 @@ pub fn apply(
     // Objects by (file, identity), with their annotation waivers and whether each matched.
     type Key = (String, String);
     type Annotated<'o> = (&'o Object, Vec<(AnnotationWaiver, bool)>);
-    let mut objects: HashMap<Key, Annotated<'_>> = HashMap::new();
+    let mut objects: HashMap<Key, Annotated<'f>> = HashMap::new();
     for f in files {
         for o in &f.objects {
             let anns = annotation_waivers(o)
@@ -674,8 +706,29 @@ pub fn markdown_section(diags: &[Diagnostic]) -> String {
 pub struct NewWaiver<'a> {
     /// The entry.
     pub waiver: &'a CentralWaiver,
-    /// Who must approve it: the rule's owner, else the CODEOWNERS owner of the waivers file.
+    /// Who must approve it: the rule's owner (or contact), else the CODEOWNERS owner of the
+    /// waivers file.
     pub approver: String,
+}
+
+/// Who must approve a waiver of `rule` added in a change: the rule's owner, else its contact,
+/// else the CODEOWNERS owner of the waivers file (`waivers_path`, relative to the config
+/// directory).
+pub fn approver(
+    rule: &str,
+    rules: &[Rule],
+    owners: &CodeOwners,
+    waivers_path: Option<&str>,
+) -> String {
+    rules
+        .iter()
+        .find(|r| r.id() == rule)
+        .and_then(|r| r.owner.clone().or_else(|| r.contact.clone()))
+        .or_else(|| waivers_path.and_then(|p| owners.owner_of(p)))
+        .unwrap_or_else(|| match waivers_path {
+            Some(_) => "the owner of the waivers file".into(),
+            None => "the rule's owner".into(),
+        })
 }
 
 /// Central waivers in `head` that are not in `base` (by content), with their approver.
@@ -691,35 +744,103 @@ pub fn new_waivers<'a>(
         .filter(|w| !base.entries.iter().any(|b| b.spec == w.spec))
         .map(|w| NewWaiver {
             waiver: w,
-            approver: rules
-                .iter()
-                .find(|r| r.id() == w.spec.rule)
-                .and_then(|r| r.owner.clone())
-                .or_else(|| owners.owner_of(waivers_path))
-                .unwrap_or_else(|| "the owner of the waivers file".into()),
+            approver: approver(&w.spec.rule, rules, owners, Some(waivers_path)),
         })
         .collect()
+}
+
+/// Annotation waivers on `head` (an object as it is at HEAD) that its BASE version `base` did
+/// not have — compared by rule, narrowing and reason, so a changed reason counts as new — each
+/// with who must approve it. Annotations that are not honoured (no reason, or a central-only
+/// rule) waive nothing and are left out; the findings they meant to waive say why.
+pub fn new_annotation_waivers(
+    base: Option<&Object>,
+    head: &Object,
+    rules: &[Rule],
+    central_only: &BTreeSet<String>,
+    owners: &CodeOwners,
+    waivers_path: Option<&str>,
+) -> Vec<NewWaiverNote> {
+    let key = |a: &AnnotationWaiver| (a.rule.clone(), a.narrow.clone(), a.reason.clone());
+    let mut before: Vec<_> = base
+        .map(|b| annotation_waivers(b).iter().map(key).collect())
+        .unwrap_or_default();
+    let mut out = Vec::new();
+    for a in annotation_waivers(head) {
+        if let Some(i) = before.iter().position(|k| *k == key(&a)) {
+            before.swap_remove(i);
+            continue;
+        }
+        let Some(reason) = &a.reason else { continue };
+        if central_only.contains(&a.rule) {
+            continue;
+        }
+        let mut target = head.id.display();
+        match &a.narrow {
+            Narrow::Object => {}
+            Narrow::Container(c) => {
+                let _ = write!(target, ", container {c}");
+            }
+            Narrow::Path(p) => {
+                let _ = write!(target, ", path {p}");
+            }
+        }
+        out.push(NewWaiverNote {
+            source: WaiverSource::Annotation,
+            needs_approval_by: approver(&a.rule, rules, owners, waivers_path),
+            rule: a.rule,
+            target,
+            reason: reason.clone(),
+            expires: None,
+            approved_by: None,
+            file: a.location.file().to_string(),
+            line: a.location.start.line,
+        });
+    }
+    out
 }
 
 /// A waiver added in a change, as shown in reports: what it waives and who must approve it.
 #[derive(Debug, Clone, serde::Serialize, JsonSchema)]
 pub struct NewWaiverNote {
+    /// `central` (an entry of the waivers file) or `annotation` (on the object).
+    pub source: WaiverSource,
     /// Rule id.
     pub rule: String,
     /// The target, in words.
     pub target: String,
     /// Why.
     pub reason: String,
-    /// Last day it applies.
-    pub expires: String,
-    /// Who approved it, as written in the entry.
-    pub approved_by: String,
-    /// Who must approve the change (the rule's owner, else the waivers file's code owner).
+    /// Last day it applies (central waivers; annotations do not expire).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
+    /// Who approved it, as written in the entry (central waivers).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub approved_by: Option<String>,
+    /// Who must approve the change (the rule's owner or contact, else the waivers file's owner).
     pub needs_approval_by: String,
-    /// The waivers file.
+    /// The waivers file, or the manifest carrying the annotation.
     pub file: String,
-    /// 1-based line of the entry.
+    /// 1-based line of the entry or annotation.
     pub line: usize,
+}
+
+impl NewWaiverNote {
+    /// What it waives, in words: the rule, the target, until when, and the reason.
+    pub fn describe(&self) -> String {
+        match (&self.source, &self.expires) {
+            (WaiverSource::Central, Some(e)) => {
+                format!(
+                    "`{}` for {} until {e} ({})",
+                    self.rule, self.target, self.reason
+                )
+            }
+            _ => format!(
+                "`{}` annotation on {}, no expiry ({})",
+                self.rule, self.target, self.reason
+            ),
+        }
+    }
 }
 
 impl NewWaiver<'_> {
@@ -727,11 +848,12 @@ impl NewWaiver<'_> {
     pub fn note(&self) -> NewWaiverNote {
         let w = self.waiver;
         NewWaiverNote {
+            source: WaiverSource::Central,
             rule: w.spec.rule.clone(),
             target: target_text(&w.spec.target),
             reason: w.spec.reason.trim().to_string(),
-            expires: w.expires.to_string(),
-            approved_by: w.spec.approved_by.clone(),
+            expires: Some(w.expires.to_string()),
+            approved_by: Some(w.spec.approved_by.clone()),
             needs_approval_by: self.approver.clone(),
             file: w.location.file().to_string(),
             line: w.location.start.line,
@@ -740,23 +862,30 @@ impl NewWaiver<'_> {
 }
 
 /// The review-summary callout for waivers added in a pull request ("needs approval by …").
-pub fn markdown_needs_approval(new: &[NewWaiver<'_>]) -> String {
+/// Empty when there are none.
+pub fn markdown_needs_approval(new: &[NewWaiverNote]) -> String {
     if new.is_empty() {
         return String::new();
     }
     let mut o = format!("### Waivers added in this change ({})\n\n", new.len());
     for n in new {
-        let w = n.waiver;
+        let what = match (&n.source, &n.expires) {
+            (WaiverSource::Central, Some(e)) => {
+                format!("`{}` for {} until {e}", n.rule, md_cell(&n.target))
+            }
+            _ => format!(
+                "`{}` annotation on {} (no expiry)",
+                n.rule,
+                md_cell(&n.target)
+            ),
+        };
         let _ = writeln!(
             o,
-            "- `{}` for {} until {} — {}: **needs approval by {}** ({}:{})",
-            w.spec.rule,
-            md_cell(&target_text(&w.spec.target)),
-            w.expires,
-            md_cell(w.spec.reason.trim()),
-            n.approver,
-            w.location.file(),
-            w.location.start.line
+            "- {what} — {}: **needs approval by {}** ({}:{})",
+            md_cell(&n.reason),
+            md_cell(&n.needs_approval_by),
+            n.file,
+            n.line
         );
     }
     o.push('\n');
