@@ -742,3 +742,45 @@ fn lint_rev_renders_kustomizations_at_the_revision() {
         "the patch is read from the revision: {v:#}"
     );
 }
+
+#[test]
+fn diff_an_annotation_in_a_patch_waives_its_overlay_only_and_is_located_in_the_patch() {
+    let d = kustomize_repo();
+    let p = d.path();
+    let head = BASE_DEPLOYMENT.replace("privileged: false", "privileged: true");
+    write(p, "base/deployment.yaml", &head);
+    let patch = PROD_PATCH.replace(
+        "  name: web\n",
+        "  name: web\n  annotations:\n    accord.dev/ignore: \"privileged-container: the node agent needs it\"\n",
+    );
+    write(p, "overlays/prod/patch.yaml", &patch);
+    commit(p, "privileged, waived in prod");
+    let (code, v, _) = accord(p, &["diff", "HEAD~1..HEAD", "--format", "json"]);
+    assert_eq!(code, 1, "staging's finding is not waived: {v:#}");
+    let introduced: Vec<&Value> = v["findings"]["introduced"]
+        .as_array()
+        .expect("introduced")
+        .iter()
+        .filter(|f| f["rule"] == "privileged-container")
+        .collect();
+    assert_eq!(introduced.len(), 2, "{v:#}");
+    let annotation_line = line_of(&patch, "accord.dev/ignore");
+    for f in &introduced {
+        assert_eq!(f["file"], "base/deployment.yaml");
+        let prod = f["key"]["object"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("overlays/prod::");
+        assert_eq!(f["waived"] == true, prod, "{f:#}");
+        if prod {
+            // The waiver is the patch's line, not the rendered stream's.
+            assert_eq!(f["waiver"]["file"], "overlays/prod/patch.yaml", "{f:#}");
+            assert_eq!(f["waiver"]["line"], annotation_line, "{f:#}");
+        }
+    }
+    let added = v["new_waivers"].as_array().expect("new_waivers");
+    assert_eq!(added.len(), 1, "{v:#}");
+    assert_eq!(added[0]["file"], "overlays/prod/patch.yaml");
+    assert_eq!(added[0]["line"], annotation_line);
+    assert_eq!(added[0]["rule"], "privileged-container");
+}

@@ -427,7 +427,7 @@ fn build_refs(
     }
     head_rules.assign_code_owners(&mut head_diags);
     head_rules.assign_code_owners(&mut base_diags);
-    let new_waivers = waivers::added(&matched, base_rules, head_rules);
+    let new_waivers = waivers::added(&matched, base_rules, head_rules, rendered.map(|k| k.head));
 
     // Classify.
     let head_ix = ObjectIndex::new(head_files.iter(), matched.removed.iter().copied());

@@ -10,7 +10,14 @@ use crate::waiver::{self, NewWaiverNote};
 
 /// Waivers the change adds or changes: central entries (by content) and annotations (per object
 /// identity, against the object's BASE version), each with who must approve it; by file and line.
-pub fn added(matched: &Matched<'_>, base: &RuleSet, head: &RuleSet) -> Vec<NewWaiverNote> {
+/// Annotations on objects rendered from a kustomization (`rendered`: HEAD's rendering) are
+/// located at the line that wrote them (the patch or resource), not in the rendered text.
+pub fn added(
+    matched: &Matched<'_>,
+    base: &RuleSet,
+    head: &RuleSet,
+    rendered: Option<&crate::kustomize::Output>,
+) -> Vec<NewWaiverNote> {
     let w = &head.waivers;
     let mut out: Vec<NewWaiverNote> = waiver::new_waivers(
         &base.waivers.set,
@@ -33,14 +40,27 @@ pub fn added(matched: &Matched<'_>, base: &RuleSet, head: &RuleSet) -> Vec<NewWa
         if b.is_some_and(|b| super::objects::same(b, h)) {
             continue;
         }
-        out.extend(waiver::new_annotation_waivers(
+        let mut notes = waiver::new_annotation_waivers(
             b,
             h,
             &head.rules,
             &central_only,
             &w.owners,
             w.file.as_deref(),
-        ));
+        );
+        let origin = rendered.zip(h.node().pointer(&format!(
+            "/metadata/annotations/{}",
+            waiver::ANNOTATION.replace('/', "~1")
+        )));
+        if let Some((out, node)) = origin
+            && let Some((file, line)) = out.origin_line(&h.source, node.span)
+        {
+            for n in &mut notes {
+                n.file.clone_from(&file);
+                n.line = line;
+            }
+        }
+        out.extend(notes);
     }
     out.sort_by(|a, b| (&a.file, a.line, &a.rule).cmp(&(&b.file, b.line, &b.rule)));
     out

@@ -233,6 +233,13 @@ impl Output {
             .find(|r| std::ptr::eq(&*r.file.source, source))
     }
 
+    /// The file and 1-based line that wrote the rendered text at `span` of `source`; `None`
+    /// outside rendered files.
+    pub fn origin_line(&self, source: &SourceFile, span: Span) -> Option<(String, usize)> {
+        let o = self.rendered_for(source)?.provenance.lookup(span)?;
+        Some((o.source.path.clone(), o.source.position(o.span.start).line))
+    }
+
     /// Where the object of a rendered file around `span` was defined (its resource file, or the
     /// kustomization of a generator); `None` outside rendered files.
     pub fn object_origin(&self, source: &SourceFile, span: Span) -> Option<Origin> {
@@ -278,6 +285,13 @@ pub fn remap_one(mut d: Diagnostic, out: &Output) -> Diagnostic {
     let Some(origin) = r.provenance.lookup(span).cloned().or_else(|| base.clone()) else {
         return d;
     };
+    if let Some(w) = &mut d.waiver
+        && std::ptr::eq(&*w.location.source, &*d.location.source)
+        && let Some(o) = r.provenance.lookup(w.location.span)
+    {
+        // An annotation waiver on the rendered object: point at the line that wrote it.
+        w.location = Location::new(&o.source, o.span);
+    }
     let overlay = crate::load::display_path(&r.dir, Path::new(""));
     let overlay = r
         .kustomization
