@@ -352,15 +352,38 @@ fn eval_related(rel: &Relation, env: &Env<'_>) -> Outcome {
                 }
                 _ => None,
             });
+    // Same-namespace relations only look at that namespace and at objects without one (which
+    // the loop below keeps as well); the result is the same as scanning every object of the kind.
+    let ns = match (&rel.namespace, &me.id.namespace) {
+        (NamespaceMode::Same, Some(ns)) => Some(ns.as_str()),
+        _ => None,
+    };
+    let of_kind = |kind: &str| -> Vec<usize> {
+        match ns {
+            Some(ns) => [
+                env.index.of_kind_in(kind, Some(ns)),
+                env.index.of_kind_in(kind, None),
+            ]
+            .concat(),
+            None => env.index.of_kind(kind).to_vec(),
+        }
+    };
     let mut candidates: Vec<usize> = match by_name {
         Some(name) => env.index.named(name).to_vec(),
         None => rel
             .kinds
             .iter()
             .flat_map(|k| match k {
-                KindSel::Kind(_, kind) => env.index.of_kind(kind).to_vec(),
-                KindSel::Workloads => env.index.workloads().to_vec(),
-                KindSel::SelfKind => env.index.of_kind(&me.id.kind).to_vec(),
+                KindSel::Kind(_, kind) => of_kind(kind),
+                KindSel::Workloads => match ns {
+                    Some(ns) => [
+                        env.index.workloads_in(Some(ns)),
+                        env.index.workloads_in(None),
+                    ]
+                    .concat(),
+                    None => env.index.workloads().to_vec(),
+                },
+                KindSel::SelfKind => of_kind(&me.id.kind),
             })
             .collect(),
     };

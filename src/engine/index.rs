@@ -25,14 +25,22 @@ pub struct Entry<'a> {
     pub embeds_pods: bool,
 }
 
-/// All objects of a lint run, by kind.
+/// All objects of a lint run, by kind, by kind and namespace, and by name — so a relation looks
+/// at the objects it could match, not at every object (linear, not quadratic, in the number of
+/// objects when namespaces partition them).
 #[derive(Debug, Default)]
 pub struct Index<'a> {
     /// Every object, in input order.
     pub entries: Vec<Entry<'a>>,
     by_kind: HashMap<&'a str, Vec<usize>>,
+    /// kind → namespace (`""`: none) → objects.
+    by_kind_ns: HashMap<&'a str, HashMap<&'a str, Vec<usize>>>,
     by_name: HashMap<&'a str, Vec<usize>>,
     workloads: Vec<usize>,
+    /// namespace (`""`: none) → workloads.
+    workloads_ns: HashMap<&'a str, Vec<usize>>,
+    /// Address of the object in memory → its entry.
+    by_address: HashMap<usize, usize>,
 }
 
 /// The label pairs of a `key: value` map node (values rendered as text).
@@ -116,10 +124,19 @@ impl<'a> Index<'a> {
                 };
                 add_missing(&mut pod_labels, required);
             }
+            let ns = obj.id.namespace.as_deref().unwrap_or("");
             if ctx.is_workload(obj) || embeds_pods {
                 idx.workloads.push(i);
+                idx.workloads_ns.entry(ns).or_default().push(i);
             }
             idx.by_kind.entry(obj.id.kind.as_str()).or_default().push(i);
+            idx.by_kind_ns
+                .entry(obj.id.kind.as_str())
+                .or_default()
+                .entry(ns)
+                .or_default()
+                .push(i);
+            idx.by_address.insert(address(obj), i);
             if let Some(name) = root.pointer("/metadata/name").and_then(Node::as_str) {
                 idx.by_name.entry(name).or_default().push(i);
             }
@@ -138,6 +155,21 @@ impl<'a> Index<'a> {
         self.by_kind.get(kind).map_or(&[], Vec::as_slice)
     }
 
+    /// Indices of objects of `kind` in namespace `ns` (`None`: objects without a namespace).
+    pub fn of_kind_in(&self, kind: &str, ns: Option<&str>) -> &[usize] {
+        self.by_kind_ns
+            .get(kind)
+            .and_then(|m| m.get(ns.unwrap_or("")))
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// Indices of workloads in namespace `ns` (`None`: workloads without a namespace).
+    pub fn workloads_in(&self, ns: Option<&str>) -> &[usize] {
+        self.workloads_ns
+            .get(ns.unwrap_or(""))
+            .map_or(&[], Vec::as_slice)
+    }
+
     /// Indices of objects whose `metadata.name` is `name`.
     pub fn named(&self, name: &str) -> &[usize] {
         self.by_name.get(name).map_or(&[], Vec::as_slice)
@@ -150,11 +182,15 @@ impl<'a> Index<'a> {
 
     /// The entry of `obj` (by identity of the object in memory).
     pub fn entry_of(&self, obj: &Object) -> Option<&Entry<'a>> {
-        self.of_kind(&obj.id.kind)
-            .iter()
+        self.by_address
+            .get(&address(obj))
             .map(|i| &self.entries[*i])
-            .find(|e| std::ptr::eq(e.obj, obj))
     }
+}
+
+/// An object's address, as the key of an object that is in the index by identity.
+fn address(obj: &Object) -> usize {
+    std::ptr::from_ref(obj) as usize
 }
 
 fn label<'l>(labels: &'l [(String, String)], key: &str) -> Option<&'l str> {
