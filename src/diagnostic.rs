@@ -338,18 +338,24 @@ pub struct Summary {
     pub stale_waivers: usize,
 }
 
+/// How many distinct expired waivers (by file and position) `diags` carry: one waiver can have
+/// expired on several findings.
+pub fn distinct_expired_waivers<'d>(diags: impl IntoIterator<Item = &'d Diagnostic>) -> usize {
+    let mut expired: Vec<(&str, usize)> = diags
+        .into_iter()
+        .filter_map(|d| d.waiver.as_ref().filter(|w| w.expired))
+        .map(|w| (w.location.file(), w.location.span.start))
+        .collect();
+    expired.sort_unstable();
+    expired.dedup();
+    expired.len()
+}
+
 impl Summary {
     /// Count findings by severity into the summary.
     pub fn count(&mut self, diags: &[Diagnostic]) {
         self.waived = diags.iter().filter(|d| d.is_waived()).count();
-        let mut expired: Vec<(&str, usize)> = diags
-            .iter()
-            .filter_map(|d| d.waiver.as_ref().filter(|w| w.expired))
-            .map(|w| (w.location.file(), w.location.span.start))
-            .collect();
-        expired.sort_unstable();
-        expired.dedup();
-        self.expired_waivers = expired.len();
+        self.expired_waivers = distinct_expired_waivers(diags);
         self.stale_waivers = diags.iter().filter(|d| d.rule == STALE_WAIVER).count();
         let diags: Vec<&Diagnostic> = diags.iter().filter(|d| !d.is_waived()).collect();
         self.findings = diags.len();

@@ -492,13 +492,6 @@ fn build_refs(
         .chain(&delta.unchanged)
         .map(|f| &f.diagnostic)
         .collect();
-    let mut expired: Vec<(&str, usize)> = at_head
-        .iter()
-        .filter_map(|d| d.waiver.as_ref().filter(|w| w.expired))
-        .map(|w| (w.location.file(), w.location.span.start))
-        .collect();
-    expired.sort_unstable();
-    expired.dedup();
     let mut summary = DiffSummary {
         files: files.len(),
         objects: head_objs.len(),
@@ -508,7 +501,7 @@ fn build_refs(
         fixed: delta.fixed.len(),
         policy_new: policy.as_ref().map_or(0, |p| active(&p.newly_flagged)),
         waived: at_head.iter().filter(|d| d.is_waived()).count(),
-        expired_waivers: expired.len(),
+        expired_waivers: crate::diagnostic::distinct_expired_waivers(at_head.iter().copied()),
         stale_waivers: at_head
             .iter()
             .filter(|d| d.rule == crate::diagnostic::STALE_WAIVER)
