@@ -250,22 +250,7 @@ pub fn run(args: LintArgs) -> Result<Outcome> {
     }
     read_errors.append(&mut loaded.errors);
     crate::waiver::assign_code_owners(&mut diags, &owners, &repo_path);
-    let mut summary = Summary {
-        files: loaded.files.len(),
-        objects: loaded.files.iter().map(|f| f.objects.len()).sum(),
-        rules: s.rules.len(),
-        unreadable: read_errors.len(),
-        ..Summary::default()
-    };
-    for f in &loaded.files {
-        for sk in &f.skipped {
-            match sk {
-                Skip::Template => summary.skipped_templates += 1,
-                Skip::NotKubernetes { .. } => summary.skipped_non_kubernetes += 1,
-            }
-        }
-    }
-    summary.count(&diags);
+    let mut summary = summarize(&loaded.files, s.rules.len(), read_errors.len(), &diags);
     let mut rules = rule_infos(&s.rules);
     schema_summary(
         &mut summary,
@@ -418,22 +403,7 @@ fn run_rev(args: &LintArgs, rev: &str, outputs: &[OutputSpec]) -> Result<Outcome
     let schema_report = validate_schemas(&loaded.files, schemas.as_ref(), &mut diags);
     let diags = kustomize::finish(diags, rendered);
     let read_errors = std::mem::take(&mut loaded.errors);
-    let mut summary = Summary {
-        files: loaded.files.len(),
-        objects: loaded.files.iter().map(|f| f.objects.len()).sum(),
-        rules: set.rules.len(),
-        unreadable: read_errors.len(),
-        ..Summary::default()
-    };
-    for f in &loaded.files {
-        for sk in &f.skipped {
-            match sk {
-                Skip::Template => summary.skipped_templates += 1,
-                Skip::NotKubernetes { .. } => summary.skipped_non_kubernetes += 1,
-            }
-        }
-    }
-    summary.count(&diags);
+    let mut summary = summarize(&loaded.files, set.rules.len(), read_errors.len(), &diags);
     let mut rules = rule_infos(&set.rules);
     schema_summary(
         &mut summary,
@@ -517,4 +487,28 @@ fn apply_fixes(
         }
     }
     Ok(changed)
+}
+
+/// The report summary of a lint run: files, objects, skipped documents, findings by severity.
+fn summarize(
+    files: &[crate::manifest::FileManifests],
+    rules: usize,
+    unreadable: usize,
+    diags: &[crate::diagnostic::Diagnostic],
+) -> Summary {
+    let mut summary = Summary {
+        files: files.len(),
+        objects: files.iter().map(|f| f.objects.len()).sum(),
+        rules,
+        unreadable,
+        ..Summary::default()
+    };
+    for sk in files.iter().flat_map(|f| &f.skipped) {
+        match sk {
+            Skip::Template => summary.skipped_templates += 1,
+            Skip::NotKubernetes { .. } => summary.skipped_non_kubernetes += 1,
+        }
+    }
+    summary.count(diags);
+    summary
 }

@@ -280,8 +280,8 @@ pub struct FileDiff {
     pub changed_lines: Vec<(usize, usize)>,
 }
 
-/// Counts for a diff.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// Counts for a diff (the `summary` of `accord diff --format json`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct DiffSummary {
     /// Manifest files changed.
     pub files: usize,
@@ -313,8 +313,9 @@ pub struct DiffSummary {
     pub fixed: usize,
     /// Findings newly raised by a rule change (not counting waived ones).
     pub policy_new: usize,
-    /// Findings at HEAD (introduced or pre-existing) waived by a waiver in force: listed, never
-    /// failing.
+    /// Findings at HEAD (introduced or pre-existing) waived by a waiver in force: listed in the
+    /// buckets with `waived: true`, never failing, not counted in `introduced`, `unchanged` or
+    /// `policy_new`.
     pub waived: usize,
     /// Expired waivers still matching findings at HEAD (those findings are active again).
     pub expired_waivers: usize,

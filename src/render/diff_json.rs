@@ -18,7 +18,7 @@ pub struct JsonDiff<'a> {
     /// HEAD revision.
     pub head: JsonRev<'a>,
     /// Counts.
-    pub summary: JsonSummary,
+    pub summary: &'a crate::diff::model::DiffSummary,
     /// Object changes.
     pub objects: Vec<JsonObjectChange<'a>>,
     /// The finding delta.
@@ -43,50 +43,6 @@ pub struct JsonRev<'a> {
     pub commit: Option<&'a str>,
     /// Commit subject.
     pub summary: Option<&'a str>,
-}
-
-/// Counts.
-#[derive(Serialize)]
-pub struct JsonSummary {
-    /// Changed manifest files.
-    pub files: usize,
-    /// Objects at HEAD.
-    pub objects: usize,
-    /// Rules run.
-    pub rules: usize,
-    /// Object change counts.
-    pub added: usize,
-    /// Removed objects.
-    pub removed: usize,
-    /// Modified objects.
-    pub modified: usize,
-    /// Moved objects.
-    pub moved: usize,
-    /// Renamed objects.
-    pub renamed: usize,
-    /// Introduced findings.
-    pub introduced: usize,
-    /// Introduced errors.
-    pub introduced_errors: usize,
-    /// Introduced warnings.
-    pub introduced_warnings: usize,
-    /// Introduced infos.
-    pub introduced_infos: usize,
-    /// Pre-existing findings.
-    pub unchanged: usize,
-    /// Fixed findings.
-    pub fixed: usize,
-    /// Findings newly raised by a rule change.
-    pub policy_new: usize,
-    /// Findings at HEAD waived by a waiver in force (listed in the buckets with `waived: true`;
-    /// not counted in `introduced`, `unchanged` or `policy_new`).
-    pub waived: usize,
-    /// Expired waivers still matching findings at HEAD.
-    pub expired_waivers: usize,
-    /// Waivers at HEAD that match nothing.
-    pub stale_waivers: usize,
-    /// Waivers the change adds or changes.
-    pub new_waivers: usize,
 }
 
 /// An object identity.
@@ -335,32 +291,11 @@ fn diff_finding(f: &Finding) -> JsonDiffFinding<'_> {
 
 /// Build the JSON document.
 pub fn document(r: &DiffReport) -> JsonDiff<'_> {
-    let s = &r.summary;
     JsonDiff {
         version: 1,
         base: rev(&r.base),
         head: rev(&r.head),
-        summary: JsonSummary {
-            files: s.files,
-            objects: s.objects,
-            rules: s.rules,
-            added: s.added,
-            removed: s.removed,
-            modified: s.modified,
-            moved: s.moved,
-            renamed: s.renamed,
-            introduced: s.introduced,
-            introduced_errors: s.introduced_errors,
-            introduced_warnings: s.introduced_warnings,
-            introduced_infos: s.introduced_infos,
-            unchanged: s.unchanged,
-            fixed: s.fixed,
-            policy_new: s.policy_new,
-            waived: s.waived,
-            expired_waivers: s.expired_waivers,
-            stale_waivers: s.stale_waivers,
-            new_waivers: s.new_waivers,
-        },
+        summary: &r.summary,
         objects: r
             .objects
             .iter()
