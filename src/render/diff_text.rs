@@ -108,17 +108,8 @@ fn finding_block(d: &Diagnostic, patch: Option<&str>, indent: &str, p: &Paint, o
     if !d.help.is_empty() {
         let _ = writeln!(out, "{indent}  {} {}", p.wrap("1", "help:"), d.help);
     }
-    match (&d.owner, &d.contact) {
-        (Some(o), Some(c)) => {
-            let _ = writeln!(out, "{indent}  {} {o} ({c})", p.wrap("1", "owner:"));
-        }
-        (Some(o), None) => {
-            let _ = writeln!(out, "{indent}  {} {o}", p.wrap("1", "owner:"));
-        }
-        (None, Some(c)) => {
-            let _ = writeln!(out, "{indent}  {} {c}", p.wrap("1", "contact:"));
-        }
-        (None, None) => {}
+    if let Some((label, text)) = super::owner_line(d) {
+        let _ = writeln!(out, "{indent}  {} {text}", p.wrap("1", label));
     }
     if let Some(docs) = &d.docs {
         let _ = writeln!(out, "{indent}  {} {docs}", p.wrap("1", "docs:"));

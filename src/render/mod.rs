@@ -234,6 +234,17 @@ pub fn byte_columns(d: &Diagnostic) -> (usize, usize) {
     )
 }
 
+/// The owner line of a finding for the terminal renderers: (`owner:` or `contact:`, text), or
+/// `None` when the rule names neither.
+pub(crate) fn owner_line(d: &Diagnostic) -> Option<(&'static str, String)> {
+    match (&d.owner, &d.contact) {
+        (Some(o), Some(c)) => Some(("owner:", format!("{o} ({c})"))),
+        (Some(o), None) => Some(("owner:", o.clone())),
+        (None, Some(c)) => Some(("contact:", c.clone())),
+        (None, None) => None,
+    }
+}
+
 /// ANSI colours for the terminal renderers, or plain text when `on` is false.
 pub(crate) struct Paint {
     /// Whether to emit escape codes.

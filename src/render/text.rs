@@ -127,17 +127,8 @@ pub fn diagnostic(d: &Diagnostic, color: bool, out: &mut String) {
             }
         }
     }
-    match (&d.owner, &d.contact) {
-        (Some(o), Some(c)) => {
-            let _ = writeln!(out, "{eq} {} {o} ({c})", p.wrap("1", "owner:"));
-        }
-        (Some(o), None) => {
-            let _ = writeln!(out, "{eq} {} {o}", p.wrap("1", "owner:"));
-        }
-        (None, Some(c)) => {
-            let _ = writeln!(out, "{eq} {} {c}", p.wrap("1", "contact:"));
-        }
-        (None, None) => {}
+    if let Some((label, text)) = super::owner_line(d) {
+        let _ = writeln!(out, "{eq} {} {text}", p.wrap("1", label));
     }
     if let Some(docs) = &d.docs {
         let _ = writeln!(out, "{eq} {} {docs}", p.wrap("1", "docs:"));
