@@ -287,3 +287,33 @@ fn setup_with(opts: &RuleOpts, hint: Option<&Path>, all: bool) -> Result<Setup> 
         known_ids,
     })
 }
+
+/// Phase timings on stderr when `ACCORD_TIMINGS` is set (`ACCORD_TIMINGS=1 accord lint .`): how
+/// long each phase of a run took, for profiling on real repositories (see `bench/README.md`).
+pub struct Timings {
+    start: Option<std::time::Instant>,
+    last: std::cell::Cell<std::time::Duration>,
+}
+
+impl Timings {
+    /// On when `ACCORD_TIMINGS` is set to anything but `0` or the empty string.
+    pub fn from_env() -> Self {
+        let on = std::env::var_os("ACCORD_TIMINGS").is_some_and(|v| !v.is_empty() && v != "0");
+        Timings {
+            start: on.then(std::time::Instant::now),
+            last: std::cell::Cell::new(std::time::Duration::ZERO),
+        }
+    }
+
+    /// Report the time since the previous mark as `phase`.
+    pub fn mark(&self, phase: &str) {
+        let Some(start) = self.start else { return };
+        let now = start.elapsed();
+        let took = now - self.last.replace(now);
+        eprintln!(
+            "timing: {phase:<22} {:>9.1} ms  (at {:>9.1} ms)",
+            took.as_secs_f64() * 1e3,
+            now.as_secs_f64() * 1e3
+        );
+    }
+}

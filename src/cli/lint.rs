@@ -208,7 +208,10 @@ pub fn run(args: LintArgs) -> Result<Outcome> {
     if let Some(rev) = args.rev.clone() {
         return run_rev(&args, &rev, &outputs);
     }
+    let timings = super::common::Timings::from_env();
+    let tm = |phase: &str| timings.mark(phase);
     let s = setup(&args.rules, args.paths.first().map(PathBuf::as_path))?;
+    tm("setup");
     let schemas = schema_settings(&s.config, &args.schemas, &args.rules.only)?;
     if schemas.is_some() {
         schema::prefetch();
@@ -221,7 +224,9 @@ pub fn run(args: LintArgs) -> Result<Outcome> {
     let filter = filter(&s.config)?;
     let mut read_errors = Vec::new();
     let paths = load::discover(&inputs, &mut read_errors, &s.cwd);
+    tm("discover");
     let mut loaded = load::load(&paths, &s.cwd, &filter);
+    tm("load");
     let waivers = s.waivers()?;
     let owners = s.codeowners()?;
     let wopts = s.waiver_options(super::common::today()?, &inputs);
@@ -230,8 +235,11 @@ pub fn run(args: LintArgs) -> Result<Outcome> {
     // objects (their annotations), then findings move to the lines that caused them.
     let run_rules = |loaded: &mut load::Loaded| {
         let rendered = kustomize::prepare(&mut loaded.files, &inputs, &paths, &s.cwd);
+        tm("kustomize");
         let mut diags = engine::lint(&loaded.files, &s.rules, &s.ctx);
+        tm("engine");
         let report = validate_schemas(&loaded.files, schemas.as_ref(), &mut diags);
+        tm("schemas");
         crate::waiver::apply(&mut diags, &loaded.files, &waivers, &wopts, &repo_path);
         (kustomize::finish(diags, rendered), report)
     };
@@ -302,7 +310,9 @@ pub fn run(args: LintArgs) -> Result<Outcome> {
         ColorArg::Never => Some(false),
         ColorArg::Auto => None,
     };
+    tm("waivers and summary");
     output::write_all(&outputs, &report, color)?;
+    tm("output");
     if args.verbose {
         for f in &loaded.files {
             for sk in &f.skipped {

@@ -8,7 +8,7 @@ use super::Context;
 use super::index::{Index, label_pairs, selects};
 use crate::manifest::Node;
 use crate::manifest::canon;
-use crate::manifest::yaml::{Value, escape_token};
+use crate::manifest::yaml::{Value, escape_token, push_escaped};
 use crate::policy::apis::{self, Rewrite, Standing};
 use crate::policy::cond::{Anchor, Cmp, Cond, KindSel, Op, Operand, Relation, Seg, parse_quantity};
 use crate::policy::model::{ApiStatus, CompareOp, NamespaceMode, RelationScope};
@@ -476,31 +476,58 @@ fn eval_related(rel: &Relation, env: &Env<'_>) -> Outcome {
     Outcome::new(false, at)
 }
 
-fn resolve<'a>(node: &'a Node, path: &[Seg], prefix: String, out: &mut Vec<(String, &'a Node)>) {
+pub(crate) fn resolve<'a>(
+    node: &'a Node,
+    path: &[Seg],
+    prefix: String,
+    out: &mut Vec<(String, &'a Node)>,
+) {
+    let mut buf = prefix;
+    resolve_in(node, path, &mut buf, out);
+}
+
+/// [`resolve`] on one pointer buffer: each step pushes its token and truncates it again, so a
+/// pointer is allocated only for a node that is found.
+fn resolve_in<'a>(
+    node: &'a Node,
+    path: &[Seg],
+    buf: &mut String,
+    out: &mut Vec<(String, &'a Node)>,
+) {
     let Some((first, rest)) = path.split_first() else {
-        out.push((prefix, node));
+        out.push((buf.clone(), node));
         return;
     };
+    let len = buf.len();
     match first {
         Seg::Key(k) => {
             if let Some(child) = node.child(k) {
-                resolve(child, rest, format!("{prefix}/{}", escape_token(k)), out);
+                buf.push('/');
+                push_escaped(buf, k);
+                resolve_in(child, rest, buf, out);
             }
         }
         Seg::Any => match &node.value {
             Value::Seq(items) => {
                 for (i, item) in items.iter().enumerate() {
-                    resolve(item, rest, format!("{prefix}/{i}"), out);
+                    use std::fmt::Write;
+                    let _ = write!(buf, "/{i}");
+                    resolve_in(item, rest, buf, out);
+                    buf.truncate(len);
                 }
             }
             Value::Map(entries) => {
                 for (k, v) in entries {
-                    resolve(v, rest, format!("{prefix}/{}", escape_token(&k.text)), out);
+                    buf.push('/');
+                    push_escaped(buf, &k.text);
+                    resolve_in(v, rest, buf, out);
+                    buf.truncate(len);
                 }
             }
             _ => {}
         },
     }
+    buf.truncate(len);
 }
 
 /// The pointer a missing path would have: concrete keys, `*` left as-is where unresolved.

@@ -65,8 +65,12 @@ fn line_start(text: &str, at: usize) -> usize {
     text[..at].rfind('\n').map_or(0, |i| i + 1)
 }
 
+/// The file's line ending, as its first line ends.
 fn newline(text: &str) -> &'static str {
-    if text.contains("\r\n") { "\r\n" } else { "\n" }
+    match text.find('\n') {
+        Some(i) if text[..i].ends_with('\r') => "\r\n",
+        _ => "\n",
+    }
 }
 
 fn column(text: &str, at: usize) -> usize {
@@ -123,11 +127,40 @@ fn after_colon(text: &str, span: Span) -> Span {
     }
 }
 
-fn splice(text: &str, span: Span, with: &str) -> String {
-    format!("{}{}{}", &text[..span.start], with, &text[span.end..])
+/// One operation's change to the text: `at` replaced by `with` (empty `at` and `with`: no
+/// change).
+struct Splice {
+    at: Span,
+    with: String,
 }
 
-fn set(text: &str, root: &Node, path: &str, value: &serde_json::Value) -> Option<String> {
+impl Splice {
+    fn unchanged() -> Self {
+        Splice {
+            at: Span::empty(0),
+            with: String::new(),
+        }
+    }
+    fn is_unchanged(&self) -> bool {
+        self.at.start == self.at.end && self.with.is_empty()
+    }
+    fn apply(&self, text: &str) -> String {
+        let mut out = String::with_capacity(text.len() + self.with.len());
+        out.push_str(&text[..self.at.start]);
+        out.push_str(&self.with);
+        out.push_str(&text[self.at.end..]);
+        out
+    }
+}
+
+fn splice(_text: &str, span: Span, with: &str) -> Splice {
+    Splice {
+        at: span,
+        with: with.to_string(),
+    }
+}
+
+fn set(text: &str, root: &Node, path: &str, value: &serde_json::Value) -> Option<Splice> {
     let nl = newline(text);
     if let Some(target) = root.pointer(path) {
         if target.span.start == target.span.end {
@@ -148,11 +181,10 @@ fn set(text: &str, root: &Node, path: &str, value: &serde_json::Value) -> Option
         Value::Map(entries) if anc.style == Style::BlockCollection && !entries.is_empty() => {
             let indent = column(text, entries[0].0.span.start);
             let at = line_end(text, anc.span.end);
-            Some(format!(
-                "{}{nl}{}{}",
-                &text[..at],
-                block(missing, value, indent, nl),
-                &text[at..]
+            Some(splice(
+                text,
+                Span::empty(at),
+                &format!("{nl}{}", block(missing, value, indent, nl)),
             ))
         }
         Value::Map(entries) if anc.style == Style::FlowCollection => {
@@ -181,7 +213,7 @@ fn set(text: &str, root: &Node, path: &str, value: &serde_json::Value) -> Option
     }
 }
 
-fn remove(text: &str, root: &Node, path: &str) -> Option<String> {
+fn remove(text: &str, root: &Node, path: &str) -> Option<Splice> {
     let tokens = pointer_tokens(path);
     let (last, parents) = tokens.split_last()?;
     let parent_ptr: String = parents
@@ -189,10 +221,10 @@ fn remove(text: &str, root: &Node, path: &str) -> Option<String> {
         .map(|t| format!("/{}", yaml::escape_token(t)))
         .collect();
     let Some(parent) = root.pointer(&parent_ptr) else {
-        return Some(text.to_string());
+        return Some(Splice::unchanged());
     };
     let Some(target) = parent.child(last) else {
-        return Some(text.to_string());
+        return Some(Splice::unchanged());
     };
     if parent.style == Style::FlowCollection {
         let mut j = parent.to_json();
@@ -228,7 +260,7 @@ fn remove(text: &str, root: &Node, path: &str) -> Option<String> {
         let next_indent = next_line.len() - next_line.trim_start().len();
         if next_indent == indent && !next_line.trim().is_empty() {
             // Pull the next key up onto this line.
-            return Some(format!("{}{}", &text[..start], &text[e + next_indent..]));
+            return Some(splice(text, Span::new(start, e + next_indent), ""));
         }
         return None;
     }
@@ -238,7 +270,7 @@ fn remove(text: &str, root: &Node, path: &str) -> Option<String> {
     } else if text[end..].starts_with('\n') {
         end += 1;
     }
-    Some(format!("{}{}", &text[..from], &text[end..]))
+    Some(splice(text, Span::new(from, end), ""))
 }
 
 trait KeySpan {
@@ -250,7 +282,7 @@ impl KeySpan for Node {
     }
 }
 
-fn add(text: &str, root: &Node, path: &str, value: &serde_json::Value) -> Option<String> {
+fn add(text: &str, root: &Node, path: &str, value: &serde_json::Value) -> Option<Splice> {
     let nl = newline(text);
     match root.pointer(path) {
         None => set(
@@ -268,7 +300,7 @@ fn add(text: &str, root: &Node, path: &str, value: &serde_json::Value) -> Option
         Some(n) => {
             let items = n.as_seq()?;
             if items.iter().any(|i| &i.to_json() == value) {
-                return Some(text.to_string());
+                return Some(Splice::unchanged());
             }
             if n.style == Style::FlowCollection {
                 let close = n.span.end.checked_sub(1)?;
@@ -283,12 +315,10 @@ fn add(text: &str, root: &Node, path: &str, value: &serde_json::Value) -> Option
             let dash = text[..first.span.start].rfind('-')?;
             let indent = column(text, dash);
             let at = line_end(text, n.span.end);
-            Some(format!(
-                "{}{nl}{}- {}{}",
-                &text[..at],
-                " ".repeat(indent),
-                render_value(value),
-                &text[at..]
+            Some(splice(
+                text,
+                Span::empty(at),
+                &format!("{nl}{}- {}", " ".repeat(indent), render_value(value)),
             ))
         }
     }
@@ -310,6 +340,9 @@ pub fn plan_with_tree(
     ops: &[FixOp],
 ) -> Option<Vec<TextEdit>> {
     let original = source.text.as_str();
+    if let (Some(doc), [op]) = (document, ops) {
+        return plan_one(source, doc, doc_index, base, op);
+    }
     let mut text = original.to_string();
     for (i, op) in ops.iter().enumerate() {
         let parsed;
@@ -321,22 +354,135 @@ pub fn plan_with_tree(
             }
         };
         let obj = root.pointer(base)?;
-        let next = match op.op {
-            "set" => set(&text, obj, &op.path, op.value.as_ref()?),
-            "remove" => remove(&text, obj, &op.path),
-            "add" => add(&text, obj, &op.path, op.value.as_ref()?),
-            _ => None,
-        }?;
-        text = next;
+        text = plan_op(&text, obj, op)?.apply(&text);
     }
     parse_doc(&text, doc_index)?.pointer(base)?;
-    if text == original {
+    Some(line_edit(source, 0, original, &text))
+}
+
+fn plan_op(text: &str, obj: &Node, op: &FixOp) -> Option<Splice> {
+    match op.op {
+        "set" => set(text, obj, &op.path, op.value.as_ref()?),
+        "remove" => remove(text, obj, &op.path),
+        "add" => add(text, obj, &op.path, op.value.as_ref()?),
+        _ => None,
+    }
+}
+
+/// One operation on a document whose tree is at hand: only the lines it touches change, and
+/// only the smallest block collection around them is parsed again to check the result (the
+/// whole document when there is no such block), so a fix costs about the size of what it
+/// changes rather than the size of the file.
+fn plan_one(
+    source: &Source,
+    doc: &Node,
+    doc_index: usize,
+    base: &str,
+    op: &FixOp,
+) -> Option<Vec<TextEdit>> {
+    let original = source.text.as_str();
+    let sp = plan_op(original, doc.pointer(base)?, op)?;
+    if sp.is_unchanged() {
         return Some(Vec::new());
     }
-    // Whole-line edit: common leading and trailing lines are kept, the lines between replaced.
-    // Line edits are what suggestions and line diffs show, and they keep untouched lines intact.
-    let old_lines: Vec<&str> = original.split_inclusive('\n').collect();
-    let new_lines: Vec<&str> = text.split_inclusive('\n').collect();
+    let from = line_start(original, sp.at.start);
+    let to = line_end_with_newline(original, sp.at.end);
+    let region = format!(
+        "{}{}{}",
+        &original[from..sp.at.start],
+        sp.with,
+        &original[sp.at.end..to]
+    );
+    let checked = base.is_empty() && block_still_parses(original, doc, from, to, &region);
+    if !checked {
+        parse_doc(&sp.apply(original), doc_index)?.pointer(base)?;
+    }
+    Some(line_edit(source, from, &original[from..to], &region))
+}
+
+/// The offset just past the line holding `at` and its line break.
+fn line_end_with_newline(text: &str, at: usize) -> usize {
+    let end = line_end(text, at);
+    let rest = &text[end..];
+    if rest.starts_with("\r\n") {
+        end + 2
+    } else if rest.starts_with(['\n', '\r']) {
+        end + 1
+    } else {
+        end
+    }
+}
+
+/// Does the smallest block collection of `doc` whose lines hold `from..to` still parse, on its
+/// own, as one collection of the same kind at the same column once those lines are `region`?
+/// Such a block begins its line, so everything outside its lines is untouched and reads the
+/// same; an alias to an anchor outside it fails the check (and the caller parses the whole
+/// document instead).
+fn block_still_parses(text: &str, doc: &Node, from: usize, to: usize, region: &str) -> bool {
+    let Some(block) = enclosing_block(text, doc, from, to) else {
+        return false;
+    };
+    let b_from = line_start(text, block.span.start);
+    let b_to = line_end_with_newline(text, block.span.end.saturating_sub(1).max(block.span.start));
+    if b_from > from || b_to < to {
+        return false;
+    }
+    let fragment = format!("{}{}{}", &text[b_from..from], region, &text[to..b_to]);
+    let src = SourceFile::new("fix", fragment);
+    let parsed = yaml::parse(&src);
+    if parsed.issues.iter().any(|i| i.fatal) {
+        return false;
+    }
+    let [only] = parsed.documents.as_slice() else {
+        return false;
+    };
+    let root = &only.root;
+    root.style == Style::BlockCollection
+        && root.span.start == block.span.start - b_from
+        && matches!(
+            (&root.value, &block.value),
+            (Value::Map(_), Value::Map(_)) | (Value::Seq(_), Value::Seq(_))
+        )
+}
+
+/// The smallest block collection under `node` that begins its line and whose lines hold
+/// `from..to`.
+fn enclosing_block<'a>(text: &str, node: &'a Node, from: usize, to: usize) -> Option<&'a Node> {
+    let starts_line = |n: &Node| {
+        text[line_start(text, n.span.start)..n.span.start]
+            .trim()
+            .is_empty()
+    };
+    let holds = |n: &Node| {
+        n.style == Style::BlockCollection
+            && line_start(text, n.span.start) <= from
+            && line_end_with_newline(text, n.span.end.saturating_sub(1).max(n.span.start)) >= to
+    };
+    if !holds(node) {
+        return None;
+    }
+    let children: Box<dyn Iterator<Item = &Node>> = match &node.value {
+        Value::Map(entries) => Box::new(entries.iter().map(|(_, v)| v)),
+        Value::Seq(items) => Box::new(items.iter()),
+        _ => Box::new(std::iter::empty()),
+    };
+    for c in children {
+        if let Some(inner) = enclosing_block(text, c, from, to) {
+            return Some(inner);
+        }
+    }
+    starts_line(node).then_some(node)
+}
+
+/// The edit turning `old` (the text at `offset` of `source`) into `new`: whole lines, without
+/// the leading and trailing lines they share. Line edits are what suggestions and line diffs
+/// show, and they keep untouched lines intact.
+fn line_edit(source: &Source, offset: usize, old: &str, new: &str) -> Vec<TextEdit> {
+    if old == new {
+        return Vec::new();
+    }
+    let old_lines: Vec<&str> = old.split_inclusive('\n').collect();
+    let new_lines: Vec<&str> = new.split_inclusive('\n').collect();
     let prefix = old_lines
         .iter()
         .zip(&new_lines)
@@ -351,23 +497,23 @@ pub fn plan_with_tree(
         .take_while(|(a, b)| a == b)
         .count();
     let start: usize = old_lines[..prefix].iter().map(|l| l.len()).sum();
-    let end: usize = original.len()
+    let end: usize = old.len()
         - old_lines[old_lines.len() - suffix..]
             .iter()
             .map(|l| l.len())
             .sum::<usize>();
-    let new_end = text.len()
+    let new_end = new.len()
         - new_lines[new_lines.len() - suffix..]
             .iter()
             .map(|l| l.len())
             .sum::<usize>();
-    let span = Span::new(start, end);
-    Some(vec![TextEdit {
+    let span = Span::new(offset + start, offset + end);
+    vec![TextEdit {
         span,
         start: source.position(span.start),
         end: source.position(span.end),
-        content: text[start..new_end].to_string(),
-    }])
+        content: new[start..new_end].to_string(),
+    }]
 }
 
 /// Apply non-overlapping edits to `text` (edits sorted by start; overlapping ones are skipped).

@@ -13,9 +13,9 @@ pub mod system;
 pub mod trace;
 
 use crate::diagnostic::{self, Applicability, Diagnostic, Fix, FixOp, Label, Location};
-use crate::manifest::yaml::{Value, escape_token, pointer_tokens};
+use crate::manifest::yaml::{Value, pointer_tokens};
 use crate::manifest::{FileManifests, Node, Object, workload};
-use crate::policy::cond::{Anchor, Each, Seg};
+use crate::policy::cond::{Anchor, Each};
 use crate::policy::{Check, Rule};
 use crate::source::Span;
 use eval::{Env, Outcome, eval};
@@ -91,11 +91,40 @@ impl Context {
     }
 }
 
+/// What the engine works out once per object rather than once per rule: where its pod template
+/// and pod spec are, and whether it is a workload.
+#[derive(Debug, Clone, Default)]
+pub struct Facts {
+    /// Pointer of the pod template, for pod-bearing kinds.
+    pub template: Option<String>,
+    /// Pointer of the pod spec (`{template}/spec`).
+    pub pod_spec: Option<String>,
+    /// In the `workloads` group.
+    pub workload: bool,
+}
+
+impl Facts {
+    /// The facts of `obj` under `ctx`.
+    pub fn of(obj: &Object, ctx: &Context) -> Self {
+        let template = ctx.pod_template(obj);
+        Facts {
+            pod_spec: template.as_ref().map(|p| format!("{p}/spec")),
+            template,
+            workload: ctx.is_workload(obj),
+        }
+    }
+}
+
 /// Does the rule's match section select this object?
 pub fn matches(rule: &Rule, obj: &Object, ctx: &Context) -> bool {
+    matches_with(rule, obj, &Facts::of(obj, ctx))
+}
+
+/// [`matches`], with the object's [`Facts`] already worked out.
+pub fn matches_with(rule: &Rule, obj: &Object, facts: &Facts) -> bool {
     let m = &rule.matcher;
     let kind_ok = m.any_kind
-        || (m.workloads && ctx.is_workload(obj))
+        || (m.workloads && facts.workload)
         || m.kinds
             .iter()
             .any(|(g, k)| *k == obj.id.kind && g.as_deref().is_none_or(|g| g == obj.id.group()));
@@ -130,33 +159,6 @@ pub fn matches(rule: &Rule, obj: &Object, ctx: &Context) -> bool {
     true
 }
 
-fn expand<'a>(node: &'a Node, path: &[Seg], prefix: String, out: &mut Vec<(String, &'a Node)>) {
-    let Some((first, rest)) = path.split_first() else {
-        out.push((prefix, node));
-        return;
-    };
-    match first {
-        Seg::Key(k) => {
-            if let Some(c) = node.child(k) {
-                expand(c, rest, format!("{prefix}/{}", escape_token(k)), out);
-            }
-        }
-        Seg::Any => match &node.value {
-            Value::Seq(items) => {
-                for (i, it) in items.iter().enumerate() {
-                    expand(it, rest, format!("{prefix}/{i}"), out);
-                }
-            }
-            Value::Map(entries) => {
-                for (k, v) in entries {
-                    expand(v, rest, format!("{prefix}/{}", escape_token(&k.text)), out);
-                }
-            }
-            _ => {}
-        },
-    }
-}
-
 /// One node selected by `each`: its pointer from the object root, the node, and the pointer of
 /// the enclosing container (for `containers…` selectors).
 #[derive(Debug, Clone)]
@@ -172,14 +174,14 @@ pub struct Selected<'a> {
 /// The sub-nodes a rule checks on an object.
 pub fn select<'a>(each: &Each, obj: &'a Object, ctx: &Context) -> Vec<Selected<'a>> {
     let mut out = Vec::new();
-    select_into(each, obj, ctx, &mut out);
+    select_into(each, obj, &Facts::of(obj, ctx), &mut out);
     out
 }
 
-fn select_into<'a>(each: &Each, obj: &'a Object, ctx: &Context, sel: &mut Vec<Selected<'a>>) {
+fn select_into<'a>(each: &Each, obj: &'a Object, facts: &Facts, sel: &mut Vec<Selected<'a>>) {
     let root = obj.node();
     let mut out: Vec<(String, &'a Node)> = Vec::new();
-    let pod = || ctx.pod_template(obj);
+    let pod = || facts.template.clone();
     match each {
         Each::Object => out.push((String::new(), root)),
         Each::PodTemplate => {
@@ -234,7 +236,7 @@ fn select_into<'a>(each: &Each, obj: &'a Object, ctx: &Context, sel: &mut Vec<Se
                         {
                             let cp = format!("{lp}/{i}");
                             let mut found = Vec::new();
-                            expand(c, sub, cp.clone(), &mut found);
+                            eval::resolve(c, sub, cp.clone(), &mut found);
                             sel.extend(found.into_iter().map(|(ptr, node)| Selected {
                                 ptr,
                                 node,
@@ -254,12 +256,12 @@ fn select_into<'a>(each: &Each, obj: &'a Object, ctx: &Context, sel: &mut Vec<Se
             if let Some(base) = base
                 && let Some(n) = root.pointer(&base)
             {
-                expand(n, segs, base, &mut out);
+                eval::resolve(n, segs, base, &mut out);
             }
         }
         Each::Union(list) => {
             for e in list {
-                select_into(e, obj, ctx, sel);
+                select_into(e, obj, facts, sel);
             }
         }
     }
@@ -290,18 +292,33 @@ pub fn check_object_with(
     index: &Index<'_>,
     out: &mut Vec<Diagnostic>,
 ) {
-    if !matches(rule, obj, ctx) {
+    check_object_facts(rule, obj, &Facts::of(obj, ctx), old, ctx, index, out);
+}
+
+/// [`check_object_with`], with the object's [`Facts`] already worked out (the engine's loop
+/// works them out once per object, not once per rule).
+#[allow(clippy::too_many_arguments)]
+pub fn check_object_facts(
+    rule: &Rule,
+    obj: &Object,
+    facts: &Facts,
+    old: Option<&Object>,
+    ctx: &Context,
+    index: &Index<'_>,
+    out: &mut Vec<Diagnostic>,
+) {
+    if !matches_with(rule, obj, facts) {
         return;
     }
-    let template = ctx.pod_template(obj);
-    let pod_ptr = template.as_ref().map(|p| format!("{p}/spec"));
-    for sel in select(&rule.each, obj, ctx) {
+    let mut selected = Vec::new();
+    select_into(&rule.each, obj, facts, &mut selected);
+    for sel in selected {
         let env = Env {
             item: sel.node,
             item_ptr: &sel.ptr,
             root: obj.node(),
-            pod_ptr: pod_ptr.as_deref(),
-            template_ptr: template.as_deref(),
+            pod_ptr: facts.pod_spec.as_deref(),
+            template_ptr: facts.template.as_deref(),
             container_ptr: sel.container.as_deref(),
             object: obj,
             ctx,
@@ -622,10 +639,11 @@ pub fn lint_refs_where(
                 AppliesTo::Present => t.old.get(&object_key(obj)).copied(),
                 AppliesTo::Removed => Some(*obj),
             };
+            let facts = Facts::of(obj, ctx);
             for rule in rules.iter().filter(|r| r.applies_to == *applies && keep(r)) {
                 let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                     let mut v = Vec::new();
-                    check_object_with(rule, obj, old, ctx, &index, &mut v);
+                    check_object_facts(rule, obj, &facts, old, ctx, &index, &mut v);
                     v
                 }));
                 match r {

@@ -200,12 +200,33 @@ pub fn pointer_tokens(pointer: &str) -> Vec<String> {
 
 /// Escape one JSON Pointer token.
 pub fn escape_token(token: &str) -> String {
-    token.replace('~', "~0").replace('/', "~1")
+    let mut out = String::with_capacity(token.len());
+    push_escaped(&mut out, token);
+    out
+}
+
+/// Append `token`, escaped as a JSON Pointer token (without the leading `/`), to `buf`.
+pub fn push_escaped(buf: &mut String, token: &str) {
+    if !token.contains(['~', '/']) {
+        buf.push_str(token);
+        return;
+    }
+    for c in token.chars() {
+        match c {
+            '~' => buf.push_str("~0"),
+            '/' => buf.push_str("~1"),
+            c => buf.push(c),
+        }
+    }
 }
 
 /// Append `token` to `pointer`.
 pub fn push_pointer(pointer: &str, token: &str) -> String {
-    format!("{pointer}/{}", escape_token(token))
+    let mut out = String::with_capacity(pointer.len() + token.len() + 1);
+    out.push_str(pointer);
+    out.push('/');
+    push_escaped(&mut out, token);
+    out
 }
 
 /// A problem found while reading YAML.
