@@ -1,6 +1,10 @@
 //! Embeds the built-in rule library: every `policies/**/*.yaml` file (except `tests/` fixtures and
 //! the `data/` tables, which are embedded by the modules that read them) becomes an entry of
 //! `BUILTIN`, so adding a rule is adding a file.
+//!
+//! Also decompresses the Kubernetes schema bundle (`schemas/k8s/bundle.json.zst`, kept compressed
+//! in the repository) into `OUT_DIR`, so the binary embeds its JSON and a run never pays for
+//! decompressing it.
 
 use std::path::{Path, PathBuf};
 
@@ -41,6 +45,15 @@ fn main() {
         ));
     }
     code.push(']');
-    let out = PathBuf::from(std::env::var("OUT_DIR").expect("out dir")).join("builtin_policies.rs");
-    std::fs::write(out, code).expect("write");
+    let out_dir = PathBuf::from(std::env::var("OUT_DIR").expect("out dir"));
+    std::fs::write(out_dir.join("builtin_policies.rs"), code).expect("write");
+
+    let bundle = root.join("schemas/k8s/bundle.json.zst");
+    println!("cargo:rerun-if-changed={}", bundle.display());
+    let compressed = std::fs::read(&bundle).expect("schemas/k8s/bundle.json.zst");
+    let mut decoder = ruzstd::decoding::StreamingDecoder::new(compressed.as_slice())
+        .expect("schemas/k8s/bundle.json.zst is a zstd frame");
+    let mut json = Vec::new();
+    std::io::Read::read_to_end(&mut decoder, &mut json).expect("the schema bundle decompresses");
+    std::fs::write(out_dir.join("k8s-bundle.json"), json).expect("write the schema bundle");
 }

@@ -570,7 +570,8 @@ fn eval_field(path: &[Seg], op: &Op, node: &Node, base: &str, env: &Env<'_>) -> 
         return Outcome::new(holds, format!("{base}{}", missing_pointer(node, path)));
     }
     let mut first: Option<Outcome> = None;
-    for (ptr, n) in &found {
+    for (ptr, n) in found {
+        let n = &n;
         let (holds, sub) = match op {
             Op::CompareField(cop, anchor, other) => (
                 compare(*cop, n, &values_at(env, *anchor, other)),
@@ -611,14 +612,19 @@ fn eval_field(path: &[Seg], op: &Op, node: &Node, base: &str, env: &Env<'_>) -> 
                 (holds, String::new())
             }
             Op::KeyMatches(re) => (
-                crate::manifest::yaml::pointer_tokens(ptr)
+                crate::manifest::yaml::pointer_tokens(&ptr)
                     .last()
                     .is_some_and(|k| re.is_match(k)),
                 String::new(),
             ),
             _ => test(op, n),
         };
-        let o = Outcome::new(holds, format!("{ptr}{sub}"));
+        let at = if sub.is_empty() {
+            ptr
+        } else {
+            format!("{ptr}{sub}")
+        };
+        let o = Outcome::new(holds, at);
         if holds {
             return o;
         }

@@ -395,7 +395,21 @@ fn plan_one(
     );
     let checked = base.is_empty() && block_still_parses(original, doc, from, to, &region);
     if !checked {
-        parse_doc(&sp.apply(original), doc_index)?.pointer(base)?;
+        // The document's own lines, parsed alone: other documents of the file are untouched.
+        let d_from = line_start(original, doc.span.start);
+        let d_to =
+            line_end_with_newline(original, doc.span.end.saturating_sub(1).max(doc.span.start));
+        if d_from <= from && to <= d_to {
+            let text = format!(
+                "{}{}{}",
+                &original[d_from..from],
+                region,
+                &original[to..d_to]
+            );
+            parse_doc(&text, 0)?.pointer(base)?;
+        } else {
+            parse_doc(&sp.apply(original), doc_index)?.pointer(base)?;
+        }
     }
     Some(line_edit(source, from, &original[from..to], &region))
 }

@@ -312,6 +312,48 @@ pub fn check_object_facts(
     }
     let mut selected = Vec::new();
     select_into(&rule.each, obj, facts, &mut selected);
+    check_selected(rule, obj, facts, &selected, old, ctx, index, out);
+}
+
+/// The nodes of one object that each distinct `each` selector picks, worked out once per object
+/// and shared by the rules that use the same selector (many rules check every container).
+#[derive(Default)]
+pub struct Selections<'r, 'o> {
+    seen: Vec<(&'r Each, Vec<Selected<'o>>)>,
+}
+
+impl<'r, 'o> Selections<'r, 'o> {
+    /// The nodes `each` selects in `obj`.
+    pub fn get(&mut self, each: &'r Each, obj: &'o Object, facts: &Facts) -> &[Selected<'o>] {
+        let at = match self
+            .seen
+            .iter()
+            .position(|(e, _)| std::ptr::eq(*e, each) || **e == *each)
+        {
+            Some(i) => i,
+            None => {
+                let mut v = Vec::new();
+                select_into(each, obj, facts, &mut v);
+                self.seen.push((each, v));
+                self.seen.len() - 1
+            }
+        };
+        &self.seen[at].1
+    }
+}
+
+/// Evaluate `rule` on the nodes `selected` by its `each` in `obj` (which it matches).
+#[allow(clippy::too_many_arguments)]
+fn check_selected(
+    rule: &Rule,
+    obj: &Object,
+    facts: &Facts,
+    selected: &[Selected<'_>],
+    old: Option<&Object>,
+    ctx: &Context,
+    index: &Index<'_>,
+    out: &mut Vec<Diagnostic>,
+) {
     for sel in selected {
         let env = Env {
             item: sel.node,
@@ -506,9 +548,20 @@ pub fn finding_with(
     }
 }
 
-/// Plan fix edits on the object's own document only: re-parsing a slice instead of the whole
-/// file keeps fixes cheap in multi-megabyte bundles. Edits are mapped back to file offsets.
+/// Plan fix edits on the object's own document only. One operation is planned on the tree at
+/// hand (see [`fix::plan_with_tree`]); several are planned on a slice of the file holding the
+/// document, re-parsed between operations, which keeps them cheap in multi-megabyte bundles.
+/// Edits are mapped back to file offsets.
 fn plan_in_document(obj: &Object, ops: &[FixOp]) -> Option<Vec<crate::diagnostic::TextEdit>> {
+    if let [_] = ops {
+        return fix::plan_with_tree(
+            &obj.source,
+            Some(&obj.document),
+            obj.doc_index,
+            &obj.base,
+            ops,
+        );
+    }
     let text = obj.source.text.as_str();
     let span = obj.document.span;
     let (Some(head), Some(tail)) = (text.get(..span.start), text.get(span.end..)) else {
@@ -640,10 +693,15 @@ pub fn lint_refs_where(
                 AppliesTo::Removed => Some(*obj),
             };
             let facts = Facts::of(obj, ctx);
+            let mut selections = Selections::default();
             for rule in rules.iter().filter(|r| r.applies_to == *applies && keep(r)) {
+                if !matches_with(rule, obj, &facts) {
+                    continue;
+                }
                 let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                     let mut v = Vec::new();
-                    check_object_facts(rule, obj, &facts, old, ctx, &index, &mut v);
+                    let selected = selections.get(&rule.each, obj, &facts);
+                    check_selected(rule, obj, &facts, selected, old, ctx, &index, &mut v);
                     v
                 }));
                 match r {
