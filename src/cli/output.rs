@@ -86,9 +86,43 @@ pub fn stdout_format(specs: &[OutputSpec]) -> Option<Format> {
 /// Write every report. `color` decides colour for text on standard output (`None` = when it is
 /// a terminal and `NO_COLOR` is unset); files never get colour.
 pub fn write_all(specs: &[OutputSpec], report: &Report<'_>, color: Option<bool>) -> Result<()> {
-    write_with(specs, color, &|format, color| {
-        render::render(format, report, color)
-    })
+    for spec in specs {
+        match &spec.path {
+            None => {
+                let color = color.unwrap_or_else(default_color);
+                let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+                render::write(spec.format, report, color, &mut out)?;
+                out.flush()?;
+            }
+            Some(p) => {
+                let context = || {
+                    format!(
+                        "writing the {} report to {}",
+                        spec.format.name(),
+                        p.display()
+                    )
+                };
+                let file = create(p).with_context(context)?;
+                let mut out = std::io::BufWriter::with_capacity(1 << 16, file);
+                render::write(spec.format, report, false, &mut out).with_context(context)?;
+                out.flush().with_context(context)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Colour on a terminal, unless `NO_COLOR` is set.
+fn default_color() -> bool {
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}
+
+/// Create the report file `p` and its folder.
+fn create(p: &std::path::Path) -> Result<std::fs::File> {
+    if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    Ok(std::fs::File::create(p)?)
 }
 
 /// Write every report, rendering each with `render(format, colour)`.
@@ -100,9 +134,7 @@ pub fn write_with(
     for spec in specs {
         match &spec.path {
             None => {
-                let color = color.unwrap_or_else(|| {
-                    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
-                });
+                let color = color.unwrap_or_else(default_color);
                 let out = render(spec.format, color);
                 let mut stdout = std::io::stdout().lock();
                 stdout.write_all(out.as_bytes())?;
@@ -110,11 +142,8 @@ pub fn write_with(
             }
             Some(p) => {
                 let out = render(spec.format, false);
-                if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(dir)
-                        .with_context(|| format!("creating {}", dir.display()))?;
-                }
-                std::fs::write(p, out).with_context(|| {
+                let mut file = create(p)?;
+                file.write_all(out.as_bytes()).with_context(|| {
                     format!(
                         "writing the {} report to {}",
                         spec.format.name(),

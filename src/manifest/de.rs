@@ -61,29 +61,41 @@ impl de::Error for DeError {
     }
 }
 
-/// The candidate closest to `word` by edit distance, if close enough to be a typo.
+/// The candidate closest to `word` by edit distance, if close enough to be a typo (ties go to
+/// the candidate that sorts first).
 pub fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
-    candidates
-        .iter()
-        .map(|c| (edit_distance(word, c), *c))
-        .filter(|(d, c)| *d <= 2.max(c.len() / 3))
-        .min()
-        .map(|(_, c)| c)
+    let word: Vec<char> = word.chars().collect();
+    let (mut prev, mut cur) = (Vec::new(), Vec::new());
+    let mut best: Option<(usize, &'a str)> = None;
+    for &c in candidates {
+        let limit = 2.max(c.len() / 3);
+        // The distance is at least the difference in length: most candidates stop here.
+        if word.len().abs_diff(c.chars().count()) > limit {
+            continue;
+        }
+        let d = edit_distance(&word, c, &mut prev, &mut cur);
+        if d <= limit && best.is_none_or(|b| (d, c) < b) {
+            best = Some((d, c));
+        }
+    }
+    best.map(|(_, c)| c)
 }
 
-fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
+/// Levenshtein distance between `a` and `b`, on two reused rows.
+fn edit_distance(a: &[char], b: &str, prev: &mut Vec<usize>, cur: &mut Vec<usize>) -> usize {
+    let n = b.chars().count();
+    prev.clear();
+    prev.extend(0..=n);
     for (i, ca) in a.iter().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != cb);
+        cur.clear();
+        cur.push(i + 1);
+        for (j, cb) in b.chars().enumerate() {
+            let cost = usize::from(*ca != cb);
             cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
         }
-        prev = cur;
+        std::mem::swap(prev, cur);
     }
-    prev[b.len()]
+    prev[n]
 }
 
 fn attach(mut e: DeError, span: Span) -> DeError {

@@ -12,7 +12,8 @@ pub struct JsonReport<'a> {
     /// Format version.
     pub version: u32,
     /// Findings in (file, line, column, rule) order.
-    pub findings: Vec<JsonFinding<'a>>,
+    #[schemars(with = "Vec<JsonFinding<'a>>")]
+    pub findings: Findings<'a>,
     /// Counts.
     pub summary: &'a Summary,
     /// Inputs that could not be read at all.
@@ -21,6 +22,15 @@ pub struct JsonReport<'a> {
     /// Central waivers added in this change (with `lint --waivers-base`), needing approval.
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     pub new_waivers: &'a [crate::waiver::NewWaiverNote],
+}
+
+/// The findings of a report, serialised one [`JsonFinding`] at a time.
+pub struct Findings<'a>(&'a [Diagnostic]);
+
+impl Serialize for Findings<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(finding))
+    }
 }
 
 /// An unreadable input.
@@ -254,16 +264,23 @@ pub fn finding(d: &Diagnostic) -> JsonFinding<'_> {
 
 /// Render the report as pretty JSON (with a trailing newline).
 pub fn render(r: &Report<'_>) -> String {
+    let mut out = Vec::new();
+    write(r, &mut out).expect("writing to memory");
+    String::from_utf8(out).expect("JSON is UTF-8")
+}
+
+/// Write the report as pretty JSON (with a trailing newline) to `w`, finding by finding: a large
+/// report is never held in memory as a whole.
+pub fn write(r: &Report<'_>, w: &mut dyn std::io::Write) -> std::io::Result<()> {
     let doc = JsonReport {
         version: 1,
-        findings: r.diagnostics.iter().map(finding).collect(),
+        findings: Findings(r.diagnostics),
         summary: r.summary,
         errors: r.errors,
         new_waivers: r.new_waivers,
     };
-    let mut s = serde_json::to_string_pretty(&doc).expect("serializable");
-    s.push('\n');
-    s
+    serde_json::to_writer_pretty(&mut *w, &doc).map_err(std::io::Error::other)?;
+    w.write_all(b"\n")
 }
 
 /// The JSON Schema of the report.

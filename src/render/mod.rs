@@ -187,6 +187,20 @@ pub fn render(format: Format, report: &Report<'_>, color: bool) -> String {
     }
 }
 
+/// Write the report in `format` to `out`. JSON is written as it is serialised; the other formats
+/// are rendered first.
+pub fn write(
+    format: Format,
+    report: &Report<'_>,
+    color: bool,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    match format {
+        Format::Json => json::write(report, out),
+        _ => out.write_all(render(format, report, color).as_bytes()),
+    }
+}
+
 /// Join the hard-wrapped lines of ops prose (rule `why` texts are YAML block scalars wrapped
 /// at ~100 columns) into paragraphs: a line break inside a paragraph becomes a space; blank
 /// lines, list items, headings, quotes and code fences keep their breaks.

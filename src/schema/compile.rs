@@ -98,26 +98,46 @@ fn refs<'a>(schema: &'a Value, out: &mut Vec<&'a str>) {
 
 /// The normalised built-in definitions reachable from `root` in the minor at `minor`.
 fn closure(root: &str, minor: usize, strict: bool) -> Result<Map<String, Value>, String> {
-    let b = bundle::get();
     let mut defs = Map::new();
     let mut todo = vec![root.to_string()];
     while let Some(name) = todo.pop() {
         if defs.contains_key(&name) {
             continue;
         }
-        let text = b
-            .def(&name, minor)
-            .ok_or_else(|| format!("the built-in schemas have no definition `{name}`"))?;
-        let mut schema: Value = serde_json::from_str(text)
-            .map_err(|e| format!("definition `{name}` is not JSON: {e}"))?;
+        let schema = normalized_def(&name, minor, strict)?;
         let mut next = Vec::new();
         refs(&schema, &mut next);
         todo.extend(next.into_iter().map(str::to_string));
-        normalize::builtin_def(&name, &mut schema);
-        normalize::normalize(&mut schema, strict, &pattern_supported);
-        defs.insert(name, schema);
+        defs.insert(name, Value::clone(&schema));
     }
     Ok(defs)
+}
+
+/// Built-in definition `name` of the minor at `minor`, parsed and normalised once per process:
+/// kinds share most of their definitions (every workload has the whole `PodSpec`).
+fn normalized_def(name: &str, minor: usize, strict: bool) -> Result<Arc<Value>, String> {
+    type Key = (usize, bool, String);
+    static DONE: LazyLock<Mutex<HashMap<Key, Arc<Value>>>> = LazyLock::new(Default::default);
+    let key = (minor, strict, name.to_string());
+    if let Some(v) = DONE
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(&key)
+    {
+        return Ok(Arc::clone(v));
+    }
+    let text = bundle::get()
+        .def(name, minor)
+        .ok_or_else(|| format!("the built-in schemas have no definition `{name}`"))?;
+    let mut schema: Value =
+        serde_json::from_str(text).map_err(|e| format!("definition `{name}` is not JSON: {e}"))?;
+    normalize::builtin_def(name, &mut schema);
+    normalize::normalize(&mut schema, strict, &pattern_supported);
+    let schema = Arc::new(schema);
+    DONE.lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .insert(key, Arc::clone(&schema));
+    Ok(schema)
 }
 
 /// Compile built-in definition `def` of the minor at `minor` (cached for the process).
