@@ -250,7 +250,16 @@ impl Diagnostic {
 
 /// Sort diagnostics into their canonical order and drop exact duplicates.
 pub fn sort(diags: &mut Vec<Diagnostic>) {
-    diags.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    use rayon::prelude::*;
+    if !diags.is_sorted_by(|a, b| a.sort_key() <= b.sort_key()) {
+        // A diagnostic is large: sort their positions (stable, in parallel), then move each
+        // diagnostic once, instead of moving diagnostics around while sorting.
+        let mut order: Vec<usize> = (0..diags.len()).collect();
+        order.par_sort_by(|&i, &j| diags[i].sort_key().cmp(&diags[j].sort_key()));
+        let mut slots: Vec<Option<Diagnostic>> =
+            std::mem::take(diags).into_iter().map(Some).collect();
+        diags.extend(order.into_iter().filter_map(|i| slots[i].take()));
+    }
     diags.dedup_by(|a, b| a.sort_key() == b.sort_key());
 }
 

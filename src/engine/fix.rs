@@ -393,13 +393,18 @@ fn plan_one(
         sp.with,
         &original[sp.at.end..to]
     );
-    let checked = base.is_empty() && block_still_parses(original, doc, from, to, &region);
+    // Where a node ends is known from spans only in a document without anchors: an alias node
+    // carries the span of its anchor's node. (An `&` inside a string just costs a full parse.)
+    let d_from = line_start(original, doc.span.start);
+    let d_to = line_end_with_newline(original, doc.span.end.saturating_sub(1).max(doc.span.start));
+    let anchors = original[d_from..d_to].contains('&');
+    let checked = base.is_empty()
+        && !anchors
+        && (removes_whole_lines(original, &sp)
+            || block_still_parses(original, doc, from, to, &region));
     if !checked {
-        // The document's own lines, parsed alone: other documents of the file are untouched.
-        let d_from = line_start(original, doc.span.start);
-        let d_to =
-            line_end_with_newline(original, doc.span.end.saturating_sub(1).max(doc.span.start));
-        if d_from <= from && to <= d_to {
+        if !anchors && d_from <= from && to <= d_to {
+            // The document's own lines, parsed alone: other documents of the file are untouched.
             let text = format!(
                 "{}{}{}",
                 &original[d_from..from],
@@ -412,6 +417,22 @@ fn plan_one(
         }
     }
     Some(line_edit(source, from, &original[from..to], &region))
+}
+
+/// Does `sp` delete whole lines, none of which defines an anchor or marks a document? That is
+/// what `remove` makes of a block mapping entry or sequence item: the lines around it keep their
+/// indentation and read as before, so there is nothing to parse again.
+fn removes_whole_lines(text: &str, sp: &Splice) -> bool {
+    if !sp.with.is_empty() || sp.at.start >= sp.at.end {
+        return false;
+    }
+    let removed = &text[sp.at.start..sp.at.end];
+    line_start(text, sp.at.start) == sp.at.start
+        && (sp.at.end == text.len() || removed.ends_with('\n'))
+        && !removed.contains('&')
+        && !removed
+            .lines()
+            .any(|l| l.starts_with("---") || l.starts_with("..."))
 }
 
 /// The offset just past the line holding `at` and its line break.
@@ -567,6 +588,71 @@ mod tests {
             op,
             path: path.into(),
             value,
+        }
+    }
+
+    /// The one-operation path (planned on the engine's tree, checked by re-parsing only the
+    /// enclosing block, or not at all for whole-line removals) gives the same edits as the
+    /// general path, which re-parses the whole document — or no edit where that one has none.
+    #[test]
+    fn local_checks_agree_with_whole_document_parses() {
+        let docs = [
+            "apiVersion: apps/v1\nkind: Deployment\nspec:\n  replicas: 3 # keep\n  template:\n    spec:\n      containers:\n      - name: a\n        image: x\n        securityContext:\n          privileged: true\n      - name: b\n        image: y\n",
+            "spec:\n  replicas: &r 3\n  other: *r\n",
+            "spec:\n  containers: [{name: a, image: x}]\n  list:\n    - a\n    - b\n",
+            "spec:\n  template:\n    spec:\n      containers:\n        - name: a\n          args:\n          - |\n            multi\n            line\n",
+            "a: 1\r\nspec:\r\n  replicas: 2\r\n  b: {c: 1}\r\n",
+            "---\nx: 1\n---\nspec:\n  replicas: 1\n  hostNetwork: true\n...\n",
+        ];
+        let ops = [
+            op("remove", "/spec/replicas", None),
+            op("set", "/spec/replicas", Some(json!(1))),
+            op(
+                "set",
+                "/spec/template/spec/containers/0/securityContext/privileged",
+                Some(json!(false)),
+            ),
+            op(
+                "set",
+                "/spec/template/spec/containers/1/securityContext/readOnlyRootFilesystem",
+                Some(json!(true)),
+            ),
+            op(
+                "remove",
+                "/spec/template/spec/containers/0/securityContext",
+                None,
+            ),
+            op("add", "/spec/list", Some(json!("c"))),
+            op("set", "/spec/containers/0/image", Some(json!("y:1"))),
+            op("remove", "/spec/hostNetwork", None),
+            op(
+                "set",
+                "/spec/template/spec/containers/0/args/0",
+                Some(json!("one")),
+            ),
+            op("remove", "/spec/template/spec/containers/0/args", None),
+            op("set", "/spec/b/d", Some(json!("e"))),
+        ];
+        for text in docs {
+            let src = SourceFile::new("x.yaml", text);
+            let parsed = yaml::parse(&src);
+            for doc in &parsed.documents {
+                for o in &ops {
+                    let fast = plan_with_tree(
+                        &src,
+                        Some(&doc.root),
+                        doc.index,
+                        "",
+                        std::slice::from_ref(o),
+                    );
+                    let slow = plan_with_tree(&src, None, doc.index, "", std::slice::from_ref(o));
+                    assert_eq!(
+                        fast, slow,
+                        "{} {} on document {} of {text:?}",
+                        o.op, o.path, doc.index
+                    );
+                }
+            }
         }
     }
 

@@ -93,39 +93,64 @@ fn embedded_template_labels(
     }
 }
 
+/// The index entry of `obj`, and whether it counts as a workload for relations.
+fn entry<'a>(obj: &'a Object, ctx: &Context) -> (Entry<'a>, bool) {
+    let template = ctx.pod_template(obj);
+    let root = obj.node();
+    let labels_node = match &template {
+        Some(t) => root.pointer(&format!("{t}/metadata/labels")),
+        None => root.pointer("/metadata/labels"),
+    };
+    let mut pod_labels = label_pairs(labels_node);
+    let mut embeds_pods = false;
+    if template.is_none()
+        && !obj.id.group().is_empty()
+        && let Some(spec) = root.get("spec")
+    {
+        embedded_template_labels(spec, 8, &mut pod_labels, &mut embeds_pods);
+    }
+    if template.is_some() {
+        // A workload's pods carry the labels its selector requires; count them even when the
+        // template omits them (kube-linter fixtures, partial manifests).
+        let sel = root.pointer("/spec/selector");
+        let required = match sel {
+            Some(s) if s.get("matchLabels").is_some() => label_pairs(s.get("matchLabels")),
+            Some(s) if s.get("matchExpressions").is_none() => label_pairs(Some(s)),
+            _ => Vec::new(),
+        };
+        add_missing(&mut pod_labels, required);
+    }
+    let workload = ctx.is_workload(obj) || embeds_pods;
+    (
+        Entry {
+            obj,
+            template,
+            pod_labels,
+            embeds_pods,
+        },
+        workload,
+    )
+}
+
 impl<'a> Index<'a> {
     /// Index `objects` (kustomizations are linted rendered, so their labels are already in the
     /// objects).
     pub fn new(objects: &[&'a Object], ctx: &Context) -> Self {
+        use rayon::prelude::*;
+        // Reading each object's labels is the work, done in parallel; the maps are filled in
+        // input order afterwards.
+        let entries: Vec<(Entry<'a>, bool)> = objects
+            .par_iter()
+            .with_min_len(64)
+            .map(|obj| entry(obj, ctx))
+            .collect();
         let mut idx = Index::default();
-        for (i, obj) in objects.iter().enumerate() {
-            let template = ctx.pod_template(obj);
-            let root = obj.node();
-            let labels_node = match &template {
-                Some(t) => root.pointer(&format!("{t}/metadata/labels")),
-                None => root.pointer("/metadata/labels"),
-            };
-            let mut pod_labels = label_pairs(labels_node);
-            let mut embeds_pods = false;
-            if template.is_none()
-                && !obj.id.group().is_empty()
-                && let Some(spec) = root.get("spec")
-            {
-                embedded_template_labels(spec, 8, &mut pod_labels, &mut embeds_pods);
-            }
-            if template.is_some() {
-                // A workload's pods carry the labels its selector requires; count them even when
-                // the template omits them (kube-linter fixtures, partial manifests).
-                let sel = root.pointer("/spec/selector");
-                let required = match sel {
-                    Some(s) if s.get("matchLabels").is_some() => label_pairs(s.get("matchLabels")),
-                    Some(s) if s.get("matchExpressions").is_none() => label_pairs(Some(s)),
-                    _ => Vec::new(),
-                };
-                add_missing(&mut pod_labels, required);
-            }
+        idx.entries.reserve(entries.len());
+        idx.by_address.reserve(entries.len());
+        for (i, (e, workload)) in entries.into_iter().enumerate() {
+            let obj = e.obj;
             let ns = obj.id.namespace.as_deref().unwrap_or("");
-            if ctx.is_workload(obj) || embeds_pods {
+            if workload {
                 idx.workloads.push(i);
                 idx.workloads_ns.entry(ns).or_default().push(i);
             }
@@ -137,15 +162,10 @@ impl<'a> Index<'a> {
                 .or_default()
                 .push(i);
             idx.by_address.insert(address(obj), i);
-            if let Some(name) = root.pointer("/metadata/name").and_then(Node::as_str) {
+            if let Some(name) = obj.node().pointer("/metadata/name").and_then(Node::as_str) {
                 idx.by_name.entry(name).or_default().push(i);
             }
-            idx.entries.push(Entry {
-                obj,
-                template,
-                pod_labels,
-                embeds_pods,
-            });
+            idx.entries.push(e);
         }
         idx
     }

@@ -569,6 +569,10 @@ fn plan_in_document(obj: &Object, ops: &[FixOp]) -> Option<Vec<crate::diagnostic
     };
     let start = head.rfind('\n').map_or(0, |i| i + 1);
     let end = tail.find('\n').map_or(text.len(), |i| span.end + i + 1);
+    // An alias node carries its anchor's span, so with anchors the document may reach further.
+    if text[start..end].contains('&') {
+        return fix::plan(&obj.source, obj.doc_index, &obj.base, ops);
+    }
     if start == 0 && end == text.len() {
         return fix::plan_with_tree(
             &obj.source,

@@ -28,8 +28,27 @@ pub struct JsonReport<'a> {
 pub struct Findings<'a>(&'a [Diagnostic]);
 
 impl Serialize for Findings<'_> {
+    /// Findings are rendered in parallel, a few thousand at a time, each already indented for
+    /// its place in the pretty-printed report (JSON strings hold no raw line breaks, so indenting
+    /// is inserting spaces after each one), and written in order as raw JSON.
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(self.0.iter().map(finding))
+        use rayon::prelude::*;
+        use serde::ser::{Error, SerializeSeq};
+        const CHUNK: usize = 4096;
+        let mut seq = s.serialize_seq(Some(self.0.len()))?;
+        for chunk in self.0.chunks(CHUNK) {
+            let rendered: Vec<Result<Box<serde_json::value::RawValue>, serde_json::Error>> = chunk
+                .par_iter()
+                .map(|d| {
+                    let text = serde_json::to_string_pretty(&finding(d))?;
+                    serde_json::value::RawValue::from_string(text.replace('\n', "\n    "))
+                })
+                .collect();
+            for r in rendered {
+                seq.serialize_element(&r.map_err(S::Error::custom)?)?;
+            }
+        }
+        seq.end()
     }
 }
 

@@ -467,13 +467,19 @@ pub fn apply<'f>(
     // Objects by (file, identity), with their annotation waivers and whether each matched.
     type Key = (String, String);
     type Annotated<'o> = (&'o Object, Vec<(AnnotationWaiver, bool)>);
+    // Central waivers may select objects by their fields, so then every object is indexed;
+    // otherwise only the objects that carry waiver annotations (usually a handful) are.
+    let central = !set.entries.is_empty();
     let mut objects: HashMap<Key, Annotated<'f>> = HashMap::new();
     for f in files {
         for o in &f.objects {
-            let anns = annotation_waivers(o)
+            let anns: Vec<(AnnotationWaiver, bool)> = annotation_waivers(o)
                 .into_iter()
                 .map(|a| (a, false))
                 .collect();
+            if !central && anns.is_empty() {
+                continue;
+            }
             objects
                 .entry((f.source.path.clone(), o.id.identity()))
                 .or_insert((o, anns));
@@ -481,10 +487,14 @@ pub fn apply<'f>(
     }
     let mut central_used = vec![false; set.entries.len()];
     for d in diags.iter_mut() {
-        if d.rule == STALE_WAIVER {
+        if d.rule == STALE_WAIVER || (!central && objects.is_empty()) {
             continue;
         }
-        let file = repo_path(d.location.file());
+        let file = if central {
+            repo_path(d.location.file())
+        } else {
+            String::new()
+        };
         let entry = d
             .object
             .as_ref()
