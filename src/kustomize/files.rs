@@ -25,6 +25,11 @@ pub trait Files {
     }
     /// How `path` is shown in findings.
     fn display(&self, path: &Path) -> String;
+    /// The same access as one that threads may share, where it is one (the disk and memory
+    /// are; a git tree is not): rendering then probes and renders in parallel.
+    fn as_sync(&self) -> Option<&(dyn Files + Sync)> {
+        None
+    }
 }
 
 /// The file system, paths shown relative to `cwd`.
@@ -59,6 +64,9 @@ impl Files for Disk {
     fn display(&self, path: &Path) -> String {
         crate::load::display_path(path, &self.cwd)
     }
+    fn as_sync(&self) -> Option<&(dyn Files + Sync)> {
+        Some(self)
+    }
 }
 
 /// Files held in memory (path → text), for tests and callers that already have the texts.
@@ -92,5 +100,8 @@ impl Files for Memory {
     }
     fn display(&self, path: &Path) -> String {
         key(path)
+    }
+    fn as_sync(&self) -> Option<&(dyn Files + Sync)> {
+        Some(self)
     }
 }

@@ -20,6 +20,7 @@ use crate::diagnostic::{Applicability, Diagnostic, Label, Location, Severity, Te
 use crate::manifest::{self, FileManifests};
 use crate::source::{Source, SourceFile, Span};
 use files::Files;
+use rayon::prelude::*;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use tree::{Origin, Provenance};
@@ -81,23 +82,37 @@ pub fn find_dirs(inputs: &[PathBuf], files: &[PathBuf]) -> Vec<PathBuf> {
     find_dirs_in(&files::Disk::default(), inputs, files)
 }
 
-/// [`find_dirs`] as `fs` sees the files (a git revision's tree, or the disk).
+/// [`find_dirs`] as `fs` sees the files (a git revision's tree, or the disk). `files` comes
+/// sorted from discovery, so the files of one directory are neighbours and each directory is
+/// collected once without a set; the directories are probed in parallel where `fs` allows it.
 pub fn find_dirs_in(fs: &dyn Files, inputs: &[PathBuf], files: &[PathBuf]) -> Vec<PathBuf> {
-    let mut parents = BTreeSet::new();
+    let mut parents: Vec<PathBuf> = Vec::new();
     for p in files {
-        if let Some(d) = p.parent() {
-            parents.insert(d.to_path_buf());
+        if let Some(d) = p.parent()
+            && parents
+                .last()
+                .is_none_or(|l| l.as_os_str() != d.as_os_str())
+        {
+            parents.push(d.to_path_buf());
         }
     }
     for i in inputs {
         if fs.is_dir(i) {
-            parents.insert(i.clone());
+            parents.push(i.clone());
         }
     }
-    parents
-        .into_iter()
-        .filter(|d| render::kustomization_file_in(fs, d).is_some())
-        .collect()
+    parents.sort();
+    parents.dedup();
+    match fs.as_sync() {
+        Some(sync) => parents
+            .into_par_iter()
+            .filter(|d| render::kustomization_file_in(sync, d).is_some())
+            .collect(),
+        None => parents
+            .into_iter()
+            .filter(|d| render::kustomization_file_in(fs, d).is_some())
+            .collect(),
+    }
 }
 
 /// What the display path of a rendered kustomization ends with (no real manifest file does:
