@@ -376,12 +376,38 @@ impl Target {
             annotations: s("annotationSelector"),
         }
     }
+    /// The patterns compiled once, to match every resource of a level against.
+    fn compile(&self) -> Matcher<'_> {
+        let pat = |p: &Option<String>| p.as_deref().map(regex_full);
+        Matcher {
+            group: pat(&self.group),
+            version: pat(&self.version),
+            kind: pat(&self.kind),
+            name: pat(&self.name),
+            namespace: pat(&self.namespace),
+            target: self,
+        }
+    }
+}
+
+/// A [`Target`] with its patterns compiled: `None` for no pattern (anything matches),
+/// `Some(None)` for a pattern that is not a valid regex (nothing matches).
+struct Matcher<'t> {
+    group: Option<Option<regex::Regex>>,
+    version: Option<Option<regex::Regex>>,
+    kind: Option<Option<regex::Regex>>,
+    name: Option<Option<regex::Regex>>,
+    namespace: Option<Option<regex::Regex>>,
+    target: &'t Target,
+}
+
+impl Matcher<'_> {
     fn matches(&self, r: &Res) -> bool {
         let api = r.api_version();
         let (group, version) = api.rsplit_once('/').unwrap_or(("", api));
-        let re = |pat: &Option<String>, v: &str| {
+        let re = |pat: &Option<Option<regex::Regex>>, v: &str| {
             pat.as_ref()
-                .is_none_or(|p| regex_full(p).is_some_and(|re| re.is_match(v)))
+                .is_none_or(|p| p.as_ref().is_some_and(|re| re.is_match(v)))
         };
         re(&self.group, group)
             && re(&self.version, version)
@@ -389,10 +415,10 @@ impl Target {
             && (re(&self.name, r.name().unwrap_or(""))
                 || r.level_name.as_deref().is_some_and(|n| re(&self.name, n)))
             && re(&self.namespace, r.namespace().unwrap_or(""))
-            && self.labels.as_ref().is_none_or(|s| {
+            && self.target.labels.as_ref().is_none_or(|s| {
                 selector_matches(s, r.node.get("metadata").and_then(|m| m.get("labels")))
             })
-            && self.annotations.as_ref().is_none_or(|s| {
+            && self.target.annotations.as_ref().is_none_or(|s| {
                 selector_matches(s, r.node.get("metadata").and_then(|m| m.get("annotations")))
             })
     }
@@ -1128,6 +1154,7 @@ impl<'f> Renderer<'f> {
             }
         };
         let mut hit = false;
+        let target = target.compile();
         for r in res.iter_mut().filter(|r| target.matches(r)) {
             hit = true;
             if is_json {
