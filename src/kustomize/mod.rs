@@ -182,7 +182,17 @@ pub fn render_all(dirs: &[PathBuf], cwd: &Path) -> Output {
 
 /// [`render_all`] reading files from `fs` (a git revision's tree, or the disk).
 pub fn render_all_in(fs: &dyn Files, dirs: &[PathBuf]) -> Output {
-    let mut r = render::Renderer::new(fs);
+    render_with(render::Renderer::new(fs), dirs)
+}
+
+/// [`render_all_in`] taking the files of `loaded` (named by display path as `fs` names them)
+/// as they were read and parsed, instead of reading and parsing them again.
+pub fn render_all_loaded(fs: &dyn Files, dirs: &[PathBuf], loaded: &[FileManifests]) -> Output {
+    render_with(render::Renderer::with_loaded(fs, loaded), dirs)
+}
+
+fn render_with(mut r: render::Renderer<'_>, dirs: &[PathBuf]) -> Output {
+    let fs = r.fs;
     let canon = |p: &Path| fs.canonical(p);
     let mut included = BTreeSet::new();
     for d in dirs {
@@ -209,15 +219,12 @@ pub fn render_all_in(fs: &dyn Files, dirs: &[PathBuf]) -> Output {
             continue;
         };
         let kdisplay = fs.display(&kpath);
-        let ksrc = SourceFile::new(
-            kdisplay.clone(),
-            fs.read(&kpath)
-                .and_then(|b| String::from_utf8(b).ok())
-                .unwrap_or_default(),
-        );
+        let ksrc = r
+            .source(&kpath)
+            .unwrap_or_else(|| SourceFile::new(kdisplay.clone(), String::new()));
         let nodes: Vec<&tree::RNode> = res.iter().map(|x| &x.node).collect();
         let (text, provenance) = tree::emit(&nodes);
-        let file = manifest::read(synthetic_path(&kdisplay), text.clone());
+        let file = manifest::read(synthetic_path(&kdisplay), text);
         let mut objects = Vec::new();
         for (x, doc) in res.iter().zip(&provenance.docs) {
             let o = x.node.origin.clone().unwrap_or(Origin {
@@ -455,6 +462,7 @@ pub fn absorb(files: &mut Vec<FileManifests>, out: &mut Output) {
             objects: Vec::new(),
             problems: Vec::new(),
             skipped: Vec::new(),
+            documents: Vec::new(),
         };
         files.push(std::mem::replace(&mut r.file, empty));
     }
@@ -483,7 +491,7 @@ pub fn prepare_in(
     if dirs.is_empty() {
         return Output::default();
     }
-    let mut out = render_all_in(fs, &dirs);
+    let mut out = render_all_loaded(fs, &dirs, files);
     absorb(files, &mut out);
     out
 }

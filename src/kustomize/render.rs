@@ -14,6 +14,7 @@ use super::generators;
 use super::json6902;
 use super::merge;
 use super::tree::{Origin, RKey, RNode, RVal};
+use crate::manifest::FileManifests;
 use crate::manifest::yaml::{self, Node};
 use crate::source::{Source, SourceFile, Span};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -105,10 +106,13 @@ pub struct Renderer<'f> {
     files: HashMap<PathBuf, Option<Parsed>>,
     built: HashMap<PathBuf, Vec<Res>>,
     stack: Vec<PathBuf>,
+    /// Files already read and parsed by the caller, by display path: used instead of reading
+    /// and parsing them again.
+    loaded: HashMap<&'f str, &'f FileManifests>,
 }
 
-/// A parsed file: its source and its documents.
-type Parsed = (Source, Arc<Vec<Node>>);
+/// A parsed file: its source and its document roots.
+type Parsed = (Source, Arc<[Arc<Node>]>);
 
 /// A reference into a file for findings.
 type At<'a> = (&'a Source, Span);
@@ -487,7 +491,17 @@ impl<'f> Renderer<'f> {
             files: HashMap::new(),
             built: HashMap::new(),
             stack: Vec::new(),
+            loaded: HashMap::new(),
         }
+    }
+
+    /// A renderer reading files from `fs`, except those in `loaded` (already read and parsed,
+    /// named by display path as `fs` names them), whose sources and documents it takes as
+    /// they are.
+    pub fn with_loaded(fs: &'f dyn Files, loaded: &'f [FileManifests]) -> Renderer<'f> {
+        let mut r = Renderer::new(fs);
+        r.loaded = loaded.iter().map(|f| (f.source.path.as_str(), f)).collect();
+        r
     }
 
     fn canon(&self, p: &Path) -> PathBuf {
@@ -518,24 +532,32 @@ impl<'f> Renderer<'f> {
             return f.clone();
         }
         let display = self.display(path);
-        let parsed = self
-            .fs
-            .read(path)
-            .and_then(|b| String::from_utf8(b).ok())
-            .map(|t| {
-                let src = SourceFile::new(display, t);
-                let docs = yaml::parse(&src)
-                    .documents
-                    .into_iter()
-                    .map(|d| d.root)
-                    .collect();
-                (src, Arc::new(docs))
-            });
+        let parsed = match self.loaded.get(display.as_str()) {
+            Some(f) => Some((f.source.clone(), f.documents.as_slice().into())),
+            None => self
+                .fs
+                .read(path)
+                .and_then(|b| String::from_utf8(b).ok())
+                .map(|t| {
+                    let src = SourceFile::new(display, t);
+                    let docs = yaml::parse(&src)
+                        .documents
+                        .into_iter()
+                        .map(|d| Arc::new(d.root))
+                        .collect();
+                    (src, docs)
+                }),
+        };
         if parsed.is_some() {
             self.members.insert(path.to_path_buf());
         }
         self.files.insert(key, parsed.clone());
         parsed
+    }
+
+    /// The source of the file at `path` (read and parsed once, as every file).
+    pub fn source(&mut self, path: &Path) -> Option<Source> {
+        self.file(path).map(|(src, _)| src)
     }
 
     fn read_text(&mut self, path: &Path) -> Option<String> {
@@ -1388,7 +1410,7 @@ impl<'f> Renderer<'f> {
 
     fn builtin_transformer(&mut self, dir: &Path, ks: &Source, entry: &Node, res: &mut [Res]) {
         let at = (ks, entry.span);
-        let docs: Vec<(Source, Node)> = match entry.as_str() {
+        let docs: Vec<(Source, Arc<Node>)> = match entry.as_str() {
             Some(p) if !p.contains('\n') => {
                 let path = join(dir, p);
                 if self.fs.is_dir(&path) {
