@@ -202,6 +202,7 @@ fn render_with(mut r: render::Renderer<'_>, dirs: &[PathBuf]) -> Output {
     }
     let mut out = Output::default();
     let mut seen = BTreeSet::new();
+    let mut done = Vec::new();
     for dir in dirs.iter().filter(|d| !included.contains(&canon(d))) {
         let before = r.problems.len();
         let res = r.render(dir);
@@ -214,37 +215,49 @@ fn render_with(mut r: render::Renderer<'_>, dirs: &[PathBuf]) -> Output {
                 ));
             }
         }
-        let dir = dir.clone();
-        let Some(kpath) = render::kustomization_file_in(fs, &dir) else {
+        let Some(kpath) = render::kustomization_file_in(fs, dir) else {
             continue;
         };
         let kdisplay = fs.display(&kpath);
         let ksrc = r
             .source(&kpath)
             .unwrap_or_else(|| SourceFile::new(kdisplay.clone(), String::new()));
-        let nodes: Vec<&tree::RNode> = res.iter().map(|x| &x.node).collect();
-        let (text, provenance) = tree::emit(&nodes);
-        let file = manifest::read(synthetic_path(&kdisplay), text);
-        let mut objects = Vec::new();
-        for (x, doc) in res.iter().zip(&provenance.docs) {
+        done.push((dir.clone(), kdisplay, ksrc, res));
+    }
+    // Writing and parsing the synthetic streams is independent per kustomization.
+    out.rendered = done
+        .into_par_iter()
+        .map(|(dir, kdisplay, ksrc, res)| finish_rendered(dir, &kdisplay, ksrc, &res))
+        .collect();
+    out.member_paths = r.members.iter().map(|p| fs.display(p)).collect();
+    out.members = r.members.clone();
+    out
+}
+
+/// The synthetic file of one rendered kustomization, with its provenance.
+fn finish_rendered(dir: PathBuf, kdisplay: &str, ksrc: Source, res: &[render::Res]) -> Rendered {
+    let nodes: Vec<&tree::RNode> = res.iter().map(|x| &x.node).collect();
+    let (text, provenance) = tree::emit(&nodes);
+    let file = manifest::read(synthetic_path(kdisplay), text);
+    let objects = res
+        .iter()
+        .zip(&provenance.docs)
+        .map(|(x, doc)| {
             let o = x.node.origin.clone().unwrap_or(Origin {
                 source: x.defined_in.clone(),
                 span: Span::empty(0),
                 exact: false,
             });
-            objects.push((*doc, o));
-        }
-        out.rendered.push(Rendered {
-            dir,
-            kustomization: ksrc,
-            file,
-            provenance,
-            objects,
-        });
+            (*doc, o)
+        })
+        .collect();
+    Rendered {
+        dir,
+        kustomization: ksrc,
+        file,
+        provenance,
+        objects,
     }
-    out.member_paths = r.members.iter().map(|p| fs.display(p)).collect();
-    out.members = r.members.clone();
-    out
 }
 
 impl Output {
