@@ -21,7 +21,7 @@ use crate::manifest::{self, FileManifests};
 use crate::source::{Source, SourceFile, Span};
 use files::Files;
 use rayon::prelude::*;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use tree::{Origin, Provenance};
 
@@ -182,17 +182,38 @@ pub fn render_all(dirs: &[PathBuf], cwd: &Path) -> Output {
 
 /// [`render_all`] reading files from `fs` (a git revision's tree, or the disk).
 pub fn render_all_in(fs: &dyn Files, dirs: &[PathBuf]) -> Output {
-    render_with(render::Renderer::new(fs), dirs)
+    render_with(fs, dirs, None)
 }
 
 /// [`render_all_in`] taking the files of `loaded` (named by display path as `fs` names them)
 /// as they were read and parsed, instead of reading and parsing them again.
 pub fn render_all_loaded(fs: &dyn Files, dirs: &[PathBuf], loaded: &[FileManifests]) -> Output {
-    render_with(render::Renderer::with_loaded(fs, loaded), dirs)
+    let index = render::index_loaded(loaded);
+    render_with(fs, dirs, Some(&index))
 }
 
-fn render_with(mut r: render::Renderer<'_>, dirs: &[PathBuf]) -> Output {
-    let fs = r.fs;
+/// What rendering one top kustomization gave: its index among the tops, the problems raised
+/// while rendering it, and its kustomization file (path shown, source) with the resources.
+type TopResult = (
+    usize,
+    Vec<render::Problem>,
+    Option<(PathBuf, String, Source, Vec<render::Res>)>,
+);
+
+/// Render the top kustomizations among `dirs`. Tops that share no kustomization directory
+/// (none reaches a directory another reaches) share no rendering state either, so such groups
+/// render in parallel where `fs` allows it, each group in order with one renderer, as one
+/// renderer would have rendered them all; results are put back in the order of `dirs`.
+fn render_with<'f>(
+    fs: &'f dyn Files,
+    dirs: &[PathBuf],
+    loaded: Option<&'f render::LoadedFiles<'f>>,
+) -> Output {
+    let renderer = |fs: &'f dyn Files| match loaded {
+        Some(l) => render::Renderer::with_loaded(fs, l),
+        None => render::Renderer::new(fs),
+    };
+    let mut r = renderer(fs);
     let canon = |p: &Path| fs.canonical(p);
     let mut included = BTreeSet::new();
     for d in dirs {
@@ -200,38 +221,137 @@ fn render_with(mut r: render::Renderer<'_>, dirs: &[PathBuf]) -> Output {
             included.insert(canon(&i));
         }
     }
+    let tops: Vec<&PathBuf> = dirs
+        .iter()
+        .filter(|d| !included.contains(&canon(d)))
+        .collect();
+    let sync = fs.as_sync().filter(|_| tops.len() > 1);
+    let groups = match sync {
+        Some(_) => groups(&mut r, &tops),
+        None => vec![(0..tops.len()).collect()],
+    };
+    let mut members = BTreeSet::new();
+    let mut results: Vec<TopResult> = match sync {
+        Some(sync) if groups.len() > 1 => {
+            members = std::mem::take(&mut r.members);
+            let per_group: Vec<(Vec<TopResult>, BTreeSet<PathBuf>)> = groups
+                .par_iter()
+                .map(|g| render_group(renderer(sync), &tops, g))
+                .collect();
+            let mut all = Vec::new();
+            for (res, m) in per_group {
+                all.extend(res);
+                members.extend(m);
+            }
+            all.sort_by_key(|t| t.0);
+            all
+        }
+        _ => {
+            let all: Vec<usize> = (0..tops.len()).collect();
+            let (res, m) = render_group(r, &tops, &all);
+            members.extend(m);
+            res
+        }
+    };
     let mut out = Output::default();
     let mut seen = BTreeSet::new();
     let mut done = Vec::new();
-    for dir in dirs.iter().filter(|d| !included.contains(&canon(d))) {
-        let before = r.problems.len();
-        let res = r.render(dir);
-        for p in &r.problems[before..] {
+    for (_, problems, rendered) in results.drain(..) {
+        for p in problems {
             if seen.insert((p.source.path.clone(), p.span, p.message.clone())) {
-                out.diagnostics.push(make(
-                    p.rule,
-                    p.message.clone(),
-                    Location::new(&p.source, p.span),
-                ));
+                out.diagnostics
+                    .push(make(p.rule, p.message, Location::new(&p.source, p.span)));
             }
         }
-        let Some(kpath) = render::kustomization_file_in(fs, dir) else {
-            continue;
-        };
-        let kdisplay = fs.display(&kpath);
-        let ksrc = r
-            .source(&kpath)
-            .unwrap_or_else(|| SourceFile::new(kdisplay.clone(), String::new()));
-        done.push((dir.clone(), kdisplay, ksrc, res));
+        done.extend(rendered);
     }
     // Writing and parsing the synthetic streams is independent per kustomization.
     out.rendered = done
         .into_par_iter()
         .map(|(dir, kdisplay, ksrc, res)| finish_rendered(dir, &kdisplay, ksrc, &res))
         .collect();
-    out.member_paths = r.members.iter().map(|p| fs.display(p)).collect();
-    out.members = r.members.clone();
+    out.member_paths = members.iter().map(|p| fs.display(p)).collect();
+    out.members = members;
     out
+}
+
+/// Render the tops at `group` (indices into `tops`, ascending) in order with `r`; with the
+/// files `r` read.
+fn render_group(
+    mut r: render::Renderer<'_>,
+    tops: &[&PathBuf],
+    group: &[usize],
+) -> (Vec<TopResult>, BTreeSet<PathBuf>) {
+    let fs = r.fs;
+    let mut out = Vec::with_capacity(group.len());
+    for &i in group {
+        let dir = tops[i];
+        let before = r.problems.len();
+        let res = r.render(dir);
+        let problems = r.problems[before..].to_vec();
+        let rendered = render::kustomization_file_in(fs, dir).map(|kpath| {
+            let kdisplay = fs.display(&kpath);
+            let ksrc = r
+                .source(&kpath)
+                .unwrap_or_else(|| SourceFile::new(kdisplay.clone(), String::new()));
+            (dir.clone(), kdisplay, ksrc, res)
+        });
+        out.push((i, problems, rendered));
+    }
+    (out, r.members)
+}
+
+/// The tops (indices into `tops`) in groups that share no kustomization directory, each group
+/// ascending and the groups in the order of their first top. One group for all when a
+/// directory's links make its canonical path differ from its spelled one (two spellings of one
+/// directory could then include different directories).
+fn groups(r: &mut render::Renderer<'_>, tops: &[&PathBuf]) -> Vec<Vec<usize>> {
+    let fs = r.fs;
+    let all = || vec![(0..tops.len()).collect::<Vec<usize>>()];
+    let plain = |d: &Path, c: &Path| {
+        c == d
+            || std::path::absolute(d)
+                .ok()
+                .is_some_and(|a| render::join(&a, "") == c)
+    };
+    fn root(parent: &mut [usize], mut i: usize) -> usize {
+        while parent[i] != i {
+            parent[i] = parent[parent[i]];
+            i = parent[i];
+        }
+        i
+    }
+    let mut parent: Vec<usize> = (0..tops.len()).collect();
+    let mut owner: HashMap<PathBuf, usize> = HashMap::new();
+    for (t, top) in tops.iter().enumerate() {
+        let mut seen = HashSet::new();
+        let mut stack = vec![(*top).clone()];
+        while let Some(d) = stack.pop() {
+            let c = fs.canonical(&d);
+            if !plain(&d, &c) {
+                return all();
+            }
+            if !seen.insert(c.clone()) {
+                continue;
+            }
+            match owner.get(&c) {
+                Some(&o) => {
+                    let (a, b) = (root(&mut parent, o), root(&mut parent, t));
+                    // The smaller index stays the root: a group's root is its first top.
+                    parent[a.max(b)] = a.min(b);
+                }
+                None => {
+                    owner.insert(c, t);
+                }
+            }
+            stack.extend(r.includes(&d));
+        }
+    }
+    let mut groups: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for t in 0..tops.len() {
+        groups.entry(root(&mut parent, t)).or_default().push(t);
+    }
+    groups.into_values().collect()
 }
 
 /// The synthetic file of one rendered kustomization, with its provenance.

@@ -108,7 +108,15 @@ pub struct Renderer<'f> {
     stack: Vec<PathBuf>,
     /// Files already read and parsed by the caller, by display path: used instead of reading
     /// and parsing them again.
-    loaded: HashMap<&'f str, &'f FileManifests>,
+    loaded: Option<&'f LoadedFiles<'f>>,
+}
+
+/// Files already read and parsed, by display path ([`index_loaded`]).
+pub type LoadedFiles<'f> = HashMap<&'f str, &'f FileManifests>;
+
+/// `files` by display path, for [`Renderer::with_loaded`].
+pub fn index_loaded(files: &[FileManifests]) -> LoadedFiles<'_> {
+    files.iter().map(|f| (f.source.path.as_str(), f)).collect()
 }
 
 /// A parsed file: its source and its document roots.
@@ -491,16 +499,16 @@ impl<'f> Renderer<'f> {
             files: HashMap::new(),
             built: HashMap::new(),
             stack: Vec::new(),
-            loaded: HashMap::new(),
+            loaded: None,
         }
     }
 
     /// A renderer reading files from `fs`, except those in `loaded` (already read and parsed,
     /// named by display path as `fs` names them), whose sources and documents it takes as
     /// they are.
-    pub fn with_loaded(fs: &'f dyn Files, loaded: &'f [FileManifests]) -> Renderer<'f> {
+    pub fn with_loaded(fs: &'f dyn Files, loaded: &'f LoadedFiles<'f>) -> Renderer<'f> {
         let mut r = Renderer::new(fs);
-        r.loaded = loaded.iter().map(|f| (f.source.path.as_str(), f)).collect();
+        r.loaded = Some(loaded);
         r
     }
 
@@ -532,7 +540,7 @@ impl<'f> Renderer<'f> {
             return f.clone();
         }
         let display = self.display(path);
-        let parsed = match self.loaded.get(display.as_str()) {
+        let parsed = match self.loaded.and_then(|l| l.get(display.as_str())) {
             Some(f) => Some((f.source.clone(), f.documents.as_slice().into())),
             None => self
                 .fs
