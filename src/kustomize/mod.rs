@@ -226,10 +226,18 @@ fn render_with<'f>(
         .filter(|d| !included.contains(&canon(d)))
         .collect();
     let sync = fs.as_sync().filter(|_| tops.len() > 1);
-    let groups = match sync {
-        Some(_) => groups(&mut r, &tops),
-        None => vec![(0..tops.len()).collect()],
+    let reach = reach(&mut r, &tops);
+    let groups = match (&reach, sync) {
+        (Some((groups, _)), Some(_)) => groups.clone(),
+        _ => vec![(0..tops.len()).collect()],
     };
+    let once: HashSet<PathBuf> = reach.map(|(_, once)| once).unwrap_or_default();
+    let renderer = |fs: &'f dyn Files| {
+        let mut r = renderer(fs);
+        r.build_once = once.clone();
+        r
+    };
+    r.build_once = once.clone();
     let mut members = BTreeSet::new();
     let mut results: Vec<TopResult> = match sync {
         Some(sync) if groups.len() > 1 => {
@@ -301,13 +309,16 @@ fn render_group(
     (out, r.members)
 }
 
-/// The tops (indices into `tops`) in groups that share no kustomization directory, each group
-/// ascending and the groups in the order of their first top. One group for all when a
-/// directory's links make its canonical path differ from its spelled one (two spellings of one
-/// directory could then include different directories).
-fn groups(r: &mut render::Renderer<'_>, tops: &[&PathBuf]) -> Vec<Vec<usize>> {
+/// What the tops reach: the tops (indices into `tops`) in groups that share no kustomization
+/// directory, each group ascending and the groups in the order of their first top; and the
+/// tops (canonical) that no other top reaches, built once only. `None` when a directory's links
+/// make its canonical path differ from its spelled one (two spellings of one directory could
+/// then include different directories).
+fn reach(
+    r: &mut render::Renderer<'_>,
+    tops: &[&PathBuf],
+) -> Option<(Vec<Vec<usize>>, HashSet<PathBuf>)> {
     let fs = r.fs;
-    let all = || vec![(0..tops.len()).collect::<Vec<usize>>()];
     let plain = |d: &Path, c: &Path| {
         c == d
             || std::path::absolute(d)
@@ -322,26 +333,28 @@ fn groups(r: &mut render::Renderer<'_>, tops: &[&PathBuf]) -> Vec<Vec<usize>> {
         i
     }
     let mut parent: Vec<usize> = (0..tops.len()).collect();
-    let mut owner: HashMap<PathBuf, usize> = HashMap::new();
+    // Canonical directory → the first top that reaches it, and how many tops do.
+    let mut owner: HashMap<PathBuf, (usize, usize)> = HashMap::new();
     for (t, top) in tops.iter().enumerate() {
         let mut seen = HashSet::new();
         let mut stack = vec![(*top).clone()];
         while let Some(d) = stack.pop() {
             let c = fs.canonical(&d);
             if !plain(&d, &c) {
-                return all();
+                return None;
             }
             if !seen.insert(c.clone()) {
                 continue;
             }
-            match owner.get(&c) {
-                Some(&o) => {
-                    let (a, b) = (root(&mut parent, o), root(&mut parent, t));
+            match owner.get_mut(&c) {
+                Some((o, n)) => {
+                    *n += 1;
+                    let (a, b) = (root(&mut parent, *o), root(&mut parent, t));
                     // The smaller index stays the root: a group's root is its first top.
                     parent[a.max(b)] = a.min(b);
                 }
                 None => {
-                    owner.insert(c, t);
+                    owner.insert(c, (t, 1));
                 }
             }
             stack.extend(r.includes(&d));
@@ -351,7 +364,12 @@ fn groups(r: &mut render::Renderer<'_>, tops: &[&PathBuf]) -> Vec<Vec<usize>> {
     for t in 0..tops.len() {
         groups.entry(root(&mut parent, t)).or_default().push(t);
     }
-    groups.into_values().collect()
+    let once = tops
+        .iter()
+        .map(|t| fs.canonical(t))
+        .filter(|c| owner.get(c).is_some_and(|&(_, n)| n == 1))
+        .collect();
+    Some((groups.into_values().collect(), once))
 }
 
 /// The synthetic file of one rendered kustomization, with its provenance.

@@ -17,7 +17,7 @@ use super::tree::{Origin, RKey, RNode, RVal};
 use crate::manifest::FileManifests;
 use crate::manifest::yaml::{self, Node};
 use crate::source::{Source, SourceFile, Span};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -106,6 +106,9 @@ pub struct Renderer<'f> {
     files: HashMap<PathBuf, Option<Parsed>>,
     built: HashMap<PathBuf, Vec<Res>>,
     stack: Vec<PathBuf>,
+    /// Kustomization directories (canonical) built once only (a top kustomization no other
+    /// kustomization includes): their result is not kept for reuse, which would copy it whole.
+    pub build_once: HashSet<PathBuf>,
     /// Files already read and parsed by the caller, by display path: used instead of reading
     /// and parsing them again.
     loaded: Option<&'f LoadedFiles<'f>>,
@@ -499,6 +502,7 @@ impl<'f> Renderer<'f> {
             files: HashMap::new(),
             built: HashMap::new(),
             stack: Vec::new(),
+            build_once: HashSet::new(),
             loaded: None,
         }
     }
@@ -643,7 +647,7 @@ impl<'f> Renderer<'f> {
             }
             return input;
         }
-        let cacheable = input.is_empty() && !component;
+        let cacheable = input.is_empty() && !component && !self.build_once.contains(&key);
         if cacheable && let Some(done) = self.built.get(&key) {
             return done.clone();
         }
