@@ -2,7 +2,8 @@
 //! four questions — read this file, is this a file, is this a directory, what is its canonical
 //! path — and name a path for display. `load::git` implements [`Files`] over a revision's tree,
 //! so overlays render at any commit straight from the object database, with no checkout and no
-//! temporary copy.
+//! temporary copy. An implementation that threads may share says so ([`Files::as_sync`]), and
+//! rendering then runs in parallel over it.
 //!
 //! Paths are whatever the implementation understands: the disk takes ordinary (relative or
 //! absolute) paths; a git tree takes paths from the repository root (`overlays/prod`, `""` for

@@ -8,6 +8,11 @@
 //! every finding to the line that caused it (base resource, patch, generator entry, or the
 //! kustomization field that set the value), naming the overlay in a label. Files that belong to
 //! a kustomization are not linted again on their own (their YAML problems still are).
+//!
+//! Rendering reads files through the documents `load` already parsed (only files it did not
+//! take are read and parsed here); top kustomizations that share no directory render in
+//! parallel, and their synthetic streams are written and parsed in parallel, with every result
+//! put back in directory order so the output does not depend on scheduling.
 
 pub mod files;
 pub mod generators;
