@@ -2,7 +2,8 @@
 //! four questions — read this file, is this a file, is this a directory, what is its canonical
 //! path — and name a path for display. `load::git` implements [`Files`] over a revision's tree,
 //! so overlays render at any commit straight from the object database, with no checkout and no
-//! temporary copy.
+//! temporary copy. An implementation that threads may share says so ([`Files::as_sync`]), and
+//! rendering then runs in parallel over it.
 //!
 //! Paths are whatever the implementation understands: the disk takes ordinary (relative or
 //! absolute) paths; a git tree takes paths from the repository root (`overlays/prod`, `""` for
@@ -25,6 +26,11 @@ pub trait Files {
     }
     /// How `path` is shown in findings.
     fn display(&self, path: &Path) -> String;
+    /// The same access as one that threads may share, where it is one (the disk and memory
+    /// are; a git tree is not): rendering then probes and renders in parallel.
+    fn as_sync(&self) -> Option<&(dyn Files + Sync)> {
+        None
+    }
 }
 
 /// The file system, paths shown relative to `cwd`.
@@ -59,6 +65,9 @@ impl Files for Disk {
     fn display(&self, path: &Path) -> String {
         crate::load::display_path(path, &self.cwd)
     }
+    fn as_sync(&self) -> Option<&(dyn Files + Sync)> {
+        Some(self)
+    }
 }
 
 /// Files held in memory (path → text), for tests and callers that already have the texts.
@@ -92,5 +101,8 @@ impl Files for Memory {
     }
     fn display(&self, path: &Path) -> String {
         key(path)
+    }
+    fn as_sync(&self) -> Option<&(dyn Files + Sync)> {
+        Some(self)
     }
 }

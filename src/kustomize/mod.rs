@@ -8,6 +8,11 @@
 //! every finding to the line that caused it (base resource, patch, generator entry, or the
 //! kustomization field that set the value), naming the overlay in a label. Files that belong to
 //! a kustomization are not linted again on their own (their YAML problems still are).
+//!
+//! Rendering reads files through the documents `load` already parsed (only files it did not
+//! take are read and parsed here); top kustomizations that share no directory render in
+//! parallel, and their synthetic streams are written and parsed in parallel, with every result
+//! put back in directory order so the output does not depend on scheduling.
 
 pub mod files;
 pub mod generators;
@@ -20,7 +25,8 @@ use crate::diagnostic::{Applicability, Diagnostic, Label, Location, Severity, Te
 use crate::manifest::{self, FileManifests};
 use crate::source::{Source, SourceFile, Span};
 use files::Files;
-use std::collections::BTreeSet;
+use rayon::prelude::*;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use tree::{Origin, Provenance};
 
@@ -81,23 +87,37 @@ pub fn find_dirs(inputs: &[PathBuf], files: &[PathBuf]) -> Vec<PathBuf> {
     find_dirs_in(&files::Disk::default(), inputs, files)
 }
 
-/// [`find_dirs`] as `fs` sees the files (a git revision's tree, or the disk).
+/// [`find_dirs`] as `fs` sees the files (a git revision's tree, or the disk). `files` comes
+/// sorted from discovery, so the files of one directory are neighbours and each directory is
+/// collected once without a set; the directories are probed in parallel where `fs` allows it.
 pub fn find_dirs_in(fs: &dyn Files, inputs: &[PathBuf], files: &[PathBuf]) -> Vec<PathBuf> {
-    let mut parents = BTreeSet::new();
+    let mut parents: Vec<PathBuf> = Vec::new();
     for p in files {
-        if let Some(d) = p.parent() {
-            parents.insert(d.to_path_buf());
+        if let Some(d) = p.parent()
+            && parents
+                .last()
+                .is_none_or(|l| l.as_os_str() != d.as_os_str())
+        {
+            parents.push(d.to_path_buf());
         }
     }
     for i in inputs {
         if fs.is_dir(i) {
-            parents.insert(i.clone());
+            parents.push(i.clone());
         }
     }
-    parents
-        .into_iter()
-        .filter(|d| render::kustomization_file_in(fs, d).is_some())
-        .collect()
+    parents.sort();
+    parents.dedup();
+    match fs.as_sync() {
+        Some(sync) => parents
+            .into_par_iter()
+            .filter(|d| render::kustomization_file_in(sync, d).is_some())
+            .collect(),
+        None => parents
+            .into_iter()
+            .filter(|d| render::kustomization_file_in(fs, d).is_some())
+            .collect(),
+    }
 }
 
 /// What the display path of a rendered kustomization ends with (no real manifest file does:
@@ -167,7 +187,38 @@ pub fn render_all(dirs: &[PathBuf], cwd: &Path) -> Output {
 
 /// [`render_all`] reading files from `fs` (a git revision's tree, or the disk).
 pub fn render_all_in(fs: &dyn Files, dirs: &[PathBuf]) -> Output {
-    let mut r = render::Renderer::new(fs);
+    render_with(fs, dirs, None)
+}
+
+/// [`render_all_in`] taking the files of `loaded` (named by display path as `fs` names them)
+/// as they were read and parsed, instead of reading and parsing them again.
+pub fn render_all_loaded(fs: &dyn Files, dirs: &[PathBuf], loaded: &[FileManifests]) -> Output {
+    let index = render::index_loaded(loaded);
+    render_with(fs, dirs, Some(&index))
+}
+
+/// What rendering one top kustomization gave: its index among the tops, the problems raised
+/// while rendering it, and its kustomization file (path shown, source) with the resources.
+type TopResult = (
+    usize,
+    Vec<render::Problem>,
+    Option<(PathBuf, String, Source, Vec<render::Res>)>,
+);
+
+/// Render the top kustomizations among `dirs`. Tops that share no kustomization directory
+/// (none reaches a directory another reaches) share no rendering state either, so such groups
+/// render in parallel where `fs` allows it, each group in order with one renderer, as one
+/// renderer would have rendered them all; results are put back in the order of `dirs`.
+fn render_with<'f>(
+    fs: &'f dyn Files,
+    dirs: &[PathBuf],
+    loaded: Option<&'f render::LoadedFiles<'f>>,
+) -> Output {
+    let renderer = |fs: &'f dyn Files| match loaded {
+        Some(l) => render::Renderer::with_loaded(fs, l),
+        None => render::Renderer::new(fs),
+    };
+    let mut r = renderer(fs);
     let canon = |p: &Path| fs.canonical(p);
     let mut included = BTreeSet::new();
     for d in dirs {
@@ -175,54 +226,181 @@ pub fn render_all_in(fs: &dyn Files, dirs: &[PathBuf]) -> Output {
             included.insert(canon(&i));
         }
     }
+    let tops: Vec<&PathBuf> = dirs
+        .iter()
+        .filter(|d| !included.contains(&canon(d)))
+        .collect();
+    let sync = fs.as_sync().filter(|_| tops.len() > 1);
+    let reach = reach(&mut r, &tops);
+    let groups = match (&reach, sync) {
+        (Some((groups, _)), Some(_)) => groups.clone(),
+        _ => vec![(0..tops.len()).collect()],
+    };
+    let once: HashSet<PathBuf> = reach.map(|(_, once)| once).unwrap_or_default();
+    let renderer = |fs: &'f dyn Files| {
+        let mut r = renderer(fs);
+        r.build_once = once.clone();
+        r
+    };
+    r.build_once = once.clone();
+    let mut members = BTreeSet::new();
+    let mut results: Vec<TopResult> = match sync {
+        Some(sync) if groups.len() > 1 => {
+            members = std::mem::take(&mut r.members);
+            let per_group: Vec<(Vec<TopResult>, BTreeSet<PathBuf>)> = groups
+                .par_iter()
+                .map(|g| render_group(renderer(sync), &tops, g))
+                .collect();
+            let mut all = Vec::new();
+            for (res, m) in per_group {
+                all.extend(res);
+                members.extend(m);
+            }
+            all.sort_by_key(|t| t.0);
+            all
+        }
+        _ => {
+            let all: Vec<usize> = (0..tops.len()).collect();
+            let (res, m) = render_group(r, &tops, &all);
+            members.extend(m);
+            res
+        }
+    };
     let mut out = Output::default();
     let mut seen = BTreeSet::new();
-    for dir in dirs.iter().filter(|d| !included.contains(&canon(d))) {
-        let before = r.problems.len();
-        let res = r.render(dir);
-        for p in &r.problems[before..] {
+    let mut done = Vec::new();
+    for (_, problems, rendered) in results.drain(..) {
+        for p in problems {
             if seen.insert((p.source.path.clone(), p.span, p.message.clone())) {
-                out.diagnostics.push(make(
-                    p.rule,
-                    p.message.clone(),
-                    Location::new(&p.source, p.span),
-                ));
+                out.diagnostics
+                    .push(make(p.rule, p.message, Location::new(&p.source, p.span)));
             }
         }
-        let dir = dir.clone();
-        let Some(kpath) = render::kustomization_file_in(fs, &dir) else {
-            continue;
-        };
-        let kdisplay = fs.display(&kpath);
-        let ksrc = SourceFile::new(
-            kdisplay.clone(),
-            fs.read(&kpath)
-                .and_then(|b| String::from_utf8(b).ok())
-                .unwrap_or_default(),
-        );
-        let nodes: Vec<&tree::RNode> = res.iter().map(|x| &x.node).collect();
-        let (text, provenance) = tree::emit(&nodes);
-        let file = manifest::read(synthetic_path(&kdisplay), text.clone());
-        let mut objects = Vec::new();
-        for (x, doc) in res.iter().zip(&provenance.docs) {
+        done.extend(rendered);
+    }
+    // Writing and parsing the synthetic streams is independent per kustomization.
+    out.rendered = done
+        .into_par_iter()
+        .map(|(dir, kdisplay, ksrc, res)| finish_rendered(dir, &kdisplay, ksrc, &res))
+        .collect();
+    out.member_paths = members.iter().map(|p| fs.display(p)).collect();
+    out.members = members;
+    out
+}
+
+/// Render the tops at `group` (indices into `tops`, ascending) in order with `r`; with the
+/// files `r` read.
+fn render_group(
+    mut r: render::Renderer<'_>,
+    tops: &[&PathBuf],
+    group: &[usize],
+) -> (Vec<TopResult>, BTreeSet<PathBuf>) {
+    let fs = r.fs;
+    let mut out = Vec::with_capacity(group.len());
+    for &i in group {
+        let dir = tops[i];
+        let before = r.problems.len();
+        let res = r.render(dir);
+        let problems = r.problems[before..].to_vec();
+        let rendered = render::kustomization_file_in(fs, dir).map(|kpath| {
+            let kdisplay = fs.display(&kpath);
+            let ksrc = r
+                .source(&kpath)
+                .unwrap_or_else(|| SourceFile::new(kdisplay.clone(), String::new()));
+            (dir.clone(), kdisplay, ksrc, res)
+        });
+        out.push((i, problems, rendered));
+    }
+    (out, r.members)
+}
+
+/// What the tops reach: the tops (indices into `tops`) in groups that share no kustomization
+/// directory, each group ascending and the groups in the order of their first top; and the
+/// tops (canonical) that no other top reaches, built once only. `None` when a directory's links
+/// make its canonical path differ from its spelled one (two spellings of one directory could
+/// then include different directories).
+fn reach(
+    r: &mut render::Renderer<'_>,
+    tops: &[&PathBuf],
+) -> Option<(Vec<Vec<usize>>, HashSet<PathBuf>)> {
+    let fs = r.fs;
+    let plain = |d: &Path, c: &Path| {
+        c == d
+            || std::path::absolute(d)
+                .ok()
+                .is_some_and(|a| render::join(&a, "") == c)
+    };
+    fn root(parent: &mut [usize], mut i: usize) -> usize {
+        while parent[i] != i {
+            parent[i] = parent[parent[i]];
+            i = parent[i];
+        }
+        i
+    }
+    let mut parent: Vec<usize> = (0..tops.len()).collect();
+    // Canonical directory → the first top that reaches it, and how many tops do.
+    let mut owner: HashMap<PathBuf, (usize, usize)> = HashMap::new();
+    for (t, top) in tops.iter().enumerate() {
+        let mut seen = HashSet::new();
+        let mut stack = vec![(*top).clone()];
+        while let Some(d) = stack.pop() {
+            let c = fs.canonical(&d);
+            if !plain(&d, &c) {
+                return None;
+            }
+            if !seen.insert(c.clone()) {
+                continue;
+            }
+            match owner.get_mut(&c) {
+                Some((o, n)) => {
+                    *n += 1;
+                    let (a, b) = (root(&mut parent, *o), root(&mut parent, t));
+                    // The smaller index stays the root: a group's root is its first top.
+                    parent[a.max(b)] = a.min(b);
+                }
+                None => {
+                    owner.insert(c, (t, 1));
+                }
+            }
+            stack.extend(r.includes(&d));
+        }
+    }
+    let mut groups: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for t in 0..tops.len() {
+        groups.entry(root(&mut parent, t)).or_default().push(t);
+    }
+    let once = tops
+        .iter()
+        .map(|t| fs.canonical(t))
+        .filter(|c| owner.get(c).is_some_and(|&(_, n)| n == 1))
+        .collect();
+    Some((groups.into_values().collect(), once))
+}
+
+/// The synthetic file of one rendered kustomization, with its provenance.
+fn finish_rendered(dir: PathBuf, kdisplay: &str, ksrc: Source, res: &[render::Res]) -> Rendered {
+    let nodes: Vec<&tree::RNode> = res.iter().map(|x| &x.node).collect();
+    let (text, provenance) = tree::emit(&nodes);
+    let file = manifest::read(synthetic_path(kdisplay), text);
+    let objects = res
+        .iter()
+        .zip(&provenance.docs)
+        .map(|(x, doc)| {
             let o = x.node.origin.clone().unwrap_or(Origin {
                 source: x.defined_in.clone(),
                 span: Span::empty(0),
                 exact: false,
             });
-            objects.push((*doc, o));
-        }
-        out.rendered.push(Rendered {
-            dir,
-            kustomization: ksrc,
-            file,
-            provenance,
-            objects,
-        });
+            (*doc, o)
+        })
+        .collect();
+    Rendered {
+        dir,
+        kustomization: ksrc,
+        file,
+        provenance,
+        objects,
     }
-    out.member_paths = r.members.iter().map(|p| fs.display(p)).collect();
-    out.members = r.members.clone();
-    out
 }
 
 impl Output {
@@ -440,6 +618,7 @@ pub fn absorb(files: &mut Vec<FileManifests>, out: &mut Output) {
             objects: Vec::new(),
             problems: Vec::new(),
             skipped: Vec::new(),
+            documents: Vec::new(),
         };
         files.push(std::mem::replace(&mut r.file, empty));
     }
@@ -468,7 +647,7 @@ pub fn prepare_in(
     if dirs.is_empty() {
         return Output::default();
     }
-    let mut out = render_all_in(fs, &dirs);
+    let mut out = render_all_loaded(fs, &dirs, files);
     absorb(files, &mut out);
     out
 }

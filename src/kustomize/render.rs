@@ -14,9 +14,10 @@ use super::generators;
 use super::json6902;
 use super::merge;
 use super::tree::{Origin, RKey, RNode, RVal};
+use crate::manifest::FileManifests;
 use crate::manifest::yaml::{self, Node};
 use crate::source::{Source, SourceFile, Span};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -105,10 +106,24 @@ pub struct Renderer<'f> {
     files: HashMap<PathBuf, Option<Parsed>>,
     built: HashMap<PathBuf, Vec<Res>>,
     stack: Vec<PathBuf>,
+    /// Kustomization directories (canonical) built once only (a top kustomization no other
+    /// kustomization includes): their result is not kept for reuse, which would copy it whole.
+    pub build_once: HashSet<PathBuf>,
+    /// Files already read and parsed by the caller, by display path: used instead of reading
+    /// and parsing them again.
+    loaded: Option<&'f LoadedFiles<'f>>,
 }
 
-/// A parsed file: its source and its documents.
-type Parsed = (Source, Arc<Vec<Node>>);
+/// Files already read and parsed, by display path ([`index_loaded`]).
+pub type LoadedFiles<'f> = HashMap<&'f str, &'f FileManifests>;
+
+/// `files` by display path, for [`Renderer::with_loaded`].
+pub fn index_loaded(files: &[FileManifests]) -> LoadedFiles<'_> {
+    files.iter().map(|f| (f.source.path.as_str(), f)).collect()
+}
+
+/// A parsed file: its source and its document roots.
+type Parsed = (Source, Arc<[Arc<Node>]>);
 
 /// A reference into a file for findings.
 type At<'a> = (&'a Source, Span);
@@ -376,12 +391,38 @@ impl Target {
             annotations: s("annotationSelector"),
         }
     }
+    /// The patterns compiled once, to match every resource of a level against.
+    fn compile(&self) -> Matcher<'_> {
+        let pat = |p: &Option<String>| p.as_deref().map(regex_full);
+        Matcher {
+            group: pat(&self.group),
+            version: pat(&self.version),
+            kind: pat(&self.kind),
+            name: pat(&self.name),
+            namespace: pat(&self.namespace),
+            target: self,
+        }
+    }
+}
+
+/// A [`Target`] with its patterns compiled: `None` for no pattern (anything matches),
+/// `Some(None)` for a pattern that is not a valid regex (nothing matches).
+struct Matcher<'t> {
+    group: Option<Option<regex::Regex>>,
+    version: Option<Option<regex::Regex>>,
+    kind: Option<Option<regex::Regex>>,
+    name: Option<Option<regex::Regex>>,
+    namespace: Option<Option<regex::Regex>>,
+    target: &'t Target,
+}
+
+impl Matcher<'_> {
     fn matches(&self, r: &Res) -> bool {
         let api = r.api_version();
         let (group, version) = api.rsplit_once('/').unwrap_or(("", api));
-        let re = |pat: &Option<String>, v: &str| {
+        let re = |pat: &Option<Option<regex::Regex>>, v: &str| {
             pat.as_ref()
-                .is_none_or(|p| regex_full(p).is_some_and(|re| re.is_match(v)))
+                .is_none_or(|p| p.as_ref().is_some_and(|re| re.is_match(v)))
         };
         re(&self.group, group)
             && re(&self.version, version)
@@ -389,10 +430,10 @@ impl Target {
             && (re(&self.name, r.name().unwrap_or(""))
                 || r.level_name.as_deref().is_some_and(|n| re(&self.name, n)))
             && re(&self.namespace, r.namespace().unwrap_or(""))
-            && self.labels.as_ref().is_none_or(|s| {
+            && self.target.labels.as_ref().is_none_or(|s| {
                 selector_matches(s, r.node.get("metadata").and_then(|m| m.get("labels")))
             })
-            && self.annotations.as_ref().is_none_or(|s| {
+            && self.target.annotations.as_ref().is_none_or(|s| {
                 selector_matches(s, r.node.get("metadata").and_then(|m| m.get("annotations")))
             })
     }
@@ -461,7 +502,18 @@ impl<'f> Renderer<'f> {
             files: HashMap::new(),
             built: HashMap::new(),
             stack: Vec::new(),
+            build_once: HashSet::new(),
+            loaded: None,
         }
+    }
+
+    /// A renderer reading files from `fs`, except those in `loaded` (already read and parsed,
+    /// named by display path as `fs` names them), whose sources and documents it takes as
+    /// they are.
+    pub fn with_loaded(fs: &'f dyn Files, loaded: &'f LoadedFiles<'f>) -> Renderer<'f> {
+        let mut r = Renderer::new(fs);
+        r.loaded = Some(loaded);
+        r
     }
 
     fn canon(&self, p: &Path) -> PathBuf {
@@ -492,24 +544,32 @@ impl<'f> Renderer<'f> {
             return f.clone();
         }
         let display = self.display(path);
-        let parsed = self
-            .fs
-            .read(path)
-            .and_then(|b| String::from_utf8(b).ok())
-            .map(|t| {
-                let src = SourceFile::new(display, t);
-                let docs = yaml::parse(&src)
-                    .documents
-                    .into_iter()
-                    .map(|d| d.root)
-                    .collect();
-                (src, Arc::new(docs))
-            });
+        let parsed = match self.loaded.and_then(|l| l.get(display.as_str())) {
+            Some(f) => Some((f.source.clone(), f.documents.as_slice().into())),
+            None => self
+                .fs
+                .read(path)
+                .and_then(|b| String::from_utf8(b).ok())
+                .map(|t| {
+                    let src = SourceFile::new(display, t);
+                    let docs = yaml::parse(&src)
+                        .documents
+                        .into_iter()
+                        .map(|d| Arc::new(d.root))
+                        .collect();
+                    (src, docs)
+                }),
+        };
         if parsed.is_some() {
             self.members.insert(path.to_path_buf());
         }
         self.files.insert(key, parsed.clone());
         parsed
+    }
+
+    /// The source of the file at `path` (read and parsed once, as every file).
+    pub fn source(&mut self, path: &Path) -> Option<Source> {
+        self.file(path).map(|(src, _)| src)
     }
 
     fn read_text(&mut self, path: &Path) -> Option<String> {
@@ -587,7 +647,7 @@ impl<'f> Renderer<'f> {
             }
             return input;
         }
-        let cacheable = input.is_empty() && !component;
+        let cacheable = input.is_empty() && !component && !self.build_once.contains(&key);
         if cacheable && let Some(done) = self.built.get(&key) {
             return done.clone();
         }
@@ -1128,6 +1188,7 @@ impl<'f> Renderer<'f> {
             }
         };
         let mut hit = false;
+        let target = target.compile();
         for r in res.iter_mut().filter(|r| target.matches(r)) {
             hit = true;
             if is_json {
@@ -1361,7 +1422,7 @@ impl<'f> Renderer<'f> {
 
     fn builtin_transformer(&mut self, dir: &Path, ks: &Source, entry: &Node, res: &mut [Res]) {
         let at = (ks, entry.span);
-        let docs: Vec<(Source, Node)> = match entry.as_str() {
+        let docs: Vec<(Source, Arc<Node>)> = match entry.as_str() {
             Some(p) if !p.contains('\n') => {
                 let path = join(dir, p);
                 if self.fs.is_dir(&path) {

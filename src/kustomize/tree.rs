@@ -275,25 +275,41 @@ fn plain_ok(s: &str) -> bool {
         && matches!(yaml::resolve_plain(s), Value::Str(_))
 }
 
-fn scalar_text(v: &RVal) -> String {
+/// Append the text of a scalar (or of an empty collection) to `out`.
+fn write_scalar(out: &mut String, v: &RVal) {
+    use std::fmt::Write as _;
     match v {
-        RVal::Null => "null".into(),
-        RVal::Bool(b) => b.to_string(),
-        RVal::Int(i) => i.to_string(),
+        RVal::Null => out.push_str("null"),
+        RVal::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        RVal::Int(i) => {
+            let _ = write!(out, "{i}");
+        }
         RVal::Float(f) if f.is_finite() => {
-            let s = format!("{f:?}");
-            if s.contains(['.', 'e', 'E']) {
-                s
-            } else {
-                format!("{s}.0")
+            let start = out.len();
+            let _ = write!(out, "{f:?}");
+            if !out[start..].contains(['.', 'e', 'E']) {
+                out.push_str(".0");
             }
         }
-        RVal::Float(_) => "null".into(),
-        RVal::Str(s) if plain_ok(s) => s.clone(),
-        RVal::Str(s) => serde_json::Value::String(s.clone()).to_string(),
-        RVal::Seq(_) => "[]".into(),
-        RVal::Map(_) => "{}".into(),
+        RVal::Float(_) => out.push_str("null"),
+        RVal::Str(s) => write_str(out, s),
+        RVal::Seq(_) => out.push_str("[]"),
+        RVal::Map(_) => out.push_str("{}"),
     }
+}
+
+/// Append a string scalar: plain where it reads back as the same string, else JSON-quoted.
+fn write_str(out: &mut String, s: &str) {
+    if plain_ok(s) {
+        out.push_str(s);
+    } else {
+        out.push_str(&serde_json::Value::String(s.to_string()).to_string());
+    }
+}
+
+/// Append `n` spaces.
+fn pad(out: &mut String, n: usize) {
+    out.extend(std::iter::repeat_n(' ', n));
 }
 
 fn is_empty_collection(v: &RVal) -> bool {
@@ -322,7 +338,7 @@ impl Emitter {
             RVal::Map(entries) => {
                 for (i, (k, v)) in entries.iter().enumerate() {
                     if i > 0 {
-                        self.out.push_str(&" ".repeat(indent));
+                        pad(&mut self.out, indent);
                     }
                     self.entry(k, v, indent);
                 }
@@ -330,12 +346,12 @@ impl Emitter {
             RVal::Seq(items) => {
                 for (i, item) in items.iter().enumerate() {
                     if i > 0 {
-                        self.out.push_str(&" ".repeat(indent));
+                        pad(&mut self.out, indent);
                     }
                     self.out.push_str("- ");
                     let start = self.out.len();
                     if is_empty_collection(&item.value) {
-                        self.out.push_str(&scalar_text(&item.value));
+                        write_scalar(&mut self.out, &item.value);
                         self.out.push('\n');
                     } else {
                         self.block(item, indent + 2);
@@ -345,7 +361,7 @@ impl Emitter {
             }
             _ => {
                 let start = self.out.len();
-                self.out.push_str(&scalar_text(&node.value));
+                write_scalar(&mut self.out, &node.value);
                 self.record(start, &node.origin);
                 self.out.push('\n');
             }
@@ -353,7 +369,7 @@ impl Emitter {
     }
     fn entry(&mut self, k: &RKey, v: &RNode, indent: usize) {
         let kstart = self.out.len();
-        self.out.push_str(&scalar_text(&RVal::Str(k.text.clone())));
+        write_str(&mut self.out, &k.text);
         if let Some(o) = &k.origin {
             self.table
                 .push((Span::new(kstart, self.out.len()), o.clone()));
@@ -362,7 +378,7 @@ impl Emitter {
         if is_empty_collection(&v.value) {
             self.out.push(' ');
             let start = self.out.len();
-            self.out.push_str(&scalar_text(&v.value));
+            write_scalar(&mut self.out, &v.value);
             self.record(start, &v.origin);
             self.out.push('\n');
             return;
@@ -372,7 +388,7 @@ impl Emitter {
             RVal::Seq(_) => indent,
             _ => indent + 2,
         };
-        self.out.push_str(&" ".repeat(child));
+        pad(&mut self.out, child);
         let start = self.out.len();
         self.block(v, child);
         self.record(start, &v.origin);

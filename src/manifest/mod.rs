@@ -177,6 +177,9 @@ pub struct FileManifests {
     pub problems: Vec<Problem>,
     /// What was skipped, with the reason.
     pub skipped: Vec<Skip>,
+    /// Every parsed document root, in file order (objects or not, skipped or not): the
+    /// kustomize renderer reads files through these instead of parsing them again.
+    pub documents: Vec<Arc<Node>>,
 }
 
 /// Parse a file's text into objects.
@@ -187,17 +190,21 @@ pub fn read(path: impl Into<String>, text: impl Into<String>) -> FileManifests {
 /// Parse an already-built source file into objects.
 pub fn from_source(source: Source) -> FileManifests {
     let parsed = yaml::parse(&source);
+    let roots: Vec<(usize, Arc<Node>)> = parsed
+        .documents
+        .into_iter()
+        .map(|d| (d.index, Arc::new(d.root)))
+        .collect();
     let mut out = FileManifests {
         source: source.clone(),
         objects: Vec::new(),
         problems: Vec::new(),
         skipped: Vec::new(),
+        documents: roots.iter().map(|(_, r)| r.clone()).collect(),
     };
     let fatal = parsed.issues.iter().any(|i| i.fatal);
     let has_braces = source.text.contains("{{");
-    if has_braces
-        && (fatal || template_outside_strings(&source, parsed.documents.iter().map(|d| &d.root)))
-    {
+    if has_braces && (fatal || template_outside_strings(&source, roots.iter().map(|(_, r)| &**r))) {
         out.skipped.push(Skip::Template);
         return out;
     }
@@ -214,9 +221,8 @@ pub fn from_source(source: Source) -> FileManifests {
             pointer: String::new(),
         });
     }
-    for doc in parsed.documents {
-        let root = Arc::new(doc.root);
-        collect(&source, &root, doc.index, String::new(), &mut out);
+    for (index, root) in &roots {
+        collect(&source, root, *index, String::new(), &mut out);
     }
     out
 }
