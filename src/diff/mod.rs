@@ -113,6 +113,17 @@ pub fn run(
     head: RevInfo,
     settings: &Settings,
 ) -> Result<DiffReport, DiffError> {
+    run_timed(repo, base, head, settings, &|_| {})
+}
+
+/// [`run`], calling `mark(phase)` at the end of each phase (for `ACCORD_TIMINGS`).
+pub fn run_timed(
+    repo: &GitRepo,
+    base: RevInfo,
+    head: RevInfo,
+    settings: &Settings,
+    mark: &dyn Fn(&str),
+) -> Result<DiffReport, DiffError> {
     let mut head_rules =
         rules::at_revision(repo, head.rev, &settings.rules).map_err(|error| DiffError::Rules {
             rev: head.label(),
@@ -129,6 +140,7 @@ pub fn run(
             o.stale_central = settings.paths.is_empty();
         }
     }
+    mark("rules");
     // HEAD's include/exclude decide the files on both sides: files do not appear or vanish
     // because a glob changed.
     let head_entries: Vec<FileEntry> = repo
@@ -150,12 +162,14 @@ pub fn run(
         .filter(|e| !e.oid.is_zero() && head_oids.get(e.path.as_str()) == Some(&e.oid))
         .map(|e| e.path.clone())
         .collect();
+    mark("git trees");
     // Kustomizations, rendered from each revision's tree. A file that belongs to a kustomization
     // on one side only is not shared: its objects count on the side where it is loose.
     let head_fs = RevFiles::new(repo, head.rev, |p: &str| p.to_string())?;
     let base_fs = RevFiles::new(repo, base.rev, |p: &str| p.to_string())?;
     let mut head_k = render(&head_fs, &head_entries, &settings.paths);
     let mut base_k = render(&base_fs, &base_entries, &settings.paths);
+    mark("kustomize");
     let identical: HashSet<String> = identical
         .into_iter()
         .filter(|p| head_k.member_paths.contains(p) == base_k.member_paths.contains(p))
@@ -166,6 +180,7 @@ pub fn run(
         .collect();
     let mut head_l = load(repo, head_entries);
     let mut base_l = load(repo, changed_base);
+    mark("load");
     kustomize::absorb(&mut head_l.files, &mut head_k);
     kustomize::absorb(&mut base_l.files, &mut base_k);
     let rendered = Rendered {
@@ -182,6 +197,7 @@ pub fn run(
         &identical,
         settings.context,
         Some(&rendered),
+        mark,
     ))
 }
 
@@ -240,6 +256,7 @@ pub fn diff_files(
         &HashSet::new(),
         context,
         None,
+        &|_| {},
     )
 }
 
@@ -254,6 +271,7 @@ fn build(
     identical: &HashSet<String>,
     context: usize,
     rendered: Option<&Rendered<'_>>,
+    mark: &dyn Fn(&str),
 ) -> DiffReport {
     let mut errors: Vec<InputError> = head_l.errors.clone();
     errors.extend(base_l.errors.iter().map(|e| InputError {
@@ -270,6 +288,7 @@ fn build(
         identical,
         context,
         rendered,
+        mark,
     );
     report.errors = errors;
     report
@@ -286,6 +305,7 @@ fn build_refs(
     identical: &HashSet<String>,
     context: usize,
     rendered: Option<&Rendered<'_>>,
+    mark: &dyn Fn(&str),
 ) -> DiffReport {
     // Objects: files both sides share count on both sides (as the same objects).
     let shared: Vec<&FileManifests> = head_files
@@ -313,6 +333,7 @@ fn build_refs(
             },
         ),
     };
+    mark("match objects");
 
     // Lint. HEAD sees each object's BASE version; removed objects get `applies-to: removed` rules.
     let mut t = Transition::default();
@@ -322,6 +343,7 @@ fn build_refs(
     t.removed = matched.removed.clone();
     let head_refs: Vec<&FileManifests> = head_files.iter().collect();
     let mut head_diags = engine::lint_refs(&head_refs, &head_rules.rules, &head_rules.ctx, &t);
+    mark("lint HEAD");
     let transition: BTreeSet<String> = head_rules
         .rules
         .iter()
@@ -395,6 +417,7 @@ fn build_refs(
         c.extend(shared_diags);
         Some(c)
     };
+    mark("lint BASE");
 
     // Findings of rendering itself: both sides are rendered in full, so each side has its own.
     let render_diags = |head: bool| {
@@ -428,6 +451,7 @@ fn build_refs(
     head_rules.assign_code_owners(&mut head_diags);
     head_rules.assign_code_owners(&mut base_diags);
     let new_waivers = waivers::added(&matched, base_rules, head_rules, rendered.map(|k| k.head));
+    mark("waivers");
 
     // Classify.
     let head_ix = ObjectIndex::new(head_files.iter(), matched.removed.iter().copied());
@@ -439,6 +463,7 @@ fn build_refs(
     let bk = Keyed::new(base_diags, &base_ix);
     let ck = cross.map(|c| Keyed::new(c, &base_ix));
     let (mut delta, mut newly, mut resolved) = findings::classify(hk, bk, ck, &transition);
+    mark("classify");
     if let Some(k) = rendered {
         // Keyed on the rendered objects; now located at the lines that set the fields.
         for (list, side) in [
@@ -484,6 +509,7 @@ fn build_refs(
         &delta,
         context,
     );
+    mark("remap and hunks");
 
     let active = |v: &[Finding]| v.iter().filter(|f| !f.diagnostic.is_waived()).count();
     let at_head: Vec<&Diagnostic> = delta
