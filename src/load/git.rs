@@ -631,22 +631,17 @@ impl GitRepo {
         let gitdir = self.repo.path().to_path_buf();
         let results: Vec<Result<manifest::FileManifests, ReadError>> = entries
             .into_par_iter()
-            .map_init(
-                || OnceCell::<Result<Repository, String>>::new(),
-                |handle, e| {
-                    let text = match e.text {
-                        Some(t) => t,
-                        None => handle
-                            .get_or_init(|| {
-                                Repository::open(&gitdir).map_err(|e| e.message().into())
-                            })
-                            .as_ref()
-                            .map_err(|m| format!("cannot read blob {}: {m}", e.oid))
-                            .and_then(|r| read_blob(r, e.oid)),
-                    };
-                    parse_one(&e.path, text, display)
-                },
-            )
+            .map_init(OnceCell::<Result<Repository, String>>::new, |handle, e| {
+                let text = match e.text {
+                    Some(t) => t,
+                    None => handle
+                        .get_or_init(|| Repository::open(&gitdir).map_err(|e| e.message().into()))
+                        .as_ref()
+                        .map_err(|m| format!("cannot read blob {}: {m}", e.oid))
+                        .and_then(|r| read_blob(r, e.oid)),
+                };
+                parse_one(&e.path, text, display)
+            })
             .collect();
         collect_loaded(results)
     }
