@@ -570,6 +570,57 @@ fn transition_rules_see_the_base_version() {
     );
 }
 
+/// A Service in namespace `ns` selecting `app: {app}`.
+fn service(ns: &str, app: &str) -> String {
+    format!(
+        "apiVersion: v1\nkind: Service\nmetadata: {{name: svc, namespace: {ns}}}\nspec:\n  selector: {{app: {app}}}\n  ports: [{{port: 80}}]\n"
+    )
+}
+
+/// A Deployment in namespace `ns` whose pods carry `app: {app}`.
+fn deployment(ns: &str, app: &str) -> String {
+    format!(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: d, namespace: {ns}}}\nspec:\n  selector:\n    matchLabels: {{app: {app}}}\n  template:\n    metadata:\n      labels: {{app: {app}}}\n    spec:\n      containers:\n      - name: c\n        image: nginx:1.27\n"
+    )
+}
+
+#[test]
+fn cross_object_findings_on_unchanged_files_follow_the_related_change() {
+    let d = repo();
+    let p = d.path();
+    // Unchanged files: Services in two namespaces, one selecting pods nothing has on either side.
+    write(p, "a/svc.yaml", &service("a", "web"));
+    write(p, "b/svc.yaml", &service("b", "web"));
+    write(
+        p,
+        "b/lonely.yaml",
+        &service("b", "nobody").replace("name: svc", "name: lonely"),
+    );
+    write(p, "b/deploy.yaml", &deployment("b", "web"));
+    write(p, "a/deploy.yaml", &deployment("a", "web"));
+    let base = commit(p, "base");
+    // The change relabels the pods of namespace a only.
+    write(p, "a/deploy.yaml", &deployment("a", "other"));
+    let head = commit(p, "head");
+    // The relabelled Deployment's own (transition) findings are not what this is about.
+    let services = |v: &Value, which: &str| -> Vec<String> {
+        bucket(v, which)
+            .into_iter()
+            .filter(|(rule, _)| rule == "service-selects-nothing")
+            .map(|(_, file)| file)
+            .collect()
+    };
+    let (_, v) = diff_json(p, &[&format!("{base}..{head}")]);
+    assert_eq!(services(&v, "introduced"), ["a/svc.yaml"]);
+    assert_eq!(services(&v, "unchanged"), ["b/lonely.yaml"]);
+    assert!(services(&v, "fixed").is_empty());
+    // And back: the finding on the unchanged file is fixed.
+    let (_, v) = diff_json(p, &[&format!("{head}..{base}")]);
+    assert!(services(&v, "introduced").is_empty());
+    assert_eq!(services(&v, "unchanged"), ["b/lonely.yaml"]);
+    assert_eq!(services(&v, "fixed"), ["a/svc.yaml"]);
+}
+
 #[test]
 fn policy_change_blast_radius_is_reported_apart() {
     let d = repo();

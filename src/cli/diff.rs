@@ -97,6 +97,8 @@ pub fn scope(repo: &GitRepo, paths: &[PathBuf], cwd: &std::path::Path) -> Result
 
 /// Run `accord diff`.
 pub fn run(args: DiffArgs) -> Result<Outcome> {
+    let timings = super::common::Timings::from_env();
+    let tm = |phase: &str| timings.mark(phase);
     let outputs = output::resolve(&args.formats, Format::Text)?;
     let cwd = std::env::current_dir()?;
     let repo = GitRepo::discover(&cwd)?;
@@ -107,7 +109,8 @@ pub fn run(args: DiffArgs) -> Result<Outcome> {
         paths: scope(&repo, &args.paths, &cwd)?,
         context: args.context,
     };
-    let report = match diff::run(&repo, base, head, &settings) {
+    tm("setup");
+    let report = match diff::run_timed(&repo, base, head, &settings, &tm) {
         Ok(r) => r,
         Err(DiffError::Rules { rev, error }) => return Err(rule_error(error, &rev)),
         Err(DiffError::Git(e)) => return Err(e.into()),
@@ -156,6 +159,7 @@ pub fn run(args: DiffArgs) -> Result<Outcome> {
         Format::Markdown => render::diff_markdown::render(&report),
         other => render::render(other, &findings, false),
     })?;
+    tm("output");
     // The severity threshold: flag, else the config at HEAD, else error.
     let level = match args.fail_level {
         Some(FailOnArg::Error) => FailOn::Error,

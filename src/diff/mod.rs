@@ -34,7 +34,8 @@ use crate::kustomize::{self, files::Files};
 use crate::load::git::{FileEntry, GitError, GitRepo, RevFiles, RevInfo};
 use crate::load::rules::{self, RuleError, RuleOptions, RuleSet};
 use crate::manifest::{FileManifests, Object};
-use crate::policy::model::AppliesTo;
+use crate::policy::cond::{KindSel, Relation};
+use crate::policy::model::{AppliesTo, NamespaceMode, RelationScope};
 use findings::{Keyed, ObjectIndex};
 pub use model::*;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -113,6 +114,17 @@ pub fn run(
     head: RevInfo,
     settings: &Settings,
 ) -> Result<DiffReport, DiffError> {
+    run_timed(repo, base, head, settings, &|_| {})
+}
+
+/// [`run`], calling `mark(phase)` at the end of each phase (for `ACCORD_TIMINGS`).
+pub fn run_timed(
+    repo: &GitRepo,
+    base: RevInfo,
+    head: RevInfo,
+    settings: &Settings,
+    mark: &dyn Fn(&str),
+) -> Result<DiffReport, DiffError> {
     let mut head_rules =
         rules::at_revision(repo, head.rev, &settings.rules).map_err(|error| DiffError::Rules {
             rev: head.label(),
@@ -129,6 +141,7 @@ pub fn run(
             o.stale_central = settings.paths.is_empty();
         }
     }
+    mark("rules");
     // HEAD's include/exclude decide the files on both sides: files do not appear or vanish
     // because a glob changed.
     let head_entries: Vec<FileEntry> = repo
@@ -150,12 +163,14 @@ pub fn run(
         .filter(|e| !e.oid.is_zero() && head_oids.get(e.path.as_str()) == Some(&e.oid))
         .map(|e| e.path.clone())
         .collect();
+    mark("git trees");
     // Kustomizations, rendered from each revision's tree. A file that belongs to a kustomization
     // on one side only is not shared: its objects count on the side where it is loose.
     let head_fs = RevFiles::new(repo, head.rev, |p: &str| p.to_string())?;
     let base_fs = RevFiles::new(repo, base.rev, |p: &str| p.to_string())?;
     let mut head_k = render(&head_fs, &head_entries, &settings.paths);
     let mut base_k = render(&base_fs, &base_entries, &settings.paths);
+    mark("kustomize");
     let identical: HashSet<String> = identical
         .into_iter()
         .filter(|p| head_k.member_paths.contains(p) == base_k.member_paths.contains(p))
@@ -166,6 +181,7 @@ pub fn run(
         .collect();
     let mut head_l = load(repo, head_entries);
     let mut base_l = load(repo, changed_base);
+    mark("load");
     kustomize::absorb(&mut head_l.files, &mut head_k);
     kustomize::absorb(&mut base_l.files, &mut base_k);
     let rendered = Rendered {
@@ -182,6 +198,7 @@ pub fn run(
         &identical,
         settings.context,
         Some(&rendered),
+        mark,
     ))
 }
 
@@ -240,6 +257,7 @@ pub fn diff_files(
         &HashSet::new(),
         context,
         None,
+        &|_| {},
     )
 }
 
@@ -254,6 +272,7 @@ fn build(
     identical: &HashSet<String>,
     context: usize,
     rendered: Option<&Rendered<'_>>,
+    mark: &dyn Fn(&str),
 ) -> DiffReport {
     let mut errors: Vec<InputError> = head_l.errors.clone();
     errors.extend(base_l.errors.iter().map(|e| InputError {
@@ -270,6 +289,7 @@ fn build(
         identical,
         context,
         rendered,
+        mark,
     );
     report.errors = errors;
     report
@@ -286,6 +306,7 @@ fn build_refs(
     identical: &HashSet<String>,
     context: usize,
     rendered: Option<&Rendered<'_>>,
+    mark: &dyn Fn(&str),
 ) -> DiffReport {
     // Objects: files both sides share count on both sides (as the same objects).
     let shared: Vec<&FileManifests> = head_files
@@ -313,6 +334,7 @@ fn build_refs(
             },
         ),
     };
+    mark("match objects");
 
     // Lint. HEAD sees each object's BASE version; removed objects get `applies-to: removed` rules.
     let mut t = Transition::default();
@@ -322,6 +344,7 @@ fn build_refs(
     t.removed = matched.removed.clone();
     let head_refs: Vec<&FileManifests> = head_files.iter().collect();
     let mut head_diags = engine::lint_refs(&head_refs, &head_rules.rules, &head_rules.ctx, &t);
+    mark("lint HEAD");
     let transition: BTreeSet<String> = head_rules
         .rules
         .iter()
@@ -344,12 +367,37 @@ fn build_refs(
         .filter(|r| r.cross_object)
         .map(|r| r.id())
         .collect();
+    // With the same rules on both sides, a cross-object rule judges an unchanged file
+    // differently at BASE only when an object of a changed file (on either side) could be
+    // related to one of the file's objects: those files are linted again with that rule, and
+    // its HEAD findings on the other unchanged files are reused.
+    let touched: Vec<&Object> = head_files
+        .iter()
+        .filter(|f| !identical.contains(&f.source.path))
+        .chain(base_changed)
+        .flat_map(|f| f.objects.iter())
+        .collect();
+    let relinted = relint_files(
+        &base_rules.rules,
+        &shared,
+        &touched,
+        &[&head_rules.ctx, &base_rules.ctx],
+    );
+    let (bfp, hfp) = (base_rules.fingerprints(), head_rules.fingerprints());
+    let rules_same = bfp == hfp && base_rules.filter_globs() == head_rules.filter_globs();
+    let redone = |rule: &str, file: &str| {
+        if rules_same {
+            relinted.get(rule).is_some_and(|files| files.contains(file))
+        } else {
+            cross_rules.contains(rule)
+        }
+    };
     let shared_diags: Vec<Diagnostic> = head_diags
         .iter()
         .filter(|d| {
             identical.contains(d.location.file())
                 && !transition.contains(&d.rule)
-                && !cross_rules.contains(d.rule.as_str())
+                && !redone(&d.rule, d.location.file())
         })
         .cloned()
         .collect();
@@ -363,21 +411,19 @@ fn build_refs(
         context: base_refs.clone(),
         ..Transition::default()
     };
-    let (bfp, hfp) = (base_rules.fingerprints(), head_rules.fingerprints());
-    let rules_same = bfp == hfp && base_rules.filter_globs() == head_rules.filter_globs();
     let mut base_diags =
         engine::lint_refs(&base_refs, &base_rules.rules, &base_rules.ctx, &with_shared);
     let cross = if rules_same {
         base_diags.extend(shared_diags);
-        if base_rules.rules.iter().any(|r| r.cross_object) {
+        if !relinted.is_empty() {
             // File problems of shared files are already among `shared_diags`.
             base_diags.extend(
-                engine::lint_refs_where(
+                engine::lint_refs_by(
                     &shared,
                     &base_rules.rules,
                     &base_rules.ctx,
                     &with_changed,
-                    |r| r.cross_object,
+                    |r, o| redone(r.id(), &o.source.path),
                 )
                 .into_iter()
                 .filter(|d| base_rules.rules.iter().any(|r| r.id() == d.rule)),
@@ -395,6 +441,7 @@ fn build_refs(
         c.extend(shared_diags);
         Some(c)
     };
+    mark("lint BASE");
 
     // Findings of rendering itself: both sides are rendered in full, so each side has its own.
     let render_diags = |head: bool| {
@@ -428,6 +475,7 @@ fn build_refs(
     head_rules.assign_code_owners(&mut head_diags);
     head_rules.assign_code_owners(&mut base_diags);
     let new_waivers = waivers::added(&matched, base_rules, head_rules, rendered.map(|k| k.head));
+    mark("waivers");
 
     // Classify.
     let head_ix = ObjectIndex::new(head_files.iter(), matched.removed.iter().copied());
@@ -439,6 +487,7 @@ fn build_refs(
     let bk = Keyed::new(base_diags, &base_ix);
     let ck = cross.map(|c| Keyed::new(c, &base_ix));
     let (mut delta, mut newly, mut resolved) = findings::classify(hk, bk, ck, &transition);
+    mark("classify");
     if let Some(k) = rendered {
         // Keyed on the rendered objects; now located at the lines that set the fields.
         for (list, side) in [
@@ -484,6 +533,7 @@ fn build_refs(
         &delta,
         context,
     );
+    mark("remap and hunks");
 
     let active = |v: &[Finding]| v.iter().filter(|f| !f.diagnostic.is_waived()).count();
     let at_head: Vec<&Diagnostic> = delta
@@ -542,6 +592,87 @@ fn build_refs(
         fail_on,
         new_waivers,
     }
+}
+
+/// Could a relation to `sel`, evaluated on an object of kind `me` (any kind: `None`), see `o`
+/// (with either side's context)? Errs on yes: groups are ignored and any custom resource may
+/// embed pod templates.
+fn may_relate(sel: &KindSel, o: &Object, me: Option<&str>, ctxs: &[&engine::Context]) -> bool {
+    match sel {
+        KindSel::Kind(_, kind) => *kind == o.id.kind,
+        KindSel::Workloads => !o.id.group().is_empty() || ctxs.iter().any(|c| c.is_workload(o)),
+        KindSel::SelfKind => me.is_none_or(|k| k == o.id.kind),
+    }
+}
+
+/// Could `rel`, evaluated on `me` (in an unchanged file), count `o` (in a changed file) among its
+/// candidates? The engine's own narrowing — kind, scope, namespace — made conservative.
+fn may_reach(rel: &Relation, me: &Object, o: &Object, ctxs: &[&engine::Context]) -> bool {
+    let parent = |p: &str| p.rfind(['/', '\\']).map_or("", |i| &p[..i]).to_string();
+    let in_scope = match rel.scope {
+        RelationScope::All => true,
+        // Never the same file: one is unchanged, the other changed.
+        RelationScope::File => false,
+        RelationScope::Directory => parent(&me.source.path) == parent(&o.source.path),
+    };
+    let other_namespace = rel.namespace == NamespaceMode::Same
+        && matches!((&me.id.namespace, &o.id.namespace), (Some(a), Some(b)) if a != b);
+    in_scope
+        && !other_namespace
+        && rel
+            .kinds
+            .iter()
+            .any(|k| may_relate(k, o, Some(&me.id.kind), ctxs))
+}
+
+/// For each cross-object rule of `rules`, the unchanged files (`shared`) on which it must be
+/// evaluated again at BASE because an object of a changed file (`touched`, either side) could be
+/// related to one of their objects; rules that need no file are left out. Transition rules and
+/// rules whose nested relations (in a relation's `where`) could see a touched object are
+/// evaluated again everywhere.
+fn relint_files<'a>(
+    rules: &'a [crate::policy::Rule],
+    shared: &[&'a FileManifests],
+    touched: &[&Object],
+    ctxs: &[&engine::Context],
+) -> HashMap<&'a str, HashSet<&'a str>> {
+    let mut out: HashMap<&str, HashSet<&str>> = HashMap::new();
+    for r in rules.iter().filter(|r| r.cross_object) {
+        let rels = r.relations();
+        let mut nested = Vec::new();
+        for rel in &rels {
+            if let Some(w) = &rel.where_ {
+                crate::policy::cond::related_kinds(w, &mut nested);
+            }
+        }
+        let everywhere = r.transition
+            || touched
+                .iter()
+                .any(|o| nested.iter().any(|k| may_relate(k, o, None, ctxs)));
+        // The touched objects some relation could see at all, with that relation.
+        let reachable: Vec<(&Relation, &Object)> = rels
+            .iter()
+            .flat_map(|rel| touched.iter().map(move |o| (*rel, *o)))
+            .filter(|(rel, o)| rel.kinds.iter().any(|k| may_relate(k, o, None, ctxs)))
+            .collect();
+        if !everywhere && reachable.is_empty() {
+            continue;
+        }
+        let files: HashSet<&str> = shared
+            .iter()
+            .filter(|f| {
+                everywhere
+                    || f.objects
+                        .iter()
+                        .any(|me| reachable.iter().any(|(rel, o)| may_reach(rel, me, o, ctxs)))
+            })
+            .map(|f| f.source.path.as_str())
+            .collect();
+        if !files.is_empty() {
+            out.insert(r.id(), files);
+        }
+    }
+    out
 }
 
 /// Where a version of a rendered object was defined, and the overlay it was rendered by.

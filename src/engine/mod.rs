@@ -671,6 +671,17 @@ pub fn lint_refs_where(
     t: &Transition<'_>,
     keep: impl Fn(&Rule) -> bool + Sync,
 ) -> Vec<Diagnostic> {
+    lint_refs_by(files, rules, ctx, t, |r, _| keep(r))
+}
+
+/// [`lint_refs_where`], choosing per object: rule `r` checks `obj` when `keep(r, obj)`.
+pub fn lint_refs_by(
+    files: &[&FileManifests],
+    rules: &[Rule],
+    ctx: &Context,
+    t: &Transition<'_>,
+    keep: impl Fn(&Rule, &Object) -> bool + Sync,
+) -> Vec<Diagnostic> {
     use crate::policy::model::AppliesTo;
     let objects: Vec<(&Object, AppliesTo)> = files
         .iter()
@@ -698,7 +709,10 @@ pub fn lint_refs_where(
             };
             let facts = Facts::of(obj, ctx);
             let mut selections = Selections::default();
-            for rule in rules.iter().filter(|r| r.applies_to == *applies && keep(r)) {
+            for rule in rules
+                .iter()
+                .filter(|r| r.applies_to == *applies && keep(r, obj))
+            {
                 if !matches_with(rule, obj, &facts) {
                     continue;
                 }

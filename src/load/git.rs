@@ -3,16 +3,24 @@
 //! alike. The working tree counts as one more revision: uncommitted edits and untracked files
 //! that `.gitignore` does not hide.
 //!
-//! `git2::Repository` is not `Sync`, so blobs are read on one thread into strings and parsed in
-//! parallel afterwards (inflating blobs is cheap next to parsing YAML). Every file carries the
-//! id of its blob — for the working tree, the id git would give it — so callers can tell in
-//! O(1) that a file is byte-identical at two revisions and parse or lint it once.
+//! Each tree object is read and parsed once per [`GitRepo`] (a cache by tree id), so the two
+//! revisions of a diff share every unchanged directory, and [`RevFiles`] answers the renderer's
+//! "is this a file / a directory" from one listing of the whole tree rather than a path lookup
+//! per question. `git2::Repository` is not `Sync`, so [`GitRepo::load`] opens one repository
+//! handle per worker thread and reads and parses blobs in parallel. Like git itself, objects are
+//! not re-hashed on every read (libgit2's strict hash verification is off): integrity is
+//! `git fsck`'s job. Every file carries the id of its blob — for the working tree, the id git
+//! would give it — so callers can tell in O(1) that a file is byte-identical at two revisions and
+//! parse or lint it once.
 
 use super::fs::{self, Loaded, ReadError};
 use crate::manifest;
 use git2::{ObjectType, Oid, Repository, TreeWalkMode, TreeWalkResult};
 use rayon::prelude::*;
+use std::cell::{OnceCell, RefCell};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 /// A git failure, with what to do about it when we know.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,11 +102,44 @@ pub struct FileEntry {
     pub text: Option<Result<String, String>>,
 }
 
+/// One entry of a tree object: name (`None` when not UTF-8), kind, file mode, id.
+struct RawEntry {
+    name: Option<String>,
+    kind: Option<ObjectType>,
+    mode: i32,
+    oid: Oid,
+}
+
+/// The mode git gives symbolic links.
+const SYMLINK_MODE: i32 = 0o120000;
+
+/// A tree object's entries, in tree order, and (built on first lookup) by name.
+struct Listing {
+    entries: Vec<RawEntry>,
+    by_name: OnceCell<HashMap<String, usize>>,
+}
+
+impl Listing {
+    /// The entry called `name`.
+    fn get(&self, name: &str) -> Option<&RawEntry> {
+        let by_name = self.by_name.get_or_init(|| {
+            self.entries
+                .iter()
+                .enumerate()
+                .filter_map(|(i, e)| Some((e.name.clone()?, i)))
+                .collect()
+        });
+        by_name.get(name).map(|i| &self.entries[*i])
+    }
+}
+
 /// An open repository.
 pub struct GitRepo {
     repo: Repository,
     workdir: Option<PathBuf>,
     prefix: String,
+    /// Tree objects read so far, by id (revisions share their unchanged directories).
+    trees: RefCell<HashMap<Oid, Rc<Listing>>>,
 }
 
 impl std::fmt::Debug for GitRepo {
@@ -160,11 +201,64 @@ impl GitRepo {
             }
             None => String::new(),
         };
+        // As git does, trust the object database instead of re-hashing every object read.
+        git2::opts::strict_hash_verification(false);
         Ok(GitRepo {
             repo,
             workdir,
             prefix,
+            trees: RefCell::new(HashMap::new()),
         })
+    }
+
+    /// The entries of tree `oid` (read once, then from the cache).
+    fn tree_entries(&self, oid: Oid) -> Result<Rc<Listing>, git2::Error> {
+        if let Some(t) = self.trees.borrow().get(&oid) {
+            return Ok(t.clone());
+        }
+        let tree = self.repo.find_tree(oid)?;
+        let listing = Rc::new(Listing {
+            entries: tree
+                .iter()
+                .map(|e| RawEntry {
+                    name: e.name().ok().map(str::to_string),
+                    kind: e.kind(),
+                    mode: e.filemode(),
+                    oid: e.id(),
+                })
+                .collect(),
+            by_name: OnceCell::new(),
+        });
+        self.trees.borrow_mut().insert(oid, listing.clone());
+        Ok(listing)
+    }
+
+    /// The root tree of commit `oid`.
+    fn commit_tree(&self, oid: Oid) -> Result<Oid, GitError> {
+        self.repo
+            .find_commit(oid)
+            .map(|c| c.tree_id())
+            .map_err(|e| self.missing(&oid.to_string(), &e))
+    }
+
+    /// Walk tree `oid` (at `prefix`, `""` or ending in `/`) in pre-order, as libgit2's walk does:
+    /// `visit(path, entry)` returns whether to descend into a subtree; entries whose name is not
+    /// UTF-8 are skipped.
+    fn walk(
+        &self,
+        oid: Oid,
+        prefix: &str,
+        visit: &mut dyn FnMut(&str, &RawEntry) -> bool,
+    ) -> Result<(), git2::Error> {
+        let listing = self.tree_entries(oid)?;
+        for e in &listing.entries {
+            let Some(name) = &e.name else { continue };
+            let path = format!("{prefix}{name}");
+            if visit(&path, e) && e.kind == Some(ObjectType::Tree) {
+                self.walk(e.oid, &format!("{path}/"), visit)?;
+            }
+        }
+        Ok(())
     }
 
     /// The underlying libgit2 repository.
@@ -359,36 +453,21 @@ impl GitRepo {
         let mut out = Vec::new();
         match rev {
             Rev::Commit(oid) => {
-                let tree = self
-                    .repo
-                    .find_commit(oid)
-                    .and_then(|c| c.tree())
-                    .map_err(|e| self.missing(&oid.to_string(), &e))?;
-                tree.walk(TreeWalkMode::PreOrder, |root, entry| {
-                    let Ok(name) = entry.name() else {
-                        return TreeWalkResult::Skip;
-                    };
-                    let path = format!("{root}{name}");
-                    match entry.kind() {
-                        Some(ObjectType::Tree) => {
-                            if dir_in_scope(&path, scope) {
-                                TreeWalkResult::Ok
-                            } else {
-                                TreeWalkResult::Skip
-                            }
+                let tree = self.commit_tree(oid)?;
+                self.walk(tree, "", &mut |path, entry| match entry.kind {
+                    Some(ObjectType::Tree) => dir_in_scope(path, scope),
+                    Some(ObjectType::Blob) if entry.mode != SYMLINK_MODE => {
+                        let name = entry.name.as_deref().unwrap_or_default();
+                        if fs::wanted(Path::new(name)) && in_scope(path, scope) {
+                            out.push(FileEntry {
+                                path: path.to_string(),
+                                oid: entry.oid,
+                                text: None,
+                            });
                         }
-                        Some(ObjectType::Blob) if entry.filemode() != 0o120000 => {
-                            if fs::wanted(Path::new(name)) && in_scope(&path, scope) {
-                                out.push(FileEntry {
-                                    path,
-                                    oid: entry.id(),
-                                    text: None,
-                                });
-                            }
-                            TreeWalkResult::Ok
-                        }
-                        _ => TreeWalkResult::Ok,
+                        false
                     }
+                    _ => false,
                 })
                 .map_err(|e| {
                     GitError::new(format!("cannot read the tree of {oid}: {}", e.message()))
@@ -444,11 +523,7 @@ impl GitRepo {
 
     /// The text of a blob.
     pub fn blob_text(&self, oid: Oid) -> Result<String, String> {
-        let blob = self
-            .repo
-            .find_blob(oid)
-            .map_err(|e| format!("cannot read blob {oid}: {}", e.message()))?;
-        String::from_utf8(blob.content().to_vec()).map_err(|_| "not valid UTF-8".to_string())
+        read_blob(&self.repo, oid)
     }
 
     /// Read one file at `rev` (`Ok(None)` when it does not exist there).
@@ -546,25 +621,38 @@ impl GitRepo {
         }
     }
 
-    /// Read and parse `entries` (blobs read on this thread, parsing in parallel); each file is
+    /// Read and parse `entries`, in parallel (one repository handle per worker); each file is
     /// shown as `display(path)`.
     pub fn load(
         &self,
         entries: Vec<FileEntry>,
         display: &(dyn Fn(&str) -> String + Sync),
     ) -> Loaded {
-        let texts: Vec<(String, Result<String, String>)> = entries
-            .into_iter()
-            .map(|e| {
+        let gitdir = self.repo.path().to_path_buf();
+        let results: Vec<Result<manifest::FileManifests, ReadError>> = entries
+            .into_par_iter()
+            .map_init(OnceCell::<Result<Repository, String>>::new, |handle, e| {
                 let text = match e.text {
                     Some(t) => t,
-                    None => self.blob_text(e.oid),
+                    None => handle
+                        .get_or_init(|| Repository::open(&gitdir).map_err(|e| e.message().into()))
+                        .as_ref()
+                        .map_err(|m| format!("cannot read blob {}: {m}", e.oid))
+                        .and_then(|r| read_blob(r, e.oid)),
                 };
-                (e.path, text)
+                parse_one(&e.path, text, display)
             })
             .collect();
-        parse_texts(texts, display)
+        collect_loaded(results)
     }
+}
+
+/// The text of blob `oid` in `repo`.
+fn read_blob(repo: &Repository, oid: Oid) -> Result<String, String> {
+    let blob = repo
+        .find_blob(oid)
+        .map_err(|e| format!("cannot read blob {oid}: {}", e.message()))?;
+    String::from_utf8(blob.content().to_vec()).map_err(|_| "not valid UTF-8".to_string())
 }
 
 /// The files of one revision as the kustomize renderer reads them ([`crate::kustomize::files`]):
@@ -572,14 +660,15 @@ impl GitRepo {
 /// the working directory for [`Rev::WorkTree`]), never copied anywhere.
 pub struct RevFiles<'r> {
     repo: &'r GitRepo,
-    tree: Option<git2::Tree<'r>>,
+    /// The root tree (`None`: the working tree).
+    tree: Option<Oid>,
     display: Box<dyn Fn(&str) -> String + 'r>,
 }
 
 impl std::fmt::Debug for RevFiles<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RevFiles")
-            .field("tree", &self.tree.as_ref().map(git2::Tree::id))
+            .field("tree", &self.tree)
             .finish()
     }
 }
@@ -592,12 +681,7 @@ impl<'r> RevFiles<'r> {
         display: impl Fn(&str) -> String + 'r,
     ) -> Result<RevFiles<'r>, GitError> {
         let tree = match rev {
-            Rev::Commit(oid) => Some(
-                repo.repo
-                    .find_commit(oid)
-                    .and_then(|c| c.tree())
-                    .map_err(|e| repo.missing(&oid.to_string(), &e))?,
-            ),
+            Rev::Commit(oid) => Some(repo.commit_tree(oid)?),
             Rev::WorkTree => {
                 if repo.workdir.is_none() {
                     return Err(repo
@@ -622,18 +706,28 @@ impl<'r> RevFiles<'r> {
             .to_string()
     }
 
+    /// The entry at `path`, looked up one directory at a time in the cached trees (as
+    /// `git_tree_entry_bypath` does: no `.`, `..` or empty components).
     fn entry(&self, path: &Path) -> Option<(ObjectType, Oid)> {
-        let tree = self.tree.as_ref()?;
+        let root = self.tree?;
         let key = Self::key(path);
         if key.is_empty() || key == "." {
-            return Some((ObjectType::Tree, tree.id()));
+            return Some((ObjectType::Tree, root));
         }
-        let e = tree.get_path(Path::new(&key)).ok()?;
+        let (mut kind, mut oid, mut mode) = (Some(ObjectType::Tree), root, 0);
+        for name in key.split('/') {
+            if kind != Some(ObjectType::Tree) {
+                return None;
+            }
+            let listing = self.repo.tree_entries(oid).ok()?;
+            let e = listing.get(name)?;
+            (kind, oid, mode) = (e.kind, e.oid, e.mode);
+        }
         // Symbolic links are not followed (their blob is the link target).
-        if e.filemode() == 0o120000 {
+        if mode == SYMLINK_MODE {
             return None;
         }
-        Some((e.kind()?, e.id()))
+        Some((kind?, oid))
     }
 
     fn disk(&self, path: &Path) -> Option<PathBuf> {
@@ -680,14 +774,28 @@ pub fn parse_texts(
 ) -> Loaded {
     let results: Vec<Result<manifest::FileManifests, ReadError>> = texts
         .into_par_iter()
-        .map(|(path, text)| match text {
-            Ok(t) => Ok(manifest::read(display(&path), t)),
-            Err(message) => Err(ReadError {
-                file: display(&path),
-                message,
-            }),
-        })
+        .map(|(path, text)| parse_one(&path, text, display))
         .collect();
+    collect_loaded(results)
+}
+
+/// Parse one read file (or keep why it could not be read).
+fn parse_one(
+    path: &str,
+    text: Result<String, String>,
+    display: &(dyn Fn(&str) -> String + Sync),
+) -> Result<manifest::FileManifests, ReadError> {
+    match text {
+        Ok(t) => Ok(manifest::read(display(path), t)),
+        Err(message) => Err(ReadError {
+            file: display(path),
+            message,
+        }),
+    }
+}
+
+/// Parsed files and read errors, each sorted by display path.
+fn collect_loaded(results: Vec<Result<manifest::FileManifests, ReadError>>) -> Loaded {
     let mut out = Loaded::default();
     for r in results {
         match r {

@@ -464,6 +464,33 @@ pub fn relates(c: &Cond) -> bool {
     }
 }
 
+/// The relations this condition evaluates on the checked object itself (not those inside a
+/// relation's `where`, which are evaluated on the related object).
+pub fn relations<'c>(c: &'c Cond, out: &mut Vec<&'c Relation>) {
+    match c {
+        Cond::All(v) | Cond::Any(v) => v.iter().for_each(|c| relations(c, out)),
+        Cond::Not(c) | Cond::Some { cond: c, .. } => relations(c, out),
+        Cond::Related(r) => out.push(r),
+        Cond::Schema(_) | Cond::ApiStatus(_) | Cond::Field { .. } => {}
+    }
+}
+
+/// The kind selectors of every relation in this condition, relations inside a relation's
+/// `where` included: the only objects besides the checked one its outcome can depend on.
+pub fn related_kinds<'c>(c: &'c Cond, out: &mut Vec<&'c KindSel>) {
+    match c {
+        Cond::All(v) | Cond::Any(v) => v.iter().for_each(|c| related_kinds(c, out)),
+        Cond::Not(c) | Cond::Some { cond: c, .. } => related_kinds(c, out),
+        Cond::Related(r) => {
+            out.extend(&r.kinds);
+            if let Some(w) = &r.where_ {
+                related_kinds(w, out);
+            }
+        }
+        Cond::Schema(_) | Cond::ApiStatus(_) | Cond::Field { .. } => {}
+    }
+}
+
 /// Does this condition read the BASE version of the object (`$old`)?
 pub fn reads_old(c: &Cond) -> bool {
     match c {

@@ -146,6 +146,18 @@ impl Rule {
     pub fn id(&self) -> &str {
         &self.spec.id
     }
+    /// The relations (`related`) it evaluates on the checked object, in `when` and the check;
+    /// empty unless [`Rule::cross_object`].
+    pub fn relations(&self) -> Vec<&cond::Relation> {
+        let mut out = Vec::new();
+        let check = match &self.check {
+            Check::Require(c) | Check::Forbid(c) => c,
+        };
+        for c in self.when.iter().chain([check]) {
+            cond::relations(c, &mut out);
+        }
+        out
+    }
     /// Span of a node of the rule file (by JSON Pointer), or the file start.
     pub fn span_of(&self, pointer: &str) -> Span {
         self.tree
