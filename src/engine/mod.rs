@@ -272,7 +272,8 @@ fn select_into<'a>(each: &Each, obj: &'a Object, facts: &Facts, sel: &mut Vec<Se
     }));
 }
 
-/// Evaluate one rule on one object, with `index` holding everything linted together.
+/// Evaluate one rule on one object, with `index` holding everything linted together (the
+/// engine's own loop shares [`Facts`] and [`Selections`] across the rules of an object).
 pub fn check_object(
     rule: &Rule,
     obj: &Object,
@@ -280,39 +281,13 @@ pub fn check_object(
     index: &Index<'_>,
     out: &mut Vec<Diagnostic>,
 ) {
-    check_object_with(rule, obj, None, ctx, index, out);
-}
-
-/// Evaluate one rule on one object whose BASE version (for `$old`) is `old`.
-pub fn check_object_with(
-    rule: &Rule,
-    obj: &Object,
-    old: Option<&Object>,
-    ctx: &Context,
-    index: &Index<'_>,
-    out: &mut Vec<Diagnostic>,
-) {
-    check_object_facts(rule, obj, &Facts::of(obj, ctx), old, ctx, index, out);
-}
-
-/// [`check_object_with`], with the object's [`Facts`] already worked out (the engine's loop
-/// works them out once per object, not once per rule).
-#[allow(clippy::too_many_arguments)]
-pub fn check_object_facts(
-    rule: &Rule,
-    obj: &Object,
-    facts: &Facts,
-    old: Option<&Object>,
-    ctx: &Context,
-    index: &Index<'_>,
-    out: &mut Vec<Diagnostic>,
-) {
-    if !matches_with(rule, obj, facts) {
+    let facts = Facts::of(obj, ctx);
+    if !matches_with(rule, obj, &facts) {
         return;
     }
     let mut selected = Vec::new();
-    select_into(&rule.each, obj, facts, &mut selected);
-    check_selected(rule, obj, facts, &selected, old, ctx, index, out);
+    select_into(&rule.each, obj, &facts, &mut selected);
+    check_selected(rule, obj, &facts, &selected, None, ctx, index, out);
 }
 
 /// The nodes of one object that each distinct `each` selector picks, worked out once per object
@@ -553,14 +528,17 @@ pub fn finding_with(
 /// document, re-parsed between operations, which keeps them cheap in multi-megabyte bundles.
 /// Edits are mapped back to file offsets.
 fn plan_in_document(obj: &Object, ops: &[FixOp]) -> Option<Vec<crate::diagnostic::TextEdit>> {
-    if let [_] = ops {
-        return fix::plan_with_tree(
+    let on_tree = || {
+        fix::plan_with_tree(
             &obj.source,
             Some(&obj.document),
             obj.doc_index,
             &obj.base,
             ops,
-        );
+        )
+    };
+    if let [_] = ops {
+        return on_tree();
     }
     let text = obj.source.text.as_str();
     let span = obj.document.span;
@@ -574,13 +552,7 @@ fn plan_in_document(obj: &Object, ops: &[FixOp]) -> Option<Vec<crate::diagnostic
         return fix::plan(&obj.source, obj.doc_index, &obj.base, ops);
     }
     if start == 0 && end == text.len() {
-        return fix::plan_with_tree(
-            &obj.source,
-            Some(&obj.document),
-            obj.doc_index,
-            &obj.base,
-            ops,
-        );
+        return on_tree();
     }
     let slice = crate::source::SourceFile::new(obj.source.path.clone(), &text[start..end]);
     let edits = fix::plan(&slice, 0, &obj.base, ops)?;
