@@ -2,10 +2,13 @@
 //! under tests/fixtures/kustomize, see the README there), provenance of findings, hash suffixes,
 //! name references and located findings for unsupported features.
 
+mod support;
+
 use accord::kustomize;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use support::git::git;
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/kustomize")
@@ -395,30 +398,6 @@ fn collect_kustomizations(dir: &Path, out: &mut Vec<PathBuf>) {
 // Rendered objects in `accord diff` and `accord lint --rev`: temporary git repositories with a
 // base and two overlays that render the Deployment under the same name (no namespace, no
 // prefix), so only the overlay directory keeps their objects apart.
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .args([
-            "-c",
-            "user.name=test",
-            "-c",
-            "user.email=test@example.invalid",
-            "-c",
-            "commit.gpgsign=false",
-        ])
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .output()
-        .expect("git runs");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
 
 fn write(dir: &Path, path: &str, text: &str) {
     let p = dir.join(path);

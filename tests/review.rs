@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 use std::path::Path;
 use std::process::{Command, Output};
 use support::fake_github::{FakeGitHub, Request};
+use support::git::git;
 
 const TOKEN: &str = "ghs_s3cr3tT0ken";
 const REPO: &str = "acme/deploy";
@@ -122,26 +123,6 @@ spec:
             runAsNonRoot: true
             privileged: true
 ";
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .current_dir(dir)
-        .args(args)
-        .env("GIT_AUTHOR_NAME", "dev")
-        .env("GIT_AUTHOR_EMAIL", "dev@example.com")
-        .env("GIT_COMMITTER_NAME", "dev")
-        .env("GIT_COMMITTER_EMAIL", "dev@example.com")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("HOME", dir)
-        .output()
-        .expect("git runs");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
-}
 
 fn write(dir: &Path, name: &str, text: &str) {
     let p = dir.join(name);
