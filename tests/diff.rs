@@ -6,7 +6,7 @@ mod support;
 use serde_json::Value;
 use std::path::Path;
 use std::process::Command;
-use support::git::git;
+use support::git::{commit, git, write};
 
 /// The repositories' config: these tests are about how findings move across revisions, so
 /// the default-preset rules that would fire on every minimal workload here are switched off.
@@ -17,18 +17,6 @@ fn repo() -> tempfile::TempDir {
     git(d.path(), &["init", "-q", "-b", "main"]);
     write(d.path(), ".accord.yaml", CONFIG);
     d
-}
-
-fn write(dir: &Path, path: &str, text: &str) {
-    let p = dir.join(path);
-    std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
-    std::fs::write(p, text).expect("write");
-}
-
-fn commit(dir: &Path, msg: &str) -> String {
-    git(dir, &["add", "-A"]);
-    git(dir, &["commit", "-q", "-m", msg]);
-    git(dir, &["rev-parse", "HEAD"])
 }
 
 fn accord(dir: &Path, args: &[&str]) -> (i32, String, String) {

@@ -8,7 +8,7 @@ use accord::kustomize;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use support::git::git;
+use support::git::{commit, git, write};
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/kustomize")
@@ -398,17 +398,6 @@ fn collect_kustomizations(dir: &Path, out: &mut Vec<PathBuf>) {
 // Rendered objects in `accord diff` and `accord lint --rev`: temporary git repositories with a
 // base and two overlays that render the Deployment under the same name (no namespace, no
 // prefix), so only the overlay directory keeps their objects apart.
-
-fn write(dir: &Path, path: &str, text: &str) {
-    let p = dir.join(path);
-    std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
-    std::fs::write(p, text).expect("write");
-}
-
-fn commit(dir: &Path, msg: &str) {
-    git(dir, &["add", "-A"]);
-    git(dir, &["commit", "-q", "-m", msg]);
-}
 
 fn accord(dir: &Path, args: &[&str]) -> (i32, Value, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_accord"))

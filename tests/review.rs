@@ -7,10 +7,9 @@
 mod support;
 
 use serde_json::{Value, json};
-use std::path::Path;
 use std::process::{Command, Output};
 use support::fake_github::{FakeGitHub, Request};
-use support::git::git;
+use support::git::{git, write};
 
 const TOKEN: &str = "ghs_s3cr3tT0ken";
 const REPO: &str = "acme/deploy";
@@ -123,12 +122,6 @@ spec:
             runAsNonRoot: true
             privileged: true
 ";
-
-fn write(dir: &Path, name: &str, text: &str) {
-    let p = dir.join(name);
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(p, text).unwrap();
-}
 
 struct Pr {
     dir: tempfile::TempDir,
