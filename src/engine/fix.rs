@@ -153,7 +153,7 @@ impl Splice {
     }
 }
 
-fn splice(_text: &str, span: Span, with: &str) -> Splice {
+fn splice(span: Span, with: &str) -> Splice {
     Splice {
         at: span,
         with: with.to_string(),
@@ -166,12 +166,11 @@ fn set(text: &str, root: &Node, path: &str, value: &serde_json::Value) -> Option
         if target.span.start == target.span.end {
             // `key:` with nothing after it.
             return Some(splice(
-                text,
                 after_colon(text, target.span),
                 &format!(" {}", render_value(value)),
             ));
         }
-        return Some(splice(text, target.span, &render_value(value)));
+        return Some(splice(target.span, &render_value(value)));
     }
     let (anc, at) = root.nearest(path);
     let all = pointer_tokens(path);
@@ -182,7 +181,6 @@ fn set(text: &str, root: &Node, path: &str, value: &serde_json::Value) -> Option
             let indent = column(text, entries[0].0.span.start);
             let at = line_end(text, anc.span.end);
             Some(splice(
-                text,
                 Span::empty(at),
                 &format!("{nl}{}", block(missing, value, indent, nl)),
             ))
@@ -192,7 +190,6 @@ fn set(text: &str, root: &Node, path: &str, value: &serde_json::Value) -> Option
             let sep = if entries.is_empty() { "" } else { ", " };
             let inner = flow(missing, value);
             Some(splice(
-                text,
                 Span::empty(close),
                 &format!("{sep}{}", &inner[1..inner.len() - 1]),
             ))
@@ -200,13 +197,9 @@ fn set(text: &str, root: &Node, path: &str, value: &serde_json::Value) -> Option
         Value::Null => {
             let rendered = flow(missing, value);
             if anc.span.start == anc.span.end {
-                Some(splice(
-                    text,
-                    after_colon(text, anc.span),
-                    &format!(" {rendered}"),
-                ))
+                Some(splice(after_colon(text, anc.span), &format!(" {rendered}")))
             } else {
-                Some(splice(text, anc.span, &rendered))
+                Some(splice(anc.span, &rendered))
             }
         }
         _ => None,
@@ -238,7 +231,7 @@ fn remove(text: &str, root: &Node, path: &str) -> Option<Splice> {
             }
             _ => return None,
         }
-        return Some(splice(text, parent.span, &render_value(&j)));
+        return Some(splice(parent.span, &render_value(&j)));
     }
     let start = match &parent.value {
         Value::Map(_) => parent.key_span_of(last)?.start,
@@ -260,7 +253,7 @@ fn remove(text: &str, root: &Node, path: &str) -> Option<Splice> {
         let next_indent = next_line.len() - next_line.trim_start().len();
         if next_indent == indent && !next_line.trim().is_empty() {
             // Pull the next key up onto this line.
-            return Some(splice(text, Span::new(start, e + next_indent), ""));
+            return Some(splice(Span::new(start, e + next_indent), ""));
         }
         return None;
     }
@@ -270,7 +263,7 @@ fn remove(text: &str, root: &Node, path: &str) -> Option<Splice> {
     } else if text[end..].starts_with('\n') {
         end += 1;
     }
-    Some(splice(text, Span::new(from, end), ""))
+    Some(splice(Span::new(from, end), ""))
 }
 
 trait KeySpan {
@@ -306,7 +299,6 @@ fn add(text: &str, root: &Node, path: &str, value: &serde_json::Value) -> Option
                 let close = n.span.end.checked_sub(1)?;
                 let sep = if items.is_empty() { "" } else { ", " };
                 return Some(splice(
-                    text,
                     Span::empty(close),
                     &format!("{sep}{}", render_value(value)),
                 ));
@@ -316,7 +308,6 @@ fn add(text: &str, root: &Node, path: &str, value: &serde_json::Value) -> Option
             let indent = column(text, dash);
             let at = line_end(text, n.span.end);
             Some(splice(
-                text,
                 Span::empty(at),
                 &format!("{nl}{}- {}", " ".repeat(indent), render_value(value)),
             ))
