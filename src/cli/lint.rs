@@ -109,16 +109,24 @@ fn schema_settings(
     }))
 }
 
-/// Schema-validate `files` (when schemas are on) and add the findings to `diags`.
-fn validate_schemas(
+/// Lint `files` with `rules` and schema-validate them (when schemas are on), side by side on
+/// the thread pool: schema compilation and the engine's serial steps fill each other's gaps.
+fn check_files(
     files: &[FileManifests],
+    rules: &[crate::policy::Rule],
+    ctx: &engine::Context,
     settings: Option<&SchemaSettings>,
-    diags: &mut Vec<Diagnostic>,
-) -> Option<schema::Report> {
-    let mut report = schema::validate(files, settings?);
-    diags.append(&mut report.diagnostics);
-    diagnostic::sort(diags);
-    Some(report)
+) -> (Vec<Diagnostic>, Option<schema::Report>) {
+    let (mut diags, report) = rayon::join(
+        || engine::lint(files, rules, ctx),
+        || settings.map(|s| schema::validate(files, s)),
+    );
+    let report = report.map(|mut r| {
+        diags.append(&mut r.diagnostics);
+        diagnostic::sort(&mut diags);
+        r
+    });
+    (diags, report)
 }
 
 /// Summary counts, notes and report metadata of schema validation.
@@ -236,10 +244,8 @@ pub fn run(args: LintArgs) -> Result<Outcome> {
     let run_rules = |loaded: &mut load::Loaded| {
         let rendered = kustomize::prepare(&mut loaded.files, &inputs, &paths, &s.cwd);
         tm("kustomize");
-        let mut diags = engine::lint(&loaded.files, &s.rules, &s.ctx);
-        tm("engine");
-        let report = validate_schemas(&loaded.files, schemas.as_ref(), &mut diags);
-        tm("schemas");
+        let (mut diags, report) = check_files(&loaded.files, &s.rules, &s.ctx, schemas.as_ref());
+        tm("engine and schemas");
         crate::waiver::apply(&mut diags, &loaded.files, &waivers, &wopts, &repo_path);
         (kustomize::finish(diags, rendered), report)
     };
@@ -409,8 +415,7 @@ fn run_rev(args: &LintArgs, rev: &str, outputs: &[OutputSpec]) -> Result<Outcome
     let fs = crate::load::git::RevFiles::new(&repo, info.rev, display.clone())?;
     let mut loaded = repo.load(entries, &display);
     let rendered = kustomize::prepare_in(&fs, &mut loaded.files, &inputs, &paths);
-    let mut diags = engine::lint(&loaded.files, &set.rules, &set.ctx);
-    let schema_report = validate_schemas(&loaded.files, schemas.as_ref(), &mut diags);
+    let (diags, schema_report) = check_files(&loaded.files, &set.rules, &set.ctx, schemas.as_ref());
     let diags = kustomize::finish(diags, rendered);
     let read_errors = std::mem::take(&mut loaded.errors);
     let mut summary = summarize(&loaded.files, set.rules.len(), read_errors.len(), &diags);
