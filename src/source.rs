@@ -75,6 +75,8 @@ impl LineIndex {
                     starts.push(base + j + 1);
                 }
             }
+            // Every file's index lives as long as its findings: no growth slack.
+            starts.shrink_to_fit();
             return LineIndex { starts };
         }
         let mut i = 0;
@@ -91,6 +93,7 @@ impl LineIndex {
             }
             i += 1;
         }
+        starts.shrink_to_fit();
         LineIndex { starts }
     }
 
