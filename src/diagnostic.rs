@@ -8,6 +8,7 @@
 use crate::manifest::ObjectRef;
 use crate::source::{Position, Source, Span};
 use serde::Serialize;
+use std::sync::Arc;
 
 /// How serious a finding is.
 #[derive(
@@ -156,16 +157,16 @@ pub struct Diagnostic {
     pub identity_path: String,
     /// The object, when the finding is about one.
     pub object: Option<ObjectRef>,
-    /// Why ops require this.
-    pub why: String,
-    /// What to do.
-    pub help: String,
+    /// Why ops require this (shared by every finding of the rule).
+    pub why: Arc<str>,
+    /// What to do (shared by every finding of the rule).
+    pub help: Arc<str>,
     /// Rule owner.
     pub owner: Option<String>,
     /// How to reach the owner.
     pub contact: Option<String>,
     /// Documentation link.
-    pub docs: Option<String>,
+    pub docs: Option<Arc<str>>,
     /// Secondary locations.
     pub labels: Vec<Label>,
     /// Machine fix.
@@ -256,11 +257,27 @@ pub fn sort(diags: &mut Vec<Diagnostic>) {
         // diagnostic once, instead of moving diagnostics around while sorting.
         let mut order: Vec<usize> = (0..diags.len()).collect();
         order.par_sort_by(|&i, &j| diags[i].sort_key().cmp(&diags[j].sort_key()));
-        let mut slots: Vec<Option<Diagnostic>> =
-            std::mem::take(diags).into_iter().map(Some).collect();
-        diags.extend(order.into_iter().filter_map(|i| slots[i].take()));
+        permute(diags, order);
     }
     diags.dedup_by(|a, b| a.sort_key() == b.sort_key());
+}
+
+/// Reorder `items` in place so that position `k` holds what was at `order[k]` (`order` is a
+/// permutation): each cycle of the permutation is walked once with swaps, so no second copy of
+/// the (large) items is made.
+fn permute<T>(items: &mut [T], mut order: Vec<usize>) {
+    for start in 0..items.len() {
+        let mut k = start;
+        while order[k] != k {
+            let from = order[k];
+            order[k] = k;
+            if from == start {
+                break;
+            }
+            items.swap(k, from);
+            k = from;
+        }
+    }
 }
 
 /// 64-bit FNV-1a: tiny, fast and fixed forever (unlike `std`'s `DefaultHasher`, whose output
@@ -497,6 +514,31 @@ mod tests {
     use super::*;
     use crate::source::SourceFile;
 
+    #[test]
+    fn permute_applies_any_permutation_in_place() {
+        // Every permutation of 6 items (cycles of every length, fixed points, the identity).
+        fn perms(n: usize) -> Vec<Vec<usize>> {
+            if n == 0 {
+                return vec![Vec::new()];
+            }
+            let mut out = Vec::new();
+            for p in perms(n - 1) {
+                for at in 0..=p.len() {
+                    let mut q = p.clone();
+                    q.insert(at, n - 1);
+                    out.push(q);
+                }
+            }
+            out
+        }
+        for order in perms(6) {
+            let mut items: Vec<String> = (0..6).map(|i| format!("item{i}")).collect();
+            let want: Vec<String> = order.iter().map(|&i| items[i].clone()).collect();
+            permute(&mut items, order);
+            assert_eq!(items, want);
+        }
+    }
+
     fn diag(file: &str, line_offset: usize, path: &str, ipath: &str) -> Diagnostic {
         let text = format!("{}kind: Pod\n", "\n".repeat(line_offset));
         let src = SourceFile::new(file, text);
@@ -514,8 +556,8 @@ mod tests {
                 namespace: None,
                 name: Some("p".into()),
             }),
-            why: String::new(),
-            help: String::new(),
+            why: "".into(),
+            help: "".into(),
             owner: None,
             contact: None,
             docs: None,

@@ -511,11 +511,11 @@ pub fn finding_with(
         identity_path: crate::manifest::canon::keyed_path(root, &path),
         path,
         object: Some(obj.id.clone()),
-        why: rule.spec.why.trim().to_string(),
-        help: rule.spec.help.trim().to_string(),
+        why: rule.why.clone(),
+        help: rule.help.clone(),
         owner: rule.owner.clone(),
         contact: rule.contact.clone(),
-        docs: rule.spec.docs.clone(),
+        docs: rule.docs.clone(),
         labels,
         fix,
         waiver: None,
@@ -666,11 +666,11 @@ pub fn lint_refs_by(
         .flat_map(|f| f.objects.iter())
         .collect();
     let index = Index::new(&visible, ctx);
-    let mut diags: Vec<Diagnostic> = files
+    let problems: Vec<Diagnostic> = files
         .par_iter()
         .flat_map_iter(|f| system::file_problems(f))
         .collect();
-    let found: Vec<Diagnostic> = objects
+    let mut diags: Vec<Diagnostic> = objects
         .par_iter()
         .with_min_len(4)
         .flat_map_iter(|(obj, applies)| {
@@ -702,7 +702,11 @@ pub fn lint_refs_by(
             out
         })
         .collect();
-    diags.extend(found);
+    // File problems first, as they were found (ties in the sort keep this order). Findings are
+    // by far the larger list: it is not copied to append them when there are none.
+    if !problems.is_empty() {
+        diags.splice(0..0, problems);
+    }
     diagnostic::sort(&mut diags);
     diags
 }

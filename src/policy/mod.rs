@@ -139,6 +139,12 @@ pub struct Rule {
     /// Does it relate the object to other linted objects (`related`)? Its findings on a file
     /// can change when another file changes.
     pub cross_object: bool,
+    /// `why`, trimmed, shared by the rule's findings.
+    pub why: Arc<str>,
+    /// `help`, trimmed, shared by the rule's findings.
+    pub help: Arc<str>,
+    /// `docs`, shared by the rule's findings.
+    pub docs: Option<Arc<str>>,
 }
 
 impl Rule {
@@ -426,6 +432,9 @@ pub fn load_rule(source: Source, builtin: bool) -> Result<Rule, Vec<FileError>> 
             Check::Require(c) | Check::Forbid(c) => cond::relates(c),
         };
     Ok(Rule {
+        why: spec.why.trim().into(),
+        help: spec.help.trim().into(),
+        docs: spec.docs.as_deref().map(Arc::from),
         applies_to,
         transition,
         cross_object,

@@ -42,7 +42,7 @@ pub fn diagnostic(d: &Diagnostic) -> Value {
         "code": { "value": d.rule },
     });
     if let Some(docs) = &d.docs {
-        v["code"]["url"] = json!(docs);
+        v["code"]["url"] = json!(docs.as_ref());
     }
     if let Some(r) = d
         .fix

@@ -36,6 +36,7 @@ use rayon::prelude::*;
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// The category of every schema finding.
 pub const CATEGORY: &str = "schema";
@@ -126,6 +127,19 @@ pub const SCHEMA_RULES: &[SchemaRule] = &[
 /// The rule entry of `id`.
 pub fn rule(id: &str) -> Option<&'static SchemaRule> {
     SCHEMA_RULES.iter().find(|r| r.id == id)
+}
+
+/// The `why` and `help` of a schema rule, allocated once per process and shared by its findings.
+fn shared_texts(id: &str) -> Option<(Arc<str>, Arc<str>)> {
+    static TEXTS: std::sync::OnceLock<Vec<(Arc<str>, Arc<str>)>> = std::sync::OnceLock::new();
+    let texts = TEXTS.get_or_init(|| {
+        SCHEMA_RULES
+            .iter()
+            .map(|r| (Arc::from(r.why), Arc::from(r.help)))
+            .collect()
+    });
+    let i = SCHEMA_RULES.iter().position(|r| r.id == id)?;
+    Some(texts[i].clone())
 }
 
 /// How to validate.
@@ -508,7 +522,8 @@ impl Run<'_> {
         path: String,
     ) -> Option<Diagnostic> {
         let severity = *self.settings.rules.get(rule_id)?;
-        let r = rule(rule_id).expect("schema rule ids are listed in SCHEMA_RULES");
+        let (why, help) =
+            shared_texts(rule_id).expect("schema rule ids are listed in SCHEMA_RULES");
         Some(Diagnostic {
             rule: rule_id.to_string(),
             severity,
@@ -518,8 +533,8 @@ impl Run<'_> {
             identity_path: crate::manifest::canon::keyed_path(obj.node(), &path),
             path,
             object: Some(obj.id.clone()),
-            why: r.why.to_string(),
-            help: r.help.to_string(),
+            why,
+            help,
             owner: self.settings.owner.clone(),
             contact: self.settings.contact.clone(),
             docs: None,
