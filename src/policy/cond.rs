@@ -283,6 +283,25 @@ pub enum Op {
     KeyMatches(Regex),
 }
 
+/// A compiled regular expression, from a process-wide cache: the library repeats patterns
+/// (`.+` in fourteen rules), and compiling them is a third of the rule library's load time.
+/// A [`Regex`] is a cheap handle to shared, thread-safe matching state.
+fn regex(pattern: &str) -> Result<Regex, regex::Error> {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static CACHE: OnceLock<Mutex<HashMap<String, Regex>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Mutex::default);
+    if let Some(re) = cache.lock().ok().and_then(|c| c.get(pattern).cloned()) {
+        return Ok(re);
+    }
+    // Compiled outside the lock, so rules loading in parallel do not wait for each other.
+    let re = Regex::new(pattern)?;
+    if let Ok(mut c) = cache.lock() {
+        c.entry(pattern.to_string()).or_insert_with(|| re.clone());
+    }
+    Ok(re)
+}
+
 /// Which kinds a relation reaches.
 #[derive(Debug, Clone, PartialEq)]
 pub enum KindSel {
@@ -623,7 +642,7 @@ pub fn compile_cond(c: &Condition, ptr: &str, err: &mut dyn FnMut(String, String
         ops.push(Op::In(v.clone()));
     }
     if let Some(r) = &c.matches {
-        match Regex::new(r) {
+        match regex(r) {
             Ok(re) => ops.push(Op::Matches(re)),
             Err(e) => err(
                 format!("{ptr}/matches"),
@@ -669,7 +688,7 @@ pub fn compile_cond(c: &Condition, ptr: &str, err: &mut dyn FnMut(String, String
         }
     }
     if let Some(r) = &c.key_matches {
-        match Regex::new(r) {
+        match regex(r) {
             Ok(re) => ops.push(Op::KeyMatches(re)),
             Err(e) => err(
                 format!("{ptr}/key-matches"),
