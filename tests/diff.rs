@@ -815,7 +815,7 @@ fn reformat(n: &accord::manifest::Node, field: &str) -> String {
                 .map(|(k, v)| {
                     format!(
                         "{}: {}",
-                        serde_json::to_string(&k.text).unwrap(),
+                        serde_json::to_string(k.text.as_str()).unwrap(),
                         reformat(v, &k.text)
                     )
                 })

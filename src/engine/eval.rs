@@ -288,7 +288,7 @@ fn eval_related(rel: &Relation, env: &Env<'_>) -> Outcome {
             m.default.as_ref().map(|d| Node {
                 span: crate::source::Span::empty(0),
                 style: crate::manifest::yaml::Style::Plain,
-                value: Value::Str(d.clone()),
+                value: Value::Str(d.as_str().into()),
             })
         })
         .collect();

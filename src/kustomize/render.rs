@@ -1501,11 +1501,11 @@ fn pairs_of(src: &Source, m: &[(yaml::Key, Node)]) -> Vec<(String, RNode)> {
     m.iter()
         .map(|(k, v)| {
             let text = match &v.value {
-                yaml::Value::Str(s) => s.clone(),
+                yaml::Value::Str(s) => s.to_string(),
                 _ => v.display_value(),
             };
             (
-                k.text.clone(),
+                k.text.to_string(),
                 RNode {
                     value: RVal::Str(text),
                     origin: origin(src, v.span),
@@ -1569,7 +1569,7 @@ fn rewrite_images(node: &mut RNode, ks: &Source, images: &[&Node]) {
                                 format!(
                                     ":{}",
                                     match &t.value {
-                                        yaml::Value::Str(s) => s.clone(),
+                                        yaml::Value::Str(s) => s.to_string(),
                                         _ => t.display_value(),
                                     }
                                 )

@@ -7,6 +7,7 @@
 //! applied, and duplicate keys are recorded so the caller can report them.
 
 use crate::source::{SourceFile, Span};
+pub use compact_str::CompactString;
 use saphyr_parser::{Event, Parser, ScalarStyle};
 use std::collections::HashMap;
 
@@ -40,7 +41,8 @@ pub struct Node {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Key {
     /// The key as a string (non-string scalar keys are stringified, as Kubernetes does).
-    pub text: String,
+    /// Short keys (up to 24 bytes, nearly all) are stored inline, without an allocation.
+    pub text: CompactString,
     /// Byte range of the key's text.
     pub span: Span,
 }
@@ -56,8 +58,8 @@ pub enum Value {
     Int(i64),
     /// Floating point number.
     Float(f64),
-    /// String.
-    Str(String),
+    /// String (inline up to 24 bytes, like keys).
+    Str(CompactString),
     /// Sequence.
     Seq(Vec<Node>),
     /// Mapping, in source order.
@@ -162,12 +164,12 @@ impl Node {
             Value::Bool(b) => J::Bool(*b),
             Value::Int(i) => J::from(*i),
             Value::Float(f) => serde_json::Number::from_f64(*f).map_or(J::Null, J::Number),
-            Value::Str(s) => J::String(s.clone()),
+            Value::Str(s) => J::String(s.to_string()),
             Value::Seq(items) => J::Array(items.iter().map(Node::to_json).collect()),
             Value::Map(entries) => J::Object(
                 entries
                     .iter()
-                    .map(|(k, v)| (k.text.clone(), v.to_json()))
+                    .map(|(k, v)| (k.text.to_string(), v.to_json()))
                     .collect(),
             ),
         }
@@ -179,7 +181,7 @@ impl Node {
             Value::Bool(b) => b.to_string(),
             Value::Int(i) => i.to_string(),
             Value::Float(f) => f.to_string(),
-            Value::Str(s) => s.clone(),
+            Value::Str(s) => s.to_string(),
             Value::Seq(items) => format!("a list of {} item(s)", items.len()),
             Value::Map(_) => "a mapping".into(),
         }
@@ -295,7 +297,7 @@ enum Frame {
 #[derive(Default)]
 struct Seen {
     /// Key text → entry position, for mappings past `SCAN` keys.
-    index: Option<HashMap<String, usize>>,
+    index: Option<HashMap<CompactString, usize>>,
     /// Span of the first occurrence of each duplicated entry (rare).
     firsts: Vec<(usize, Span)>,
 }
@@ -401,12 +403,12 @@ impl Builder<'_> {
                                 fatal: true,
                             });
                         }
-                        _ if plain => self.src.slice(span).to_string(),
+                        _ if plain => self.src.slice(span).into(),
                         Value::Str(s) => s,
                         Value::Null => "null".into(),
-                        Value::Bool(b) => b.to_string(),
-                        Value::Int(i) => i.to_string(),
-                        Value::Float(f) => f.to_string(),
+                        Value::Bool(b) => b.to_string().into(),
+                        Value::Int(i) => i.to_string().into(),
+                        Value::Float(f) => f.to_string().into(),
                     };
                     *key = Some(Key { text, span });
                     Ok(None)
@@ -480,11 +482,11 @@ fn node_count(n: &Node) -> usize {
 
 /// Type a scalar the way go-yaml v2 (used by kubectl and the API machinery) does.
 pub fn resolve_plain(s: &str) -> Value {
-    typed_plain(s).unwrap_or_else(|| Value::Str(s.to_string()))
+    typed_plain(s).unwrap_or_else(|| Value::Str(s.into()))
 }
 
 /// [`resolve_plain`] for an owned scalar: a string keeps its allocation.
-fn resolve_plain_owned(s: String) -> Value {
+fn resolve_plain_owned(s: CompactString) -> Value {
     typed_plain(&s).unwrap_or(Value::Str(s))
 }
 
@@ -623,7 +625,7 @@ enum Ev {
     DocStart,
     Alias(usize),
     Scalar {
-        text: String,
+        text: CompactString,
         style: Style,
         anchor: usize,
         tag: Option<String>,
@@ -853,7 +855,11 @@ fn parse_saphyr(src: &SourceFile) -> ParsedStream {
             Event::DocumentStart(_) => Ev::DocStart,
             Event::Alias(id) => Ev::Alias(id),
             Event::Scalar(text, style, anchor, tag) => Ev::Scalar {
-                text: text.into_owned(),
+                // Short scalars (most keys and values) are stored inline, never allocated.
+                text: match text {
+                    std::borrow::Cow::Borrowed(s) => CompactString::from(s),
+                    std::borrow::Cow::Owned(s) => CompactString::from(s),
+                },
                 style: match style {
                     ScalarStyle::Plain => Style::Plain,
                     ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => Style::Quoted,
@@ -938,7 +944,7 @@ fn parse_libyaml(src: &SourceFile) -> ParsedStream {
                 style,
                 ..
             } => Ev::Scalar {
-                text: value,
+                text: value.into(),
                 style: match style {
                     LStyle::Plain | LStyle::Any => Style::Plain,
                     LStyle::SingleQuoted | LStyle::DoubleQuoted => Style::Quoted,
