@@ -8,8 +8,9 @@
 //! `ObjectMeta` of the selected minor.
 
 use super::bundle;
+use super::instance::Yaml;
 use super::normalize::{self, Dropped};
-use jsonschema::{Draft, PatternOptions, ValidationOptions, Validator};
+use jsonschema::{Draft, PatternOptions, Retrieve, ValidationOptions, Validator};
 use regex::Regex;
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
@@ -21,8 +22,8 @@ pub const OBJECT_META_DEF: &str = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMe
 
 /// A compiled schema and the document it was compiled from.
 pub struct Compiled {
-    /// The validator.
-    pub validator: Validator,
+    /// The validator, reading YAML trees directly (see [`super::instance`]).
+    pub validator: Validator<Yaml>,
     /// The normalised document (to look up field names and descriptions for messages).
     pub doc: Value,
     /// Parts of the schema that could not be checked.
@@ -35,8 +36,8 @@ pub struct Compiled {
 pub type CompileResult = Result<Arc<Compiled>, String>;
 
 /// The options every schema is compiled with.
-fn options() -> ValidationOptions<'static> {
-    jsonschema::options()
+fn options() -> ValidationOptions<'static, Arc<dyn Retrieve>, Yaml> {
+    jsonschema::options_for::<Yaml>()
         .with_draft(Draft::Draft202012)
         .should_validate_formats(true)
         .should_ignore_unknown_formats(true)
@@ -328,6 +329,23 @@ fn is_duration(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::schema::instance::{YNode, node_from_json};
+
+    fn valid(c: &Compiled, value: &Value) -> bool {
+        c.validator.is_valid(YNode(&node_from_json(value)))
+    }
+
+    fn errors(
+        c: &Compiled,
+        value: &Value,
+        show: impl Fn(&jsonschema::ValidationError<'_>) -> String,
+    ) -> Vec<String> {
+        let node = node_from_json(value);
+        c.validator
+            .iter_errors(YNode(&node))
+            .map(|e| show(&e))
+            .collect()
+    }
 
     fn newest() -> usize {
         bundle::get().versions().len() - 1
@@ -377,21 +395,13 @@ mod tests {
             "spec": {"selector": {}, "template": {"spec": {"containers": [{"name": "a", "resources": {"limits": {"cpu": null, "memory": "1Gi"}}}]}},
                      "strategy": {"rollingUpdate": {"maxUnavailable": null, "maxSurge": "25%"}}}});
         assert!(
-            first.validator.is_valid(&ok),
+            valid(&first, &ok),
             "{:?}",
-            first
-                .validator
-                .iter_errors(&ok)
-                .map(|e| e.to_string())
-                .collect::<Vec<_>>()
+            errors(&first, &ok, |e| e.to_string())
         );
         let bad = json!({"apiVersion": "apps/v1", "kind": "Deployment", "spec": {"replicas": "3", "replica": 3, "selector": {},
             "template": {"spec": {"containers": [{"name": "a", "ports": [{"containerPort": 99999999999i64}], "resources": {"limits": {"cpu": "lots"}}}]}}}});
-        let errors: Vec<String> = first
-            .validator
-            .iter_errors(&bad)
-            .map(|e| e.instance_path().as_str().to_string())
-            .collect();
+        let errors: Vec<String> = errors(&first, &bad, |e| e.instance_path().as_str().to_string());
         for path in [
             "/spec/replicas",
             "/spec",
@@ -406,15 +416,18 @@ mod tests {
     fn formats_are_asserted_in_builtin_kinds() {
         let b = bundle::get();
         let secret = builtin(&b.kind("v1", "Secret").unwrap().def, newest(), true).unwrap();
-        assert!(!secret.validator.is_valid(
+        assert!(!valid(
+            &secret,
             &json!({"apiVersion": "v1", "kind": "Secret", "data": {"k": "not base64 !!"}})
         ));
-        assert!(
-            secret.validator.is_valid(
-                &json!({"apiVersion": "v1", "kind": "Secret", "data": {"k": "aGVsbG8="}})
-            )
-        );
-        assert!(!secret.validator.is_valid(&json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"creationTimestamp": "yesterday"}})));
+        assert!(valid(
+            &secret,
+            &json!({"apiVersion": "v1", "kind": "Secret", "data": {"k": "aGVsbG8="}})
+        ));
+        assert!(!valid(
+            &secret,
+            &json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"creationTimestamp": "yesterday"}})
+        ));
     }
 
     #[test]
@@ -433,12 +446,9 @@ mod tests {
             "schema": {"openAPIV3Schema": {"type": "object", "properties": {"spec": {"type": "object", "x-kubernetes-preserve-unknown-fields": true,
             "properties": {"n": {"type": "integer", "nullable": true}}}}}}}]}});
         assert!(
-            crd.validator.is_valid(&doc),
+            valid(&crd, &doc),
             "{:?}",
-            crd.validator
-                .iter_errors(&doc)
-                .map(|e| e.to_string())
-                .collect::<Vec<_>>()
+            errors(&crd, &doc, |e| e.to_string())
         );
     }
 
@@ -446,17 +456,21 @@ mod tests {
     fn custom_resources_get_object_meta_and_strictness() {
         let schema = json!({"type": "object", "properties": {"spec": {"type": "object", "properties": {"size": {"type": "integer"}}}}});
         let c = custom(schema, newest(), true).unwrap();
-        assert!(c.validator.is_valid(&json!({"apiVersion": "x/v1", "kind": "A", "metadata": {"name": "a"}, "spec": {"size": 1}})));
-        assert!(
-            !c.validator
-                .is_valid(&json!({"apiVersion": "x/v1", "kind": "A", "spec": {"sise": 1}}))
-        );
-        assert!(!c.validator.is_valid(
+        assert!(valid(
+            &c,
+            &json!({"apiVersion": "x/v1", "kind": "A", "metadata": {"name": "a"}, "spec": {"size": 1}})
+        ));
+        assert!(!valid(
+            &c,
+            &json!({"apiVersion": "x/v1", "kind": "A", "spec": {"sise": 1}})
+        ));
+        assert!(!valid(
+            &c,
             &json!({"apiVersion": "x/v1", "kind": "A", "metadata": {"labels": {"a": 1}}})
         ));
-        assert!(
-            !c.validator
-                .is_valid(&json!({"apiVersion": "x/v1", "kind": "A", "status2": {}}))
-        );
+        assert!(!valid(
+            &c,
+            &json!({"apiVersion": "x/v1", "kind": "A", "status2": {}})
+        ));
     }
 }

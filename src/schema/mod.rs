@@ -16,6 +16,7 @@ pub mod bundle;
 mod compile;
 pub mod crd;
 pub mod dirs;
+pub mod instance;
 pub mod lifecycle;
 mod messages;
 pub mod normalize;
@@ -289,12 +290,15 @@ impl Run<'_> {
         };
         match self.resolve(obj) {
             Target::Schema(Ok(compiled), crd) => {
-                // Converted here rather than cached on the object: one object's JSON at a time.
-                let mut instance = root.to_json();
-                if compiled.defaults {
+                // The tree is validated as it is; a custom resource whose schema has defaults
+                // is validated as the API server sees it, defaults filled in (a copy).
+                let defaulted = compiled.defaults.then(|| {
+                    let mut instance = root.to_json();
                     crd::apply_defaults(&mut instance, &compiled.doc);
-                }
-                for err in compiled.validator.iter_errors(&instance) {
+                    instance::node_from_json(&instance)
+                });
+                let instance = instance::YNode(defaulted.as_ref().unwrap_or(root));
+                for err in compiled.validator.iter_errors(instance) {
                     for f in messages::describe(&err, &compiled.doc, root, &obj.source) {
                         let span = locate(root, &f.pointer, f.anchor);
                         emit(f.rule, f.message, span, f.pointer, crd);
