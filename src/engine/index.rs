@@ -49,7 +49,7 @@ pub fn label_pairs(node: Option<&Node>) -> Vec<(String, String)> {
         .map(|m| {
             m.iter()
                 .filter(|(_, v)| !matches!(v.value, Value::Seq(_) | Value::Map(_) | Value::Null))
-                .map(|(k, v)| (k.text.to_string(), v.display_value()))
+                .map(|(k, v)| (k.text.as_str().to_owned(), v.display_value()))
                 .collect()
         })
         .unwrap_or_default()

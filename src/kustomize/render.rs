@@ -1501,11 +1501,11 @@ fn pairs_of(src: &Source, m: &[(yaml::Key, Node)]) -> Vec<(String, RNode)> {
     m.iter()
         .map(|(k, v)| {
             let text = match &v.value {
-                yaml::Value::Str(s) => s.to_string(),
+                yaml::Value::Str(s) => s.as_str().to_owned(),
                 _ => v.display_value(),
             };
             (
-                k.text.to_string(),
+                k.text.as_str().to_owned(),
                 RNode {
                     value: RVal::Str(text),
                     origin: origin(src, v.span),
@@ -1569,7 +1569,7 @@ fn rewrite_images(node: &mut RNode, ks: &Source, images: &[&Node]) {
                                 format!(
                                     ":{}",
                                     match &t.value {
-                                        yaml::Value::Str(s) => s.to_string(),
+                                        yaml::Value::Str(s) => s.as_str().to_owned(),
                                         _ => t.display_value(),
                                     }
                                 )

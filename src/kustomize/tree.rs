@@ -76,7 +76,7 @@ impl RNode {
             Value::Bool(b) => RVal::Bool(*b),
             Value::Int(i) => RVal::Int(*i),
             Value::Float(f) => RVal::Float(*f),
-            Value::Str(s) => RVal::Str(s.to_string()),
+            Value::Str(s) => RVal::Str(s.as_str().to_owned()),
             Value::Seq(items) => RVal::Seq(
                 items
                     .iter()
@@ -89,7 +89,7 @@ impl RNode {
                     .map(|(k, v)| {
                         (
                             RKey {
-                                text: k.text.to_string(),
+                                text: k.text.as_str().to_owned(),
                                 origin: origin(k.span),
                             },
                             RNode::from_node(source, v, map),
