@@ -60,10 +60,11 @@ pub enum Value {
     Float(f64),
     /// String (inline up to 24 bytes, like keys).
     Str(CompactString),
-    /// Sequence.
-    Seq(Vec<Node>),
+    /// Sequence (a boxed slice: trees are never grown after parsing, and a `Value` stays
+    /// 24 bytes).
+    Seq(Box<[Node]>),
     /// Mapping, in source order.
-    Map(Vec<(Key, Node)>),
+    Map(Box<[(Key, Node)]>),
 }
 
 impl Node {
@@ -590,7 +591,7 @@ fn apply_merges(entries: &mut Vec<(Key, Node)>, merges: Vec<Node>) -> Result<(),
     for merge in merges {
         let sources: Vec<Node> = match merge.value {
             Value::Map(_) => vec![merge],
-            Value::Seq(items) => items,
+            Value::Seq(items) => items.into_vec(),
             _ => {
                 return Err(YamlIssue {
                     message: "a merge key (`<<`) needs a mapping or a list of mappings".into(),
@@ -743,7 +744,7 @@ impl Builder<'_> {
                     } else {
                         Style::BlockCollection
                     },
-                    value: Value::Seq(items),
+                    value: Value::Seq(items.into_boxed_slice()),
                 };
                 if anchor > 0 {
                     self.anchors.insert(anchor, node.clone());
@@ -778,7 +779,7 @@ impl Builder<'_> {
                     } else {
                         Style::BlockCollection
                     },
-                    value: Value::Map(entries),
+                    value: Value::Map(entries.into_boxed_slice()),
                 };
                 if anchor > 0 {
                     self.anchors.insert(anchor, node.clone());
