@@ -170,9 +170,9 @@ pub struct Diagnostic {
     /// Secondary locations.
     pub labels: Vec<Label>,
     /// Machine fix.
-    pub fix: Option<Fix>,
+    pub fix: Option<Box<Fix>>,
     /// The waiver that matched this finding (in force, or expired and kept for its history).
-    pub waiver: Option<WaiverInfo>,
+    pub waiver: Option<Box<WaiverInfo>>,
     /// The dev team owning the file (CODEOWNERS), e.g. `@org/payments`.
     pub code_owner: Option<String>,
 }

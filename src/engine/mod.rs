@@ -517,7 +517,7 @@ pub fn finding_with(
         contact: rule.contact.clone(),
         docs: rule.docs.clone(),
         labels,
-        fix,
+        fix: fix.map(Box::new),
         waiver: None,
         code_owner: None,
     }

@@ -551,13 +551,13 @@ pub fn apply<'f>(
             }
         }
         if let Some(w) = active {
-            d.waiver = Some(w.info(false));
+            d.waiver = Some(Box::new(w.info(false)));
         } else if let Some(info) = honoured {
-            d.waiver = Some(info);
+            d.waiver = Some(Box::new(info));
         } else {
             d.labels.append(&mut refused);
             if let Some(w) = expired {
-                d.waiver = Some(w.info(true));
+                d.waiver = Some(Box::new(w.info(true)));
                 d.labels.push(Label {
                     location: w.location.clone(),
                     message: w.history(),
