@@ -856,11 +856,9 @@ fn parse_saphyr(src: &SourceFile) -> ParsedStream {
             Event::DocumentStart(_) => Ev::DocStart,
             Event::Alias(id) => Ev::Alias(id),
             Event::Scalar(text, style, anchor, tag) => Ev::Scalar {
-                // Short scalars (most keys and values) are stored inline, never allocated.
-                text: match text {
-                    std::borrow::Cow::Borrowed(s) => CompactString::from(s),
-                    std::borrow::Cow::Owned(s) => CompactString::from(s),
-                },
+                // Short scalars (most keys and values) are stored inline, never allocated; an
+                // owned scalar keeps its buffer.
+                text: CompactString::from(text),
                 style: match style {
                     ScalarStyle::Plain => Style::Plain,
                     ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => Style::Quoted,

@@ -132,15 +132,16 @@ pub fn rule(id: &str) -> Option<&'static SchemaRule> {
 
 /// The `why` and `help` of a schema rule, allocated once per process and shared by its findings.
 fn shared_texts(id: &str) -> Option<(Arc<str>, Arc<str>)> {
-    static TEXTS: std::sync::OnceLock<Vec<(Arc<str>, Arc<str>)>> = std::sync::OnceLock::new();
+    type Texts = Vec<(&'static str, Arc<str>, Arc<str>)>;
+    static TEXTS: std::sync::OnceLock<Texts> = std::sync::OnceLock::new();
     let texts = TEXTS.get_or_init(|| {
         SCHEMA_RULES
             .iter()
-            .map(|r| (Arc::from(r.why), Arc::from(r.help)))
+            .map(|r| (r.id, Arc::from(r.why), Arc::from(r.help)))
             .collect()
     });
-    let i = SCHEMA_RULES.iter().position(|r| r.id == id)?;
-    Some(texts[i].clone())
+    let (_, why, help) = texts.iter().find(|(rid, ..)| *rid == id)?;
+    Some((why.clone(), help.clone()))
 }
 
 /// How to validate.
