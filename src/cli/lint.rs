@@ -129,6 +129,56 @@ fn check_files(
     (diags, report)
 }
 
+/// Read and check `paths` as a stream (see [`engine::stream`]): each file is checked with the
+/// per-object rules and, for built-in kinds, its schemas on the thread that parsed it, then
+/// pruned; cross-object rules and custom resources' schemas run once every file is read. The
+/// findings are those of [`check_files`] on the loaded files.
+fn lint_streaming(
+    paths: &[PathBuf],
+    cwd: &Path,
+    filter: &Filter,
+    rules: &[crate::policy::Rule],
+    ctx: &engine::Context,
+    settings: Option<&SchemaSettings>,
+) -> (load::Loaded, Vec<Diagnostic>, Option<schema::Report>) {
+    let plan = engine::stream::Plan::new(rules);
+    let stream = settings.map(schema::Stream::new);
+    let (checked, errors) = load::load_map(paths, cwd, filter, |file| {
+        let report = stream.as_ref().map(|s| s.check_file(&file));
+        // Objects with waiver annotations keep their trees: a waiver may name a container.
+        let checked = plan.first_pass(file, ctx, |i, obj| {
+            report.as_ref().is_some_and(|r| r.keeps(i)) || crate::waiver::has_annotation(obj)
+        });
+        (checked, report)
+    });
+    let mut files = Vec::with_capacity(checked.len());
+    let mut problems = Vec::new();
+    let mut diags = Vec::new();
+    let mut entries = Vec::new();
+    let mut reports = Vec::new();
+    for (mut c, report) in checked {
+        files.push(c.file);
+        problems.append(&mut c.problems);
+        diags.append(&mut c.findings);
+        entries.append(&mut c.entries);
+        reports.extend(report);
+    }
+    let (mut cross, report) = rayon::join(
+        || plan.second_pass(&files, entries, ctx),
+        || stream.as_ref().map(|s| s.finish(&files, reports)),
+    );
+    // The order before sorting is that of `check_files`: file problems, rule findings, schema
+    // findings (ties in the sort keep it).
+    diags.append(&mut cross);
+    diags.splice(0..0, problems);
+    let report = report.map(|mut r| {
+        diags.append(&mut r.diagnostics);
+        r
+    });
+    diagnostic::sort(&mut diags);
+    (load::Loaded { files, errors }, diags, report)
+}
+
 /// Summary counts, notes and report metadata of schema validation.
 fn schema_summary(
     summary: &mut Summary,
@@ -233,9 +283,22 @@ pub fn run(args: LintArgs) -> Result<Outcome> {
     let mut read_errors = Vec::new();
     let paths = load::discover(&inputs, &mut read_errors, &s.cwd);
     tm("discover");
-    let mut loaded = load::load(&paths, &s.cwd, &filter);
-    tm("load");
     let waivers = s.waivers()?;
+    // Without kustomizations to render (which read other files' trees), fixes to apply and
+    // central waivers that find containers by name in any object, files are checked as they
+    // are read and only what cross-object rules and waivers need is kept.
+    let streaming =
+        !args.fix && !waivers.names_containers() && !kustomize::any(&inputs, &paths, &s.cwd);
+    let mut streamed = None;
+    let mut loaded = if streaming {
+        let (loaded, diags, report) =
+            lint_streaming(&paths, &s.cwd, &filter, &s.rules, &s.ctx, schemas.as_ref());
+        streamed = Some((diags, report));
+        loaded
+    } else {
+        load::load(&paths, &s.cwd, &filter)
+    };
+    tm("load");
     let owners = s.codeowners()?;
     let wopts = s.waiver_options(super::common::today()?, &inputs);
     let repo_path = |d: &str| s.repo_path(d);
@@ -249,7 +312,14 @@ pub fn run(args: LintArgs) -> Result<Outcome> {
         crate::waiver::apply(&mut diags, &loaded.files, &waivers, &wopts, &repo_path);
         (kustomize::finish(diags, rendered), report)
     };
-    let (mut diags, mut schema_report) = run_rules(&mut loaded);
+    let (mut diags, mut schema_report) = match streamed {
+        Some((mut diags, report)) => {
+            tm("engine and schemas");
+            crate::waiver::apply(&mut diags, &loaded.files, &waivers, &wopts, &repo_path);
+            (diags, report)
+        }
+        None => run_rules(&mut loaded),
+    };
     if args.fix {
         let mut rounds = 0;
         loop {
@@ -526,4 +596,221 @@ fn summarize(
     }
     summary.count(diags);
     summary
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The streaming lint and the whole-tree lint find the same, in the same order, with the
+    /// same spans, skipped objects and loaded files.
+    fn same_findings(inputs: &[PathBuf], cwd: &Path) {
+        let rules = crate::policy::builtin_rules().expect("built-in rules load");
+        let ctx = engine::Context::default();
+        let settings = SchemaSettings::default();
+        let filter = Filter::default();
+        let paths = load::discover(inputs, &mut Vec::new(), cwd);
+        let loaded = load::load(&paths, cwd, &filter);
+        let (want, want_report) = check_files(&loaded.files, &rules, &ctx, Some(&settings));
+        let (got_loaded, got, got_report) =
+            lint_streaming(&paths, cwd, &filter, &rules, &ctx, Some(&settings));
+        let render = |d: &[Diagnostic]| -> Vec<String> {
+            d.iter()
+                .map(|d| {
+                    format!(
+                        "{:?} {} {}",
+                        d.location.span,
+                        d.identity_path,
+                        serde_json::to_string(&crate::render::json::finding(d))
+                            .expect("serialises")
+                    )
+                })
+                .collect()
+        };
+        let (want, got) = (render(&want), render(&got));
+        assert!(!want.is_empty(), "the inputs should produce findings");
+        for (w, g) in want.iter().zip(&got) {
+            assert_eq!(w, g);
+        }
+        assert_eq!(want.len(), got.len());
+        let skipped = |r: Option<schema::Report>| -> Vec<String> {
+            r.expect("schemas on")
+                .skipped
+                .iter()
+                .map(|k| format!("{} {} {} {}", k.file, k.doc, k.object.display(), k.reason))
+                .collect()
+        };
+        assert_eq!(skipped(want_report), skipped(got_report));
+        let shape = |files: &[FileManifests]| -> Vec<(String, usize, usize)> {
+            files
+                .iter()
+                .map(|f| (f.source.path.clone(), f.objects.len(), f.skipped.len()))
+                .collect()
+        };
+        assert_eq!(shape(&loaded.files), shape(&got_loaded.files));
+        assert_eq!(loaded.errors.len(), got_loaded.errors.len());
+    }
+
+    #[test]
+    fn streaming_finds_what_the_whole_tree_lint_finds_in_the_rule_examples() {
+        // Every example of every built-in rule, one file each, linted together: cross-object
+        // rules relate objects across them.
+        let dir = tempfile::tempdir().expect("temp dir");
+        let rules = crate::policy::builtin_rules().expect("built-in rules load");
+        for r in &rules {
+            let ex = &r.spec.examples;
+            for (kind, list) in [("valid", &ex.valid), ("invalid", &ex.invalid)] {
+                for (i, text) in list.iter().enumerate() {
+                    let name = format!("{}-{kind}-{i}.yaml", r.id());
+                    std::fs::write(dir.path().join(name), text).expect("write");
+                }
+            }
+        }
+        // Lists, custom resources with and without their CRD, broken YAML, non-objects.
+        std::fs::write(
+            dir.path().join("zz-mixed.yaml"),
+            r#"apiVersion: v1
+kind: List
+items:
+  - apiVersion: apps/v1
+    kind: Deployment
+    metadata: {name: web, namespace: shop, labels: {app: web}}
+    spec:
+      selector: {matchLabels: {app: web}}
+      template:
+        metadata: {labels: {app: web}}
+        spec:
+          containers:
+            - name: web
+              image: nginx
+              envFrom: [{configMapRef: {name: missing}}]
+  - apiVersion: v1
+    kind: Service
+    metadata: {name: web, namespace: shop}
+    spec: {selector: {app: other}, ports: [{port: 80, targetPort: http}]}
+---
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.example.com}
+spec:
+  group: example.com
+  names: {kind: Widget, plural: widgets}
+  scope: Namespaced
+  versions:
+    - name: v1
+      served: true
+      storage: true
+      schema:
+        openAPIV3Schema:
+          type: object
+          properties:
+            spec:
+              type: object
+              properties:
+                size: {type: integer, default: 3}
+---
+apiVersion: example.com/v1
+kind: Widget
+metadata: {name: w, namespace: shop}
+spec: {size: big, colour: red}
+---
+apiVersion: other.io/v1
+kind: Gadget
+metadata: {name: g}
+---
+just: text
+"#,
+        )
+        .expect("write");
+        // Findings of cross-object rules that the pruned tree cannot make exactly: a fix
+        // planned among fields the projection drops, keyed paths through the containers and env
+        // lists, and several containers.
+        std::fs::write(
+            dir.path().join("zz-pruned.yaml"),
+            r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: api
+  namespace: shop
+spec:
+  replicas: 1
+  selector:
+    matchLabels: {app: api}
+  template:
+    metadata:
+      labels: {app: api}
+    spec:
+      containers:
+        - name: sidecar
+          image: envoy:1.30
+        - name: api
+          image: shop/api:1.2.3
+          env:
+            - name: MODE
+              value: fast
+            - name: LEVEL
+              valueFrom:
+                configMapKeyRef: {name: api-settings, key: level}
+          resources:
+            limits: {memory: 128Mi}
+      restartPolicy: Always
+      dnsPolicy: ClusterFirst
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: worker
+  namespace: shop
+spec:
+  selector:
+    matchLabels: {app: worker}
+  template:
+    metadata:
+      labels: {app: worker}
+    spec:
+      containers:
+        - name: worker
+          image: shop/worker:1.0.0
+  strategy:
+    type: Recreate
+  revisionHistoryLimit: 5
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: api-in
+  namespace: shop
+spec:
+  podSelector:
+    matchLabels: {app: api}
+  ingress:
+    - from:
+        - podSelector:
+            matchLabels: {app: nobody}
+          ipBlock: {cidr: 10.0.0.0/8}
+      ports:
+        - port: 8080
+"#,
+        )
+        .expect("write");
+        std::fs::write(dir.path().join("zz-broken.yaml"), "a: [1, 2\nb: {").expect("write");
+        same_findings(&[dir.path().to_path_buf()], dir.path());
+    }
+
+    #[test]
+    fn streaming_finds_what_the_whole_tree_lint_finds_in_the_examples() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        same_findings(&[root.join("examples")], root);
+    }
+
+    #[test]
+    fn streaming_finds_what_the_whole_tree_lint_finds_in_the_shared_corpus() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let corpus = root.join("../shared/corpus");
+        if !corpus.is_dir() {
+            eprintln!("skipped: {} is not here", corpus.display());
+            return;
+        }
+        same_findings(&[corpus], root);
+    }
 }

@@ -93,8 +93,22 @@ fn embedded_template_labels(
     }
 }
 
-/// The index entry of `obj`, and whether it counts as a workload for relations.
-fn entry<'a>(obj: &'a Object, ctx: &Context) -> (Entry<'a>, bool) {
+/// What the index records about one object, worked out from its whole tree: a streaming lint
+/// works it out while the tree is at hand and indexes the object later, from a pruned tree.
+#[derive(Debug, Clone)]
+pub struct EntryFacts {
+    /// Pointer of its pod template, for workloads.
+    pub template: Option<String>,
+    /// The labels its pods carry.
+    pub pod_labels: Vec<(String, String)>,
+    /// A custom resource that embeds pod templates.
+    pub embeds_pods: bool,
+    /// Counts as a workload for relations.
+    pub workload: bool,
+}
+
+/// The index facts of `obj`.
+pub fn entry_facts(obj: &Object, ctx: &Context) -> EntryFacts {
     let template = ctx.pod_template(obj);
     let root = obj.node();
     let labels_node = match &template {
@@ -121,15 +135,12 @@ fn entry<'a>(obj: &'a Object, ctx: &Context) -> (Entry<'a>, bool) {
         add_missing(&mut pod_labels, required);
     }
     let workload = ctx.is_workload(obj) || embeds_pods;
-    (
-        Entry {
-            obj,
-            template,
-            pod_labels,
-            embeds_pods,
-        },
+    EntryFacts {
+        template,
+        pod_labels,
+        embeds_pods,
         workload,
-    )
+    }
 }
 
 impl<'a> Index<'a> {
@@ -139,18 +150,23 @@ impl<'a> Index<'a> {
         use rayon::prelude::*;
         // Reading each object's labels is the work, done in parallel; the maps are filled in
         // input order afterwards.
-        let entries: Vec<(Entry<'a>, bool)> = objects
+        let facts: Vec<EntryFacts> = objects
             .par_iter()
             .with_min_len(64)
-            .map(|obj| entry(obj, ctx))
+            .map(|obj| entry_facts(obj, ctx))
             .collect();
+        Index::with_facts(objects, facts)
+    }
+
+    /// Index `objects` with their [`EntryFacts`] already worked out (`facts[i]` is that of
+    /// `objects[i]`).
+    pub fn with_facts(objects: &[&'a Object], facts: Vec<EntryFacts>) -> Self {
         let mut idx = Index::default();
-        idx.entries.reserve(entries.len());
-        idx.by_address.reserve(entries.len());
-        for (i, (e, workload)) in entries.into_iter().enumerate() {
-            let obj = e.obj;
+        idx.entries.reserve(objects.len());
+        idx.by_address.reserve(objects.len());
+        for (i, (obj, f)) in objects.iter().zip(facts).enumerate() {
             let ns = obj.id.namespace.as_deref().unwrap_or("");
-            if workload {
+            if f.workload {
                 idx.workloads.push(i);
                 idx.workloads_ns.entry(ns).or_default().push(i);
             }
@@ -165,7 +181,12 @@ impl<'a> Index<'a> {
             if let Some(name) = obj.node().pointer("/metadata/name").and_then(Node::as_str) {
                 idx.by_name.entry(name).or_default().push(i);
             }
-            idx.entries.push(e);
+            idx.entries.push(Entry {
+                obj,
+                template: f.template,
+                pod_labels: f.pod_labels,
+                embeds_pods: f.embeds_pods,
+            });
         }
         idx
     }

@@ -9,6 +9,8 @@
 pub mod eval;
 pub mod fix;
 pub mod index;
+pub mod project;
+pub mod stream;
 pub mod system;
 pub mod trace;
 
@@ -329,6 +331,26 @@ fn check_selected(
     index: &Index<'_>,
     out: &mut Vec<Diagnostic>,
 ) {
+    violations(rule, obj, facts, selected, old, ctx, index, |sel, o| {
+        let container = sel.container.as_deref().and_then(|p| obj.node().pointer(p));
+        out.push(finding_with(
+            rule, obj, old, &sel.ptr, sel.node, container, &o,
+        ));
+    });
+}
+
+/// Evaluate `rule` on the nodes `selected` in `obj`, passing each violation to `found`.
+#[allow(clippy::too_many_arguments)]
+fn violations<'s, 'o>(
+    rule: &Rule,
+    obj: &Object,
+    facts: &Facts,
+    selected: &'s [Selected<'o>],
+    old: Option<&Object>,
+    ctx: &Context,
+    index: &Index<'_>,
+    mut found: impl FnMut(&'s Selected<'o>, Outcome),
+) {
     for sel in selected {
         let env = Env {
             item: sel.node,
@@ -353,10 +375,7 @@ fn check_selected(
             Check::Forbid(c) => Some(eval(c, &env)).filter(|o| o.holds),
         };
         if let Some(o) = violation {
-            let container = sel.container.as_deref().and_then(|p| obj.node().pointer(p));
-            out.push(finding_with(
-                rule, obj, old, &sel.ptr, sel.node, container, &o,
-            ));
+            found(sel, o);
         }
     }
 }
@@ -384,6 +403,22 @@ pub fn finding_with(
     item: &Node,
     container: Option<&Node>,
     o: &Outcome,
+) -> Diagnostic {
+    finding_on(rule, obj, old, ptr, item, container, o, true)
+}
+
+/// [`finding_with`]; `whole_tree` is false when `obj`'s tree was pruned (see
+/// [`stream`]), so fixes are planned on a fresh parse of its document.
+#[allow(clippy::too_many_arguments)]
+fn finding_on(
+    rule: &Rule,
+    obj: &Object,
+    old: Option<&Object>,
+    ptr: &str,
+    item: &Node,
+    container: Option<&Node>,
+    o: &Outcome,
+    whole_tree: bool,
 ) -> Diagnostic {
     let root = obj.node();
     let path = o.at.clone();
@@ -481,7 +516,7 @@ pub fn finding_with(
                     value,
                 });
             }
-            let edits = plan_in_document(obj, &ops);
+            let edits = plan_in_document(obj, &ops, whole_tree);
             let safe = f.safe && fix_mode != Some("unsafe");
             let applicability = match (&edits, safe) {
                 (None, _) => Applicability::DisplayOnly,
@@ -526,19 +561,24 @@ pub fn finding_with(
 /// Plan fix edits on the object's own document only. One operation is planned on the tree at
 /// hand (see [`fix::plan_with_tree`]); several are planned on a slice of the file holding the
 /// document, re-parsed between operations, which keeps them cheap in multi-megabyte bundles.
-/// Edits are mapped back to file offsets.
-fn plan_in_document(obj: &Object, ops: &[FixOp]) -> Option<Vec<crate::diagnostic::TextEdit>> {
-    let on_tree = || {
-        fix::plan_with_tree(
-            &obj.source,
-            Some(&obj.document),
-            obj.doc_index,
-            &obj.base,
-            ops,
-        )
+/// When the object's tree was pruned (`whole_tree` false), the document's lines are parsed once
+/// and the operations planned on that tree. Edits are mapped back to file offsets.
+fn plan_in_document(
+    obj: &Object,
+    ops: &[FixOp],
+    whole_tree: bool,
+) -> Option<Vec<crate::diagnostic::TextEdit>> {
+    let on_tree = |source: &crate::source::Source, doc_index: usize| match whole_tree {
+        true => fix::plan_with_tree(source, Some(&obj.document), doc_index, &obj.base, ops),
+        false => {
+            let doc = fix::parse_document(&source.text, doc_index)?;
+            fix::plan_with_tree(source, Some(&doc), doc_index, &obj.base, ops)
+        }
     };
-    if let [_] = ops {
-        return on_tree();
+    if let [_] = ops
+        && whole_tree
+    {
+        return on_tree(&obj.source, obj.doc_index);
     }
     let text = obj.source.text.as_str();
     let span = obj.document.span;
@@ -552,10 +592,13 @@ fn plan_in_document(obj: &Object, ops: &[FixOp]) -> Option<Vec<crate::diagnostic
         return fix::plan(&obj.source, obj.doc_index, &obj.base, ops);
     }
     if start == 0 && end == text.len() {
-        return on_tree();
+        return on_tree(&obj.source, obj.doc_index);
     }
     let slice = crate::source::SourceFile::new(obj.source.path.clone(), &text[start..end]);
-    let edits = fix::plan(&slice, 0, &obj.base, ops)?;
+    let edits = match whole_tree {
+        true => fix::plan(&slice, 0, &obj.base, ops)?,
+        false => on_tree(&slice, 0)?,
+    };
     Some(
         edits
             .into_iter()
@@ -583,6 +626,35 @@ fn value_text(node: &Node) -> String {
         }
         _ => node.display_value(),
     }
+}
+
+/// Check `obj` with `rules` (in order); a rule that panics becomes a `rule-error` finding.
+pub(crate) fn check_rules<'r>(
+    obj: &Object,
+    rules: impl Iterator<Item = &'r Rule>,
+    old: Option<&Object>,
+    ctx: &Context,
+    index: &Index<'_>,
+) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    let facts = Facts::of(obj, ctx);
+    let mut selections = Selections::default();
+    for rule in rules {
+        if !matches_with(rule, obj, &facts) {
+            continue;
+        }
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let mut v = Vec::new();
+            let selected = selections.get(&rule.each, obj, &facts);
+            check_selected(rule, obj, &facts, selected, old, ctx, index, &mut v);
+            v
+        }));
+        match r {
+            Ok(mut v) => out.append(&mut v),
+            Err(p) => out.push(system::rule_crashed(rule, obj, p)),
+        }
+    }
+    out
 }
 
 /// Where an object sits: (file path, document index, pointer inside the document).
@@ -674,32 +746,19 @@ pub fn lint_refs_by(
         .par_iter()
         .with_min_len(4)
         .flat_map_iter(|(obj, applies)| {
-            let mut out = Vec::new();
             let old = match applies {
                 AppliesTo::Present => t.old.get(&object_key(obj)).copied(),
                 AppliesTo::Removed => Some(*obj),
             };
-            let facts = Facts::of(obj, ctx);
-            let mut selections = Selections::default();
-            for rule in rules
-                .iter()
-                .filter(|r| r.applies_to == *applies && keep(r, obj))
-            {
-                if !matches_with(rule, obj, &facts) {
-                    continue;
-                }
-                let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    let mut v = Vec::new();
-                    let selected = selections.get(&rule.each, obj, &facts);
-                    check_selected(rule, obj, &facts, selected, old, ctx, &index, &mut v);
-                    v
-                }));
-                match r {
-                    Ok(mut v) => out.append(&mut v),
-                    Err(p) => out.push(system::rule_crashed(rule, obj, p)),
-                }
-            }
-            out
+            check_rules(
+                obj,
+                rules
+                    .iter()
+                    .filter(|r| r.applies_to == *applies && keep(r, obj)),
+                old,
+                ctx,
+                &index,
+            )
         })
         .collect();
     // File problems first, as they were found (ties in the sort keep this order). Findings are

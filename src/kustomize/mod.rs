@@ -635,6 +635,11 @@ pub fn prepare(
     prepare_in(&files::Disk::new(cwd), files, inputs, paths)
 }
 
+/// Is there a kustomization among `inputs` and `paths` (as [`prepare`] would find it)?
+pub fn any(inputs: &[PathBuf], paths: &[PathBuf], cwd: &Path) -> bool {
+    !find_dirs_in(&files::Disk::new(cwd), inputs, paths).is_empty()
+}
+
 /// [`prepare`] reading files from `fs` (a git revision's tree, or the disk); `inputs` and
 /// `paths` are paths as `fs` understands them.
 pub fn prepare_in(

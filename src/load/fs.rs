@@ -109,6 +109,19 @@ pub fn discover(inputs: &[PathBuf], errors: &mut Vec<ReadError>, cwd: &Path) -> 
 
 /// Read and parse files in parallel.
 pub fn load(paths: &[PathBuf], cwd: &Path, filter: &Filter) -> Loaded {
+    let (files, errors) = load_map(paths, cwd, filter, |f| f);
+    Loaded { files, errors }
+}
+
+/// [`load`], passing each file to `step` on the thread that parsed it, while its tree is still
+/// in the cache (a streaming lint checks it there and keeps only what later steps need).
+/// Results come back sorted by path, like [`Loaded::files`], with the read errors.
+pub fn load_map<T: Send>(
+    paths: &[PathBuf],
+    cwd: &Path,
+    filter: &Filter,
+    step: impl Fn(FileManifests) -> T + Sync,
+) -> (Vec<T>, Vec<ReadError>) {
     // Largest files first: threads split the list and steal from each other, and a
     // multi-megabyte file picked up last would leave the other cores idle at the end.
     let mut order: Vec<(u64, &PathBuf)> = paths
@@ -116,7 +129,7 @@ pub fn load(paths: &[PathBuf], cwd: &Path, filter: &Filter) -> Loaded {
         .map(|p| (std::fs::metadata(p).map_or(0, |m| m.len()), p))
         .collect();
     order.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(b.1)));
-    let results: Vec<Result<FileManifests, ReadError>> = order
+    let results: Vec<Result<(String, T), ReadError>> = order
         .par_iter()
         .filter_map(|&(_, p)| {
             let display = if p.as_os_str() == "-" {
@@ -136,7 +149,7 @@ pub fn load(paths: &[PathBuf], cwd: &Path, filter: &Filter) -> Loaded {
                 })
             };
             Some(match text {
-                Ok(t) => Ok(manifest::read(display, t)),
+                Ok(t) => Ok((display.clone(), step(manifest::read(display, t)))),
                 Err(e) => Err(ReadError {
                     file: display,
                     message: e.to_string(),
@@ -144,14 +157,15 @@ pub fn load(paths: &[PathBuf], cwd: &Path, filter: &Filter) -> Loaded {
             })
         })
         .collect();
-    let mut out = Loaded::default();
+    let mut files = Vec::new();
+    let mut errors = Vec::new();
     for r in results {
         match r {
-            Ok(f) => out.files.push(f),
-            Err(e) => out.errors.push(e),
+            Ok(f) => files.push(f),
+            Err(e) => errors.push(e),
         }
     }
-    out.files.sort_by(|a, b| a.source.path.cmp(&b.source.path));
-    out.errors.sort_by(|a, b| a.file.cmp(&b.file));
-    out
+    files.sort_by(|a, b| a.0.cmp(&b.0));
+    errors.sort_by(|a, b| a.file.cmp(&b.file));
+    (files.into_iter().map(|(_, t)| t).collect(), errors)
 }

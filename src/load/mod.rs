@@ -8,4 +8,4 @@ pub mod fs;
 pub mod git;
 pub mod rules;
 
-pub use fs::{EXTENSIONS, Filter, Loaded, ReadError, discover, display_path, load};
+pub use fs::{EXTENSIONS, Filter, Loaded, ReadError, discover, display_path, load, load_map};

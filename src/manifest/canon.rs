@@ -69,6 +69,24 @@ const SETS: &[&str] = &[
     "supplementalGroups",
 ];
 
+/// Every field of a list item that [`list_kind`] reads to tell keyed lists from sets, and that
+/// keys read: with these kept, a list's kind and keys can be worked out from a tree that lost
+/// its other fields (unless the list is a set, whose items are keyed by their whole value).
+pub fn item_key_fields() -> impl Iterator<Item = &'static str> {
+    KEYED
+        .iter()
+        .flat_map(|(_, keys)| keys.iter().copied())
+        .chain([
+            "containerPort",
+            "protocol",
+            "port",
+            "verbs",
+            "host",
+            "http",
+            "name",
+        ])
+}
+
 fn all_maps_have(items: &[Node], fields: &[&str]) -> bool {
     items
         .iter()

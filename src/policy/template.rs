@@ -75,6 +75,14 @@ impl Template {
         Some(out)
     }
 
+    /// The placeholders, as dotted paths split into parts (`{{item.name}}` → `["item", "name"]`).
+    pub fn vars(&self) -> impl Iterator<Item = &[String]> {
+        self.parts.iter().filter_map(|p| match p {
+            Part::Var(v) => Some(v.as_slice()),
+            Part::Lit(_) => None,
+        })
+    }
+
     /// Render with a lookup for placeholders (`None` renders as `<none>`).
     pub fn render(&self, lookup: &dyn Fn(&[String]) -> Option<String>) -> String {
         let mut out = String::new();

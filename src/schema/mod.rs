@@ -257,6 +257,126 @@ pub fn validate(files: &[FileManifests], settings: &SchemaSettings) -> Report {
     }
 }
 
+/// Schema validation one file at a time, for a streaming lint: objects of built-in kinds are
+/// validated as their file is read ([`Stream::check_file`]); custom resources wait until every
+/// file is read, since a CRD linted with them may define their schema ([`Stream::finish`]).
+/// The findings are those of [`validate`].
+pub struct Stream<'s> {
+    run: Run<'s>,
+    version: KubeVersion,
+}
+
+/// One file's share of a [`Stream`].
+#[derive(Debug, Default)]
+pub struct FileReport {
+    /// Findings on the objects validated so far.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Objects not validated, in file order.
+    pub skipped: Vec<Skipped>,
+    /// Per object: left for [`Stream::finish`] (custom resources).
+    pub deferred: Vec<bool>,
+    /// Per object: a CRD, which [`Stream::finish`] reads.
+    pub crd: Vec<bool>,
+}
+
+impl FileReport {
+    /// Does [`Stream::finish`] read object `i` (so its whole tree must be kept)?
+    pub fn keeps(&self, i: usize) -> bool {
+        self.deferred.get(i).copied().unwrap_or(false) || self.crd.get(i).copied().unwrap_or(false)
+    }
+}
+
+impl<'s> Stream<'s> {
+    /// Start validating with `settings`.
+    pub fn new(settings: &'s SchemaSettings) -> Self {
+        let (minor, version) = target(settings.kubernetes_version);
+        Stream {
+            run: Run {
+                settings,
+                minor,
+                requested: settings.kubernetes_version.unwrap_or(version),
+                crds: Crds::default(),
+                dirs: SchemaDirs::new(&settings.dirs),
+                custom: Cache::default(),
+            },
+            version,
+        }
+    }
+
+    /// Validate the objects of built-in kinds in `file`.
+    pub fn check_file(&self, file: &FileManifests) -> FileReport {
+        let mut out = FileReport::default();
+        for o in &file.objects {
+            let reason = partial::skip_reason(o);
+            let whole = reason.is_none();
+            out.crd.push(
+                whole && o.id.group() == crd::GROUP && o.id.kind == "CustomResourceDefinition",
+            );
+            let mut deferred = false;
+            match reason {
+                Some(reason) => out.skipped.push(Skipped {
+                    file: o.source.path.clone(),
+                    doc: o.doc_index,
+                    object: o.id.clone(),
+                    reason,
+                }),
+                None => match self.run.resolve_builtin(o) {
+                    Some(t) => out.diagnostics.extend(self.run.check_target(o, t)),
+                    None => deferred = true,
+                },
+            }
+            out.deferred.push(deferred);
+        }
+        out
+    }
+
+    /// Validate the custom resources of `files` (their whole trees kept, as
+    /// [`FileReport::keeps`] asks) against the CRDs among them, and gather the report;
+    /// `reports[i]` is that of `files[i]`.
+    pub fn finish(&self, files: &[FileManifests], reports: Vec<FileReport>) -> Report {
+        let marked = |pick: fn(&FileReport, usize) -> bool| -> Vec<&Object> {
+            files
+                .iter()
+                .zip(&reports)
+                .flat_map(|(f, r)| {
+                    f.objects
+                        .iter()
+                        .enumerate()
+                        .filter(move |(i, _)| pick(r, *i))
+                        .map(|(_, o)| o)
+                })
+                .collect()
+        };
+        let deferred = marked(|r, i| r.deferred.get(i).copied().unwrap_or(false));
+        let crds = marked(|r, i| r.crd.get(i).copied().unwrap_or(false));
+        let run = Run {
+            settings: self.run.settings,
+            minor: self.run.minor,
+            requested: self.run.requested,
+            crds: Crds::collect(crds.into_iter()),
+            dirs: SchemaDirs::new(&self.run.settings.dirs),
+            custom: Cache::default(),
+        };
+        let late: Vec<Diagnostic> = deferred
+            .par_iter()
+            .with_min_len(4)
+            .flat_map_iter(|o| run.check(o))
+            .collect();
+        let mut diagnostics = Vec::new();
+        let mut skipped = Vec::new();
+        for mut r in reports {
+            diagnostics.append(&mut r.diagnostics);
+            skipped.append(&mut r.skipped);
+        }
+        diagnostics.extend(late);
+        Report {
+            diagnostics,
+            skipped,
+            version: self.version,
+        }
+    }
+}
+
 /// Where an object's schema comes from.
 enum Target<'a> {
     /// A compiled schema; `crd` when it came from a linted CRD.
@@ -280,7 +400,32 @@ struct Run<'a> {
 }
 
 impl Run<'_> {
+    /// The target of a kind built into Kubernetes (served, no longer served, or unknown in a
+    /// built-in group); `None` for a custom resource, whose schema comes from a CRD, a schema
+    /// folder, or nowhere.
+    fn resolve_builtin(&self, obj: &Object) -> Option<Target<'_>> {
+        let (api, kind) = (obj.id.api_version.as_str(), obj.id.kind.as_str());
+        let b = bundle::get();
+        if let Some(entry) = b.kind(api, kind).filter(|e| e.served_in(self.minor)) {
+            return Some(Target::Schema(
+                compile::builtin(&entry.def, self.minor, self.settings.strict),
+                None,
+            ));
+        }
+        if let Some(l) = api_lifecycle(api, kind) {
+            return Some(self.not_served(api, kind, &l));
+        }
+        if lifecycle::is_builtin_group(obj.id.group()) {
+            return Some(self.unknown_builtin(api, kind));
+        }
+        None
+    }
+
     fn check(&self, obj: &Object) -> Vec<Diagnostic> {
+        self.check_target(obj, self.resolve(obj))
+    }
+
+    fn check_target(&self, obj: &Object, target: Target<'_>) -> Vec<Diagnostic> {
         let root = obj.node();
         let mut out = Vec::new();
         let mut emit = |rule, message, span, path, crd| {
@@ -289,7 +434,7 @@ impl Run<'_> {
                     .map(|d| with_origin(d, crd)),
             )
         };
-        match self.resolve(obj) {
+        match target {
             Target::Schema(Ok(compiled), crd) => {
                 // The tree is validated as it is; a custom resource whose schema has defaults
                 // is validated as the API server sees it, defaults filled in (a copy).
@@ -356,21 +501,11 @@ impl Run<'_> {
     }
 
     fn resolve(&self, obj: &Object) -> Target<'_> {
+        if let Some(t) = self.resolve_builtin(obj) {
+            return t;
+        }
         let (api, kind) = (obj.id.api_version.as_str(), obj.id.kind.as_str());
         let (group, version) = (obj.id.group(), obj.id.version());
-        let b = bundle::get();
-        if let Some(entry) = b.kind(api, kind).filter(|e| e.served_in(self.minor)) {
-            return Target::Schema(
-                compile::builtin(&entry.def, self.minor, self.settings.strict),
-                None,
-            );
-        }
-        if let Some(l) = api_lifecycle(api, kind) {
-            return self.not_served(api, kind, &l);
-        }
-        if lifecycle::is_builtin_group(group) {
-            return self.unknown_builtin(api, kind);
-        }
         match self.crds.lookup(group, version, kind) {
             crd::Lookup::Found(v) => {
                 let key = format!("crd {group}/{version}/{kind}");

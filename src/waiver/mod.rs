@@ -111,6 +111,13 @@ pub struct WaiverSet {
     pub entries: Vec<CentralWaiver>,
 }
 
+impl WaiverSet {
+    /// Does a waiver narrow to a container (which is found by name in each object's tree)?
+    pub fn names_containers(&self) -> bool {
+        self.entries.iter().any(|e| e.container.is_some())
+    }
+}
+
 fn glob(p: &str) -> Result<GlobMatcher, String> {
     Glob::new(p)
         .map(|g| g.compile_matcher())
@@ -271,6 +278,15 @@ pub struct AnnotationWaiver {
     pub reason: Option<String>,
     /// The annotation value.
     pub location: Location,
+}
+
+/// Does `obj` carry an `accord.dev/ignore` annotation? (Only such objects need more than
+/// their identity for waivers, unless central waivers name containers.)
+pub fn has_annotation(obj: &Object) -> bool {
+    obj.node()
+        .pointer("/metadata/annotations")
+        .and_then(|a| a.get(ANNOTATION))
+        .is_some()
 }
 
 /// Parse the `accord.dev/ignore` annotation of `obj`: one `rule[@target]: reason` per line.

@@ -1,0 +1,259 @@
+//! Streaming lint: per-object rules while each file's tree is fresh, cross-object rules at the
+//! end on pruned trees.
+//!
+//! Holding every file's whole tree until all files are read costs several times the input in
+//! memory. A [`Plan`] splits the rules: those that read only the object they check run in
+//! [`Plan::first_pass`], on the thread that parsed the file, right after parsing; the file's
+//! objects are then cut down to what the cross-object rules (`related`) can read (see
+//! [`super::project`]), and their index facts are worked out while the whole tree is there.
+//! [`Plan::second_pass`] runs the cross-object rules once every file is read. A violation
+//! becomes a finding on the pruned tree when that is exact, else on a fresh parse of its file
+//! (fixes, keyed paths through lists the projection cut), so the output is that of
+//! [`super::lint`], in the same order.
+
+use super::eval::Outcome;
+use super::index::{EntryFacts, entry_facts};
+use super::project::Projection;
+use super::{Context, Facts, Index, Selections, check_rules, finding_on, matches_with, system};
+use crate::diagnostic::Diagnostic;
+use crate::manifest::canon;
+use crate::manifest::yaml::{Value, pointer_tokens};
+use crate::manifest::{self, FileManifests, Object};
+use crate::policy::Rule;
+use crate::policy::model::AppliesTo;
+use rayon::prelude::*;
+
+/// The rules of a lint run, split for streaming.
+pub struct Plan<'r> {
+    /// Rules that read only the object they check.
+    local: Vec<&'r Rule>,
+    /// Rules with relations to other objects.
+    cross: Vec<&'r Rule>,
+    /// What the cross-object rules read.
+    projection: Projection,
+}
+
+/// A file after the first pass.
+pub struct Checked {
+    /// The file, its objects pruned to what the second pass reads.
+    pub file: FileManifests,
+    /// Problems of the file itself (YAML errors…).
+    pub problems: Vec<Diagnostic>,
+    /// Findings of the per-object rules.
+    pub findings: Vec<Diagnostic>,
+    /// Index facts of each object, in order.
+    pub entries: Vec<EntryFacts>,
+}
+
+/// The pending results of a file's objects: (object index, results), in object order.
+type ObjectResults = Vec<(usize, Vec<Pending>)>;
+
+/// A cross-object rule's result on one object, before it becomes a finding.
+enum Pending {
+    /// A violation at the selected node `ptr` (in the container at `container`).
+    Violation {
+        rule: usize,
+        ptr: String,
+        container: Option<String>,
+        outcome: Outcome,
+    },
+    /// A finding already made (the rule crashed).
+    Done(Box<Diagnostic>),
+}
+
+impl<'r> Plan<'r> {
+    /// Split `rules` (rules for removed objects are left out: a plain lint has none).
+    pub fn new(rules: &'r [Rule]) -> Self {
+        let present = rules.iter().filter(|r| r.applies_to == AppliesTo::Present);
+        let (cross, local): (Vec<&Rule>, Vec<&Rule>) = present.partition(|r| r.cross_object);
+        let projection = Projection::of_rules(cross.iter().copied());
+        Plan {
+            local,
+            cross,
+            projection,
+        }
+    }
+
+    /// Check `file` with the per-object rules and prune it; the objects `keep_whole` names (by
+    /// index) keep their whole documents.
+    pub fn first_pass(
+        &self,
+        file: FileManifests,
+        ctx: &Context,
+        keep_whole: impl Fn(usize, &Object) -> bool,
+    ) -> Checked {
+        let problems = system::file_problems(&file);
+        let index = Index::default();
+        let findings: Vec<Diagnostic> = file
+            .objects
+            .par_iter()
+            .with_min_len(4)
+            .flat_map_iter(|obj| check_rules(obj, self.local.iter().copied(), None, ctx, &index))
+            .collect();
+        let entries = if self.cross.is_empty() {
+            Vec::new()
+        } else {
+            file.objects.iter().map(|o| entry_facts(o, ctx)).collect()
+        };
+        let file = self.projection.prune_file(file, ctx, keep_whole);
+        Checked {
+            file,
+            problems,
+            findings,
+            entries,
+        }
+    }
+
+    /// Check `files` (pruned by the first pass) with the cross-object rules; `entries` holds the
+    /// index facts of every object, in order.
+    pub fn second_pass(
+        &self,
+        files: &[FileManifests],
+        entries: Vec<EntryFacts>,
+        ctx: &Context,
+    ) -> Vec<Diagnostic> {
+        if self.cross.is_empty() {
+            return Vec::new();
+        }
+        let objects: Vec<(usize, usize, &manifest::Object)> = files
+            .iter()
+            .enumerate()
+            .flat_map(|(fi, f)| f.objects.iter().enumerate().map(move |(oi, o)| (fi, oi, o)))
+            .collect();
+        let refs: Vec<&manifest::Object> = objects.iter().map(|(_, _, o)| *o).collect();
+        let index = Index::with_facts(&refs, entries);
+        let pending: Vec<(usize, usize, Vec<Pending>)> = objects
+            .par_iter()
+            .with_min_len(4)
+            .filter_map(|&(fi, oi, obj)| {
+                let facts = Facts::of(obj, ctx);
+                let mut selections = Selections::default();
+                let mut out = Vec::new();
+                for (i, rule) in self.cross.iter().enumerate() {
+                    if !matches_with(rule, obj, &facts) {
+                        continue;
+                    }
+                    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        let mut v = Vec::new();
+                        let selected = selections.get(&rule.each, obj, &facts);
+                        super::violations(
+                            rule,
+                            obj,
+                            &facts,
+                            selected,
+                            None,
+                            ctx,
+                            &index,
+                            |s, o| {
+                                v.push(Pending::Violation {
+                                    rule: i,
+                                    ptr: s.ptr.clone(),
+                                    container: s.container.clone(),
+                                    outcome: o,
+                                });
+                            },
+                        );
+                        v
+                    }));
+                    match r {
+                        Ok(mut v) => out.append(&mut v),
+                        Err(p) => {
+                            out.push(Pending::Done(Box::new(system::rule_crashed(rule, obj, p))))
+                        }
+                    }
+                }
+                (!out.is_empty()).then_some((fi, oi, out))
+            })
+            .collect();
+        // Group by file, in order, and make the findings on a fresh parse of each file.
+        let mut by_file: Vec<(usize, ObjectResults)> = Vec::new();
+        for (fi, oi, p) in pending {
+            match by_file.last_mut() {
+                Some((f, list)) if *f == fi => list.push((oi, p)),
+                _ => by_file.push((fi, vec![(oi, p)])),
+            }
+        }
+        by_file
+            .into_par_iter()
+            .flat_map_iter(|(fi, list)| self.findings(&files[fi], list, ctx))
+            .collect()
+    }
+
+    /// The findings of one file's pending results. A finding is made on the pruned tree when
+    /// that gives the same finding (see [`Plan::exact_on_pruned`]), otherwise on a fresh parse
+    /// of the file, made once for the file.
+    fn findings(
+        &self,
+        file: &FileManifests,
+        list: ObjectResults,
+        ctx: &Context,
+    ) -> Vec<Diagnostic> {
+        let mut whole: Option<FileManifests> = None;
+        let mut out = Vec::new();
+        for (oi, pending) in list {
+            for p in pending {
+                match p {
+                    Pending::Done(d) => out.push(*d),
+                    Pending::Violation {
+                        rule,
+                        ptr,
+                        container,
+                        outcome,
+                    } => {
+                        let rule = self.cross[rule];
+                        let pruned = &file.objects[oi];
+                        let exact = self.exact_on_pruned(rule, pruned, &outcome, ctx);
+                        let obj = if exact {
+                            pruned
+                        } else {
+                            whole
+                                .get_or_insert_with(|| manifest::from_source(file.source.clone()))
+                                .objects
+                                .get(oi)
+                                .unwrap_or(pruned)
+                        };
+                        let root = obj.node();
+                        let item = root.pointer(&ptr).unwrap_or(root);
+                        let container = container.as_deref().and_then(|c| root.pointer(c));
+                        out.push(finding_on(
+                            rule, obj, None, &ptr, item, container, &outcome, !exact,
+                        ));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Does [`finding_on`] make the same finding on the pruned `obj` as on the whole one? The
+    /// projection keeps every node on the paths the rule read, with its span, and what its
+    /// message reads of the checked node, and fixes are planned on a fresh parse of the
+    /// document; what it may lack is the items of a list the finding's path crosses (its keyed
+    /// path names list items by their keys or content) and a collection shown as `{{value}}`.
+    fn exact_on_pruned(&self, rule: &Rule, obj: &Object, o: &Outcome, ctx: &Context) -> bool {
+        let tokens = pointer_tokens(&o.at);
+        let mut node = Some(obj.node());
+        let mut field = "";
+        for (i, token) in tokens.iter().enumerate() {
+            let Some(n) = node else { break };
+            if let Value::Seq(items) = &n.value {
+                // The list's kind and item keys come from fields the projection keeps for
+                // every item, except a set's, which are keyed by their whole value.
+                let prefix = &tokens[..i];
+                let keyed = self.projection.all_items_at(obj, ctx, prefix)
+                    && canon::list_kind(field, items) != canon::ListKind::Set;
+                if !keyed && !self.projection.whole_at(obj, ctx, prefix) {
+                    return false;
+                }
+                field = "";
+            } else {
+                field = token;
+            }
+            node = n.child(token);
+        }
+        let shows_value = rule.message.vars().any(|v| v.len() == 1 && v[0] == "value");
+        !(shows_value
+            && node.is_some_and(|n| matches!(n.value, Value::Seq(_) | Value::Map(_)))
+            && !self.projection.whole_at(obj, ctx, &tokens))
+    }
+}
