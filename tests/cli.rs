@@ -537,3 +537,156 @@ fn json_crlf_and_bom_inputs_get_exact_positions() {
         ]
     );
 }
+
+/// A repository where per-object and cross-object rules, schemas of built-in kinds and custom
+/// resources, fixes and waiver annotations all have something to report.
+fn mixed_repository(dir: &Path) {
+    write(dir, ".accord.yaml", "preset: all\n");
+    write(
+        dir,
+        "apps/api.yaml",
+        r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: api
+  namespace: shop
+  annotations:
+    accord.dev/ignore: "run-as-root@sidecar: the proxy image needs it"
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: api}
+  template:
+    metadata:
+      labels: {app: api}
+    spec:
+      containers:
+        - name: sidecar
+          image: envoy:1.30
+        - name: api
+          image: shop/api:1.2.3
+          env:
+            - name: LEVEL
+              valueFrom:
+                configMapKeyRef: {name: api-settings, key: level}
+      dnsPolicy: ClusterFirst
+---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: {name: api, namespace: shop}
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: api}
+  minReplicas: 2
+  maxReplicas: 5
+---
+apiVersion: v1
+kind: Service
+metadata: {name: api, namespace: shop}
+spec:
+  selector: {app: nobody}
+  ports: [{port: 80, targetPort: 8080}]
+"#,
+    );
+    write(
+        dir,
+        "crds/widget.yaml",
+        r#"apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.example.com}
+spec:
+  group: example.com
+  names: {kind: Widget, plural: widgets}
+  scope: Namespaced
+  versions:
+    - name: v1
+      served: true
+      storage: true
+      schema:
+        openAPIV3Schema:
+          type: object
+          properties:
+            spec:
+              type: object
+              properties:
+                size: {type: integer}
+"#,
+    );
+    write(
+        dir,
+        "apps/widget.yaml",
+        "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w, namespace: shop}\nspec: {size: big}\n",
+    );
+    write(dir, "apps/broken.yaml", "a: [1, 2\nb: {\n");
+}
+
+#[test]
+fn streaming_and_whole_tree_lints_write_the_same_reports() {
+    let t = tempfile::tempdir().expect("tmp");
+    mixed_repository(t.path());
+    for format in ["json", "text", "sarif", "github"] {
+        let run = |stream: &str| {
+            Command::new(env!("CARGO_BIN_EXE_accord"))
+                .args(["lint", "--format", format])
+                .current_dir(t.path())
+                .env("NO_COLOR", "1")
+                .env("ACCORD_TODAY", "2026-12-01")
+                .env("ACCORD_STREAM", stream)
+                .output()
+                .expect("runs")
+        };
+        let (whole, streamed) = (run("0"), run("1"));
+        assert_eq!(whole.status.code(), Some(1), "{format}");
+        assert_eq!(streamed.status.code(), whole.status.code(), "{format}");
+        assert_eq!(
+            String::from_utf8_lossy(&streamed.stdout),
+            String::from_utf8_lossy(&whole.stdout),
+            "{format}"
+        );
+    }
+    let v = json(
+        &Command::new(env!("CARGO_BIN_EXE_accord"))
+            .args(["lint", "--format", "json"])
+            .current_dir(t.path())
+            .env("ACCORD_STREAM", "1")
+            .output()
+            .expect("runs"),
+    );
+    let rules: Vec<&str> = v["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| f["rule"].as_str().expect("rule"))
+        .collect();
+    for want in [
+        "yaml-syntax",
+        "missing-configmap",
+        "replicas-with-autoscaler",
+        "service-selects-nothing",
+        "schema-invalid-type",
+    ] {
+        assert!(rules.contains(&want), "{want} missing from {rules:?}");
+    }
+    // The waiver narrowed to the sidecar applies to it, not to the other container.
+    let waived: Vec<bool> = v["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["rule"] == "run-as-root")
+        .map(|f| f["waived"].as_bool().expect("waived"))
+        .collect();
+    assert_eq!(waived, vec![true, false]);
+}
+
+#[test]
+fn a_bad_stream_setting_is_an_input_error() {
+    let t = tempfile::tempdir().expect("tmp");
+    write(t.path(), "pod.yaml", PRIVILEGED);
+    let out = Command::new(env!("CARGO_BIN_EXE_accord"))
+        .args(["lint"])
+        .current_dir(t.path())
+        .env("ACCORD_STREAM", "yes")
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("ACCORD_STREAM"));
+}

@@ -107,6 +107,14 @@ pub fn discover(inputs: &[PathBuf], errors: &mut Vec<ReadError>, cwd: &Path) -> 
     v
 }
 
+/// The total size of the files at `paths`, in bytes (unreadable ones count 0).
+pub fn total_size(paths: &[PathBuf]) -> u64 {
+    paths
+        .par_iter()
+        .map(|p| std::fs::metadata(p).map_or(0, |m| m.len()))
+        .sum()
+}
+
 /// Read and parse files in parallel.
 pub fn load(paths: &[PathBuf], cwd: &Path, filter: &Filter) -> Loaded {
     let (files, errors) = load_map(paths, cwd, filter, |f| f);

@@ -8,4 +8,6 @@ pub mod fs;
 pub mod git;
 pub mod rules;
 
-pub use fs::{EXTENSIONS, Filter, Loaded, ReadError, discover, display_path, load, load_map};
+pub use fs::{
+    EXTENSIONS, Filter, Loaded, ReadError, discover, display_path, load, load_map, total_size,
+};
