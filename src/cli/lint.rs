@@ -687,134 +687,16 @@ mod tests {
                 }
             }
         }
-        // Lists, custom resources with and without their CRD, broken YAML, non-objects.
-        std::fs::write(
-            dir.path().join("zz-mixed.yaml"),
-            r#"apiVersion: v1
-kind: List
-items:
-  - apiVersion: apps/v1
-    kind: Deployment
-    metadata: {name: web, namespace: shop, labels: {app: web}}
-    spec:
-      selector: {matchLabels: {app: web}}
-      template:
-        metadata: {labels: {app: web}}
-        spec:
-          containers:
-            - name: web
-              image: nginx
-              envFrom: [{configMapRef: {name: missing}}]
-  - apiVersion: v1
-    kind: Service
-    metadata: {name: web, namespace: shop}
-    spec: {selector: {app: other}, ports: [{port: 80, targetPort: http}]}
----
-apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata: {name: widgets.example.com}
-spec:
-  group: example.com
-  names: {kind: Widget, plural: widgets}
-  scope: Namespaced
-  versions:
-    - name: v1
-      served: true
-      storage: true
-      schema:
-        openAPIV3Schema:
-          type: object
-          properties:
-            spec:
-              type: object
-              properties:
-                size: {type: integer, default: 3}
----
-apiVersion: example.com/v1
-kind: Widget
-metadata: {name: w, namespace: shop}
-spec: {size: big, colour: red}
----
-apiVersion: other.io/v1
-kind: Gadget
-metadata: {name: g}
----
-just: text
-"#,
-        )
-        .expect("write");
-        // Findings of cross-object rules that the pruned tree cannot make exactly: a fix
-        // planned among fields the projection drops, keyed paths through the containers and env
-        // lists, and several containers.
-        std::fs::write(
-            dir.path().join("zz-pruned.yaml"),
-            r#"apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: api
-  namespace: shop
-spec:
-  replicas: 1
-  selector:
-    matchLabels: {app: api}
-  template:
-    metadata:
-      labels: {app: api}
-    spec:
-      containers:
-        - name: sidecar
-          image: envoy:1.30
-        - name: api
-          image: shop/api:1.2.3
-          env:
-            - name: MODE
-              value: fast
-            - name: LEVEL
-              valueFrom:
-                configMapKeyRef: {name: api-settings, key: level}
-          resources:
-            limits: {memory: 128Mi}
-      restartPolicy: Always
-      dnsPolicy: ClusterFirst
----
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: worker
-  namespace: shop
-spec:
-  selector:
-    matchLabels: {app: worker}
-  template:
-    metadata:
-      labels: {app: worker}
-    spec:
-      containers:
-        - name: worker
-          image: shop/worker:1.0.0
-  strategy:
-    type: Recreate
-  revisionHistoryLimit: 5
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata:
-  name: api-in
-  namespace: shop
-spec:
-  podSelector:
-    matchLabels: {app: api}
-  ingress:
-    - from:
-        - podSelector:
-            matchLabels: {app: nobody}
-          ipBlock: {cidr: 10.0.0.0/8}
-      ports:
-        - port: 8080
-"#,
-        )
-        .expect("write");
-        std::fs::write(dir.path().join("zz-broken.yaml"), "a: [1, 2\nb: {").expect("write");
+        // Lists, custom resources with and without their CRD, broken YAML, findings the pruned
+        // trees cannot make alone (see the folder's README).
+        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/stream");
+        for entry in std::fs::read_dir(&fixtures).expect("fixtures") {
+            let path = entry.expect("entry").path();
+            if path.extension().is_some_and(|e| e == "yaml") {
+                let name = path.file_name().expect("name");
+                std::fs::copy(&path, dir.path().join(name)).expect("copy");
+            }
+        }
         same_findings(&[dir.path().to_path_buf()], dir.path());
     }
 

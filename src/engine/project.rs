@@ -12,7 +12,7 @@
 use super::Context;
 use crate::manifest::yaml::{Key, Value, pointer_tokens};
 use crate::manifest::{FileManifests, Node, Object};
-use crate::policy::cond::{Anchor, Cond, Each, Op, Operand, Seg};
+use crate::policy::cond::{Anchor, Cond, Each, Op, Operand, Seg, container_lists};
 use crate::policy::{Check, Rule};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -410,17 +410,11 @@ fn each_bases(each: &Each, items: &mut Bases, containers: &mut Bases) {
             ephemeral,
             sub,
         } => {
-            for (on, field) in [
-                (regular, "containers"),
-                (init, "initContainers"),
-                (ephemeral, "ephemeralContainers"),
-            ] {
-                if *on {
-                    let (b, mut segs) = pod(&["spec", field]);
-                    segs.push(Seg::Any);
-                    items.push((b, join(&segs, sub)));
-                    containers.push((b, segs));
-                }
+            for field in container_lists(*regular, *init, *ephemeral) {
+                let (b, mut segs) = pod(&["spec", field]);
+                segs.push(Seg::Any);
+                items.push((b, join(&segs, sub)));
+                containers.push((b, segs));
             }
         }
         Each::Pattern(anchor, segs) => items.push(match anchor {

@@ -7,9 +7,13 @@
 //! objects are then cut down to what the cross-object rules (`related`) can read (see
 //! [`super::project`]), and their index facts are worked out while the whole tree is there.
 //! [`Plan::second_pass`] runs the cross-object rules once every file is read. A violation
-//! becomes a finding on the pruned tree when that is exact, else on a fresh parse of its file
-//! (fixes, keyed paths through lists the projection cut), so the output is that of
-//! [`super::lint`], in the same order.
+//! becomes a finding on the pruned tree when that is exact, else (a keyed path through a list
+//! the projection cut) on a fresh parse of its file; fixes are planned on a fresh parse of the
+//! object's document. So the output is that of [`super::lint`], in the same order.
+//!
+//! This costs about 9 % more instructions than the whole-tree lint (pruning, and parsing
+//! again the documents that get a fix from a cross-object rule), for about a fifth less peak
+//! memory on large inputs: `accord lint` streams inputs of 32 MiB or more.
 
 use super::eval::Outcome;
 use super::index::{EntryFacts, entry_facts};

@@ -132,6 +132,22 @@ pub enum Each {
     Union(Vec<Each>),
 }
 
+/// The pod spec lists `Each::Containers` walks, in order, given its `regular`, `init` and
+/// `ephemeral` flags.
+pub fn container_lists(
+    regular: bool,
+    init: bool,
+    ephemeral: bool,
+) -> impl Iterator<Item = &'static str> {
+    [
+        (regular, "containers"),
+        (init, "initContainers"),
+        (ephemeral, "ephemeralContainers"),
+    ]
+    .into_iter()
+    .filter_map(|(on, list)| on.then_some(list))
+}
+
 impl Each {
     /// Does this selector yield nodes inside containers (so `{{container.name}}` makes sense)?
     pub fn is_containers(&self) -> bool {
