@@ -106,11 +106,7 @@ fn flow(tokens: &[String], value: &serde_json::Value) -> String {
 }
 
 /// Document `doc_index` of `text`, parsed (`None` when the text does not parse).
-pub fn parse_document(text: &str, doc_index: usize) -> Option<Node> {
-    parse_doc(text, doc_index)
-}
-
-fn parse_doc(text: &str, doc_index: usize) -> Option<Node> {
+pub(crate) fn parse_doc(text: &str, doc_index: usize) -> Option<Node> {
     let src = SourceFile::new("fix", text);
     let parsed = yaml::parse(&src);
     if parsed.issues.iter().any(|i| i.fatal) {

@@ -564,7 +564,7 @@ fn plan_in_document(
     let on_tree = |source: &crate::source::Source, doc_index: usize| match whole_tree {
         true => fix::plan_with_tree(source, Some(&obj.document), doc_index, &obj.base, ops),
         false => {
-            let doc = fix::parse_document(&source.text, doc_index)?;
+            let doc = fix::parse_doc(&source.text, doc_index)?;
             fix::plan_with_tree(source, Some(&doc), doc_index, &obj.base, ops)
         }
     };
@@ -629,6 +629,32 @@ pub(crate) fn check_rules<'r>(
     ctx: &Context,
     index: &Index<'_>,
 ) -> Vec<Diagnostic> {
+    run_rules(
+        obj,
+        rules,
+        old,
+        ctx,
+        index,
+        |rule, sel, o| {
+            let container = sel.container.as_deref().and_then(|p| obj.node().pointer(p));
+            finding_with(rule, obj, old, &sel.ptr, sel.node, container, &o)
+        },
+        |rule, p| system::rule_crashed(rule, obj, p),
+    )
+}
+
+/// Evaluate `rules` (in order) on `obj`, turning each violation into a result with `found` and
+/// a rule that panics into one with `crashed` (its other results on `obj` are dropped).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn run_rules<'r, T>(
+    obj: &Object,
+    rules: impl Iterator<Item = &'r Rule>,
+    old: Option<&Object>,
+    ctx: &Context,
+    index: &Index<'_>,
+    mut found: impl FnMut(&'r Rule, &Selected<'_>, Outcome) -> T,
+    crashed: impl Fn(&'r Rule, Box<dyn std::any::Any + Send>) -> T,
+) -> Vec<T> {
     let mut out = Vec::new();
     let facts = Facts::of(obj, ctx);
     let mut selections = Selections::default();
@@ -639,12 +665,14 @@ pub(crate) fn check_rules<'r>(
         let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             let mut v = Vec::new();
             let selected = selections.get(&rule.each, obj, &facts);
-            check_selected(rule, obj, &facts, selected, old, ctx, index, &mut v);
+            violations(rule, obj, &facts, selected, old, ctx, index, |sel, o| {
+                v.push(found(rule, sel, o));
+            });
             v
         }));
         match r {
             Ok(mut v) => out.append(&mut v),
-            Err(p) => out.push(system::rule_crashed(rule, obj, p)),
+            Err(p) => out.push(crashed(rule, p)),
         }
     }
     out

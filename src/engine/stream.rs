@@ -18,7 +18,7 @@
 use super::eval::Outcome;
 use super::index::{EntryFacts, entry_facts};
 use super::project::Projection;
-use super::{Context, Facts, Index, Selections, check_rules, finding_on, matches_with, system};
+use super::{Context, Index, check_rules, finding_on, run_rules, system};
 use crate::diagnostic::Diagnostic;
 use crate::manifest::canon;
 use crate::manifest::yaml::{Value, pointer_tokens};
@@ -50,13 +50,13 @@ pub struct Checked {
 }
 
 /// The pending results of a file's objects: (object index, results), in object order.
-type ObjectResults = Vec<(usize, Vec<Pending>)>;
+type ObjectResults<'r> = Vec<(usize, Vec<Pending<'r>>)>;
 
 /// A cross-object rule's result on one object, before it becomes a finding.
-enum Pending {
-    /// A violation at the selected node `ptr` (in the container at `container`).
+enum Pending<'r> {
+    /// A violation of `rule` at the selected node `ptr` (in the container at `container`).
     Violation {
-        rule: usize,
+        rule: &'r Rule,
         ptr: String,
         container: Option<String>,
         outcome: Outcome,
@@ -126,51 +126,29 @@ impl<'r> Plan<'r> {
             .collect();
         let refs: Vec<&manifest::Object> = objects.iter().map(|(_, _, o)| *o).collect();
         let index = Index::with_facts(&refs, entries);
-        let pending: Vec<(usize, usize, Vec<Pending>)> = objects
+        let pending: Vec<(usize, usize, Vec<Pending<'r>>)> = objects
             .par_iter()
             .with_min_len(4)
             .filter_map(|&(fi, oi, obj)| {
-                let facts = Facts::of(obj, ctx);
-                let mut selections = Selections::default();
-                let mut out = Vec::new();
-                for (i, rule) in self.cross.iter().enumerate() {
-                    if !matches_with(rule, obj, &facts) {
-                        continue;
-                    }
-                    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        let mut v = Vec::new();
-                        let selected = selections.get(&rule.each, obj, &facts);
-                        super::violations(
-                            rule,
-                            obj,
-                            &facts,
-                            selected,
-                            None,
-                            ctx,
-                            &index,
-                            |s, o| {
-                                v.push(Pending::Violation {
-                                    rule: i,
-                                    ptr: s.ptr.clone(),
-                                    container: s.container.clone(),
-                                    outcome: o,
-                                });
-                            },
-                        );
-                        v
-                    }));
-                    match r {
-                        Ok(mut v) => out.append(&mut v),
-                        Err(p) => {
-                            out.push(Pending::Done(Box::new(system::rule_crashed(rule, obj, p))))
-                        }
-                    }
-                }
+                let out = run_rules(
+                    obj,
+                    self.cross.iter().copied(),
+                    None,
+                    ctx,
+                    &index,
+                    |rule, sel, outcome| Pending::Violation {
+                        rule,
+                        ptr: sel.ptr.clone(),
+                        container: sel.container.clone(),
+                        outcome,
+                    },
+                    |rule, p| Pending::Done(Box::new(system::rule_crashed(rule, obj, p))),
+                );
                 (!out.is_empty()).then_some((fi, oi, out))
             })
             .collect();
         // Group by file, in order, and make the findings on a fresh parse of each file.
-        let mut by_file: Vec<(usize, ObjectResults)> = Vec::new();
+        let mut by_file: Vec<(usize, ObjectResults<'r>)> = Vec::new();
         for (fi, oi, p) in pending {
             match by_file.last_mut() {
                 Some((f, list)) if *f == fi => list.push((oi, p)),
@@ -189,7 +167,7 @@ impl<'r> Plan<'r> {
     fn findings(
         &self,
         file: &FileManifests,
-        list: ObjectResults,
+        list: ObjectResults<'r>,
         ctx: &Context,
     ) -> Vec<Diagnostic> {
         let mut whole: Option<FileManifests> = None;
@@ -204,7 +182,6 @@ impl<'r> Plan<'r> {
                         container,
                         outcome,
                     } => {
-                        let rule = self.cross[rule];
                         let pruned = &file.objects[oi];
                         let exact = self.exact_on_pruned(rule, pruned, &outcome, ctx);
                         let obj = if exact {

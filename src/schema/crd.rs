@@ -48,6 +48,11 @@ impl CrdVersion<'_> {
     }
 }
 
+/// Is `obj` a CustomResourceDefinition?
+pub fn is_crd(obj: &Object) -> bool {
+    obj.id.group() == GROUP && obj.id.kind == "CustomResourceDefinition"
+}
+
 /// The custom resources the linted CRDs define.
 #[derive(Debug, Default)]
 pub struct Crds<'a> {
@@ -97,9 +102,7 @@ impl<'a> Crds<'a> {
     /// Collect the CRDs among `objects` (the first definition of a group/version/kind wins).
     pub fn collect(objects: impl Iterator<Item = &'a Object>) -> Self {
         let mut crds = Crds::default();
-        for obj in
-            objects.filter(|o| o.id.group() == GROUP && o.id.kind == "CustomResourceDefinition")
-        {
+        for obj in objects.filter(|o| is_crd(o)) {
             crds.add(obj);
         }
         crds

@@ -213,54 +213,15 @@ pub fn target(wanted: Option<KubeVersion>) -> (usize, KubeVersion) {
 
 /// Validate every object of `files` against its schema.
 pub fn validate(files: &[FileManifests], settings: &SchemaSettings) -> Report {
-    let (minor, version) = target(settings.kubernetes_version);
-    let requested = settings.kubernetes_version.unwrap_or(version);
-    let objects: Vec<&Object> = files.iter().flat_map(|f| &f.objects).collect();
-    let reasons: Vec<Option<SkipReason>> =
-        objects.iter().map(|o| partial::skip_reason(o)).collect();
-    let whole = objects
-        .iter()
-        .zip(&reasons)
-        .filter(|(_, r)| r.is_none())
-        .map(|(o, _)| *o);
-    let crds = Crds::collect(whole.clone());
-    let run = Run {
-        settings,
-        minor,
-        requested,
-        crds,
-        dirs: SchemaDirs::new(&settings.dirs),
-        custom: Cache::default(),
-    };
-    let diagnostics = whole
-        .collect::<Vec<_>>()
-        .par_iter()
-        .with_min_len(4)
-        .flat_map_iter(|o| run.check(o))
-        .collect();
-    let skipped = objects
-        .iter()
-        .zip(reasons)
-        .filter_map(|(o, r)| {
-            Some(Skipped {
-                file: o.source.path.clone(),
-                doc: o.doc_index,
-                object: o.id.clone(),
-                reason: r?,
-            })
-        })
-        .collect();
-    Report {
-        diagnostics,
-        skipped,
-        version,
-    }
+    let stream = Stream::new(settings);
+    let reports = files.par_iter().map(|f| stream.check_file(f)).collect();
+    stream.finish(files, reports)
 }
 
-/// Schema validation one file at a time, for a streaming lint: objects of built-in kinds are
-/// validated as their file is read ([`Stream::check_file`]); custom resources wait until every
-/// file is read, since a CRD linted with them may define their schema ([`Stream::finish`]).
-/// The findings are those of [`validate`].
+/// Schema validation one file at a time (what [`validate`] does, and how a streaming lint
+/// validates): objects of built-in kinds are validated as their file is read
+/// ([`Stream::check_file`]); custom resources wait until every file is read, since a CRD linted
+/// with them may define their schema ([`Stream::finish`]).
 pub struct Stream<'s> {
     run: Run<'s>,
     version: KubeVersion,
@@ -290,42 +251,44 @@ impl<'s> Stream<'s> {
     /// Start validating with `settings`.
     pub fn new(settings: &'s SchemaSettings) -> Self {
         let (minor, version) = target(settings.kubernetes_version);
+        let requested = settings.kubernetes_version.unwrap_or(version);
         Stream {
-            run: Run {
-                settings,
-                minor,
-                requested: settings.kubernetes_version.unwrap_or(version),
-                crds: Crds::default(),
-                dirs: SchemaDirs::new(&settings.dirs),
-                custom: Cache::default(),
-            },
+            run: Run::new(settings, minor, requested, Crds::default()),
             version,
         }
     }
 
     /// Validate the objects of built-in kinds in `file`.
     pub fn check_file(&self, file: &FileManifests) -> FileReport {
+        let checked: Vec<_> = file
+            .objects
+            .par_iter()
+            .with_min_len(4)
+            .map(|o| match partial::skip_reason(o) {
+                Some(reason) => (false, Err(reason)),
+                None => (
+                    crd::is_crd(o),
+                    Ok(self
+                        .run
+                        .resolve_builtin(o)
+                        .map(|t| self.run.check_target(o, t))),
+                ),
+            })
+            .collect();
         let mut out = FileReport::default();
-        for o in &file.objects {
-            let reason = partial::skip_reason(o);
-            let whole = reason.is_none();
-            out.crd.push(
-                whole && o.id.group() == crd::GROUP && o.id.kind == "CustomResourceDefinition",
-            );
-            let mut deferred = false;
-            match reason {
-                Some(reason) => out.skipped.push(Skipped {
+        for (o, (is_crd, result)) in file.objects.iter().zip(checked) {
+            out.crd.push(is_crd);
+            out.deferred.push(matches!(result, Ok(None)));
+            match result {
+                Err(reason) => out.skipped.push(Skipped {
                     file: o.source.path.clone(),
                     doc: o.doc_index,
                     object: o.id.clone(),
                     reason,
                 }),
-                None => match self.run.resolve_builtin(o) {
-                    Some(t) => out.diagnostics.extend(self.run.check_target(o, t)),
-                    None => deferred = true,
-                },
+                Ok(Some(mut diags)) => out.diagnostics.append(&mut diags),
+                Ok(None) => {}
             }
-            out.deferred.push(deferred);
         }
         out
     }
@@ -349,14 +312,12 @@ impl<'s> Stream<'s> {
         };
         let deferred = marked(|r, i| r.deferred.get(i).copied().unwrap_or(false));
         let crds = marked(|r, i| r.crd.get(i).copied().unwrap_or(false));
-        let run = Run {
-            settings: self.run.settings,
-            minor: self.run.minor,
-            requested: self.run.requested,
-            crds: Crds::collect(crds.into_iter()),
-            dirs: SchemaDirs::new(&self.run.settings.dirs),
-            custom: Cache::default(),
-        };
+        let run = Run::new(
+            self.run.settings,
+            self.run.minor,
+            self.run.requested,
+            Crds::collect(crds.into_iter()),
+        );
         let late: Vec<Diagnostic> = deferred
             .par_iter()
             .with_min_len(4)
@@ -399,7 +360,23 @@ struct Run<'a> {
     custom: Cache<String>,
 }
 
-impl Run<'_> {
+impl<'a> Run<'a> {
+    fn new(
+        settings: &'a SchemaSettings,
+        minor: usize,
+        requested: KubeVersion,
+        crds: Crds<'a>,
+    ) -> Self {
+        Run {
+            settings,
+            minor,
+            requested,
+            crds,
+            dirs: SchemaDirs::new(&settings.dirs),
+            custom: Cache::default(),
+        }
+    }
+
     /// The target of a kind built into Kubernetes (served, no longer served, or unknown in a
     /// built-in group); `None` for a custom resource, whose schema comes from a CRD, a schema
     /// folder, or nowhere.

@@ -111,13 +111,6 @@ pub struct WaiverSet {
     pub entries: Vec<CentralWaiver>,
 }
 
-impl WaiverSet {
-    /// Does a waiver narrow to a container (which is found by name in each object's tree)?
-    pub fn names_containers(&self) -> bool {
-        self.entries.iter().any(|e| e.container.is_some())
-    }
-}
-
 fn glob(p: &str) -> Result<GlobMatcher, String> {
     Glob::new(p)
         .map(|g| g.compile_matcher())
@@ -125,6 +118,11 @@ fn glob(p: &str) -> Result<GlobMatcher, String> {
 }
 
 impl WaiverSet {
+    /// Does a waiver narrow to a container (which is found by name in each object's tree)?
+    pub fn names_containers(&self) -> bool {
+        self.entries.iter().any(|e| e.container.is_some())
+    }
+
     /// Parse a waivers file. Rule ids are checked against `known_rules` (unless `None`, for a
     /// base revision that may name rules since removed); every error is located.
     pub fn parse(
