@@ -108,6 +108,7 @@ pub fn run(args: DiffArgs) -> Result<Outcome> {
         rules: rule_options(&args.rules, &cwd)?,
         paths: scope(&repo, &args.paths, &cwd)?,
         context: args.context,
+        on_files: super::common::size_heap_for_files,
     };
     tm("setup");
     let report = match diff::run_timed(&repo, base, head, &settings, &tm) {

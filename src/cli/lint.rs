@@ -306,7 +306,9 @@ pub fn run(args: LintArgs) -> Result<Outcome> {
     let paths = load::discover(&inputs, &mut read_errors, &s.cwd);
     tm("discover");
     let waivers = s.waivers()?;
-    let streaming = stream_mode()?.unwrap_or_else(|| load::total_size(&paths) >= STREAM_FROM)
+    let size = load::total_size(&paths);
+    super::common::size_heap(size);
+    let streaming = stream_mode()?.unwrap_or(size >= STREAM_FROM)
         && !args.fix
         && !waivers.names_containers()
         && !kustomize::any(&inputs, &paths, &s.cwd);

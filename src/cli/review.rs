@@ -203,6 +203,7 @@ pub fn run(args: ReviewArgs) -> Result<Outcome> {
         rules: opts,
         paths: scope(&repo, &args.paths, &cwd)?,
         context: 3,
+        on_files: super::common::size_heap_for_files,
     };
     let report = match diff::run(&repo, merge, head, &settings) {
         Ok(r) => r,

@@ -50,6 +50,9 @@ pub struct Settings {
     pub paths: Vec<String>,
     /// Context lines around changes in hunks.
     pub context: usize,
+    /// Called once with the number of files to read (both revisions, files identical on both
+    /// sides counted once) before they are read: the CLI sizes its heap by it.
+    pub on_files: fn(usize),
 }
 
 impl Default for Settings {
@@ -58,6 +61,7 @@ impl Default for Settings {
             rules: RuleOptions::default(),
             paths: Vec::new(),
             context: 3,
+            on_files: |_| {},
         }
     }
 }
@@ -179,6 +183,7 @@ pub fn run_timed(
         .into_iter()
         .filter(|e| !identical.contains(&e.path))
         .collect();
+    (settings.on_files)(head_entries.len() + changed_base.len());
     let mut head_l = load(repo, head_entries);
     let mut base_l = load(repo, changed_base);
     mark("load");
