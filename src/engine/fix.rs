@@ -386,10 +386,10 @@ fn plan_one(
         &original[sp.at.end..to]
     );
     // Where a node ends is known from spans only in a document without anchors: an alias node
-    // carries the span of its anchor's node. (An `&` inside a string just costs a full parse.)
+    // carries the span of its anchor's node.
     let d_from = line_start(original, doc.span.start);
     let d_to = line_end_with_newline(original, doc.span.end.saturating_sub(1).max(doc.span.start));
-    let anchors = original[d_from..d_to].contains('&');
+    let anchors = may_define_anchor(&original[d_from..d_to]);
     let checked = base.is_empty()
         && !anchors
         && (removes_whole_lines(original, &sp)
@@ -411,6 +411,25 @@ fn plan_one(
     Some(line_edit(source, from, &original[from..to], &region))
 }
 
+/// Could `text` define a YAML anchor (`&name`)? An alias node carries the span of its anchor's
+/// node, so where anchors may be, spans do not tell where a node ends and fixes parse the whole
+/// file again. An anchor can only open a node: after indentation, `-`, `:`, `?`, `[`, `{`, `,`
+/// or a tag, with blanks between. Any `&` there counts (in a string too: that only costs a
+/// parse); one after other text on its line (`sh -c "make && run"`, `?a=1&b=2`) cannot be one.
+pub(crate) fn may_define_anchor(text: &str) -> bool {
+    text.match_indices('&').any(|(at, _)| {
+        let line = &text[line_start(text, at)..at];
+        let before = line.trim_end_matches([' ', '\t']);
+        match before.as_bytes().last() {
+            None | Some(b'-' | b':' | b'?' | b'[' | b'{' | b',') => true,
+            Some(_) => before
+                .rsplit([' ', '\t'])
+                .next()
+                .is_some_and(|word| word.starts_with('!')),
+        }
+    })
+}
+
 /// Does `sp` delete whole lines, none of which defines an anchor or marks a document? That is
 /// what `remove` makes of a block mapping entry or sequence item: the lines around it keep their
 /// indentation and read as before, so there is nothing to parse again.
@@ -421,7 +440,7 @@ fn removes_whole_lines(text: &str, sp: &Splice) -> bool {
     let removed = &text[sp.at.start..sp.at.end];
     line_start(text, sp.at.start) == sp.at.start
         && (sp.at.end == text.len() || removed.ends_with('\n'))
-        && !removed.contains('&')
+        && !may_define_anchor(removed)
         && !removed
             .lines()
             .any(|l| l.starts_with("---") || l.starts_with("..."))
@@ -568,6 +587,48 @@ pub fn apply(text: &str, edits: &[TextEdit]) -> (String, usize) {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn anchors_are_told_from_ampersands_inside_scalars() {
+        for text in [
+            "a: &x 1\nb: *x\n",
+            "a:   &x 1\n",
+            "- &x 1\n- *x\n",
+            "&x a: 1\n",
+            "  &x\n",
+            "? &x a\n: 1\n",
+            "a: [&x 1, &y 2]\n",
+            "a: {b: 1,&x c: 2}\n",
+            "a: !!str &x 1\n",
+            "--- &x\na: 1\n",
+            "a:\t&x 1\n",
+            "a: \"quoted: &x\"\n",
+            "script: |\n  && make\n",
+        ] {
+            assert!(may_define_anchor(text), "{text:?}");
+        }
+        for text in [
+            "a: 1\n",
+            "cmd: sh -c \"make && run\"\n",
+            "- make && run\n",
+            "url: https://x/?a=1&b=2\n",
+            "a: b & c\n",
+            "a: '&x'\n",
+            "a: \"&x\"\n",
+        ] {
+            assert!(!may_define_anchor(text), "{text:?}");
+        }
+        // Every anchor the parser sees is found.
+        for text in [
+            "a: &x 1\nb: *x\n",
+            "- &x [1]\n- *x\n",
+            "a: {b: &x 1, c: *x}\n",
+        ] {
+            let parsed = yaml::parse(&SourceFile::new("x.yaml", text));
+            assert!(parsed.issues.is_empty(), "{text:?}");
+            assert!(may_define_anchor(text), "{text:?}");
+        }
+    }
 
     fn run(text: &str, ops: Vec<FixOp>) -> String {
         let src = SourceFile::new("x.yaml", text);

@@ -581,7 +581,7 @@ fn plan_in_document(
     let start = head.rfind('\n').map_or(0, |i| i + 1);
     let end = tail.find('\n').map_or(text.len(), |i| span.end + i + 1);
     // An alias node carries its anchor's span, so with anchors the document may reach further.
-    if text[start..end].contains('&') {
+    if fix::may_define_anchor(&text[start..end]) {
         return fix::plan(&obj.source, obj.doc_index, &obj.base, ops);
     }
     if start == 0 && end == text.len() {
