@@ -25,7 +25,7 @@ fn parent_mut<'a>(root: &'a mut RNode, tokens: &[String]) -> Result<&'a mut RNod
         n = match &mut n.value {
             RVal::Map(m) => m
                 .iter_mut()
-                .find(|(k, _)| &k.text == t)
+                .find(|(k, _)| k.text == t)
                 .map(|(_, v)| v)
                 .ok_or_else(|| format!("no `{t}` in the target"))?,
             RVal::Seq(items) => {
@@ -65,7 +65,7 @@ fn add(root: &mut RNode, path: &str, value: RNode, replace: bool) -> Result<(), 
     let parent = parent_mut(root, parents)?;
     match &mut parent.value {
         RVal::Map(m) => {
-            if let Some((_, v)) = m.iter_mut().find(|(k, _)| &k.text == last) {
+            if let Some((_, v)) = m.iter_mut().find(|(k, _)| k.text == last) {
                 *v = value;
             } else if replace {
                 return Err(format!("path `{path}` does not exist"));
@@ -73,7 +73,7 @@ fn add(root: &mut RNode, path: &str, value: RNode, replace: bool) -> Result<(), 
                 let origin = value.origin.clone();
                 m.push((
                     super::tree::RKey {
-                        text: last.clone(),
+                        text: last.as_str().into(),
                         origin,
                     },
                     value,
@@ -114,7 +114,7 @@ fn remove(root: &mut RNode, path: &str) -> Result<RNode, String> {
         RVal::Map(m) => {
             let i = m
                 .iter()
-                .position(|(k, _)| &k.text == last)
+                .position(|(k, _)| k.text == last)
                 .ok_or_else(|| format!("path `{path}` does not exist"))?;
             Ok(m.remove(i).1)
         }

@@ -1035,7 +1035,7 @@ impl<'f> Renderer<'f> {
             };
             entries.push((
                 RKey {
-                    text: key.clone(),
+                    text: key.as_str().into(),
                     origin: vo.clone(),
                 },
                 RNode::string(value, vo.as_ref()),
@@ -1507,7 +1507,7 @@ fn pairs_of(src: &Source, m: &[(yaml::Key, Node)]) -> Vec<(String, RNode)> {
             (
                 k.text.as_str().to_owned(),
                 RNode {
-                    value: RVal::Str(text),
+                    value: RVal::Str(text.into()),
                     origin: origin(src, v.span),
                 },
             )
@@ -1604,7 +1604,7 @@ fn hash_of(r: &Res) -> String {
         match r.node.get(key).map(|n| &n.value) {
             Some(RVal::Map(m)) => m
                 .iter()
-                .filter_map(|(k, v)| Some((k.text.clone(), v.as_str()?.to_string())))
+                .filter_map(|(k, v)| Some((k.text.to_string(), v.as_str()?.to_string())))
                 .collect(),
             _ => BTreeMap::new(),
         }
@@ -1700,7 +1700,7 @@ fn walk_refs(node: &mut RNode, parent_key: &str, renames: &[Rename]) {
             for (k, v) in entries.iter_mut() {
                 if let RVal::Str(s) = &v.value
                     && let Some(kind) = reference_kind(parent_key, &k.text, holder_kind.as_deref())
-                    && let Some(rn) = renames.iter().find(|rn| rn.0 == kind && &rn.1 == s)
+                    && let Some(rn) = renames.iter().find(|rn| rn.0 == kind && rn.1 == s)
                 {
                     if rn.1 != rn.3 {
                         *v = RNode::string(rn.3.clone(), rn.5.as_ref());

@@ -9,6 +9,7 @@
 
 use crate::manifest::yaml::{self, Node, Value};
 use crate::source::{Source, Span};
+use compact_str::CompactString;
 
 /// Where a rendered node came from.
 #[derive(Clone, Debug)]
@@ -26,8 +27,8 @@ pub struct Origin {
 /// A mapping key with its origin.
 #[derive(Clone, Debug)]
 pub struct RKey {
-    /// Key text.
-    pub text: String,
+    /// Key text (inline up to 24 bytes: most keys and values allocate nothing).
+    pub text: CompactString,
     /// Where the key was written.
     pub origin: Option<Origin>,
 }
@@ -44,7 +45,7 @@ pub enum RVal {
     /// Float.
     Float(f64),
     /// String.
-    Str(String),
+    Str(CompactString),
     /// Sequence.
     Seq(Vec<RNode>),
     /// Mapping in order.
@@ -76,7 +77,7 @@ impl RNode {
             Value::Bool(b) => RVal::Bool(*b),
             Value::Int(i) => RVal::Int(*i),
             Value::Float(f) => RVal::Float(*f),
-            Value::Str(s) => RVal::Str(s.as_str().to_owned()),
+            Value::Str(s) => RVal::Str(s.clone()),
             Value::Seq(items) => RVal::Seq(
                 items
                     .iter()
@@ -89,7 +90,7 @@ impl RNode {
                     .map(|(k, v)| {
                         (
                             RKey {
-                                text: k.text.as_str().to_owned(),
+                                text: k.text.clone(),
                                 origin: origin(k.span),
                             },
                             RNode::from_node(source, v, map),
@@ -117,7 +118,7 @@ impl RNode {
 
     /// A string node with the origin of `origin` (inexact).
     pub fn string(s: impl Into<String>, origin: Option<&Origin>) -> RNode {
-        RNode::computed(RVal::Str(s.into()), origin)
+        RNode::computed(RVal::Str(CompactString::from(s.into())), origin)
     }
 
     /// Entry for `key`.
@@ -172,7 +173,7 @@ impl RNode {
             } else {
                 m.push((
                     RKey {
-                        text: key.to_string(),
+                        text: key.into(),
                         origin: key_origin.map(|o| Origin {
                             exact: false,
                             ..o.clone()
@@ -213,12 +214,12 @@ impl RNode {
             RVal::Bool(b) => J::Bool(*b),
             RVal::Int(i) => J::from(*i),
             RVal::Float(f) => serde_json::Number::from_f64(*f).map_or(J::Null, J::Number),
-            RVal::Str(s) => J::String(s.clone()),
+            RVal::Str(s) => J::String(s.to_string()),
             RVal::Seq(items) => J::Array(items.iter().map(RNode::to_json).collect()),
             RVal::Map(entries) => J::Object(
                 entries
                     .iter()
-                    .map(|(k, v)| (k.text.clone(), v.to_json()))
+                    .map(|(k, v)| (k.text.to_string(), v.to_json()))
                     .collect(),
             ),
         }
