@@ -79,6 +79,30 @@ fn directive(node: &Node) -> Option<&str> {
     }
 }
 
+/// Could `obj` hold a directive key? Searching its document's text for one is much cheaper than
+/// walking every node, and a directive is written `$patch`, `$retainKeys`… unless escaped in a
+/// double-quoted key, so any backslash sends the search to the tree too.
+fn may_hold_directive(obj: &Object) -> bool {
+    let span = obj.document.span;
+    let text = obj
+        .source
+        .text
+        .get(span.start..span.end)
+        .unwrap_or(&obj.source.text);
+    text.contains('\\')
+        || text.match_indices('$').any(|(at, _)| {
+            let rest = &text[at + 1..];
+            [
+                "patch",
+                "retainKeys",
+                "setElementOrder/",
+                "deleteFromPrimitiveList/",
+            ]
+            .iter()
+            .any(|w| rest.starts_with(w))
+        })
+}
+
 /// Why `obj` must not be validated as a whole object, if it must not.
 pub fn skip_reason(obj: &Object) -> Option<SkipReason> {
     let local = obj.id.group() == KUSTOMIZE_GROUP
@@ -91,7 +115,10 @@ pub fn skip_reason(obj: &Object) -> Option<SkipReason> {
     if local {
         return Some(SkipReason::LocalConfig);
     }
-    if let Some(key) = directive(obj.node()) {
+    if let Some(key) = may_hold_directive(obj)
+        .then(|| directive(obj.node()))
+        .flatten()
+    {
         return Some(SkipReason::PatchDirective {
             key: key.to_string(),
         });
@@ -122,6 +149,27 @@ mod tests {
             "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: a}\n",
         );
         assert_eq!(skip_reason(&p.objects[0]), Some(SkipReason::PatchName));
+    }
+
+    #[test]
+    fn directives_are_found_however_they_are_written() {
+        let f = read(
+            "app/svc.yaml",
+            "apiVersion: v1\nkind: Service\nmetadata: {name: a}\nspec:\n  ports:\n  - \"\\u0024patch\": delete\n---\napiVersion: v1\nkind: Service\nmetadata: {name: b}\nspec:\n  x: &p {$retainKeys: [a]}\n  y: *p\n---\napiVersion: v1\nkind: Service\nmetadata: {name: c, annotations: {a: $HOME, b: \"$(patch)\"}}\n",
+        );
+        let reasons: Vec<_> = f.objects.iter().map(skip_reason).collect();
+        assert_eq!(
+            reasons,
+            [
+                Some(SkipReason::PatchDirective {
+                    key: "$patch".into()
+                }),
+                Some(SkipReason::PatchDirective {
+                    key: "$retainKeys".into()
+                }),
+                None
+            ]
+        );
     }
 
     #[test]
