@@ -9,7 +9,12 @@
 use super::Context;
 use crate::manifest::yaml::Value;
 use crate::manifest::{Node, Object};
+use compact_str::CompactString;
 use std::collections::HashMap;
+
+/// Label pairs (key, value as text). Compact strings: most keys and values fit inline, and every
+/// object of a lint run keeps its pods' labels in the index.
+pub type Labels = Vec<(CompactString, CompactString)>;
 
 /// One indexed object.
 #[derive(Debug)]
@@ -19,7 +24,7 @@ pub struct Entry<'a> {
     /// Pointer of its pod template, for workloads.
     pub template: Option<String>,
     /// The labels its pods carry (pod template labels for workloads, else its own labels).
-    pub pod_labels: Vec<(String, String)>,
+    pub pod_labels: Labels,
     /// A custom resource that embeds pod templates (operators' CRs: LeaderWorkerSet, JobSet,
     /// RayCluster…); relations to `workloads` reach it, with the union of the templates' labels.
     pub embeds_pods: bool,
@@ -44,18 +49,24 @@ pub struct Index<'a> {
 }
 
 /// The label pairs of a `key: value` map node (values rendered as text).
-pub fn label_pairs(node: Option<&Node>) -> Vec<(String, String)> {
+pub fn label_pairs(node: Option<&Node>) -> Labels {
     node.and_then(Node::as_map)
         .map(|m| {
             m.iter()
                 .filter(|(_, v)| !matches!(v.value, Value::Seq(_) | Value::Map(_) | Value::Null))
-                .map(|(k, v)| (k.text.as_str().to_owned(), v.display_value()))
+                .map(|(k, v)| {
+                    let value = match &v.value {
+                        Value::Str(s) => s.clone(),
+                        _ => v.display_value().into(),
+                    };
+                    (k.text.clone(), value)
+                })
                 .collect()
         })
         .unwrap_or_default()
 }
 
-fn add_missing(into: &mut Vec<(String, String)>, pairs: Vec<(String, String)>) {
+fn add_missing(into: &mut Labels, pairs: Labels) {
     for (k, v) in pairs {
         if !into.iter().any(|(pk, _)| *pk == k) {
             into.push((k, v));
@@ -65,12 +76,7 @@ fn add_missing(into: &mut Vec<(String, String)>, pairs: Vec<(String, String)>) {
 
 /// Labels of every pod template embedded in a custom resource's `spec` (a map with
 /// `spec.containers` and `metadata.labels`), searched a few levels deep.
-fn embedded_template_labels(
-    node: &Node,
-    depth: usize,
-    out: &mut Vec<(String, String)>,
-    found: &mut bool,
-) {
+fn embedded_template_labels(node: &Node, depth: usize, out: &mut Labels, found: &mut bool) {
     if depth == 0 {
         return;
     }
@@ -100,7 +106,7 @@ pub struct EntryFacts {
     /// Pointer of its pod template, for workloads.
     pub template: Option<String>,
     /// The labels its pods carry.
-    pub pod_labels: Vec<(String, String)>,
+    pub pod_labels: Labels,
     /// A custom resource that embeds pod templates.
     pub embeds_pods: bool,
     /// Counts as a workload for relations.
@@ -234,7 +240,7 @@ fn address(obj: &Object) -> usize {
     std::ptr::from_ref(obj) as usize
 }
 
-fn label<'l>(labels: &'l [(String, String)], key: &str) -> Option<&'l str> {
+fn label<'l>(labels: &'l [(CompactString, CompactString)], key: &str) -> Option<&'l str> {
     labels
         .iter()
         .find(|(k, _)| k == key)
@@ -270,7 +276,7 @@ fn is_label_selector(node: &Node) -> bool {
 /// Does the selector `sel` select `labels`? A plain map needs every pair; a `LabelSelector` needs
 /// every `matchLabels` pair and every `matchExpressions` requirement (an empty one selects
 /// everything); `null` or anything else selects nothing.
-pub fn selects(sel: &Node, labels: &[(String, String)]) -> bool {
+pub fn selects(sel: &Node, labels: &[(CompactString, CompactString)]) -> bool {
     let Some(map) = sel.as_map() else {
         return false;
     };
@@ -328,9 +334,9 @@ mod tests {
 
     #[test]
     fn selectors() {
-        let labels = vec![
-            ("app".to_string(), "web".to_string()),
-            ("tier".to_string(), "front".to_string()),
+        let labels: Labels = vec![
+            ("app".into(), "web".into()),
+            ("tier".into(), "front".into()),
         ];
         assert!(selects(&node("app: web\n"), &labels));
         assert!(!selects(&node("app: db\n"), &labels));
