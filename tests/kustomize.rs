@@ -28,7 +28,7 @@ fn corpus() -> Option<PathBuf> {
 fn objects_of(text: &str) -> Vec<Value> {
     let f = accord::manifest::read("expected.yaml", text);
     assert!(f.problems.is_empty(), "{:?}", f.problems);
-    let mut v: Vec<Value> = f.objects.iter().map(|o| o.json().clone()).collect();
+    let mut v: Vec<Value> = f.objects.iter().map(|o| o.node().to_json()).collect();
     v.sort_by_key(|x| x.to_string());
     v
 }
@@ -374,7 +374,7 @@ fn emitted_stream_round_trips_for_corpus_kustomizations() {
         }
         assert!(f.problems.is_empty(), "{}: {:?}", dir.display(), f.problems);
         assert!(f.skipped.is_empty(), "{}: {:?}", dir.display(), f.skipped);
-        let mut got: Vec<Value> = f.objects.iter().map(|o| o.json().clone()).collect();
+        let mut got: Vec<Value> = f.objects.iter().map(|o| o.node().to_json()).collect();
         got.sort_by_key(|v| v.to_string());
         assert_eq!(got, want, "{}", dir.display());
     }

@@ -12,6 +12,7 @@ use crate::manifest::yaml::{Value, escape_token, push_escaped};
 use crate::policy::apis::{self, Rewrite, Standing};
 use crate::policy::cond::{Anchor, Cmp, Cond, KindSel, Op, Operand, Relation, Seg, parse_quantity};
 use crate::policy::model::{ApiStatus, CompareOp, NamespaceMode, RelationScope};
+use crate::schema::instance::YNode;
 
 /// What a condition can see: the checked node and, for anchored paths, the object, its pod
 /// template and spec, the enclosing container, and everything linted together.
@@ -103,10 +104,11 @@ pub fn eval(cond: &Cond, env: &Env<'_>) -> Outcome {
             }
         }
         Cond::Schema(v) => {
-            let Some(inst) = env.object.json().pointer(env.item_ptr) else {
+            // Validated where it lies: no JSON copy of the object.
+            let Some(inst) = env.object.node().pointer(env.item_ptr) else {
                 return Outcome::new(false, env.item_ptr.to_string());
             };
-            let errors: Vec<_> = v.iter_errors(inst).collect();
+            let errors: Vec<_> = v.iter_errors(YNode(inst)).collect();
             if errors.is_empty() {
                 return Outcome::new(true, env.item_ptr.to_string());
             }

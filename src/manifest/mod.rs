@@ -11,7 +11,7 @@ pub mod workload;
 pub mod yaml;
 
 use crate::source::{Source, SourceFile, Span};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 pub use yaml::{Node, Value};
 
 /// Identity of an object: API group, kind, namespace and name (apiVersion's version is not part
@@ -79,7 +79,6 @@ pub struct Object {
     pub base: String,
     /// Identity.
     pub id: ObjectRef,
-    json: OnceLock<serde_json::Value>,
 }
 
 impl Object {
@@ -97,16 +96,11 @@ impl Object {
             doc_index,
             base,
             id,
-            json: OnceLock::new(),
         }
     }
     /// The object's root node.
     pub fn node(&self) -> &Node {
         self.document.pointer(&self.base).unwrap_or(&self.document)
-    }
-    /// The object as JSON (computed once, on first use).
-    pub fn json(&self) -> &serde_json::Value {
-        self.json.get_or_init(|| self.node().to_json())
     }
     /// Labels (`metadata.labels`) as pairs.
     pub fn labels(&self) -> Vec<(&str, &str)> {

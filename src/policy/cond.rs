@@ -6,6 +6,7 @@
 
 use super::model::{ApiStatus, CompareOp, Condition, NamespaceMode, RelatedSpec, RelationScope};
 use crate::manifest::yaml::pointer_tokens;
+use crate::schema::instance::Yaml;
 use regex::Regex;
 use std::sync::Arc;
 
@@ -388,7 +389,7 @@ pub enum Cond {
     /// Does not hold.
     Not(Box<Cond>),
     /// Valid against a JSON Schema.
-    Schema(Arc<jsonschema::Validator>),
+    Schema(Arc<jsonschema::Validator<Yaml>>),
     /// A relation to other linted objects.
     Related(Box<Relation>),
     /// The object's API version is deprecated / removed in the target version.
@@ -557,8 +558,8 @@ pub fn reads_old(c: &Cond) -> bool {
 
 /// Build a JSON Schema validator the way accord does everywhere (draft 2020-12, formats
 /// asserted, linear-time regexes).
-pub fn build_schema(schema: &serde_json::Value) -> Result<jsonschema::Validator, String> {
-    jsonschema::options()
+pub fn build_schema(schema: &serde_json::Value) -> Result<jsonschema::Validator<Yaml>, String> {
+    jsonschema::options_for::<Yaml>()
         .with_draft(jsonschema::Draft::Draft202012)
         .should_validate_formats(true)
         .should_ignore_unknown_formats(true)
