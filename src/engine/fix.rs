@@ -630,6 +630,70 @@ mod tests {
         }
     }
 
+    /// Does either parser accept `text` and define an anchor in it?
+    fn parser_sees_anchor(text: &str) -> bool {
+        use saphyr_parser::{Event, Parser};
+        let mut saphyr = Parser::new_from_str(text);
+        let mut defined = false;
+        while let Some(Ok((ev, _))) = saphyr.next_event() {
+            defined |= match ev {
+                Event::Scalar(_, _, a, _)
+                | Event::SequenceStart(a, _)
+                | Event::MappingStart(a, _) => a != 0,
+                _ => false,
+            };
+        }
+        let mut bytes = text.as_bytes();
+        let mut libyaml = libyaml_safer::Parser::new();
+        libyaml.set_input_string(&mut bytes);
+        for _ in 0..10_000 {
+            match libyaml.parse() {
+                Ok(ev) => {
+                    use libyaml_safer::EventData as E;
+                    match ev.data {
+                        E::StreamEnd => break,
+                        E::Scalar { anchor, .. }
+                        | E::SequenceStart { anchor, .. }
+                        | E::MappingStart { anchor, .. } => defined |= anchor.is_some(),
+                        _ => {}
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+        defined
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 2000, ..Default::default() })]
+
+        /// The anchor test may be wrong only towards parsing again: every anchor either parser
+        /// finds (in texts built from anchors, `&&`, quotes, tags and flow collections) is seen.
+        #[test]
+        fn every_anchor_a_parser_finds_is_seen(lines in proptest::collection::vec(
+            (0usize..6, 0usize..5, 0usize..6, 0usize..4, 0usize..20), 1..7)
+        ) {
+            const LEAD: [&str; 5] = ["", "- ", "? ", ": ", "--- "];
+            const KEY: [&str; 6] = ["a", "b", "\"k\"", "'k'", "&an c", "x&y"];
+            const SEP: [&str; 4] = [": ", ":", ":\t", ":   "];
+            const VAL: [&str; 20] = ["&x 1", "*x", "x && y", "&y [1, &z 2]", "{a: &w 1}",
+                "!!str &v s", "\"q &p\"", "'&s'", "|", "  && b", "a&b", "[&c x]",
+                "{&d k: v}", "[a,&e b]", "!t &f", "- &g", "1", "&h", "? &i k", "sh -c 'a & b'"];
+            let mut text = String::new();
+            for (indent, lead, key, sep, val) in lines {
+                text.push_str(&" ".repeat(indent));
+                text.push_str(LEAD[lead]);
+                text.push_str(KEY[key]);
+                text.push_str(SEP[sep]);
+                text.push_str(VAL[val]);
+                text.push('\n');
+            }
+            if parser_sees_anchor(&text) {
+                proptest::prop_assert!(may_define_anchor(&text), "{:?}", text);
+            }
+        }
+    }
+
     fn run(text: &str, ops: Vec<FixOp>) -> String {
         let src = SourceFile::new("x.yaml", text);
         let edits = plan(&src, 0, "", &ops).expect("plannable");
