@@ -17,7 +17,7 @@ pub mod trace;
 use crate::diagnostic::{self, Applicability, Diagnostic, Fix, FixOp, Label, Location};
 use crate::manifest::yaml::{Value, pointer_tokens};
 use crate::manifest::{FileManifests, Node, Object, workload};
-use crate::policy::cond::{Anchor, Each, container_lists};
+use crate::policy::cond::{Anchor, Each};
 use crate::policy::{Check, Rule};
 use crate::source::Span;
 use eval::{Env, Outcome, eval};
@@ -214,14 +214,9 @@ fn select_into<'a>(each: &Each, obj: &'a Object, facts: &Facts, sel: &mut Vec<Se
                 }
             }
         }
-        Each::Containers {
-            regular,
-            init,
-            ephemeral,
-            sub,
-        } => {
+        Each::Containers { sub, .. } => {
             if let Some(p) = pod() {
-                for key in container_lists(*regular, *init, *ephemeral) {
+                for key in each.container_lists() {
                     let lp = format!("{p}/spec/{key}");
                     if let Some(items) = root.pointer(&lp).and_then(Node::as_seq) {
                         for (i, c) in items

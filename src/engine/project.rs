@@ -12,7 +12,7 @@
 use super::Context;
 use crate::manifest::yaml::{Key, Value, pointer_tokens};
 use crate::manifest::{FileManifests, Node, Object};
-use crate::policy::cond::{Anchor, Cond, Each, Op, Operand, Seg, container_lists};
+use crate::policy::cond::{Anchor, Cond, Each, Op, Operand, Seg};
 use crate::policy::{Check, Rule};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -404,13 +404,8 @@ fn each_bases(each: &Each, items: &mut Bases, containers: &mut Bases) {
             segs.push(Seg::Any);
             items.push((b, segs));
         }
-        Each::Containers {
-            regular,
-            init,
-            ephemeral,
-            sub,
-        } => {
-            for field in container_lists(*regular, *init, *ephemeral) {
+        Each::Containers { sub, .. } => {
+            for field in each.container_lists() {
                 let (b, mut segs) = pod(&["spec", field]);
                 segs.push(Seg::Any);
                 items.push((b, join(&segs, sub)));

@@ -111,22 +111,8 @@ pub fn trace_cond(c: &Cond, env: &Env<'_>, depth: usize, out: &mut Vec<Step>) {
 fn each_text(e: &Each) -> String {
     match e {
         Each::Object => "the object".into(),
-        Each::Containers {
-            regular,
-            init,
-            ephemeral,
-            sub,
-        } => {
-            let mut v = Vec::new();
-            if *regular {
-                v.push("containers");
-            }
-            if *init {
-                v.push("initContainers");
-            }
-            if *ephemeral {
-                v.push("ephemeralContainers");
-            }
+        Each::Containers { sub, .. } => {
+            let v: Vec<&str> = e.container_lists().collect();
             let below = crate::policy::cond::seg_pointer(sub);
             if below.is_empty() {
                 format!("containers ({})", v.join(", "))

@@ -117,8 +117,8 @@ impl RNode {
     }
 
     /// A string node with the origin of `origin` (inexact).
-    pub fn string(s: impl Into<String>, origin: Option<&Origin>) -> RNode {
-        RNode::computed(RVal::Str(CompactString::from(s.into())), origin)
+    pub fn string(s: impl Into<CompactString>, origin: Option<&Origin>) -> RNode {
+        RNode::computed(RVal::Str(s.into()), origin)
     }
 
     /// Entry for `key`.

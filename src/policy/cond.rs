@@ -133,23 +133,27 @@ pub enum Each {
     Union(Vec<Each>),
 }
 
-/// The pod spec lists `Each::Containers` walks, in order, given its `regular`, `init` and
-/// `ephemeral` flags.
-pub fn container_lists(
-    regular: bool,
-    init: bool,
-    ephemeral: bool,
-) -> impl Iterator<Item = &'static str> {
-    [
-        (regular, "containers"),
-        (init, "initContainers"),
-        (ephemeral, "ephemeralContainers"),
-    ]
-    .into_iter()
-    .filter_map(|(on, list)| on.then_some(list))
-}
-
 impl Each {
+    /// The pod spec lists an `Each::Containers` walks, in order (none for other selectors).
+    pub fn container_lists(&self) -> impl Iterator<Item = &'static str> {
+        let (regular, init, ephemeral) = match self {
+            Each::Containers {
+                regular,
+                init,
+                ephemeral,
+                ..
+            } => (*regular, *init, *ephemeral),
+            _ => (false, false, false),
+        };
+        [
+            (regular, "containers"),
+            (init, "initContainers"),
+            (ephemeral, "ephemeralContainers"),
+        ]
+        .into_iter()
+        .filter_map(|(on, list)| on.then_some(list))
+    }
+
     /// Does this selector yield nodes inside containers (so `{{container.name}}` makes sense)?
     pub fn is_containers(&self) -> bool {
         match self {
