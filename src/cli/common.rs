@@ -344,11 +344,32 @@ impl Timings {
         let now = start.elapsed();
         let took = now - self.last.replace(now);
         eprintln!(
-            "timing: {phase:<22} {:>9.1} ms  (at {:>9.1} ms)",
+            "timing: {phase:<22} {:>9.1} ms  (at {:>9.1} ms){}",
             took.as_secs_f64() * 1e3,
-            now.as_secs_f64() * 1e3
+            now.as_secs_f64() * 1e3,
+            memory()
         );
     }
+}
+
+/// Resident memory now and at its peak (`VmRSS`, `VmHWM` of /proc/self/status), for
+/// [`Timings`]; empty where that file does not exist.
+fn memory() -> String {
+    let Ok(status) = std::fs::read_to_string("/proc/self/status") else {
+        return String::new();
+    };
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .map_or("?", |v| v.trim().trim_end_matches(" kB"))
+            .parse::<u64>()
+            .map_or_else(
+                |_| "?".to_string(),
+                |kb| format!("{:.0}", kb as f64 / 1024.0),
+            )
+    };
+    format!("  rss {} MB, peak {} MB", field("VmRSS:"), field("VmHWM:"))
 }
 
 #[cfg(test)]

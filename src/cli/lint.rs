@@ -158,6 +158,7 @@ fn lint_streaming(
     rules: &[crate::policy::Rule],
     ctx: &engine::Context,
     settings: Option<&SchemaSettings>,
+    tm: &dyn Fn(&str),
 ) -> (load::Loaded, Vec<Diagnostic>, Option<schema::Report>) {
     let plan = engine::stream::Plan::new(rules);
     let stream = settings.map(schema::Stream::new);
@@ -169,6 +170,7 @@ fn lint_streaming(
         });
         (checked, report)
     });
+    tm("first pass");
     // Sized up front: growing a vector of findings by doubling would hold two copies at once.
     let count = |f: fn(&engine::stream::Checked) -> usize| checked.iter().map(|(c, _)| f(c)).sum();
     let mut files = Vec::with_capacity(checked.len());
@@ -187,6 +189,7 @@ fn lint_streaming(
         || plan.second_pass(&files, entries, ctx),
         || stream.as_ref().map(|s| s.finish(&files, reports)),
     );
+    tm("second pass");
     // The order before sorting is that of `check_files`: file problems, rule findings, schema
     // findings (ties in the sort keep it).
     let schema_count = report.as_ref().map_or(0, |r| r.diagnostics.len());
@@ -314,8 +317,15 @@ pub fn run(args: LintArgs) -> Result<Outcome> {
         && !kustomize::any(&inputs, &paths, &s.cwd);
     let mut streamed = None;
     let mut loaded = if streaming {
-        let (loaded, diags, report) =
-            lint_streaming(&paths, &s.cwd, &filter, &s.rules, &s.ctx, schemas.as_ref());
+        let (loaded, diags, report) = lint_streaming(
+            &paths,
+            &s.cwd,
+            &filter,
+            &s.rules,
+            &s.ctx,
+            schemas.as_ref(),
+            &tm,
+        );
         streamed = Some((diags, report));
         loaded
     } else {
@@ -636,7 +646,7 @@ mod tests {
         let loaded = load::load(&paths, cwd, &filter);
         let (want, want_report) = check_files(&loaded.files, &rules, &ctx, Some(&settings));
         let (got_loaded, got, got_report) =
-            lint_streaming(&paths, cwd, &filter, &rules, &ctx, Some(&settings));
+            lint_streaming(&paths, cwd, &filter, &rules, &ctx, Some(&settings), &|_| ());
         let render = |d: &[Diagnostic]| -> Vec<String> {
             d.iter()
                 .map(|d| {
