@@ -371,7 +371,14 @@ fn eval_related(rel: &Relation, env: &Env<'_>) -> Outcome {
         }
     };
     let mut candidates: Vec<usize> = match by_name {
-        Some(name) => env.index.named(name).to_vec(),
+        Some(name) => match ns {
+            Some(ns) => [
+                env.index.named_in(name, Some(ns)),
+                env.index.named_in(name, None),
+            ]
+            .concat(),
+            None => env.index.named(name),
+        },
         None => rel
             .kinds
             .iter()

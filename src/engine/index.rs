@@ -40,7 +40,8 @@ pub struct Index<'a> {
     by_kind: HashMap<&'a str, Vec<usize>>,
     /// kind → namespace (`""`: none) → objects.
     by_kind_ns: HashMap<&'a str, HashMap<&'a str, Vec<usize>>>,
-    by_name: HashMap<&'a str, Vec<usize>>,
+    /// `metadata.name` → namespace (`""`: none) → objects.
+    by_name: HashMap<&'a str, HashMap<&'a str, Vec<usize>>>,
     workloads: Vec<usize>,
     /// namespace (`""`: none) → workloads.
     workloads_ns: HashMap<&'a str, Vec<usize>>,
@@ -185,7 +186,12 @@ impl<'a> Index<'a> {
                 .push(i);
             idx.by_address.insert(address(obj), i);
             if let Some(name) = obj.node().pointer("/metadata/name").and_then(Node::as_str) {
-                idx.by_name.entry(name).or_default().push(i);
+                idx.by_name
+                    .entry(name)
+                    .or_default()
+                    .entry(ns)
+                    .or_default()
+                    .push(i);
             }
             idx.entries.push(Entry {
                 obj,
@@ -217,9 +223,20 @@ impl<'a> Index<'a> {
             .map_or(&[], Vec::as_slice)
     }
 
-    /// Indices of objects whose `metadata.name` is `name`.
-    pub fn named(&self, name: &str) -> &[usize] {
-        self.by_name.get(name).map_or(&[], Vec::as_slice)
+    /// Indices of objects whose `metadata.name` is `name`, in any namespace (unordered).
+    pub fn named(&self, name: &str) -> Vec<usize> {
+        self.by_name
+            .get(name)
+            .map(|m| m.values().flatten().copied().collect())
+            .unwrap_or_default()
+    }
+
+    /// Indices of objects named `name` in namespace `ns` (`None`: objects without a namespace).
+    pub fn named_in(&self, name: &str, ns: Option<&str>) -> &[usize] {
+        self.by_name
+            .get(name)
+            .and_then(|m| m.get(ns.unwrap_or("")))
+            .map_or(&[], Vec::as_slice)
     }
 
     /// Indices of workloads.
@@ -360,5 +377,27 @@ mod tests {
             &labels
         ));
         assert!(!selects(&node("app: web\nzone: a\n"), &labels));
+    }
+
+    #[test]
+    fn objects_by_name_and_namespace() {
+        let file = crate::manifest::from_source(SourceFile::new(
+            "n.yaml",
+            "apiVersion: v1\nkind: ResourceQuota\nmetadata: {name: quota, namespace: a}\n---\n\
+             apiVersion: v1\nkind: ResourceQuota\nmetadata: {name: quota, namespace: b}\n---\n\
+             apiVersion: v1\nkind: ResourceQuota\nmetadata: {name: quota}\n---\n\
+             apiVersion: v1\nkind: LimitRange\nmetadata: {name: defaults, namespace: a}\n",
+        ));
+        let objects: Vec<&Object> = file.objects.iter().collect();
+        let index = Index::new(&objects, &Context::default());
+        let mut all = index.named("quota");
+        all.sort_unstable();
+        assert_eq!(all, [0, 1, 2]);
+        assert_eq!(index.named_in("quota", Some("a")), [0]);
+        assert_eq!(index.named_in("quota", Some("b")), [1]);
+        assert_eq!(index.named_in("quota", None), [2]);
+        assert!(index.named_in("quota", Some("c")).is_empty());
+        assert_eq!(index.named_in("defaults", Some("a")), [3]);
+        assert!(index.named("missing").is_empty());
     }
 }
