@@ -4,12 +4,11 @@
 //! (`apiVersion/Kind` → definition name and a bit mask of the minors that serve it) and the
 //! definitions, each distinct body stored once with the mask of the minors that hold it. The
 //! repository keeps it compressed; `build.rs` decompresses it and the binary embeds the JSON.
-//! The bundle is *indexed* on first use (or ahead of time by [`prefetch`]); a definition's JSON
-//! is parsed only when a kind that needs it is compiled, so a one-file lint pays for the index
-//! and nothing else.
+//! `build.rs` also indexes it (the byte range of every definition's body): a run decodes only
+//! the version list and the kind index, on first use (or ahead of time by [`prefetch`]), and a
+//! definition's JSON is parsed only when a kind that needs it is compiled.
 
 use serde::Deserialize;
-use serde_json::value::RawValue;
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::OnceLock;
@@ -61,29 +60,18 @@ impl KindEntry {
     }
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Variant<'a> {
-    #[serde(rename = "in")]
-    mask: u64,
-    #[serde(borrow)]
-    schema: &'a RawValue,
-}
+/// One body of a definition: (mask of the minors that hold it, byte range of the body in
+/// [`JSON`]).
+type Variant = (u64, usize, usize);
 
-#[derive(Deserialize)]
-struct RawBundle<'a> {
-    format: u32,
-    versions: Vec<String>,
-    kinds: HashMap<String, KindEntry>,
-    #[serde(borrow)]
-    defs: HashMap<&'a str, Vec<Variant<'a>>>,
-}
+include!(concat!(env!("OUT_DIR"), "/k8s-bundle-index.rs"));
 
 /// The decoded, indexed bundle.
 pub struct Bundle {
     versions: Vec<KubeVersion>,
     kinds: HashMap<String, KindEntry>,
-    defs: HashMap<&'static str, Vec<Variant<'static>>>,
+    /// Definition name → its variants: (mask of the minors holding it, byte range of its body).
+    defs: HashMap<&'static str, &'static [Variant]>,
 }
 
 /// The embedded bundle's JSON.
@@ -92,21 +80,21 @@ pub fn json() -> &'static str {
 }
 
 fn load() -> Bundle {
-    let raw: RawBundle<'static> =
-        serde_json::from_str(JSON).expect("embedded schema bundle matches format v1");
     assert_eq!(
-        raw.format, FORMAT,
+        INDEXED_FORMAT, FORMAT,
         "embedded schema bundle has an unknown format"
     );
-    let versions = raw
-        .versions
+    let part = |(start, end): (usize, usize)| &JSON[start..end];
+    let versions: Vec<String> =
+        serde_json::from_str(part(VERSIONS_AT)).expect("embedded schema bundle lists its versions");
+    let versions = versions
         .iter()
         .map(|v| KubeVersion::parse(v).expect("embedded schema bundle names versions like 1.30"))
         .collect();
     Bundle {
         versions,
-        kinds: raw.kinds,
-        defs: raw.defs,
+        kinds: serde_json::from_str(part(KINDS_AT)).expect("embedded schema bundle indexes kinds"),
+        defs: DEFS.iter().copied().collect(),
     }
 }
 
@@ -160,8 +148,8 @@ impl Bundle {
         self.defs
             .get(name)?
             .iter()
-            .find(|v| v.mask & (1 << index) != 0)
-            .map(|v| v.schema.get())
+            .find(|(mask, ..)| mask & (1 << index) != 0)
+            .map(|&(_, start, end)| &JSON[start..end])
     }
 }
 
@@ -184,7 +172,7 @@ mod tests {
     fn def_count(b: &Bundle, index: usize) -> usize {
         b.defs
             .values()
-            .filter(|vs| vs.iter().any(|v| v.mask & (1 << index) != 0))
+            .filter(|vs| vs.iter().any(|(mask, ..)| mask & (1 << index) != 0))
             .count()
     }
 
