@@ -8,7 +8,7 @@ use super::model::{ApiStatus, CompareOp, Condition, NamespaceMode, RelatedSpec, 
 use crate::manifest::yaml::pointer_tokens;
 use crate::schema::instance::Yaml;
 use regex::Regex;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// One segment of a field path.
 #[derive(Debug, Clone, PartialEq)]
@@ -283,7 +283,7 @@ pub enum Op {
     /// One of several values.
     In(Vec<serde_json::Value>),
     /// String matching a regex.
-    Matches(Regex),
+    Matches(Pattern),
     /// Numeric / quantity comparison.
     Compare(Cmp, Operand),
     /// Semantically equal to the value at another path (both missing counts as equal).
@@ -301,15 +301,15 @@ pub enum Op {
     /// A selector selecting the labels at an anchored path.
     Selects(Anchor, Vec<Seg>),
     /// The checked node's own mapping key matches.
-    KeyMatches(Regex),
+    KeyMatches(Pattern),
 }
 
 /// A compiled regular expression, from a process-wide cache: the library repeats patterns
-/// (`.+` in fourteen rules), and compiling them is a third of the rule library's load time.
+/// (`.+` in fourteen rules), and compiling them was a third of the rule library's load time.
 /// A [`Regex`] is a cheap handle to shared, thread-safe matching state.
 fn regex(pattern: &str) -> Result<Regex, regex::Error> {
     use std::collections::HashMap;
-    use std::sync::{Mutex, OnceLock};
+    use std::sync::Mutex;
     static CACHE: OnceLock<Mutex<HashMap<String, Regex>>> = OnceLock::new();
     let cache = CACHE.get_or_init(Mutex::default);
     if let Some(re) = cache.lock().ok().and_then(|c| c.get(pattern).cloned()) {
@@ -321,6 +321,45 @@ fn regex(pattern: &str) -> Result<Regex, regex::Error> {
         c.entry(pattern.to_string()).or_insert_with(|| re.clone());
     }
     Ok(re)
+}
+
+/// A rule's regular expression. A user's rule compiles it as it loads, so a mistake is an
+/// error at its line; a built-in rule compiles it on first use (most rules never reach a node
+/// that needs theirs, and the library's tests compile every built-in pattern).
+#[derive(Clone)]
+pub struct Pattern(Arc<(String, OnceLock<Option<Regex>>)>);
+
+impl Pattern {
+    /// Compile `source` now (`lazy`: on first use).
+    fn new(source: &str, lazy: bool) -> Result<Self, regex::Error> {
+        let cell = OnceLock::new();
+        if !lazy {
+            let _ = cell.set(Some(regex(source)?));
+        }
+        Ok(Pattern(Arc::new((source.to_string(), cell))))
+    }
+
+    /// The pattern as written.
+    pub fn as_str(&self) -> &str {
+        &self.0.0
+    }
+
+    /// The compiled expression (`None` only for a built-in pattern that does not compile, which
+    /// the library's tests rule out).
+    pub fn compiled(&self) -> Option<&Regex> {
+        self.0.1.get_or_init(|| regex(&self.0.0).ok()).as_ref()
+    }
+
+    /// Does `text` match?
+    pub fn is_match(&self, text: &str) -> bool {
+        self.compiled().is_some_and(|re| re.is_match(text))
+    }
+}
+
+impl std::fmt::Debug for Pattern {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "/{}/", self.as_str())
+    }
 }
 
 /// Which kinds a relation reaches.
@@ -572,8 +611,14 @@ pub fn build_schema(schema: &serde_json::Value) -> Result<jsonschema::Validator<
         .map_err(|e| format!("invalid JSON Schema: {e}"))
 }
 
-/// Compile a condition; errors are reported through `err(pointer, message)`.
-pub fn compile_cond(c: &Condition, ptr: &str, err: &mut dyn FnMut(String, String)) -> Option<Cond> {
+/// Compile a condition; errors are reported through `err(pointer, message)`. `lazy`: compile
+/// its regular expressions on first use (built-in rules, see [`Pattern`]).
+pub fn compile_cond(
+    c: &Condition,
+    ptr: &str,
+    lazy: bool,
+    err: &mut dyn FnMut(String, String),
+) -> Option<Cond> {
     let mut parts: Vec<Cond> = Vec::new();
     let mut groups = 0;
     if let Some(all) = &c.all {
@@ -581,7 +626,7 @@ pub fn compile_cond(c: &Condition, ptr: &str, err: &mut dyn FnMut(String, String
         let v: Vec<Cond> = all
             .iter()
             .enumerate()
-            .filter_map(|(i, c)| compile_cond(c, &format!("{ptr}/all/{i}"), err))
+            .filter_map(|(i, c)| compile_cond(c, &format!("{ptr}/all/{i}"), lazy, err))
             .collect();
         if all.is_empty() {
             err(
@@ -596,7 +641,7 @@ pub fn compile_cond(c: &Condition, ptr: &str, err: &mut dyn FnMut(String, String
         let v: Vec<Cond> = any
             .iter()
             .enumerate()
-            .filter_map(|(i, c)| compile_cond(c, &format!("{ptr}/any/{i}"), err))
+            .filter_map(|(i, c)| compile_cond(c, &format!("{ptr}/any/{i}"), lazy, err))
             .collect();
         if any.is_empty() {
             err(
@@ -608,7 +653,7 @@ pub fn compile_cond(c: &Condition, ptr: &str, err: &mut dyn FnMut(String, String
     }
     if let Some(not) = &c.not {
         groups += 1;
-        if let Some(n) = compile_cond(not, &format!("{ptr}/not"), err) {
+        if let Some(n) = compile_cond(not, &format!("{ptr}/not"), lazy, err) {
             parts.push(Cond::Not(Box::new(n)));
         }
     }
@@ -621,7 +666,7 @@ pub fn compile_cond(c: &Condition, ptr: &str, err: &mut dyn FnMut(String, String
     }
     if let Some(r) = &c.related {
         groups += 1;
-        if let Some(rel) = compile_related(r, &format!("{ptr}/related"), err) {
+        if let Some(rel) = compile_related(r, &format!("{ptr}/related"), lazy, err) {
             parts.push(Cond::Related(Box::new(rel)));
         }
     }
@@ -633,7 +678,9 @@ pub fn compile_cond(c: &Condition, ptr: &str, err: &mut dyn FnMut(String, String
         groups += 1;
         match parse_field(&sm.each) {
             Ok((anchor, path)) => {
-                if let Some(cond) = compile_cond(&sm.where_, &format!("{ptr}/some/where"), err) {
+                if let Some(cond) =
+                    compile_cond(&sm.where_, &format!("{ptr}/some/where"), lazy, err)
+                {
                     parts.push(Cond::Some {
                         anchor,
                         path,
@@ -663,7 +710,7 @@ pub fn compile_cond(c: &Condition, ptr: &str, err: &mut dyn FnMut(String, String
         ops.push(Op::In(v.clone()));
     }
     if let Some(r) = &c.matches {
-        match regex(r) {
+        match Pattern::new(r, lazy) {
             Ok(re) => ops.push(Op::Matches(re)),
             Err(e) => err(
                 format!("{ptr}/matches"),
@@ -709,7 +756,7 @@ pub fn compile_cond(c: &Condition, ptr: &str, err: &mut dyn FnMut(String, String
         }
     }
     if let Some(r) = &c.key_matches {
-        match regex(r) {
+        match Pattern::new(r, lazy) {
             Ok(re) => ops.push(Op::KeyMatches(re)),
             Err(e) => err(
                 format!("{ptr}/key-matches"),
@@ -764,6 +811,7 @@ pub fn compile_cond(c: &Condition, ptr: &str, err: &mut dyn FnMut(String, String
 fn compile_related(
     r: &RelatedSpec,
     ptr: &str,
+    lazy: bool,
     err: &mut dyn FnMut(String, String),
 ) -> Option<Relation> {
     let mut ok = true;
@@ -819,7 +867,7 @@ fn compile_related(
         }
     };
     let where_ = match &r.where_ {
-        Some(w) => match compile_cond(w, &format!("{ptr}/where"), err) {
+        Some(w) => match compile_cond(w, &format!("{ptr}/where"), lazy, err) {
             Some(c) => Some(c),
             None => {
                 ok = false;
@@ -837,4 +885,60 @@ fn compile_related(
         selected_by,
         where_,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn patterns<'c>(c: &'c Cond, out: &mut Vec<&'c Pattern>) {
+        match c {
+            Cond::All(v) | Cond::Any(v) => v.iter().for_each(|c| patterns(c, out)),
+            Cond::Not(c) | Cond::Some { cond: c, .. } => patterns(c, out),
+            Cond::Related(rel) => rel.where_.iter().for_each(|c| patterns(c, out)),
+            Cond::Field {
+                op: Op::Matches(p) | Op::KeyMatches(p),
+                ..
+            } => out.push(p),
+            Cond::Schema(_) | Cond::ApiStatus(_) | Cond::Field { .. } => {}
+        }
+    }
+
+    /// Built-in rules compile their regular expressions on first use, so a broken one would
+    /// only match nothing: every one must compile.
+    #[test]
+    fn every_builtin_pattern_compiles() {
+        let rules = crate::policy::builtin_rules().expect("built-in rules load");
+        let mut found = Vec::new();
+        for rule in &rules {
+            rule.when.iter().for_each(|c| patterns(c, &mut found));
+            match &rule.check {
+                crate::policy::Check::Require(c) | crate::policy::Check::Forbid(c) => {
+                    patterns(c, &mut found)
+                }
+            }
+        }
+        assert!(
+            found.len() > 20,
+            "the library has patterns: {}",
+            found.len()
+        );
+        for p in found {
+            let re = p.compiled().unwrap_or_else(|| panic!("{p:?} compiles"));
+            assert_eq!(re.as_str(), p.as_str());
+        }
+    }
+
+    #[test]
+    fn user_patterns_compile_as_they_load_and_built_in_ones_on_first_use() {
+        let user = Pattern::new("^a+$", false).expect("compiles");
+        assert!(user.0.1.get().is_some());
+        assert!(Pattern::new("(unclosed", false).is_err());
+        let builtin = Pattern::new("^a+$", true).expect("deferred");
+        assert!(builtin.0.1.get().is_none());
+        assert!(builtin.is_match("aaa") && !builtin.is_match("ab"));
+        assert!(builtin.0.1.get().is_some());
+        let broken = Pattern::new("(unclosed", true).expect("deferred");
+        assert!(!broken.is_match("(unclosed"));
+    }
 }

@@ -312,10 +312,10 @@ pub fn load_rule(source: Source, builtin: bool) -> Result<Rule, Vec<FileError>> 
     let when = spec
         .when
         .as_ref()
-        .and_then(|c| compile_cond(c, "/when", &mut cerr));
+        .and_then(|c| compile_cond(c, "/when", builtin, &mut cerr));
     let check = match (&spec.require, &spec.forbid) {
-        (Some(c), None) => compile_cond(c, "/require", &mut cerr).map(Check::Require),
-        (None, Some(c)) => compile_cond(c, "/forbid", &mut cerr).map(Check::Forbid),
+        (Some(c), None) => compile_cond(c, "/require", builtin, &mut cerr).map(Check::Require),
+        (None, Some(c)) => compile_cond(c, "/forbid", builtin, &mut cerr).map(Check::Forbid),
         (Some(_), Some(_)) => {
             cerr(
                 "/forbid".into(),
