@@ -140,6 +140,11 @@ impl LineIndex {
     pub fn offset(&self, text: &str, line: usize, col: usize) -> usize {
         let start = self.line_start(line);
         let rest = &text[start.min(text.len())..];
+        // Columns count characters: where the line's first `col` bytes are ASCII, they are the
+        // `col` characters (most lines of a file with some non-ASCII text).
+        if rest.as_bytes().get(..col).is_some_and(<[u8]>::is_ascii) {
+            return start + col;
+        }
         match rest.char_indices().nth(col) {
             Some((b, _)) => start + b,
             None => text.len(),
@@ -265,6 +270,22 @@ mod tests {
         assert_eq!(f.position(b), Position { line: 2, column: 1 });
         assert_eq!(f.lines.offset(&f.text, 2, 3), b + 3);
         assert_eq!(f.lines.line_text(&f.text, 1), "a: é");
+    }
+
+    #[test]
+    fn offsets_count_characters_with_or_without_multibyte_text() {
+        let text = "ab: c\né: ü → x\nplain\n\nlast é";
+        let index = LineIndex::new(text);
+        for line in 1..=6 {
+            let start = index.line_start(line).min(text.len());
+            for col in 0..30 {
+                let walked = text[start..]
+                    .char_indices()
+                    .nth(col)
+                    .map_or(text.len(), |(b, _)| start + b);
+                assert_eq!(index.offset(text, line, col), walked, "{line}:{col}");
+            }
+        }
     }
 
     #[test]
