@@ -120,16 +120,23 @@ impl Node {
         if pointer.is_empty() {
             return Some(self);
         }
-        // Same tokens as [`pointer_tokens`], without allocating unless a token is escaped.
+        // Same tokens as [`pointer_tokens`], without allocating unless a token is escaped; split
+        // on bytes (`/` and `~` are ASCII), as this runs for every pointer the engine follows.
         let mut node = self;
-        for raw in pointer.trim_start_matches('/').split('/') {
-            node = if raw.contains('~') {
+        let mut rest = pointer.trim_start_matches('/');
+        loop {
+            let end = rest.bytes().position(|b| b == b'/').unwrap_or(rest.len());
+            let raw = &rest[..end];
+            node = if raw.as_bytes().contains(&b'~') {
                 node.child(&raw.replace("~1", "/").replace("~0", "~"))?
             } else {
                 node.child(raw)?
             };
+            match rest.get(end + 1..) {
+                Some(next) => rest = next,
+                None => return Some(node),
+            }
         }
-        Some(node)
     }
     /// The deepest existing node along `pointer`, with the pointer prefix it was found at.
     pub fn nearest<'a>(&'a self, pointer: &str) -> (&'a Node, String) {
@@ -216,7 +223,9 @@ pub fn escape_token(token: &str) -> String {
 
 /// Append `token`, escaped as a JSON Pointer token (without the leading `/`), to `buf`.
 pub fn push_escaped(buf: &mut String, token: &str) {
-    if !token.contains(['~', '/']) {
+    // A byte test: `contains(['~', '/'])` decodes characters, and this runs for every token of
+    // every pointer the engine builds.
+    if !token.bytes().any(|b| b == b'~' || b == b'/') {
         buf.push_str(token);
         return;
     }
@@ -1058,6 +1067,9 @@ mod tests {
             ("/a~1b/c~d", true),
             ("/a/b", false),
             ("/a~1b/c~0d/2", false),
+            ("/a~1b/", false),
+            ("//a~1b/c~0d/0", true),
+            ("/é", false),
         ];
         for (ptr, want) in cases {
             assert_eq!(root.pointer(ptr).is_some(), want, "{ptr}");
