@@ -24,31 +24,140 @@ pub struct JsonReport<'a> {
     pub new_waivers: &'a [crate::waiver::NewWaiverNote],
 }
 
-/// The findings of a report, serialised one [`JsonFinding`] at a time.
+/// The findings of a report, serialised one [`JsonFinding`] at a time ([`write`] renders them
+/// in parallel in their place).
 pub struct Findings<'a>(&'a [Diagnostic]);
 
 impl Serialize for Findings<'_> {
-    /// Findings are rendered in parallel, a few thousand at a time, each already indented for
-    /// its place in the pretty-printed report (JSON strings hold no raw line breaks, so indenting
-    /// is inserting spaces after each one), and written in order as raw JSON.
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use rayon::prelude::*;
-        use serde::ser::{Error, SerializeSeq};
-        const CHUNK: usize = 4096;
-        let mut seq = s.serialize_seq(Some(self.0.len()))?;
-        for chunk in self.0.chunks(CHUNK) {
-            let rendered: Vec<Result<Box<serde_json::value::RawValue>, serde_json::Error>> = chunk
-                .par_iter()
-                .map(|d| {
-                    let text = serde_json::to_string_pretty(&finding(d))?;
-                    serde_json::value::RawValue::from_string(text.replace('\n', "\n    "))
-                })
-                .collect();
-            for r in rendered {
-                seq.serialize_element(&r.map_err(S::Error::custom)?)?;
+        s.collect_seq(self.0.iter().map(finding))
+    }
+}
+
+/// Findings per rendering task of [`write_findings`].
+const CHUNK: usize = 4096;
+
+/// Write `diagnostics` as the pretty-printed `findings` list of the report, exactly as
+/// [`Findings`] serialises there: rendered in parallel, a chunk at a time, each finding straight
+/// at its nesting level ([`Nested`]), and written in order.
+fn write_findings(diagnostics: &[Diagnostic], w: &mut dyn std::io::Write) -> std::io::Result<()> {
+    use rayon::prelude::*;
+    if diagnostics.is_empty() {
+        return w.write_all(b"[]");
+    }
+    w.write_all(b"[")?;
+    for chunk in diagnostics.chunks(CHUNK) {
+        let rendered: Vec<Vec<u8>> = chunk
+            .par_iter()
+            .map(|d| {
+                let mut out = Vec::with_capacity(1024);
+                out.extend_from_slice(b"\n    ");
+                let mut ser = serde_json::Serializer::with_formatter(&mut out, Nested::at(2));
+                finding(d)
+                    .serialize(&mut ser)
+                    .map_err(std::io::Error::other)?;
+                Ok(out)
+            })
+            .collect::<std::io::Result<_>>()?;
+        for (i, r) in rendered.iter().enumerate() {
+            // Every finding but the very first follows a comma.
+            if i > 0 || chunk.as_ptr() != diagnostics.as_ptr() {
+                w.write_all(b",")?;
             }
+            w.write_all(r)?;
         }
-        seq.end()
+    }
+    w.write_all(b"\n  ]")
+}
+
+/// serde_json's pretty printing (two-space indent), starting `level` levels deep: a finding
+/// rendered on its own comes out as it reads inside the report.
+struct Nested {
+    level: usize,
+    has_value: bool,
+}
+
+impl Nested {
+    fn at(level: usize) -> Self {
+        Nested {
+            level,
+            has_value: false,
+        }
+    }
+
+    fn indent<W: ?Sized + std::io::Write>(&self, w: &mut W) -> std::io::Result<()> {
+        for _ in 0..self.level {
+            w.write_all(b"  ")?;
+        }
+        Ok(())
+    }
+
+    fn open<W: ?Sized + std::io::Write>(&mut self, w: &mut W, c: &[u8]) -> std::io::Result<()> {
+        self.level += 1;
+        self.has_value = false;
+        w.write_all(c)
+    }
+
+    fn close<W: ?Sized + std::io::Write>(&mut self, w: &mut W, c: &[u8]) -> std::io::Result<()> {
+        self.level -= 1;
+        if self.has_value {
+            w.write_all(b"\n")?;
+            self.indent(w)?;
+        }
+        w.write_all(c)
+    }
+
+    fn item<W: ?Sized + std::io::Write>(&mut self, w: &mut W, first: bool) -> std::io::Result<()> {
+        w.write_all(if first { b"\n" } else { b",\n" })?;
+        self.indent(w)
+    }
+}
+
+impl serde_json::ser::Formatter for Nested {
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.open(w, b"[")
+    }
+
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.close(w, b"]")
+    }
+
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.item(w, first)
+    }
+
+    fn end_array_value<W: ?Sized + std::io::Write>(&mut self, _: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.open(w, b"{")
+    }
+
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.close(w, b"}")
+    }
+
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.item(w, first)
+    }
+
+    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        w.write_all(b": ")
+    }
+
+    fn end_object_value<W: ?Sized + std::io::Write>(&mut self, _: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
     }
 }
 
@@ -291,18 +400,64 @@ pub fn render(r: &Report<'_>) -> String {
 /// Write the report as pretty JSON (with a trailing newline) to `w`, finding by finding: a large
 /// report is never held in memory as a whole.
 pub fn write(r: &Report<'_>, w: &mut dyn std::io::Write) -> std::io::Result<()> {
-    let doc = JsonReport {
+    // The report without its findings, pretty-printed by serde; the findings are written in
+    // place of its empty list (the first `"findings": []`: only `version`, a number, precedes).
+    let shell = JsonReport {
         version: 1,
-        findings: Findings(r.diagnostics),
+        findings: Findings(&[]),
         summary: r.summary,
         errors: r.errors,
         new_waivers: r.new_waivers,
     };
-    serde_json::to_writer_pretty(&mut *w, &doc).map_err(std::io::Error::other)?;
+    let shell = serde_json::to_string_pretty(&shell).map_err(std::io::Error::other)?;
+    const EMPTY: &str = "\"findings\": []";
+    let at = shell
+        .find(EMPTY)
+        .ok_or_else(|| std::io::Error::other("the JSON report has no findings list"))?;
+    w.write_all(&shell.as_bytes()[..at + EMPTY.len() - 2])?;
+    write_findings(r.diagnostics, w)?;
+    w.write_all(&shell.as_bytes()[at + EMPTY.len()..])?;
     w.write_all(b"\n")
 }
 
 /// The JSON Schema of the report.
 pub fn schema() -> serde_json::Value {
     serde_json::to_value(schemars::schema_for!(JsonReport<'static>)).expect("schema")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The report [`write`] streams is byte for byte what serde prints for the whole document,
+    /// with no findings, one, and enough to span several rendering chunks.
+    #[test]
+    fn streamed_report_is_serdes_pretty_print() {
+        let (diags, summary, rules, files) = crate::render::fixtures::sample();
+        assert!(!diags.is_empty());
+        let errors = vec![InputError {
+            file: "broken.yaml".into(),
+            message: "not valid UTF-8".into(),
+        }];
+        let many: Vec<Diagnostic> = diags.iter().cycle().take(2 * CHUNK + 3).cloned().collect();
+        for list in [&[][..], &diags[..1], &many[..]] {
+            let report = Report {
+                diagnostics: list,
+                summary: &summary,
+                errors: &errors,
+                new_waivers: &[],
+                rules: &rules,
+                files: &files,
+            };
+            let whole = JsonReport {
+                version: 1,
+                findings: Findings(list),
+                summary: &summary,
+                errors: &errors,
+                new_waivers: &[],
+            };
+            let want = serde_json::to_string_pretty(&whole).expect("serialises") + "\n";
+            assert_eq!(render(&report), want, "{} findings", list.len());
+        }
+    }
 }
