@@ -102,9 +102,31 @@ pub fn discover(inputs: &[PathBuf], errors: &mut Vec<ReadError>, cwd: &Path) -> 
         });
     }
     let mut v = found.into_inner().expect("lock");
-    v.sort();
+    v.sort_by_cached_key(|p| component_key(p));
     v.dedup();
     v
+}
+
+/// A byte string that sorts as `path` does among `Path`s (component by component, as
+/// `Path::cmp`), which is slow to call for every comparison of a large sort: per component, its
+/// kind (in `Component`'s order) and its bytes, then a 0 (which no component holds, so a
+/// component that is a prefix of another sorts first, as in `OsStr`'s order).
+fn component_key(path: &Path) -> Vec<u8> {
+    use std::path::Component;
+    let mut key = Vec::with_capacity(path.as_os_str().len() + 16);
+    for c in path.components() {
+        let kind = match c {
+            Component::Prefix(_) => 1,
+            Component::RootDir => 2,
+            Component::CurDir => 3,
+            Component::ParentDir => 4,
+            Component::Normal(_) => 5,
+        };
+        key.push(kind);
+        key.extend_from_slice(c.as_os_str().as_encoded_bytes());
+        key.push(0);
+    }
+    key
 }
 
 /// The total size of the files at `paths`, in bytes (unreadable ones count 0).
@@ -132,14 +154,16 @@ pub fn load_map<T: Send>(
 ) -> (Vec<T>, Vec<ReadError>) {
     // Largest files first: threads split the list and steal from each other, and a
     // multi-megabyte file picked up last would leave the other cores idle at the end.
-    let mut order: Vec<(u64, &PathBuf)> = paths
+    let mut order: Vec<(u64, usize)> = paths
         .par_iter()
-        .map(|p| (std::fs::metadata(p).map_or(0, |m| m.len()), p))
+        .enumerate()
+        .map(|(i, p)| (std::fs::metadata(p).map_or(0, |m| m.len()), i))
         .collect();
-    order.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(b.1)));
+    order.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
     let results: Vec<Result<(String, T), ReadError>> = order
         .par_iter()
-        .filter_map(|&(_, p)| {
+        .filter_map(|&(_, i)| {
+            let p = &paths[i];
             let display = if p.as_os_str() == "-" {
                 "<stdin>".to_string()
             } else {
@@ -176,4 +200,38 @@ pub fn load_map<T: Send>(
     files.sort_by(|a, b| a.0.cmp(&b.0));
     errors.sort_by(|a, b| a.file.cmp(&b.file));
     (files.into_iter().map(|(_, t)| t).collect(), errors)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Sorting by [`component_key`] is sorting `Path`s.
+        #[test]
+        fn component_keys_sort_as_paths(
+            raw in prop::collection::vec(
+                (
+                    prop::sample::select(vec!["", "/", "./", "../"]),
+                    prop::collection::vec(
+                        prop::sample::select(vec!["a", "a-b", "a.b", "ab", "-", ".", "..", "b", "a b", "é"]),
+                        0..4,
+                    ),
+                    prop::sample::select(vec!["", "/"]),
+                ),
+                0..24,
+            )
+        ) {
+            let paths: Vec<PathBuf> = raw
+                .iter()
+                .map(|(lead, parts, tail)| PathBuf::from(format!("{lead}{}{tail}", parts.join("/"))))
+                .collect();
+            let mut by_path = paths.clone();
+            by_path.sort();
+            let mut by_key = paths;
+            by_key.sort_by_cached_key(|p| component_key(p));
+            prop_assert_eq!(by_path, by_key);
+        }
+    }
 }
