@@ -198,7 +198,7 @@ fn anchored<'e>(env: &'e Env<'_>, anchor: Anchor) -> Option<(&'e Node, &'e str)>
 fn values_at<'e>(env: &'e Env<'_>, anchor: Anchor, path: &[Seg]) -> Vec<(String, &'e Node)> {
     let mut out = Vec::new();
     if let Some((base, ptr)) = anchored(env, anchor) {
-        resolve(base, path, ptr.to_string(), &mut out);
+        resolve(base, path, ptr, &mut out);
     }
     out.retain(|(_, n)| !n.is_null());
     out
@@ -433,7 +433,7 @@ fn eval_related(rel: &Relation, env: &Env<'_>) -> Outcome {
                 None => false,
                 Some((_, sv)) => !m.targets.iter().any(|t| {
                     let mut found = Vec::new();
-                    resolve(troot, t, String::new(), &mut found);
+                    resolve(troot, t, "", &mut found);
                     found.iter().any(|(_, tv)| same_value(sv, tv))
                 }),
             });
@@ -452,7 +452,7 @@ fn eval_related(rel: &Relation, env: &Env<'_>) -> Outcome {
         }
         if let Some(path) = &rel.selected_by {
             let mut found = Vec::new();
-            resolve(troot, path, String::new(), &mut found);
+            resolve(troot, path, "", &mut found);
             if !found.iter().any(|(_, sel)| selects(sel, &my_labels)) {
                 continue;
             }
@@ -485,13 +485,16 @@ fn eval_related(rel: &Relation, env: &Env<'_>) -> Outcome {
     Outcome::new(false, at)
 }
 
+/// The nodes at `path` below `node`, each with its pointer (`prefix` + the path's tokens).
 pub(crate) fn resolve<'a>(
     node: &'a Node,
     path: &[Seg],
-    prefix: String,
+    prefix: &str,
     out: &mut Vec<(String, &'a Node)>,
 ) {
-    let mut buf = prefix;
+    // One buffer, sized once: grown token by token, it was reallocated several times per call.
+    let mut buf = String::with_capacity(prefix.len() + 64);
+    buf.push_str(prefix);
     resolve_in(node, path, &mut buf, out);
 }
 
@@ -570,7 +573,7 @@ fn missing_pointer(node: &Node, path: &[Seg]) -> String {
 
 fn eval_field(path: &[Seg], op: &Op, node: &Node, base: &str, env: &Env<'_>) -> Outcome {
     let mut found = Vec::new();
-    resolve(node, path, base.to_string(), &mut found);
+    resolve(node, path, base, &mut found);
     found.retain(|(_, n)| {
         !n.is_null() || !matches!(op, Op::Exists(_) | Op::CompareField(..) | Op::SameAs(..))
     });

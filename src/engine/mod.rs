@@ -226,7 +226,7 @@ fn select_into<'a>(each: &Each, obj: &'a Object, facts: &Facts, sel: &mut Vec<Se
                         {
                             let cp = format!("{lp}/{i}");
                             let mut found = Vec::new();
-                            eval::resolve(c, sub, cp.clone(), &mut found);
+                            eval::resolve(c, sub, &cp, &mut found);
                             sel.extend(found.into_iter().map(|(ptr, node)| Selected {
                                 ptr,
                                 node,
@@ -246,7 +246,7 @@ fn select_into<'a>(each: &Each, obj: &'a Object, facts: &Facts, sel: &mut Vec<Se
             if let Some(base) = base
                 && let Some(n) = root.pointer(&base)
             {
-                eval::resolve(n, segs, base, &mut out);
+                eval::resolve(n, segs, &base, &mut out);
             }
         }
         Each::Union(list) => {

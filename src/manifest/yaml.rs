@@ -223,19 +223,20 @@ pub fn escape_token(token: &str) -> String {
 
 /// Append `token`, escaped as a JSON Pointer token (without the leading `/`), to `buf`.
 pub fn push_escaped(buf: &mut String, token: &str) {
-    // A byte test: `contains(['~', '/'])` decodes characters, and this runs for every token of
-    // every pointer the engine builds.
-    if !token.bytes().any(|b| b == b'~' || b == b'/') {
-        buf.push_str(token);
-        return;
+    // By bytes, copying the runs between escapes whole: this runs for every token of every
+    // pointer the engine builds, and label keys (`app.kubernetes.io/name`) hold a `/`.
+    let mut from = 0;
+    for (i, b) in token.bytes().enumerate() {
+        let escaped = match b {
+            b'~' => "~0",
+            b'/' => "~1",
+            _ => continue,
+        };
+        buf.push_str(&token[from..i]);
+        buf.push_str(escaped);
+        from = i + 1;
     }
-    for c in token.chars() {
-        match c {
-            '~' => buf.push_str("~0"),
-            '/' => buf.push_str("~1"),
-            c => buf.push(c),
-        }
-    }
+    buf.push_str(&token[from..]);
 }
 
 /// Append `token` to `pointer`.
@@ -1082,6 +1083,16 @@ mod tests {
         }
         let e = root.pointer("/a~1b/c~0d/1/e").unwrap();
         assert_eq!(e.value, Value::Int(1));
+        for (token, escaped) in [
+            ("", ""),
+            ("plain", "plain"),
+            ("app.kubernetes.io/name", "app.kubernetes.io~1name"),
+            ("~/é~~", "~0~1é~0~0"),
+            ("/", "~1"),
+        ] {
+            assert_eq!(escape_token(token), escaped);
+            assert_eq!(pointer_tokens(&format!("/{escaped}")), [token]);
+        }
     }
 
     #[test]
