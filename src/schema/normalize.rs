@@ -21,8 +21,9 @@
 //!   an `additionalProperties: false` next to `properties` is removed: a structural CRD schema
 //!   cannot hold both, so converters added it.
 //!
-//! Annotations (`description`, `x-kubernetes-list-map-keys`, …) are kept. The keys of a
-//! `properties` map are field names, never keywords: a field called `$ref` stays a field.
+//! `description`s are dropped (no message reads them); other annotations
+//! (`x-kubernetes-list-map-keys`, …) are kept. The keys of a `properties` map are field names,
+//! never keywords: a field called `$ref` or `description` stays a field.
 
 use crate::manifest::yaml::escape_token;
 use serde_json::{Map, Value, json};
@@ -88,6 +89,10 @@ fn visit(
     dropped: &mut Vec<Dropped>,
 ) {
     let Value::Object(map) = node else { return };
+    // No message reads a description, and descriptions are most of a CRD's schema: kept, they
+    // were copied into the validator's registry and into the document messages look fields up
+    // in (peak memory of the synthetic 10k corpus: 173 → 158 MB).
+    map.remove("description");
     type_alternatives(map);
     int_or_string(map);
     nullable(map);
@@ -330,6 +335,31 @@ mod tests {
         let dropped = normalize(&mut v, strict, &|_| true);
         assert!(dropped.is_empty());
         v
+    }
+
+    #[test]
+    fn descriptions_are_dropped_and_fields_called_description_kept() {
+        let v = norm(
+            json!({
+                "description": "a widget",
+                "type": "object",
+                "properties": {
+                    "description": {"type": "string", "description": "what it is"},
+                    "parts": {"type": "array", "items": {"description": "a part", "type": "string"}},
+                },
+            }),
+            false,
+        );
+        assert_eq!(
+            v,
+            json!({
+                "type": "object",
+                "properties": {
+                    "description": {"type": "string"},
+                    "parts": {"type": "array", "items": {"type": "string"}},
+                },
+            })
+        );
     }
 
     #[test]
