@@ -485,19 +485,27 @@ pub fn apply<'f>(
     // otherwise only the objects that carry waiver annotations (usually a handful) are.
     let central = !set.entries.is_empty();
     let mut objects: HashMap<Key, Annotated<'f>> = HashMap::new();
-    for f in files {
-        for o in &f.objects {
-            let anns: Vec<(AnnotationWaiver, bool)> = annotation_waivers(o)
-                .into_iter()
-                .map(|a| (a, false))
-                .collect();
-            if !central && anns.is_empty() {
-                continue;
-            }
-            objects
-                .entry((f.source.path.clone(), o.id.identity()))
-                .or_insert((o, anns));
+    let all: Vec<(&'f FileManifests, &'f Object)> = files
+        .into_iter()
+        .flat_map(|f| f.objects.iter().map(move |o| (f, o)))
+        .collect();
+    // Reading every object's annotations is the work, done in parallel; the map is filled in
+    // input order afterwards.
+    let found: Vec<Vec<AnnotationWaiver>> = {
+        use rayon::prelude::*;
+        all.par_iter()
+            .with_min_len(256)
+            .map(|(_, o)| annotation_waivers(o))
+            .collect()
+    };
+    for ((f, o), anns) in all.into_iter().zip(found) {
+        if !central && anns.is_empty() {
+            continue;
         }
+        let anns = anns.into_iter().map(|a| (a, false)).collect();
+        objects
+            .entry((f.source.path.clone(), o.id.identity()))
+            .or_insert((o, anns));
     }
     let mut central_used = vec![false; set.entries.len()];
     for d in diags.iter_mut() {
