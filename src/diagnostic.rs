@@ -66,8 +66,8 @@ impl Location {
         Location {
             source: source.clone(),
             span,
-            start: source.position(span.start),
-            end: source.position(span.end),
+            start: source.position(span.start()),
+            end: source.position(span.end()),
         }
     }
     /// Display path of the file.
@@ -370,7 +370,7 @@ pub fn distinct_expired_waivers<'d>(diags: impl IntoIterator<Item = &'d Diagnost
     let mut expired: Vec<(&str, usize)> = diags
         .into_iter()
         .filter_map(|d| d.waiver.as_ref().filter(|w| w.expired))
-        .map(|w| (w.location.file(), w.location.span.start))
+        .map(|w| (w.location.file(), w.location.span.start()))
         .collect();
     expired.sort_unstable();
     expired.dedup();
@@ -425,10 +425,10 @@ pub struct LineReplacement {
 /// Widen `edit` on `source` to whole lines.
 pub fn line_replacement(source: &crate::source::SourceFile, edit: &TextEdit) -> LineReplacement {
     let text = &source.text;
-    let start_line = source.lines.line_of(edit.span.start.min(text.len()));
-    let mut end_line = source.lines.line_of(edit.span.end.min(text.len()));
+    let start_line = source.lines.line_of(edit.span.start().min(text.len()));
+    let mut end_line = source.lines.line_of(edit.span.end().min(text.len()));
     // An edit ending exactly at a line start (deleting whole lines) ends on the previous line.
-    if end_line > start_line && source.lines.line_start(end_line) == edit.span.end {
+    if end_line > start_line && source.lines.line_start(end_line) == edit.span.end() {
         end_line -= 1;
     }
     let from = source.lines.line_start(start_line);
@@ -440,9 +440,9 @@ pub fn line_replacement(source: &crate::source::SourceFile, edit: &TextEdit) -> 
     let old = &text[from..to];
     let new = format!(
         "{}{}{}",
-        &text[from..edit.span.start],
+        &text[from..edit.span.start()],
         edit.content,
-        &text[edit.span.end.min(to).max(edit.span.start)..to]
+        &text[edit.span.end().min(to).max(edit.span.start())..to]
     );
     let split = |s: &str| -> Vec<String> {
         s.lines()
@@ -466,17 +466,19 @@ pub fn lines_replacement(
 ) -> Option<LineReplacement> {
     let text = &source.text;
     let mut edits: Vec<&TextEdit> = edits.iter().collect();
-    edits.sort_by_key(|e| (e.span.start, e.span.end));
+    edits.sort_by_key(|e| (e.span.start(), e.span.end()));
     let first = edits.first()?;
-    if edits.windows(2).any(|w| w[1].span.start < w[0].span.end)
+    if edits
+        .windows(2)
+        .any(|w| w[1].span.start() < w[0].span.end())
         || edits
             .iter()
-            .any(|e| e.span.end > text.len() || e.span.start > e.span.end)
+            .any(|e| e.span.end() > text.len() || e.span.start() > e.span.end())
     {
         return None;
     }
-    let last_end = edits.iter().map(|e| e.span.end).max()?;
-    let start_line = source.lines.line_of(first.span.start);
+    let last_end = edits.iter().map(|e| e.span.end()).max()?;
+    let start_line = source.lines.line_of(first.span.start());
     let mut end_line = source.lines.line_of(last_end);
     if end_line > start_line && source.lines.line_start(end_line) == last_end {
         end_line -= 1;
@@ -491,9 +493,9 @@ pub fn lines_replacement(
     let mut new = String::new();
     let mut at = from;
     for e in &edits {
-        new.push_str(text.get(at..e.span.start)?);
+        new.push_str(text.get(at..e.span.start())?);
         new.push_str(&e.content);
-        at = e.span.end;
+        at = e.span.end();
     }
     new.push_str(text.get(at..to)?);
     let split = |s: &str| -> Vec<String> {

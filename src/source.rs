@@ -6,26 +6,38 @@
 
 use std::sync::Arc;
 
-/// A half-open byte range `[start, end)` into a [`SourceFile`]'s text.
+/// A half-open byte range `[start, end)` into a [`SourceFile`]'s text. Offsets are stored in
+/// 4 bytes (every node and key of every tree holds a span: this keeps a tree node at 40 bytes
+/// and a mapping key at 32); [`crate::load`] refuses files of 4 GiB or more.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Span {
-    /// First byte of the range.
-    pub start: usize,
-    /// One past the last byte of the range.
-    pub end: usize,
+    start: u32,
+    end: u32,
 }
 
+/// Texts up to this many bytes fit a [`Span`]'s offsets.
+pub const MAX_TEXT: usize = u32::MAX as usize;
+
 impl Span {
-    /// A span covering `start..end`.
+    /// A span covering `start..end` (offsets past [`MAX_TEXT`] are clamped to it).
     pub fn new(start: usize, end: usize) -> Self {
+        let clamp = |o: usize| u32::try_from(o).unwrap_or(u32::MAX);
         Span {
-            start,
-            end: end.max(start),
+            start: clamp(start),
+            end: clamp(end.max(start)),
         }
     }
     /// An empty span at `at`.
     pub fn empty(at: usize) -> Self {
-        Span { start: at, end: at }
+        Span::new(at, at)
+    }
+    /// First byte of the range.
+    pub fn start(self) -> usize {
+        self.start as usize
+    }
+    /// One past the last byte of the range.
+    pub fn end(self) -> usize {
+        self.end as usize
     }
 }
 
@@ -252,7 +264,7 @@ impl SourceFile {
 
     /// The text a span covers (empty when the span is out of range).
     pub fn slice(&self, span: Span) -> &str {
-        self.text.get(span.start..span.end).unwrap_or("")
+        self.text.get(span.start()..span.end()).unwrap_or("")
     }
 }
 

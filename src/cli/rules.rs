@@ -321,7 +321,7 @@ fn explain_object(s: &super::common::Setup, rule: &Rule, arg: &str) -> Result<Ou
     let repo_path = |d: &str| s.repo_path(d);
     let mut out = String::new();
     for obj in objects {
-        let start = obj.source.position(obj.node().span.start);
+        let start = obj.source.position(obj.node().span.start());
         out.push_str(&format!(
             "{} on {} ({}:{})\n",
             rule.id(),

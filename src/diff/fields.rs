@@ -31,7 +31,7 @@ impl Ctx<'_> {
         if let Some((file, line)) = self.locate.and_then(|l| l(src, n.span)) {
             return (Some(file), line);
         }
-        (None, src.position(n.span.start).line)
+        (None, src.position(n.span.start()).line)
     }
     fn push(
         &mut self,

@@ -49,9 +49,9 @@ impl<'a> ObjectIndex<'a> {
     pub fn object_of(&self, d: &Diagnostic) -> Option<&'a Object> {
         let id = d.object.as_ref()?;
         let list = self.by_file.get(&(d.location.file(), id.identity()))?;
-        let at = d.location.span.start;
+        let at = d.location.span.start();
         list.iter()
-            .find(|o| o.node().span.start <= at && at <= o.node().span.end)
+            .find(|o| o.node().span.start() <= at && at <= o.node().span.end())
             .or(list.first())
             .copied()
     }

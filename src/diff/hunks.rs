@@ -178,7 +178,7 @@ pub fn fix_patch(d: &Diagnostic) -> Option<String> {
     let total = src.lines.line_count();
     let ends_without_newline = !src.text.is_empty() && !src.text.ends_with('\n');
     let mut edits: Vec<&crate::diagnostic::TextEdit> = f.edits.iter().collect();
-    edits.sort_by_key(|e| e.span.start);
+    edits.sort_by_key(|e| e.span.start());
     let path = d.location.file();
     let mut out = format!("--- a/{path}\n+++ b/{path}\n");
     let mut delta: isize = 0;
@@ -257,7 +257,7 @@ pub fn redact(file: &FileManifests, changed: &dyn Fn(&Object, &str) -> bool) -> 
                     super::fields::REDACTED
                 };
                 // A value without text (`key:`) has an empty span: nothing to hide.
-                if v.span.end > v.span.start {
+                if v.span.end() > v.span.start() {
                     spans.push((v.span, marker));
                 }
             }
@@ -266,16 +266,16 @@ pub fn redact(file: &FileManifests, changed: &dyn Fn(&Object, &str) -> bool) -> 
     if spans.is_empty() {
         return None;
     }
-    spans.sort_by_key(|(s, _)| (s.start, s.end));
+    spans.sort_by_key(|(s, _)| (s.start(), s.end()));
     let text = &file.source.text;
     let mut out = String::with_capacity(text.len());
     let mut at = 0;
     for (s, marker) in spans {
-        if s.start < at || s.end > text.len() {
+        if s.start() < at || s.end() > text.len() {
             continue;
         }
-        out.push_str(&text[at..s.start]);
-        let seg = &text[s.start..s.end];
+        out.push_str(&text[at..s.start()]);
+        let seg = &text[s.start()..s.end()];
         for (i, part) in seg.split('\n').enumerate() {
             if i > 0 {
                 out.push('\n');
@@ -288,7 +288,7 @@ pub fn redact(file: &FileManifests, changed: &dyn Fn(&Object, &str) -> bool) -> 
                 out.push_str(marker);
             }
         }
-        at = s.end;
+        at = s.end();
     }
     out.push_str(&text[at..]);
     Some(out)

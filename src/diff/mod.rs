@@ -333,7 +333,7 @@ fn build_refs(
                 side: &|o: &Object| rendered_side(k, o),
                 field: Some(&|src: &crate::source::SourceFile, span| {
                     let o = k.of(src)?.origin(src, span)?;
-                    let line = o.source.position(o.span.start).line;
+                    let line = o.source.position(o.span.start()).line;
                     Some((o.source.path.clone(), line))
                 }),
             },
@@ -692,7 +692,7 @@ fn rendered_side(k: &Rendered<'_>, o: &Object) -> ObjectSide {
         .and_then(|out| out.object_origin(&o.source, o.node().span))
     {
         s.file = origin.source.path.clone();
-        s.line = origin.source.position(origin.span.start).line;
+        s.line = origin.source.position(origin.span.start()).line;
     }
     s
 }

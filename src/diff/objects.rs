@@ -204,7 +204,7 @@ pub fn side(o: &Object) -> ObjectSide {
     ObjectSide {
         id: o.id.clone(),
         file: o.source.path.clone(),
-        line: o.source.position(o.node().span.start).line,
+        line: o.source.position(o.node().span.start()).line,
         overlay: None,
     }
 }

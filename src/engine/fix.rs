@@ -121,8 +121,8 @@ pub(crate) fn parse_doc(text: &str, doc_index: usize) -> Option<Node> {
 
 /// An empty value's span sits on the `:` of its key; insert after it.
 fn after_colon(text: &str, span: Span) -> Span {
-    if text.as_bytes().get(span.start) == Some(&b':') {
-        Span::empty(span.start + 1)
+    if text.as_bytes().get(span.start()) == Some(&b':') {
+        Span::empty(span.start() + 1)
     } else {
         span
     }
@@ -143,13 +143,13 @@ impl Splice {
         }
     }
     fn is_unchanged(&self) -> bool {
-        self.at.start == self.at.end && self.with.is_empty()
+        self.at.start() == self.at.end() && self.with.is_empty()
     }
     fn apply(&self, text: &str) -> String {
         let mut out = String::with_capacity(text.len() + self.with.len());
-        out.push_str(&text[..self.at.start]);
+        out.push_str(&text[..self.at.start()]);
         out.push_str(&self.with);
-        out.push_str(&text[self.at.end..]);
+        out.push_str(&text[self.at.end()..]);
         out
     }
 }
@@ -164,7 +164,7 @@ fn splice(span: Span, with: &str) -> Splice {
 fn set(text: &str, root: &Node, path: &str, value: &serde_json::Value) -> Option<Splice> {
     let nl = newline(text);
     if let Some(target) = root.pointer(path) {
-        if target.span.start == target.span.end {
+        if target.span.start() == target.span.end() {
             // `key:` with nothing after it.
             return Some(splice(
                 after_colon(text, target.span),
@@ -179,15 +179,15 @@ fn set(text: &str, root: &Node, path: &str, value: &serde_json::Value) -> Option
     let missing = &all[have..];
     match &anc.value {
         Value::Map(entries) if anc.style == Style::BlockCollection && !entries.is_empty() => {
-            let indent = column(text, entries[0].0.span.start);
-            let at = line_end(text, anc.span.end);
+            let indent = column(text, entries[0].0.span.start());
+            let at = line_end(text, anc.span.end());
             Some(splice(
                 Span::empty(at),
                 &format!("{nl}{}", block(missing, value, indent, nl)),
             ))
         }
         Value::Map(entries) if anc.style == Style::FlowCollection => {
-            let close = anc.span.end.checked_sub(1)?;
+            let close = anc.span.end().checked_sub(1)?;
             let sep = if entries.is_empty() { "" } else { ", " };
             let inner = flow(missing, value);
             Some(splice(
@@ -197,7 +197,7 @@ fn set(text: &str, root: &Node, path: &str, value: &serde_json::Value) -> Option
         }
         Value::Null => {
             let rendered = flow(missing, value);
-            if anc.span.start == anc.span.end {
+            if anc.span.start() == anc.span.end() {
                 Some(splice(after_colon(text, anc.span), &format!(" {rendered}")))
             } else {
                 Some(splice(anc.span, &rendered))
@@ -235,14 +235,14 @@ fn remove(text: &str, root: &Node, path: &str) -> Option<Splice> {
         return Some(splice(parent.span, &render_value(&j)));
     }
     let start = match &parent.value {
-        Value::Map(_) => parent.key_span_of(last)?.start,
-        Value::Seq(_) => text[..target.span.start].rfind('-')?,
+        Value::Map(_) => parent.key_span_of(last)?.start(),
+        Value::Seq(_) => text[..target.span.start()].rfind('-')?,
         _ => return None,
     };
     let from = line_start(text, start);
     if text[from..start].trim() != "" {
         // Something else precedes it on the line (e.g. `- name: x` first key); remove in place.
-        let end = line_end(text, target.span.end.max(start));
+        let end = line_end(text, target.span.end().max(start));
         let mut e = end;
         if text[e..].starts_with("\r\n") {
             e += 2;
@@ -258,7 +258,7 @@ fn remove(text: &str, root: &Node, path: &str) -> Option<Splice> {
         }
         return None;
     }
-    let mut end = line_end(text, target.span.end.max(start));
+    let mut end = line_end(text, target.span.end().max(start));
     if text[end..].starts_with("\r\n") {
         end += 2;
     } else if text[end..].starts_with('\n') {
@@ -297,7 +297,7 @@ fn add(text: &str, root: &Node, path: &str, value: &serde_json::Value) -> Option
                 return Some(Splice::unchanged());
             }
             if n.style == Style::FlowCollection {
-                let close = n.span.end.checked_sub(1)?;
+                let close = n.span.end().checked_sub(1)?;
                 let sep = if items.is_empty() { "" } else { ", " };
                 return Some(splice(
                     Span::empty(close),
@@ -305,9 +305,9 @@ fn add(text: &str, root: &Node, path: &str, value: &serde_json::Value) -> Option
                 ));
             }
             let first = items.first()?;
-            let dash = text[..first.span.start].rfind('-')?;
+            let dash = text[..first.span.start()].rfind('-')?;
             let indent = column(text, dash);
-            let at = line_end(text, n.span.end);
+            let at = line_end(text, n.span.end());
             Some(splice(
                 Span::empty(at),
                 &format!("{nl}{}- {}", " ".repeat(indent), render_value(value)),
@@ -377,18 +377,21 @@ fn plan_one(
     if sp.is_unchanged() {
         return Some(Vec::new());
     }
-    let from = line_start(original, sp.at.start);
-    let to = line_end_with_newline(original, sp.at.end);
+    let from = line_start(original, sp.at.start());
+    let to = line_end_with_newline(original, sp.at.end());
     let region = format!(
         "{}{}{}",
-        &original[from..sp.at.start],
+        &original[from..sp.at.start()],
         sp.with,
-        &original[sp.at.end..to]
+        &original[sp.at.end()..to]
     );
     // Where a node ends is known from spans only in a document without anchors: an alias node
     // carries the span of its anchor's node.
-    let d_from = line_start(original, doc.span.start);
-    let d_to = line_end_with_newline(original, doc.span.end.saturating_sub(1).max(doc.span.start));
+    let d_from = line_start(original, doc.span.start());
+    let d_to = line_end_with_newline(
+        original,
+        doc.span.end().saturating_sub(1).max(doc.span.start()),
+    );
     let anchors = may_define_anchor(&original[d_from..d_to]);
     let checked = base.is_empty()
         && !anchors
@@ -434,12 +437,12 @@ pub(crate) fn may_define_anchor(text: &str) -> bool {
 /// what `remove` makes of a block mapping entry or sequence item: the lines around it keep their
 /// indentation and read as before, so there is nothing to parse again.
 fn removes_whole_lines(text: &str, sp: &Splice) -> bool {
-    if !sp.with.is_empty() || sp.at.start >= sp.at.end {
+    if !sp.with.is_empty() || sp.at.start() >= sp.at.end() {
         return false;
     }
-    let removed = &text[sp.at.start..sp.at.end];
-    line_start(text, sp.at.start) == sp.at.start
-        && (sp.at.end == text.len() || removed.ends_with('\n'))
+    let removed = &text[sp.at.start()..sp.at.end()];
+    line_start(text, sp.at.start()) == sp.at.start()
+        && (sp.at.end() == text.len() || removed.ends_with('\n'))
         && !may_define_anchor(removed)
         && !removed
             .lines()
@@ -468,8 +471,11 @@ fn block_still_parses(text: &str, doc: &Node, from: usize, to: usize, region: &s
     let Some(block) = enclosing_block(text, doc, from, to) else {
         return false;
     };
-    let b_from = line_start(text, block.span.start);
-    let b_to = line_end_with_newline(text, block.span.end.saturating_sub(1).max(block.span.start));
+    let b_from = line_start(text, block.span.start());
+    let b_to = line_end_with_newline(
+        text,
+        block.span.end().saturating_sub(1).max(block.span.start()),
+    );
     if b_from > from || b_to < to {
         return false;
     }
@@ -484,7 +490,7 @@ fn block_still_parses(text: &str, doc: &Node, from: usize, to: usize, region: &s
     };
     let root = &only.root;
     root.style == Style::BlockCollection
-        && root.span.start == block.span.start - b_from
+        && root.span.start() == block.span.start() - b_from
         && matches!(
             (&root.value, &block.value),
             (Value::Map(_), Value::Map(_)) | (Value::Seq(_), Value::Seq(_))
@@ -495,14 +501,14 @@ fn block_still_parses(text: &str, doc: &Node, from: usize, to: usize, region: &s
 /// `from..to`.
 fn enclosing_block<'a>(text: &str, node: &'a Node, from: usize, to: usize) -> Option<&'a Node> {
     let starts_line = |n: &Node| {
-        text[line_start(text, n.span.start)..n.span.start]
+        text[line_start(text, n.span.start())..n.span.start()]
             .trim()
             .is_empty()
     };
     let holds = |n: &Node| {
         n.style == Style::BlockCollection
-            && line_start(text, n.span.start) <= from
-            && line_end_with_newline(text, n.span.end.saturating_sub(1).max(n.span.start)) >= to
+            && line_start(text, n.span.start()) <= from
+            && line_end_with_newline(text, n.span.end().saturating_sub(1).max(n.span.start())) >= to
     };
     if !holds(node) {
         return None;
@@ -556,8 +562,8 @@ fn line_edit(source: &Source, offset: usize, old: &str, new: &str) -> Vec<TextEd
     let span = Span::new(offset + start, offset + end);
     vec![TextEdit {
         span,
-        start: source.position(span.start),
-        end: source.position(span.end),
+        start: source.position(span.start()),
+        end: source.position(span.end()),
         content: new[start..new_end].to_string(),
     }]
 }
@@ -566,17 +572,17 @@ fn line_edit(source: &Source, offset: usize, old: &str, new: &str) -> Vec<TextEd
 /// Returns the new text and how many edits were applied.
 pub fn apply(text: &str, edits: &[TextEdit]) -> (String, usize) {
     let mut sorted: Vec<&TextEdit> = edits.iter().collect();
-    sorted.sort_by_key(|e| (e.span.start, e.span.end));
+    sorted.sort_by_key(|e| (e.span.start(), e.span.end()));
     let mut out = String::with_capacity(text.len());
     let mut at = 0;
     let mut applied = 0;
     for e in sorted {
-        if e.span.start < at || e.span.end > text.len() {
+        if e.span.start() < at || e.span.end() > text.len() {
             continue;
         }
-        out.push_str(&text[at..e.span.start]);
+        out.push_str(&text[at..e.span.start()]);
         out.push_str(&e.content);
-        at = e.span.end;
+        at = e.span.end();
         applied += 1;
     }
     out.push_str(&text[at..]);

@@ -412,7 +412,7 @@ fn finding_on(
     let path = o.at.clone();
     let (node, existing) = root.nearest(&path);
     let mut span = node.span;
-    if span.start == span.end
+    if span.start() == span.end()
         && let Some(k) = root.key_span(&existing)
     {
         span = k;
@@ -428,7 +428,7 @@ fn finding_on(
         // A missing field under an existing key: point at that key (`securityContext:`), not at
         // the first line of its value. List items keep the item's span (`- name: app`).
         if let Some(k) = root.key_span(&existing) {
-            span = Span::new(k.start, k.end);
+            span = Span::new(k.start(), k.end());
         }
     }
     let lookup = |v: &[String]| -> Option<String> {
@@ -570,11 +570,11 @@ fn plan_in_document(
     }
     let text = obj.source.text.as_str();
     let span = obj.document.span;
-    let (Some(head), Some(tail)) = (text.get(..span.start), text.get(span.end..)) else {
+    let (Some(head), Some(tail)) = (text.get(..span.start()), text.get(span.end()..)) else {
         return fix::plan(&obj.source, obj.doc_index, &obj.base, ops);
     };
     let start = head.rfind('\n').map_or(0, |i| i + 1);
-    let end = tail.find('\n').map_or(text.len(), |i| span.end + i + 1);
+    let end = tail.find('\n').map_or(text.len(), |i| span.end() + i + 1);
     // An alias node carries its anchor's span, so with anchors the document may reach further.
     if fix::may_define_anchor(&text[start..end]) {
         return fix::plan(&obj.source, obj.doc_index, &obj.base, ops);
@@ -591,9 +591,9 @@ fn plan_in_document(
         edits
             .into_iter()
             .map(|mut e| {
-                e.span = Span::new(e.span.start + start, e.span.end + start);
-                e.start = obj.source.position(e.span.start);
-                e.end = obj.source.position(e.span.end);
+                e.span = Span::new(e.span.start() + start, e.span.end() + start);
+                e.start = obj.source.position(e.span.start());
+                e.end = obj.source.position(e.span.end());
                 e
             })
             .collect(),

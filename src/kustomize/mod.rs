@@ -415,7 +415,10 @@ impl Output {
     /// outside rendered files.
     pub fn origin_line(&self, source: &SourceFile, span: Span) -> Option<(String, usize)> {
         let o = self.rendered_for(source)?.provenance.lookup(span)?;
-        Some((o.source.path.clone(), o.source.position(o.span.start).line))
+        Some((
+            o.source.path.clone(),
+            o.source.position(o.span.start()).line,
+        ))
     }
 
     /// Where the object of a rendered file around `span` was defined (its resource file, or the
@@ -424,7 +427,7 @@ impl Output {
         let r = self.rendered_for(source)?;
         r.objects
             .iter()
-            .find(|(s, _)| s.start <= span.start && span.start < s.end)
+            .find(|(s, _)| s.start() <= span.start() && span.start() < s.end())
             .map(|(_, o)| o.clone())
     }
 
@@ -458,7 +461,7 @@ pub fn remap_one(mut d: Diagnostic, out: &Output) -> Diagnostic {
     let base = r
         .objects
         .iter()
-        .find(|(s, _)| s.start <= span.start && span.start < s.end)
+        .find(|(s, _)| s.start() <= span.start() && span.start() < s.end())
         .map(|(_, o)| o.clone());
     let Some(origin) = r.provenance.lookup(span).cloned().or_else(|| base.clone()) else {
         return d;
@@ -480,7 +483,7 @@ pub fn remap_one(mut d: Diagnostic, out: &Output) -> Diagnostic {
     if let Some(b) = &base
         && b.source.path != origin.source.path
     {
-        let pos = origin.source.position(origin.span.start);
+        let pos = origin.source.position(origin.span.start());
         d.message = format!(
             "{} (set by {}:{} on {})",
             d.message, origin.source.path, pos.line, b.source.path
@@ -551,7 +554,7 @@ const RENDERED_BY: &str = "rendered by the kustomization in ";
 /// scalar replaced in a patch or base); anything else (new keys, reformatted collections) has no
 /// faithful edit in the original file and the fix is shown only.
 fn map_edit(synthetic: &SourceFile, prov: &Provenance, e: &TextEdit) -> Option<TextEdit> {
-    let old = synthetic.text.get(e.span.start..e.span.end)?;
+    let old = synthetic.text.get(e.span.start()..e.span.end())?;
     let new = e.content.as_str();
     let prefix = old
         .char_indices()
@@ -566,33 +569,33 @@ fn map_edit(synthetic: &SourceFile, prov: &Provenance, e: &TextEdit) -> Option<T
         .take_while(|(a, b)| a == b)
         .map(|(a, _)| a.len_utf8())
         .sum::<usize>();
-    let changed = Span::new(e.span.start + prefix, e.span.end - suffix);
+    let changed = Span::new(e.span.start() + prefix, e.span.end() - suffix);
     let (emitted, o) = prov.lookup_entry(changed)?;
     if !o.exact
         || synthetic.slice(emitted) != o.source.slice(o.span)
-        || emitted.end < changed.end
-        || emitted.start < e.span.start
-        || emitted.end > e.span.end
+        || emitted.end() < changed.end()
+        || emitted.start() < e.span.start()
+        || emitted.end() > e.span.end()
     {
         return None;
     }
     // Replace the whole node (`true` → `false`), not just the characters that differ.
     let content = new
-        .get(emitted.start - e.span.start..new.len() - (e.span.end - emitted.end))?
+        .get(emitted.start() - e.span.start()..new.len() - (e.span.end() - emitted.end()))?
         .to_string();
     let span = o.span;
     Some(TextEdit {
         span,
-        start: o.source.position(span.start),
-        end: o.source.position(span.end),
+        start: o.source.position(span.start()),
+        end: o.source.position(span.end()),
         content,
     })
 }
 
 fn first_line(src: &SourceFile, span: Span) -> Span {
     let text = src.slice(span);
-    let end = text.find('\n').map_or(span.end, |i| span.start + i);
-    Span::new(span.start, end)
+    let end = text.find('\n').map_or(span.end(), |i| span.start() + i);
+    Span::new(span.start(), end)
 }
 
 fn kind_span(src: &SourceFile) -> Span {

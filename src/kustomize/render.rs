@@ -443,7 +443,7 @@ impl Matcher<'_> {
 /// the file by line, adding the block's indentation.
 fn inline_map(outer: &SourceFile, node: &Node, inner: &str) -> impl Fn(Span) -> Span + use<> {
     let text = outer.slice(node.span).to_string();
-    let base = node.span.start;
+    let base = node.span.start();
     // Line starts (in the file) of the block's content lines and their indentation.
     let mut lines: Vec<(usize, usize)> = Vec::new();
     let block = matches!(node.style, crate::manifest::yaml::Style::Block);
@@ -483,7 +483,7 @@ fn inline_map(outer: &SourceFile, node: &Node, inner: &str) -> impl Fn(Span) -> 
             let (start, indent) = lines.get(line)?;
             Some((start + indent + (off - inner_starts[line])).min(end_of_file))
         };
-        match (map1(s.start), map1(s.end.saturating_sub(1))) {
+        match (map1(s.start()), map1(s.end().saturating_sub(1))) {
             (Some(a), Some(b)) if b >= a => Span::new(a, b + 1),
             (Some(a), _) => Span::new(a, a),
             _ => whole,

@@ -248,19 +248,23 @@ impl Provenance {
     pub fn lookup_entry(&self, span: Span) -> Option<(Span, &Origin)> {
         // Entries are sorted by (start, larger first) and nest like the tree they came from, so
         // the innermost container is the last one at or before `span.start` that contains it.
-        let idx = self.entries.partition_point(|(s, _)| s.start <= span.start);
+        let idx = self
+            .entries
+            .partition_point(|(s, _)| s.start() <= span.start());
         self.entries[..idx]
             .iter()
             .rev()
-            .find(|(s, _)| span.end <= s.end.max(s.start + 1))
+            .find(|(s, _)| span.end() <= s.end().max(s.start() + 1))
             .map(|(s, o)| (*s, o))
     }
     /// The origin of an emitted node whose span is exactly `span`.
     pub fn exact(&self, span: Span) -> Option<&Origin> {
-        let idx = self.entries.partition_point(|(s, _)| s.start < span.start);
+        let idx = self
+            .entries
+            .partition_point(|(s, _)| s.start() < span.start());
         self.entries[idx..]
             .iter()
-            .take_while(|(s, _)| s.start == span.start)
+            .take_while(|(s, _)| s.start() == span.start())
             .find(|(s, _)| *s == span)
             .map(|(_, o)| o)
     }
@@ -416,7 +420,11 @@ pub fn emit(objects: &[&RNode]) -> (String, Provenance) {
         docs.push(Span::new(doc_start, e.out.len()));
     }
     let mut entries = e.table;
-    entries.sort_by(|a, b| a.0.start.cmp(&b.0.start).then(b.0.end.cmp(&a.0.end)));
+    entries.sort_by(|a, b| {
+        a.0.start()
+            .cmp(&b.0.start())
+            .then(b.0.end().cmp(&a.0.end()))
+    });
     (e.out, Provenance { entries, docs })
 }
 

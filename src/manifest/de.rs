@@ -273,18 +273,18 @@ mod tests {
             "{}",
             e.message
         );
-        assert_eq!(f.position(e.span.unwrap().start).line, 2);
+        assert_eq!(f.position(e.span.unwrap().start()).line, 2);
     }
 
     #[test]
     fn bad_enum_and_type_point_at_value() {
         let (f, r) = de("name: a\nseverity: fatal\n");
         let e = r.unwrap_err();
-        assert_eq!(f.position(e.span.unwrap().start).line, 2);
+        assert_eq!(f.position(e.span.unwrap().start()).line, 2);
         let (f, r) = de("name: a\nseverity: error\nlist: [1, x]\n");
         let e = r.unwrap_err();
         assert_eq!(
-            f.position(e.span.unwrap().start),
+            f.position(e.span.unwrap().start()),
             crate::source::Position {
                 line: 3,
                 column: 11

@@ -330,8 +330,8 @@ fn template_outside_strings<'a>(
         if before.trim_start().starts_with('#') || before.contains(" #") {
             continue;
         }
-        let idx = spans.partition_point(|s: &Span| s.start <= at);
-        let inside = spans[..idx].iter().rev().take(64).any(|s| at < s.end);
+        let idx = spans.partition_point(|s: &Span| s.start() <= at);
+        let inside = spans[..idx].iter().rev().take(64).any(|s| at < s.end());
         if !inside {
             return true;
         }

@@ -742,7 +742,7 @@ impl Builder<'_> {
                 let e = if flow {
                     end
                 } else {
-                    items.last().map_or(s, |n| n.span.end)
+                    items.last().map_or(s, |n| n.span.end())
                 };
                 // Trees of every file stay in memory for cross-object rules: no growth slack.
                 let mut items = items;
@@ -776,7 +776,7 @@ impl Builder<'_> {
                 let e = if flow {
                     end
                 } else {
-                    entries.last().map_or(s, |(_, n)| n.span.end)
+                    entries.last().map_or(s, |(_, n)| n.span.end())
                 };
                 if !merges.is_empty() {
                     apply_merges(&mut entries, merges)?;
@@ -980,6 +980,18 @@ fn parse_libyaml(src: &SourceFile) -> ParsedStream {
 /// `saphyr-parser` is tried first; if it reports a syntax error, the file is re-read with
 /// libyaml's rules, and the error stands only if libyaml rejects the file too.
 pub fn parse(src: &SourceFile) -> ParsedStream {
+    if src.text.len() > crate::source::MAX_TEXT {
+        // Spans hold 32-bit offsets: nothing of a larger file can be pointed at.
+        return ParsedStream {
+            documents: Vec::new(),
+            issues: vec![YamlIssue {
+                message: "file too large to lint (4 GiB or more)".into(),
+                span: Span::empty(0),
+                first: None,
+                fatal: true,
+            }],
+        };
+    }
     let first = parse_saphyr(src);
     let indentation = first
         .issues
@@ -1025,7 +1037,7 @@ mod tests {
         let (f, s) = p("base: &b {x: 1, y: 2}\nm:\n  <<: *b\n  y: 3\nm2: 1\nm2: 2\n");
         let dup: Vec<_> = s.issues.iter().filter(|i| !i.fatal).collect();
         assert_eq!(dup.len(), 1);
-        assert_eq!(f.position(dup[0].span.start).line, 6);
+        assert_eq!(f.position(dup[0].span.start()).line, 6);
         let root = &s.documents[0].root;
         assert_eq!(root.pointer("/m/x").unwrap().value, Value::Int(1));
         assert_eq!(root.pointer("/m/y").unwrap().value, Value::Int(3));
@@ -1042,18 +1054,28 @@ mod tests {
             let dups: Vec<_> = s.issues.iter().filter(|i| !i.fatal).collect();
             assert_eq!(dups.len(), 2, "{n}");
             for d in &dups {
-                assert_eq!(f.position(d.first.unwrap().start).line, 2, "{n}");
+                assert_eq!(f.position(d.first.unwrap().start()).line, 2, "{n}");
             }
             let root = &s.documents[0].root;
             assert_eq!(root.as_map().unwrap().len(), n);
             assert_eq!(root.get("k1").unwrap().as_str(), Some("b"));
             assert_eq!(
-                f.position(root.get_key("k1").unwrap().span.start).line,
+                f.position(root.get_key("k1").unwrap().span.start()).line,
                 n + 2
             );
             let last = root.get(&format!("k{}", n - 1)).unwrap();
             assert_eq!(last.value, Value::Int(n as i64 - 1));
         }
+    }
+
+    /// Every tree holds millions of these: a regression in their size is one in peak memory.
+    #[test]
+    #[cfg(target_pointer_width = "64")]
+    fn tree_nodes_stay_small() {
+        assert_eq!(std::mem::size_of::<Span>(), 8);
+        assert_eq!(std::mem::size_of::<Node>(), 40);
+        assert_eq!(std::mem::size_of::<Key>(), 32);
+        assert_eq!(std::mem::size_of::<(Key, Node)>(), 72);
     }
 
     #[test]
@@ -1100,7 +1122,7 @@ mod tests {
         let (f, s) = p("a: 1\n---\n---\nb: [1, 2\n");
         assert_eq!(s.documents.len(), 1);
         let err = s.issues.iter().find(|i| i.fatal).unwrap();
-        assert!(f.position(err.span.start).line >= 4);
+        assert!(f.position(err.span.start()).line >= 4);
     }
 
     #[test]

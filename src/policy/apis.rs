@@ -78,7 +78,7 @@ pub fn parse_table(text: &str) -> Result<Vec<ApiEntry>, String> {
         return Ok(Vec::new());
     };
     let rows: Vec<ApiEntry> = from_node(&doc.root).map_err(|e| {
-        let at = e.span.map(|s| src.position(s.start).line).unwrap_or(0);
+        let at = e.span.map(|s| src.position(s.start()).line).unwrap_or(0);
         format!("line {at}: {}", e.message)
     })?;
     for r in &rows {

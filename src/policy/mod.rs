@@ -61,7 +61,7 @@ impl FileError {
 
 impl std::fmt::Display for FileError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let p = self.source.position(self.span.start);
+        let p = self.source.position(self.span.start());
         write!(
             f,
             "{}:{}:{}: {}",

@@ -243,8 +243,8 @@ pub fn byte_columns(d: &Diagnostic) -> (usize, usize) {
     let src = &d.location.source;
     let col = |offset: usize, line: usize| offset.saturating_sub(src.lines.line_start(line)) + 1;
     (
-        col(d.location.span.start, d.location.start.line),
-        col(d.location.span.end, d.location.end.line),
+        col(d.location.span.start(), d.location.start.line),
+        col(d.location.span.end(), d.location.end.line),
     )
 }
 

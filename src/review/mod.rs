@@ -186,9 +186,9 @@ fn on_line_above(d: &Diagnostic, r: &LineReplacement) -> Option<LineReplacement>
     let f = d.fix.as_ref()?;
     let [e] = f.edits.as_slice() else { return None };
     let src = &d.location.source;
-    if e.span.start != e.span.end
+    if e.span.start() != e.span.end()
         || r.start_line < 2
-        || src.lines.line_start(r.start_line) != e.span.start
+        || src.lines.line_start(r.start_line) != e.span.start()
     {
         return None;
     }

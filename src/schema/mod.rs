@@ -697,7 +697,7 @@ fn locate(root: &Node, pointer: &str, anchor: Anchor) -> Span {
     let collection = matches!(node.value, YamlValue::Map(_) | YamlValue::Seq(_));
     match (anchor, key) {
         (Anchor::Key, Some(k)) => k,
-        (Anchor::Value, Some(k)) if collection || node.span.start == node.span.end => k,
+        (Anchor::Value, Some(k)) if collection || node.span.start() == node.span.end() => k,
         _ => node.span,
     }
 }

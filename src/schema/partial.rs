@@ -87,7 +87,7 @@ fn may_hold_directive(obj: &Object) -> bool {
     let text = obj
         .source
         .text
-        .get(span.start..span.end)
+        .get(span.start()..span.end())
         .unwrap_or(&obj.source.text);
     text.contains('\\')
         || text.match_indices('$').any(|(at, _)| {

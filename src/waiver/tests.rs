@@ -8,7 +8,7 @@ fn parse(text: &str) -> Result<WaiverSet, Vec<FileError>> {
 }
 
 fn line_of(e: &FileError) -> usize {
-    e.source.position(e.span.start).line
+    e.source.position(e.span.start()).line
 }
 
 #[test]
