@@ -9,6 +9,7 @@
 use crate::source::{SourceFile, Span};
 pub use compact_str::CompactString;
 use saphyr_parser::{Event, Parser, ScalarStyle};
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 /// How a node was written.
@@ -117,37 +118,22 @@ impl Node {
     }
     /// Node at a JSON Pointer (`""` is this node).
     pub fn pointer(&self, pointer: &str) -> Option<&Node> {
-        if pointer.is_empty() {
-            return Some(self);
-        }
-        // Same tokens as [`pointer_tokens`], without allocating unless a token is escaped; split
-        // on bytes (`/` and `~` are ASCII), as this runs for every pointer the engine follows.
         let mut node = self;
-        let mut rest = pointer.trim_start_matches('/');
-        loop {
-            let end = rest.bytes().position(|b| b == b'/').unwrap_or(rest.len());
-            let raw = &rest[..end];
-            node = if raw.as_bytes().contains(&b'~') {
-                node.child(&raw.replace("~1", "/").replace("~0", "~"))?
-            } else {
-                node.child(raw)?
-            };
-            match rest.get(end + 1..) {
-                Some(next) => rest = next,
-                None => return Some(node),
-            }
+        for token in tokens(pointer) {
+            node = node.child(&token)?;
         }
+        Some(node)
     }
     /// The deepest existing node along `pointer`, with the pointer prefix it was found at.
     pub fn nearest<'a>(&'a self, pointer: &str) -> (&'a Node, String) {
         let mut node = self;
         let mut at = String::new();
-        for token in pointer_tokens(pointer) {
+        for token in tokens(pointer) {
             match node.child(&token) {
                 Some(next) => {
                     node = next;
                     at.push('/');
-                    at.push_str(&escape_token(&token));
+                    push_escaped(&mut at, &token);
                 }
                 None => break,
             }
@@ -198,20 +184,24 @@ impl Node {
 
 /// Split a JSON Pointer into unescaped tokens.
 pub fn pointer_tokens(pointer: &str) -> Vec<String> {
-    if pointer.is_empty() {
-        return Vec::new();
-    }
-    pointer
-        .trim_start_matches('/')
-        .split('/')
-        .map(|t| {
-            if t.contains('~') {
-                t.replace("~1", "/").replace("~0", "~")
-            } else {
-                t.to_string()
-            }
+    tokens(pointer).map(Cow::into_owned).collect()
+}
+
+/// The unescaped tokens of a JSON Pointer, borrowed unless a token is escaped. Split on bytes
+/// (`/` and `~` are ASCII): this runs for every pointer the engine follows.
+fn tokens(pointer: &str) -> impl Iterator<Item = Cow<'_, str>> {
+    let mut rest = (!pointer.is_empty()).then(|| pointer.trim_start_matches('/'));
+    std::iter::from_fn(move || {
+        let text = rest?;
+        let end = text.bytes().position(|b| b == b'/').unwrap_or(text.len());
+        rest = text.get(end + 1..);
+        let raw = &text[..end];
+        Some(if raw.as_bytes().contains(&b'~') {
+            Cow::Owned(raw.replace("~1", "/").replace("~0", "~"))
+        } else {
+            Cow::Borrowed(raw)
         })
-        .collect()
+    })
 }
 
 /// Escape one JSON Pointer token.
