@@ -70,7 +70,8 @@ fn range(json: &str, raw: &serde_json::value::RawValue) -> (usize, usize) {
 /// Index the bundle ("Bundle format v1", see `src/schema/bundle.rs`) at build time, so a run
 /// does not scan its megabytes to find the definitions: Rust source for `FORMAT`, the byte
 /// ranges of `versions` and `kinds`, and every definition's variants as (minor mask, byte
-/// range of the body). Checks the layout on the way: a malformed bundle fails the build.
+/// range of the body), sorted by name for a binary search. Checks the layout on the way: a
+/// malformed bundle fails the build.
 fn bundle_index(json: &str) -> String {
     use serde_json::value::RawValue;
     use std::collections::BTreeMap;

@@ -70,8 +70,6 @@ include!(concat!(env!("OUT_DIR"), "/k8s-bundle-index.rs"));
 pub struct Bundle {
     versions: Vec<KubeVersion>,
     kinds: HashMap<String, KindEntry>,
-    /// Definition name → its variants: (mask of the minors holding it, byte range of its body).
-    defs: HashMap<&'static str, &'static [Variant]>,
 }
 
 /// The embedded bundle's JSON.
@@ -94,7 +92,6 @@ fn load() -> Bundle {
     Bundle {
         versions,
         kinds: serde_json::from_str(part(KINDS_AT)).expect("embedded schema bundle indexes kinds"),
-        defs: DEFS.iter().copied().collect(),
     }
 }
 
@@ -145,8 +142,10 @@ impl Bundle {
 
     /// The JSON text of definition `name` in the minor at `index`.
     pub fn def(&self, name: &str, index: usize) -> Option<&'static str> {
-        self.defs
-            .get(name)?
+        // `build.rs` writes the definitions sorted by name (a `BTreeMap`'s order).
+        let at = DEFS.binary_search_by_key(&name, |(n, _)| n).ok()?;
+        DEFS[at]
+            .1
             .iter()
             .find(|(mask, ..)| mask & (1 << index) != 0)
             .map(|&(_, start, end)| &JSON[start..end])
@@ -169,9 +168,9 @@ mod tests {
     }
 
     /// Number of definitions in the minor at `index`.
-    fn def_count(b: &Bundle, index: usize) -> usize {
-        b.defs
-            .values()
+    fn def_count(index: usize) -> usize {
+        DEFS.iter()
+            .map(|(_, vs)| vs)
             .filter(|vs| vs.iter().any(|(mask, ..)| mask & (1 << index) != 0))
             .count()
     }
@@ -188,6 +187,23 @@ mod tests {
     }
 
     #[test]
+    fn definitions_are_sorted_by_name_for_lookup() {
+        assert!(DEFS.is_sorted_by_key(|(name, _)| name));
+        let b = get();
+        for (name, variants) in DEFS {
+            let newest = variants
+                .iter()
+                .any(|(mask, ..)| mask & (1 << (b.versions().len() - 1)) != 0);
+            assert_eq!(
+                b.def(name, b.versions().len() - 1).is_some(),
+                newest,
+                "{name}"
+            );
+        }
+        assert_eq!(b.def("io.k8s.api.apps.v1.NoSuchThing", 0), None);
+    }
+
+    #[test]
     fn counts_match_the_recorded_provenance() {
         let b = get();
         let names: Vec<String> = b.versions().iter().map(ToString::to_string).collect();
@@ -195,12 +211,9 @@ mod tests {
         assert_eq!(b.newest().to_string(), source_value("latest"));
         assert_eq!(names.len(), 13);
         assert_eq!(b.kinds.len().to_string(), source_value("kinds"));
-        assert_eq!(b.defs.len().to_string(), source_value("def_names"));
+        assert_eq!(DEFS.len().to_string(), source_value("def_names"));
         let newest = b.versions().len() - 1;
-        assert_eq!(
-            def_count(b, newest).to_string(),
-            source_value("latest_defs")
-        );
+        assert_eq!(def_count(newest).to_string(), source_value("latest_defs"));
         assert_eq!(
             b.kinds()
                 .filter(|(_, _, k)| k.served_in(newest))
@@ -208,7 +221,7 @@ mod tests {
                 .to_string(),
             source_value("latest_kinds")
         );
-        assert_eq!(def_count(b, newest), 862);
+        assert_eq!(def_count(newest), 862);
         assert_eq!(
             b.kinds().filter(|(_, _, k)| k.served_in(newest)).count(),
             201
