@@ -8,7 +8,8 @@ use std::sync::Arc;
 
 /// A half-open byte range `[start, end)` into a [`SourceFile`]'s text. Offsets are stored in
 /// 4 bytes (every node and key of every tree holds a span: this keeps a tree node at 40 bytes
-/// and a mapping key at 32); [`crate::load`] refuses files of 4 GiB or more.
+/// and a mapping key at 32); [`crate::manifest::yaml::parse`] refuses texts longer than
+/// [`MAX_TEXT`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Span {
     start: u32,

@@ -361,13 +361,14 @@ fn memory() -> String {
     let field = |name: &str| {
         status
             .lines()
-            .find_map(|l| l.strip_prefix(name))
-            .map_or("?", |v| v.trim().trim_end_matches(" kB"))
-            .parse::<u64>()
-            .map_or_else(
-                |_| "?".to_string(),
-                |kb| format!("{:.0}", kb as f64 / 1024.0),
-            )
+            .find_map(|l| {
+                l.strip_prefix(name)?
+                    .trim()
+                    .strip_suffix(" kB")?
+                    .parse()
+                    .ok()
+            })
+            .map_or_else(|| "?".to_string(), |kb: u64| (kb / 1024).to_string())
     };
     format!("  rss {} MB, peak {} MB", field("VmRSS:"), field("VmHWM:"))
 }
