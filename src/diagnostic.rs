@@ -74,6 +74,13 @@ impl Location {
     pub fn file(&self) -> &str {
         &self.source.path
     }
+    /// Point at `to` instead when pointing at `from` (the same file held another way: see
+    /// [`crate::source::SourceFile::detach`]).
+    pub fn rehome(&mut self, from: &Source, to: &Source) {
+        if Arc::ptr_eq(&self.source, from) {
+            self.source = to.clone();
+        }
+    }
 }
 
 /// A secondary location that helps explain a finding (a rule or config line, a first duplicate).
@@ -207,6 +214,17 @@ pub struct WaiverInfo {
 }
 
 impl Diagnostic {
+    /// [`Location::rehome`] every location of the finding.
+    pub fn rehome(&mut self, from: &Source, to: &Source) {
+        self.location.rehome(from, to);
+        for l in &mut self.labels {
+            l.location.rehome(from, to);
+        }
+        if let Some(w) = &mut self.waiver {
+            w.location.rehome(from, to);
+        }
+    }
+
     /// Is the finding waived by a waiver in force (listed, but not counted toward failure)?
     pub fn is_waived(&self) -> bool {
         self.waiver.as_ref().is_some_and(|w| !w.expired)

@@ -4,6 +4,7 @@
 //! numbers are computed from a [`LineIndex`] only when a human or a report needs them. This
 //! module depends on nothing else in the crate.
 
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// A half-open byte range `[start, end)` into a [`SourceFile`]'s text. Offsets are stored in
@@ -230,14 +231,33 @@ fn floor_char_boundary(text: &str, mut i: usize) -> usize {
 }
 
 /// One input file: its display path, its text (BOM removed) and its line index.
+///
+/// A source can be *detached* ([`SourceFile::detach`]): a stand-in that keeps the path and a
+/// digest of the text but neither the text nor its line index, so that a large run need not
+/// hold every file's text until its report is written. Whoever needs the text again reads the
+/// file back and checks it against the digest ([`SourceFile::reattach_with`]); nothing may take
+/// positions or slices from a detached source.
 #[derive(Debug)]
 pub struct SourceFile {
     /// Path as shown to users: relative to the working directory, `/` separators.
     pub path: String,
-    /// Full text, without a leading UTF-8 byte order mark.
+    /// Full text, without a leading UTF-8 byte order mark (empty when detached).
     pub text: String,
     /// Line starts of `text`.
     pub lines: LineIndex,
+    /// Set on a detached source.
+    detached: Option<Box<Detached>>,
+}
+
+/// What a detached source remembers of its text.
+#[derive(Debug)]
+struct Detached {
+    /// Where the text was read from.
+    file: PathBuf,
+    /// Length of the text.
+    len: usize,
+    /// [`digest`] of the text.
+    digest: u64,
 }
 
 /// Shared handle to a source file.
@@ -255,7 +275,46 @@ impl SourceFile {
             path: path.into(),
             text,
             lines,
+            detached: None,
         })
+    }
+
+    /// A detached stand-in for this source, read from `file`: same path, no text (see
+    /// [`SourceFile`]).
+    pub fn detach(&self, file: &Path) -> Source {
+        Arc::new(SourceFile {
+            path: self.path.clone(),
+            text: String::new(),
+            lines: LineIndex::new(""),
+            detached: Some(Box::new(Detached {
+                file: file.to_path_buf(),
+                len: self.text.len(),
+                digest: digest(self.text.as_bytes()),
+            })),
+        })
+    }
+
+    /// Is this a detached stand-in (without its text)?
+    pub fn is_detached(&self) -> bool {
+        self.detached.is_some()
+    }
+
+    /// The source with its text: this one when it is not detached, else the file read back by
+    /// `read` (given the path it was first read from, returning its text as first read: BOM
+    /// and all). Fails when the file cannot be read or no longer holds the same text.
+    pub fn reattach_with(
+        self: &Arc<Self>,
+        read: impl FnOnce(&Path) -> std::io::Result<String>,
+    ) -> Result<Source, String> {
+        let Some(d) = &self.detached else {
+            return Ok(self.clone());
+        };
+        let text = read(&d.file).map_err(|e| format!("cannot read it again: {e}"))?;
+        let full = SourceFile::new(self.path.clone(), text);
+        if full.text.len() != d.len || digest(full.text.as_bytes()) != d.digest {
+            return Err("it changed while it was being linted".to_string());
+        }
+        Ok(full)
     }
 
     /// Line and column of a byte offset.
@@ -269,9 +328,69 @@ impl SourceFile {
     }
 }
 
+/// A 64-bit digest of `bytes`, eight bytes at a time (several gigabytes a second): it tells a
+/// file read back from the one first read, not an adversary.
+fn digest(bytes: &[u8]) -> u64 {
+    const K: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mix = |h: u64, w: u64| (h ^ w).wrapping_mul(K).rotate_left(29);
+    let mut chunks = bytes.chunks_exact(8);
+    let mut h = (bytes.len() as u64).wrapping_mul(K);
+    for c in &mut chunks {
+        h = mix(h, u64::from_le_bytes(c.try_into().unwrap_or([0; 8])));
+    }
+    let mut tail = [0u8; 8];
+    tail[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
+    h = mix(h, u64::from_le_bytes(tail));
+    h ^ (h >> 31)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_detached_source_reads_its_text_back_and_notices_a_change() {
+        let text = "\u{feff}kind: Pod\nmetadata:\n  name: é\n";
+        let full = SourceFile::new("pod.yaml", text);
+        let stub = full.detach(Path::new("/repo/pod.yaml"));
+        assert!(stub.is_detached() && !full.is_detached());
+        assert_eq!((stub.path.as_str(), stub.text.as_str()), ("pod.yaml", ""));
+        // Not detached: the same source, nothing read.
+        let same = full.reattach_with(|_| panic!("read")).unwrap();
+        assert!(Arc::ptr_eq(&same, &full));
+        // Read back from where it came from, byte order mark and all.
+        let back = stub
+            .reattach_with(|p| {
+                assert_eq!(p, Path::new("/repo/pod.yaml"));
+                Ok(text.to_string())
+            })
+            .unwrap();
+        assert!(!back.is_detached());
+        assert_eq!(back.text, full.text);
+        assert_eq!(back.position(27), full.position(27));
+        // One byte changed, a byte added, or the file gone: an error, not a wrong position.
+        for changed in [text.replace("Pod", "Pad"), format!("{text} ")] {
+            let e = stub.reattach_with(|_| Ok(changed)).unwrap_err();
+            assert!(e.contains("changed"), "{e}");
+        }
+        let e = stub
+            .reattach_with(|_| Err(std::io::Error::other("gone")))
+            .unwrap_err();
+        assert!(e.contains("gone"), "{e}");
+    }
+
+    #[test]
+    fn the_digest_sees_every_byte() {
+        let base: Vec<u8> = (0..=255u8).cycle().take(1000).collect();
+        let d = digest(&base);
+        for i in [0, 7, 8, 500, 991, 999] {
+            let mut b = base.clone();
+            b[i] ^= 1;
+            assert_ne!(digest(&b), d, "byte {i}");
+        }
+        assert_ne!(digest(&base[..999]), d);
+        assert_ne!(digest(b""), digest(b"\0"));
+    }
 
     #[test]
     fn positions_handle_crlf_and_multibyte() {

@@ -11,9 +11,13 @@ use crate::load::{self, Filter};
 use crate::manifest::{FileManifests, Skip};
 use crate::render::{Format, Report, RuleInfo};
 use crate::schema::{self, KubeVersion, SchemaSettings};
+use crate::source::{Source, SourceFile};
 use anyhow::{Result, anyhow, bail};
 use clap::{Args, ValueEnum};
+use rayon::prelude::*;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
 
 /// Arguments of `accord lint`.
 #[derive(Args, Debug)]
@@ -147,8 +151,9 @@ fn stream_mode() -> Result<Option<bool>> {
 
 /// Read and check `paths` as a stream (see [`engine::stream`]): each file is checked with the
 /// per-object rules and, for built-in kinds, its schemas on the thread that parsed it, then
-/// pruned; cross-object rules and custom resources' schemas run once every file is read. The
-/// findings are those of [`check_files`] on the loaded files. Not for kustomizations
+/// pruned, and its text let go unless an object kept its whole tree (the second pass and the
+/// text-showing formats read it again); cross-object rules and custom resources' schemas run
+/// once every file is read. The findings are those of [`check_files`] on the loaded files. Not for kustomizations
 /// (rendering reads other files' trees), `--fix` (which reads every tree again) or central
 /// waivers that find containers by name in any object.
 fn lint_streaming(
@@ -162,12 +167,28 @@ fn lint_streaming(
 ) -> (load::Loaded, Vec<Diagnostic>, Option<schema::Report>) {
     let plan = engine::stream::Plan::new(rules);
     let stream = settings.map(schema::Stream::new);
-    let (checked, errors) = load::load_map(paths, cwd, filter, |file| {
-        let report = stream.as_ref().map(|s| s.check_file(&file));
+    let (checked, mut errors) = load::load_map(paths, cwd, filter, |origin, file| {
+        let mut report = stream.as_ref().map(|s| s.check_file(&file));
         // Objects with waiver annotations keep their trees: a waiver may name a container.
-        let checked = plan.first_pass(file, ctx, |i, obj| {
-            report.as_ref().is_some_and(|r| r.keeps(i)) || crate::waiver::has_annotation(obj)
-        });
+        let keep: Vec<bool> = (file.objects.iter().enumerate())
+            .map(|(i, o)| {
+                report.as_ref().is_some_and(|r| r.keeps(i)) || crate::waiver::has_annotation(o)
+            })
+            .collect();
+        let mut checked = plan.first_pass(file, ctx, |i, _| keep[i]);
+        // Nothing reads the text of a file without whole trees before the report, except to
+        // make a cross-object finding: let it go, and read it again then.
+        if let Some(origin) = origin
+            && !keep.contains(&true)
+        {
+            let full = checked.file.source.clone();
+            let stub = full.detach(origin);
+            checked.detach(&stub);
+            for d in report.iter_mut().flat_map(|r| &mut r.diagnostics) {
+                d.rehome(&full, &stub);
+            }
+            debug_assert_eq!(Arc::strong_count(&full), 1, "{} kept its text", full.path);
+        }
         (checked, report)
     });
     tm("first pass");
@@ -185,10 +206,13 @@ fn lint_streaming(
         entries.append(&mut c.entries);
         reports.extend(report);
     }
+    let reread = Mutex::new(Vec::new());
+    let attach = |s: &Source| attach(s, &reread);
     let (mut cross, report) = rayon::join(
-        || plan.second_pass(&files, entries, ctx),
+        || plan.second_pass(&files, entries, ctx, &attach),
         || stream.as_ref().map(|s| s.finish(&files, reports)),
     );
+    errors.append(&mut reread.into_inner().unwrap_or_else(PoisonError::into_inner));
     tm("second pass");
     // The order before sorting is that of `check_files`: file problems, rule findings, schema
     // findings (ties in the sort keep it).
@@ -202,6 +226,48 @@ fn lint_streaming(
     });
     diagnostic::sort(&mut diags);
     (load::Loaded { files, errors }, diags, report)
+}
+
+/// `source` with its text, read again when it was detached; when that fails (the file changed
+/// or went away), the error joins `errors` and the detached source is returned.
+fn attach(source: &Source, errors: &Mutex<Vec<load::ReadError>>) -> Source {
+    source
+        .reattach_with(load::read_text)
+        .unwrap_or_else(|message| {
+            let e = load::ReadError {
+                file: source.path.clone(),
+                message,
+            };
+            errors
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(e);
+            source.clone()
+        })
+}
+
+/// Give the findings of a streaming lint their files' texts back (read again, in parallel),
+/// for the formats that show them. (Only a finding's own location can be detached: labels
+/// point into rule files and waivers into waiver files or kept trees.)
+fn reattach(diags: &mut [Diagnostic], errors: &mut Vec<load::ReadError>) {
+    let mut detached: Vec<&Source> = (diags.iter().map(|d| &d.location.source))
+        .filter(|s| s.is_detached())
+        .collect();
+    detached.sort_by_key(|s| Arc::as_ptr(s));
+    detached.dedup_by_key(|s| Arc::as_ptr(s));
+    let reread = Mutex::new(Vec::new());
+    let pairs: Vec<(Source, Source)> = detached
+        .par_iter()
+        .map(|&s| (s.clone(), attach(s, &reread)))
+        .collect();
+    let back: HashMap<*const SourceFile, &(Source, Source)> =
+        pairs.iter().map(|p| (Arc::as_ptr(&p.0), p)).collect();
+    for d in diags.iter_mut() {
+        if let Some((stub, full)) = back.get(&Arc::as_ptr(&d.location.source)) {
+            d.rehome(stub, full);
+        }
+    }
+    errors.append(&mut reread.into_inner().unwrap_or_else(PoisonError::into_inner));
 }
 
 /// Summary counts, notes and report metadata of schema validation.
@@ -364,6 +430,9 @@ pub fn run(args: LintArgs) -> Result<Outcome> {
             loaded = load::load(&paths, &s.cwd, &filter);
             (diags, schema_report) = run_rules(&mut loaded);
         }
+    }
+    if streaming && outputs.iter().any(|o| o.format.shows_source_text()) {
+        reattach(&mut diags, &mut loaded.errors);
     }
     read_errors.append(&mut loaded.errors);
     crate::waiver::assign_code_owners(&mut diags, &owners, &repo_path);

@@ -11,6 +11,9 @@
 //! the projection cut) on a fresh parse of its file; fixes are planned on a fresh parse of the
 //! object's document. So the output is that of [`super::lint`], in the same order.
 //!
+//! The caller may also let a file's text go after the first pass ([`Checked::detach`]): the
+//! second pass then reads it again, through the caller, for the files it makes findings in.
+//!
 //! This costs about 9 % more instructions than the whole-tree lint (pruning, and parsing
 //! again the documents that get a fix from a cross-object rule), for about a fifth less peak
 //! memory on large inputs: `accord lint` streams inputs of 32 MiB or more.
@@ -25,7 +28,9 @@ use crate::manifest::yaml::{Value, pointer_tokens};
 use crate::manifest::{self, FileManifests, Object};
 use crate::policy::Rule;
 use crate::policy::model::AppliesTo;
+use crate::source::Source;
 use rayon::prelude::*;
+use std::sync::Arc;
 
 /// The rules of a lint run, split for streaming.
 pub struct Plan<'r> {
@@ -48,6 +53,26 @@ pub struct Checked {
     /// Index facts of each object, in order.
     pub entries: Vec<EntryFacts>,
 }
+
+impl Checked {
+    /// Let the file's text go: every handle on its source becomes `stub`, a detached stand-in
+    /// (see [`crate::source::SourceFile::detach`]). For a file none of whose objects kept its
+    /// whole tree; the second pass reads the text again when it makes a finding in the file.
+    pub fn detach(&mut self, stub: &Source) {
+        let old = std::mem::replace(&mut self.file.source, stub.clone());
+        for o in &mut self.file.objects {
+            if Arc::ptr_eq(&o.source, &old) {
+                o.source = stub.clone();
+            }
+        }
+        for d in self.findings.iter_mut().chain(&mut self.problems) {
+            d.rehome(&old, stub);
+        }
+    }
+}
+
+/// Gives a file's source with its text (the source itself when it is not detached).
+pub type Attach<'a> = dyn Fn(&Source) -> Source + Sync + 'a;
 
 /// The pending results of a file's objects: (object index, results), in object order.
 type ObjectResults<'r> = Vec<(usize, Vec<Pending<'r>>)>;
@@ -109,12 +134,14 @@ impl<'r> Plan<'r> {
     }
 
     /// Check `files` (pruned by the first pass) with the cross-object rules; `entries` holds the
-    /// index facts of every object, in order.
+    /// index facts of every object, in order. A file whose source was detached is read again
+    /// through `attach` when it gets a finding, and its findings hold the detached source.
     pub fn second_pass(
         &self,
         files: &[FileManifests],
         entries: Vec<EntryFacts>,
         ctx: &Context,
+        attach: &Attach,
     ) -> Vec<Diagnostic> {
         if self.cross.is_empty() {
             return Vec::new();
@@ -157,7 +184,37 @@ impl<'r> Plan<'r> {
         }
         by_file
             .into_par_iter()
-            .flat_map_iter(|(fi, list)| self.findings(&files[fi], list, ctx))
+            .flat_map_iter(|(fi, list)| {
+                let file = &files[fi];
+                let source = attach(&file.source);
+                if Arc::ptr_eq(&source, &file.source) {
+                    return self.findings(file, list, ctx);
+                }
+                let with_text = FileManifests {
+                    source: source.clone(),
+                    objects: file
+                        .objects
+                        .iter()
+                        .map(|o| {
+                            let s = if Arc::ptr_eq(&o.source, &file.source) {
+                                source.clone()
+                            } else {
+                                o.source.clone()
+                            };
+                            let (doc, base) = (o.document.clone(), o.base.clone());
+                            manifest::Object::new(s, doc, o.doc_index, base, o.id.clone())
+                        })
+                        .collect(),
+                    problems: Vec::new(),
+                    skipped: Vec::new(),
+                    documents: Vec::new(),
+                };
+                let mut out = self.findings(&with_text, list, ctx);
+                for d in &mut out {
+                    d.rehome(&source, &file.source);
+                }
+                out
+            })
             .collect()
     }
 

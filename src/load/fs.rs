@@ -50,6 +50,12 @@ pub fn display_path(path: &Path, cwd: &Path) -> String {
     s.strip_prefix("./").map(str::to_string).unwrap_or(s)
 }
 
+/// The text of the file at `path`, which must be UTF-8.
+pub fn read_text(path: &Path) -> std::io::Result<String> {
+    std::fs::read(path)
+        .and_then(|b| String::from_utf8(b).map_err(|_| std::io::Error::other("not valid UTF-8")))
+}
+
 /// Is this a file accord reads (a manifest extension, and not the config file)?
 pub fn wanted(p: &Path) -> bool {
     let is_config = p
@@ -139,18 +145,19 @@ pub fn total_size(paths: &[PathBuf]) -> u64 {
 
 /// Read and parse files in parallel.
 pub fn load(paths: &[PathBuf], cwd: &Path, filter: &Filter) -> Loaded {
-    let (files, errors) = load_map(paths, cwd, filter, |f| f);
+    let (files, errors) = load_map(paths, cwd, filter, |_, f| f);
     Loaded { files, errors }
 }
 
 /// [`load`], passing each file to `step` on the thread that parsed it, while its tree is still
-/// in the cache (a streaming lint checks it there and keeps only what later steps need).
+/// in the cache (a streaming lint checks it there and keeps only what later steps need), with
+/// the path it was read from (`None` for standard input, which cannot be read again).
 /// Results come back sorted by path, like [`Loaded::files`], with the read errors.
 pub fn load_map<T: Send>(
     paths: &[PathBuf],
     cwd: &Path,
     filter: &Filter,
-    step: impl Fn(FileManifests) -> T + Sync,
+    step: impl Fn(Option<&Path>, FileManifests) -> T + Sync,
 ) -> (Vec<T>, Vec<ReadError>) {
     // Largest files first: threads split the list and steal from each other, and a
     // multi-megabyte file picked up last would leave the other cores idle at the end.
@@ -172,16 +179,16 @@ pub fn load_map<T: Send>(
             if p.as_os_str() != "-" && !filter.accepts(&display) {
                 return None;
             }
-            let text = if p.as_os_str() == "-" {
+            let stdin = p.as_os_str() == "-";
+            let text = if stdin {
                 let mut s = String::new();
                 std::io::Read::read_to_string(&mut std::io::stdin(), &mut s).map(|_| s)
             } else {
-                std::fs::read(p).and_then(|b| {
-                    String::from_utf8(b).map_err(|_| std::io::Error::other("not valid UTF-8"))
-                })
+                read_text(p)
             };
+            let origin = (!stdin).then_some(p.as_path());
             Some(match text {
-                Ok(t) => Ok((display.clone(), step(manifest::read(display, t)))),
+                Ok(t) => Ok((display.clone(), step(origin, manifest::read(display, t)))),
                 Err(e) => Err(ReadError {
                     file: display,
                     message: e.to_string(),

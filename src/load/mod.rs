@@ -9,5 +9,6 @@ pub mod git;
 pub mod rules;
 
 pub use fs::{
-    EXTENSIONS, Filter, Loaded, ReadError, discover, display_path, load, load_map, total_size,
+    EXTENSIONS, Filter, Loaded, ReadError, discover, display_path, load, load_map, read_text,
+    total_size,
 };

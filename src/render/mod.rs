@@ -142,6 +142,15 @@ pub enum Format {
 }
 
 impl Format {
+    /// Does the format show or hash the text of the files findings are in (snippets, suggested
+    /// lines, SARIF's line fingerprints, byte columns), rather than only positions?
+    pub fn shows_source_text(self) -> bool {
+        matches!(
+            self,
+            Format::Text | Format::Sarif | Format::Rdjson | Format::Rdjsonl
+        )
+    }
+
     /// Every format with its name, in the order `--help` lists them.
     pub const ALL: &'static [(Format, &'static str)] = &[
         (Format::Text, "text"),
