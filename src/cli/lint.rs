@@ -708,14 +708,18 @@ mod tests {
     /// same spans, skipped objects and loaded files.
     fn same_findings(inputs: &[PathBuf], cwd: &Path) {
         let rules = crate::policy::builtin_rules().expect("built-in rules load");
+        same_findings_with(&rules, inputs, cwd);
+    }
+
+    fn same_findings_with(rules: &[crate::policy::Rule], inputs: &[PathBuf], cwd: &Path) {
         let ctx = engine::Context::default();
         let settings = SchemaSettings::default();
         let filter = Filter::default();
         let paths = load::discover(inputs, &mut Vec::new(), cwd);
         let loaded = load::load(&paths, cwd, &filter);
-        let (want, want_report) = check_files(&loaded.files, &rules, &ctx, Some(&settings));
+        let (want, want_report) = check_files(&loaded.files, rules, &ctx, Some(&settings));
         let (got_loaded, got, got_report) =
-            lint_streaming(&paths, cwd, &filter, &rules, &ctx, Some(&settings), &|_| ());
+            lint_streaming(&paths, cwd, &filter, rules, &ctx, Some(&settings), &|_| ());
         let render = |d: &[Diagnostic]| -> Vec<String> {
             d.iter()
                 .map(|d| {
@@ -779,6 +783,84 @@ mod tests {
             }
         }
         same_findings(&[dir.path().to_path_buf()], dir.path());
+    }
+
+    #[test]
+    fn streaming_keeps_the_labels_and_annotations_a_cross_object_rule_picks_objects_by() {
+        // Pruned trees keep labels and annotations only for rules that read them: here a
+        // cross-object rule checks only the budgets carrying a label and an annotation.
+        let pdb = |name: &str, meta: &str| {
+            format!(
+                "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata:\n  name: {name}\n{meta}\
+                 spec:\n  maxUnavailable: 1\n  selector:\n    matchLabels: {{app: gone}}\n"
+            )
+        };
+        let docs = [
+            pdb(
+                "a",
+                "  labels: {tier: critical}\n  annotations: {team: payments}\n",
+            ),
+            pdb(
+                "b",
+                "  labels: {tier: low}\n  annotations: {team: search}\n",
+            ),
+            pdb("c", ""),
+        ];
+        let rule = |id: &str, pick: &str, invalid: &str, valid: &str| {
+            let example = |doc: &str| doc.replace('\n', "\n      ");
+            let text = format!(
+                "id: {id}\ntitle: t\nseverity: error\ncategory: reliability\nwhy: w\nhelp: h\n\
+                 match:\n  kinds: [PodDisruptionBudget]\n{pick}\
+                 require:\n  related:\n    kinds: [workloads]\n    selector: /spec/selector\n\
+                 message: \"{{{{object.name}}}} selects nothing\"\n\
+                 examples:\n  invalid:\n    - |\n      {}\n  valid:\n    - |\n      {}\n",
+                example(invalid),
+                example(valid)
+            );
+            let source = crate::source::SourceFile::new(format!("{id}.yaml"), text);
+            crate::policy::load_rule(source, false).expect("rule loads")
+        };
+        let rules = vec![
+            rule("tier-pdb", "  labels: {tier: crit*}\n", &docs[0], &docs[1]),
+            rule(
+                "team-pdb",
+                "  annotations: {team: pay*}\n",
+                &docs[0],
+                &docs[2],
+            ),
+            rule(
+                "not-tier-pdb",
+                "  exclude-labels: {tier: crit*}\n",
+                &docs[1],
+                &docs[0],
+            ),
+        ];
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(dir.path().join("pdbs.yaml"), docs.join("---\n")).expect("write");
+        same_findings_with(&rules, &[dir.path().to_path_buf()], dir.path());
+        let paths = load::discover(&[dir.path().to_path_buf()], &mut Vec::new(), dir.path());
+        let (_, got, _) = lint_streaming(
+            &paths,
+            dir.path(),
+            &Filter::default(),
+            &rules,
+            &engine::Context::default(),
+            None,
+            &|_| (),
+        );
+        let got: Vec<String> = got
+            .iter()
+            .map(|d| format!("{} {}", d.rule, d.message))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                "team-pdb a selects nothing",
+                "tier-pdb a selects nothing",
+                "not-tier-pdb b selects nothing",
+                "not-tier-pdb c selects nothing",
+            ]
+        );
     }
 
     #[test]

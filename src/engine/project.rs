@@ -7,7 +7,9 @@
 //! (`$pod`, `$source`, `$origin`…) resolved to paths from the object root. Pruning an object keeps
 //! the nodes on those paths — whole subtrees where a value is compared — with their spans, and
 //! keeps every list item (emptied when no path enters it) so indices stay what they were. The
-//! object's identity, `apiVersion`, `kind` and `metadata` are always kept.
+//! object's `apiVersion`, `kind`, name and namespace are always kept; its labels and annotations
+//! when a rule reads them, or picks the objects it checks by them. (Waiver annotations need no
+//! keeping: an object that carries one keeps its whole tree.)
 
 use super::Context;
 use crate::manifest::yaml::{Key, Value, pointer_tokens};
@@ -117,10 +119,23 @@ impl Projection {
     /// The paths `rules` read (on the objects they check and on the objects they relate to).
     pub fn of_rules<'r>(rules: impl IntoIterator<Item = &'r Rule>) -> Self {
         let mut p = Projection::default();
-        for field in ["apiVersion", "kind", "metadata"] {
-            p.push(Base::Root, vec![key(field)], true);
+        for path in [
+            &["apiVersion"][..],
+            &["kind"],
+            &["metadata", "name"],
+            &["metadata", "namespace"],
+        ] {
+            p.push(Base::Root, path.iter().map(|k| key(k)).collect(), true);
         }
         for rule in rules {
+            // A rule that picks objects by label or annotation reads them on every object.
+            let m = &rule.matcher;
+            if !m.labels.is_empty() || !m.exclude_labels.is_empty() {
+                p.push(Base::Root, vec![key("metadata"), key("labels")], true);
+            }
+            if !m.annotations.is_empty() {
+                p.push(Base::Root, vec![key("metadata"), key("annotations")], true);
+            }
             let mut items = Bases::new();
             let mut containers = Bases::new();
             each_bases(&rule.each, &mut items, &mut containers);
