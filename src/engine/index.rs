@@ -40,8 +40,10 @@ pub struct Index<'a> {
     by_kind: HashMap<&'a str, Vec<usize>>,
     /// kind → namespace (`""`: none) → objects.
     by_kind_ns: HashMap<&'a str, HashMap<&'a str, Vec<usize>>>,
-    /// `metadata.name` → namespace (`""`: none) → objects.
-    by_name: HashMap<&'a str, HashMap<&'a str, Vec<usize>>>,
+    /// (`metadata.name`, namespace (`""`: none), object), sorted: a table rather than a map of
+    /// maps, as nearly every name has one object and a vector each would cost more than the
+    /// entry.
+    by_name: Vec<(&'a str, &'a str, usize)>,
     workloads: Vec<usize>,
     /// namespace (`""`: none) → workloads.
     workloads_ns: HashMap<&'a str, Vec<usize>>,
@@ -186,12 +188,7 @@ impl<'a> Index<'a> {
                 .push(i);
             idx.by_address.insert(address(obj), i);
             if let Some(name) = obj.node().pointer("/metadata/name").and_then(Node::as_str) {
-                idx.by_name
-                    .entry(name)
-                    .or_default()
-                    .entry(ns)
-                    .or_default()
-                    .push(i);
+                idx.by_name.push((name, ns, i));
             }
             idx.entries.push(Entry {
                 obj,
@@ -200,6 +197,7 @@ impl<'a> Index<'a> {
                 embeds_pods: f.embeds_pods,
             });
         }
+        idx.by_name.sort_unstable();
         idx
     }
 
@@ -224,19 +222,21 @@ impl<'a> Index<'a> {
     }
 
     /// Indices of objects whose `metadata.name` is `name`, in any namespace (unordered).
-    pub fn named(&self, name: &str) -> Vec<usize> {
-        self.by_name
-            .get(name)
-            .map(|m| m.values().flatten().copied().collect())
-            .unwrap_or_default()
+    pub fn named(&self, name: &str) -> impl Iterator<Item = usize> + '_ {
+        let t = &self.by_name;
+        let (lo, hi) = (
+            t.partition_point(|e| e.0 < name),
+            t.partition_point(|e| e.0 <= name),
+        );
+        t[lo..hi].iter().map(|e| e.2)
     }
 
     /// Indices of objects named `name` in namespace `ns` (`None`: objects without a namespace).
-    pub fn named_in(&self, name: &str, ns: Option<&str>) -> &[usize] {
-        self.by_name
-            .get(name)
-            .and_then(|m| m.get(ns.unwrap_or("")))
-            .map_or(&[], Vec::as_slice)
+    pub fn named_in(&self, name: &str, ns: Option<&str>) -> impl Iterator<Item = usize> + '_ {
+        let (t, key) = (&self.by_name, (name, ns.unwrap_or("")));
+        let lo = t.partition_point(|e| (e.0, e.1) < key);
+        let hi = t.partition_point(|e| (e.0, e.1) <= key);
+        t[lo..hi].iter().map(|e| e.2)
     }
 
     /// Indices of workloads.
@@ -386,18 +386,21 @@ mod tests {
             "apiVersion: v1\nkind: ResourceQuota\nmetadata: {name: quota, namespace: a}\n---\n\
              apiVersion: v1\nkind: ResourceQuota\nmetadata: {name: quota, namespace: b}\n---\n\
              apiVersion: v1\nkind: ResourceQuota\nmetadata: {name: quota}\n---\n\
-             apiVersion: v1\nkind: LimitRange\nmetadata: {name: defaults, namespace: a}\n",
+             apiVersion: v1\nkind: LimitRange\nmetadata: {name: defaults, namespace: a}\n---\n\
+             apiVersion: v1\nkind: ConfigMap\nmetadata: {name: quota-a, namespace: a}\n",
         ));
         let objects: Vec<&Object> = file.objects.iter().collect();
         let index = Index::new(&objects, &Context::default());
-        let mut all = index.named("quota");
+        let mut all: Vec<usize> = index.named("quota").collect();
         all.sort_unstable();
         assert_eq!(all, [0, 1, 2]);
-        assert_eq!(index.named_in("quota", Some("a")), [0]);
-        assert_eq!(index.named_in("quota", Some("b")), [1]);
-        assert_eq!(index.named_in("quota", None), [2]);
-        assert!(index.named_in("quota", Some("c")).is_empty());
-        assert_eq!(index.named_in("defaults", Some("a")), [3]);
-        assert!(index.named("missing").is_empty());
+        let named_in = |name, ns| index.named_in(name, ns).collect::<Vec<_>>();
+        assert_eq!(named_in("quota", Some("a")), [0]);
+        assert_eq!(named_in("quota", Some("b")), [1]);
+        assert_eq!(named_in("quota", None), [2]);
+        assert!(named_in("quota", Some("c")).is_empty());
+        assert_eq!(named_in("defaults", Some("a")), [3]);
+        assert_eq!(named_in("quota-a", Some("a")), [4]);
+        assert_eq!(index.named("missing").count(), 0);
     }
 }

@@ -26,8 +26,9 @@ use crate::diagnostic::Diagnostic;
 use crate::manifest::canon;
 use crate::manifest::yaml::{Value, pointer_tokens};
 use crate::manifest::{self, FileManifests, Object};
-use crate::policy::Rule;
+use crate::policy::cond::{Cond, KindSel};
 use crate::policy::model::AppliesTo;
+use crate::policy::{Check, Rule};
 use crate::source::Source;
 use rayon::prelude::*;
 use std::sync::Arc;
@@ -40,6 +41,83 @@ pub struct Plan<'r> {
     cross: Vec<&'r Rule>,
     /// What the cross-object rules read.
     projection: Projection,
+    /// The objects whose pod labels a label selector of theirs can read.
+    labels: LabelReaders,
+}
+
+/// The objects a cross-object rule can read the pod labels of (see [`EntryFacts::pod_labels`]):
+/// the objects a relation's `selector` selects among, and the checked objects of a relation with
+/// `selected-by`. The others' labels are left out of the index, which holds every object's.
+#[derive(Debug, Default)]
+struct LabelReaders {
+    all: bool,
+    workloads: bool,
+    kinds: Vec<(Option<String>, String)>,
+}
+
+impl LabelReaders {
+    fn of_rules(rules: &[&Rule]) -> Self {
+        let mut out = LabelReaders::default();
+        for rule in rules {
+            let check = match &rule.check {
+                Check::Require(c) | Check::Forbid(c) => c,
+            };
+            for c in rule.when.iter().chain([check]) {
+                out.walk(c, rule, None);
+            }
+        }
+        out
+    }
+
+    /// Add the readers of `c`'s relations; `me` holds the kinds of the object a relation
+    /// relates from: the checked object (`None`), or the objects of the relation whose `where`
+    /// holds this one.
+    fn walk(&mut self, c: &Cond, rule: &Rule, me: Option<&[KindSel]>) {
+        match c {
+            Cond::All(v) | Cond::Any(v) => v.iter().for_each(|c| self.walk(c, rule, me)),
+            Cond::Not(c) | Cond::Some { cond: c, .. } => self.walk(c, rule, me),
+            Cond::Related(rel) => {
+                if rel.selector.is_some() {
+                    self.add(&rel.kinds, rule, me);
+                }
+                if rel.selected_by.is_some() {
+                    match me {
+                        None => self.add(&[KindSel::SelfKind], rule, None),
+                        Some(kinds) => self.add(kinds, rule, None),
+                    }
+                }
+                if let Some(w) = &rel.where_ {
+                    self.walk(w, rule, Some(&rel.kinds));
+                }
+            }
+            Cond::Schema(_) | Cond::ApiStatus(_) | Cond::Field { .. } => {}
+        }
+    }
+
+    /// Add the objects of `kinds` (`self` is the object related from, see [`Self::walk`]).
+    fn add(&mut self, kinds: &[KindSel], rule: &Rule, me: Option<&[KindSel]>) {
+        for k in kinds {
+            match k {
+                KindSel::Kind(g, k) => self.kinds.push((g.clone(), k.clone())),
+                KindSel::Workloads => self.workloads = true,
+                KindSel::SelfKind if me.is_some() => self.all = true,
+                KindSel::SelfKind => {
+                    let m = &rule.matcher;
+                    self.all |= m.any_kind;
+                    self.workloads |= m.workloads;
+                    self.kinds.extend(m.kinds.iter().cloned());
+                }
+            }
+        }
+    }
+
+    /// Can a rule read the pod labels of `obj` (`workload`: it counts as one)?
+    fn reads(&self, obj: &Object, workload: bool) -> bool {
+        self.all
+            || (self.workloads && workload)
+            || (self.kinds.iter())
+                .any(|(g, k)| *k == obj.id.kind && g.as_deref().is_none_or(|g| g == obj.id.group()))
+    }
 }
 
 /// A file after the first pass.
@@ -96,10 +174,12 @@ impl<'r> Plan<'r> {
         let present = rules.iter().filter(|r| r.applies_to == AppliesTo::Present);
         let (cross, local): (Vec<&Rule>, Vec<&Rule>) = present.partition(|r| r.cross_object);
         let projection = Projection::of_rules(cross.iter().copied());
+        let labels = LabelReaders::of_rules(&cross);
         Plan {
             local,
             cross,
             projection,
+            labels,
         }
     }
 
@@ -122,7 +202,15 @@ impl<'r> Plan<'r> {
         let entries = if self.cross.is_empty() {
             Vec::new()
         } else {
-            file.objects.iter().map(|o| entry_facts(o, ctx)).collect()
+            (file.objects.iter())
+                .map(|o| {
+                    let mut facts = entry_facts(o, ctx);
+                    if !self.labels.reads(o, facts.workload) {
+                        facts.pod_labels = Vec::new();
+                    }
+                    facts
+                })
+                .collect()
         };
         let file = self.projection.prune_file(file, ctx, keep_whole);
         Checked {
@@ -293,5 +381,45 @@ impl<'r> Plan<'r> {
         !(shows_value
             && node.is_some_and(|n| matches!(n.value, Value::Seq(_) | Value::Map(_)))
             && !self.projection.whole_at(obj, ctx, &tokens))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::SourceFile;
+
+    fn object(kind: &str) -> Object {
+        let text = format!("apiVersion: v1\nkind: {kind}\nmetadata: {{name: x}}\n");
+        let mut file = manifest::from_source(SourceFile::new("x.yaml", text));
+        file.objects.remove(0)
+    }
+
+    #[test]
+    fn labels_are_indexed_for_the_objects_a_selector_can_read() {
+        let rules = crate::policy::builtin_rules().expect("built-in rules load");
+        let plan = Plan::new(&rules);
+        let reads = |kind: &str, workload: bool| plan.labels.reads(&object(kind), workload);
+        // Services select workloads' pods; ServiceMonitors select Services; PDBs are selected
+        // by nothing but select workloads.
+        assert!(reads("Deployment", true) && reads("Service", false));
+        assert!(!reads("ConfigMap", false) && !reads("PodDisruptionBudget", false));
+        // A `selected-by` inside a relation's `where` reads the labels of that relation's
+        // objects (here Widgets), not those of the checked objects.
+        let rule = "id: nested\ntitle: t\nseverity: error\ncategory: c\nwhy: w\nhelp: h\n\
+            match:\n  kinds: [Gadget]\nrequire:\n  related:\n    kinds: [Widget]\n    where:\n      \
+            related:\n        kinds: [Sprocket]\n        selected-by: /spec/selector\n\
+            message: m\nexamples:\n  invalid:\n    - |\n      apiVersion: v1\n      kind: Gadget\n      \
+            metadata: {name: g}\n  valid:\n    - |\n      apiVersion: v1\n      kind: Gadget\n      \
+            metadata: {name: g}\n      ---\n      apiVersion: v1\n      kind: Widget\n      \
+            metadata: {name: w, labels: {app: w}}\n      ---\n      apiVersion: v1\n      \
+            kind: Sprocket\n      metadata: {name: s}\n      spec: {selector: {app: w}}\n";
+        let rule = crate::policy::load_rule(SourceFile::new("nested.yaml", rule), false)
+            .expect("rule loads");
+        let only = [rule];
+        let plan = Plan::new(&only);
+        let reads = |kind: &str| plan.labels.reads(&object(kind), false);
+        assert!(reads("Widget"));
+        assert!(!reads("Gadget") && !reads("Sprocket") && !reads("ConfigMap"));
     }
 }

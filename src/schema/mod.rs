@@ -323,8 +323,10 @@ impl<'s> Stream<'s> {
             .with_min_len(4)
             .flat_map_iter(|o| run.check(o))
             .collect();
-        let mut diagnostics = Vec::new();
-        let mut skipped = Vec::new();
+        // Sized up front: growing by doubling would hold up to twice the findings at once.
+        let count = |f: fn(&FileReport) -> usize| reports.iter().map(f).sum::<usize>();
+        let mut diagnostics = Vec::with_capacity(count(|r| r.diagnostics.len()) + late.len());
+        let mut skipped = Vec::with_capacity(count(|r| r.skipped.len()));
         for mut r in reports {
             diagnostics.append(&mut r.diagnostics);
             skipped.append(&mut r.skipped);
