@@ -4,7 +4,7 @@
 //! numbers are computed from a [`LineIndex`] only when a human or a report needs them. This
 //! module depends on nothing else in the crate.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 /// A half-open byte range `[start, end)` into a [`SourceFile`]'s text. Offsets are stored in
@@ -245,19 +245,11 @@ pub struct SourceFile {
     pub text: String,
     /// Line starts of `text`.
     pub lines: LineIndex,
-    /// Set on a detached source.
-    detached: Option<Box<Detached>>,
-}
-
-/// What a detached source remembers of its text.
-#[derive(Debug)]
-struct Detached {
-    /// Where the text was read from.
-    file: PathBuf,
-    /// Length of the text.
-    len: usize,
-    /// [`digest`] of the text.
-    digest: u64,
+    /// On a detached source: the length and [`digest`] of its text.
+    detached: Option<(usize, u64)>,
+    /// On a detached source, where its text was read from, when its path does not say (see
+    /// [`SourceFile::detach`]).
+    origin: Option<Box<Path>>,
 }
 
 /// Shared handle to a source file.
@@ -276,21 +268,20 @@ impl SourceFile {
             text,
             lines,
             detached: None,
+            origin: None,
         })
     }
 
-    /// A detached stand-in for this source, read from `file`: same path, no text (see
-    /// [`SourceFile`]).
-    pub fn detach(&self, file: &Path) -> Source {
+    /// A detached stand-in for this source: same path, no text (see [`SourceFile`]). `origin`
+    /// is the file its text came from, when that is not its path (relative to the working
+    /// directory, as [`SourceFile::reattach_with`] is given it).
+    pub fn detach(&self, origin: Option<&Path>) -> Source {
         Arc::new(SourceFile {
             path: self.path.clone(),
             text: String::new(),
             lines: LineIndex::new(""),
-            detached: Some(Box::new(Detached {
-                file: file.to_path_buf(),
-                len: self.text.len(),
-                digest: digest(self.text.as_bytes()),
-            })),
+            detached: Some((self.text.len(), digest(self.text.as_bytes()))),
+            origin: origin.map(Box::from),
         })
     }
 
@@ -300,18 +291,19 @@ impl SourceFile {
     }
 
     /// The source with its text: this one when it is not detached, else the file read back by
-    /// `read` (given the path it was first read from, returning its text as first read: BOM
-    /// and all). Fails when the file cannot be read or no longer holds the same text.
+    /// `read` (given its origin, or else its path; returning its text as first read: BOM and
+    /// all). Fails when the file cannot be read or no longer holds the same text.
     pub fn reattach_with(
         self: &Arc<Self>,
         read: impl FnOnce(&Path) -> std::io::Result<String>,
     ) -> Result<Source, String> {
-        let Some(d) = &self.detached else {
+        let Some((len, hash)) = self.detached else {
             return Ok(self.clone());
         };
-        let text = read(&d.file).map_err(|e| format!("cannot read it again: {e}"))?;
+        let file = self.origin.as_deref().unwrap_or(Path::new(&self.path));
+        let text = read(file).map_err(|e| format!("cannot read it again: {e}"))?;
         let full = SourceFile::new(self.path.clone(), text);
-        if full.text.len() != d.len || digest(full.text.as_bytes()) != d.digest {
+        if full.text.len() != len || digest(full.text.as_bytes()) != hash {
             return Err("it changed while it was being linted".to_string());
         }
         Ok(full)
@@ -352,7 +344,7 @@ mod tests {
     fn a_detached_source_reads_its_text_back_and_notices_a_change() {
         let text = "\u{feff}kind: Pod\nmetadata:\n  name: é\n";
         let full = SourceFile::new("pod.yaml", text);
-        let stub = full.detach(Path::new("/repo/pod.yaml"));
+        let stub = full.detach(None);
         assert!(stub.is_detached() && !full.is_detached());
         assert_eq!((stub.path.as_str(), stub.text.as_str()), ("pod.yaml", ""));
         // Not detached: the same source, nothing read.
@@ -361,10 +353,17 @@ mod tests {
         // Read back from where it came from, byte order mark and all.
         let back = stub
             .reattach_with(|p| {
-                assert_eq!(p, Path::new("/repo/pod.yaml"));
+                assert_eq!(p, Path::new("pod.yaml"));
                 Ok(text.to_string())
             })
             .unwrap();
+        // Read from where it came from when that is not its path.
+        let elsewhere = full.detach(Some(Path::new("/elsewhere/pod.yaml")));
+        let read = |p: &Path| {
+            assert_eq!(p, Path::new("/elsewhere/pod.yaml"));
+            Ok(text.to_string())
+        };
+        assert_eq!(elsewhere.reattach_with(read).unwrap().text, full.text);
         assert!(!back.is_detached());
         assert_eq!(back.text, full.text);
         assert_eq!(back.position(27), full.position(27));

@@ -182,7 +182,7 @@ fn lint_streaming(
             && !keep.contains(&true)
         {
             let full = checked.file.source.clone();
-            let stub = full.detach(origin);
+            let stub = full.detach(Some(origin).filter(|o| cwd.join(&full.path) != *o));
             checked.detach(&stub);
             for d in report.iter_mut().flat_map(|r| &mut r.diagnostics) {
                 d.rehome(&full, &stub);
@@ -207,7 +207,7 @@ fn lint_streaming(
         reports.extend(report);
     }
     let reread = Mutex::new(Vec::new());
-    let attach = |s: &Source| attach(s, &reread);
+    let attach = |s: &Source| attach(s, cwd, &reread);
     let (mut cross, report) = rayon::join(
         || plan.second_pass(&files, entries, ctx, &attach),
         || stream.as_ref().map(|s| s.finish(&files, reports)),
@@ -230,26 +230,25 @@ fn lint_streaming(
 
 /// `source` with its text, read again when it was detached; when that fails (the file changed
 /// or went away), the error joins `errors` and the detached source is returned.
-fn attach(source: &Source, errors: &Mutex<Vec<load::ReadError>>) -> Source {
-    source
-        .reattach_with(load::read_text)
-        .unwrap_or_else(|message| {
-            let e = load::ReadError {
-                file: source.path.clone(),
-                message,
-            };
-            errors
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .push(e);
-            source.clone()
-        })
+fn attach(source: &Source, cwd: &Path, errors: &Mutex<Vec<load::ReadError>>) -> Source {
+    let read = |file: &Path| load::read_text(&cwd.join(file));
+    source.reattach_with(read).unwrap_or_else(|message| {
+        let e = load::ReadError {
+            file: source.path.clone(),
+            message,
+        };
+        errors
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(e);
+        source.clone()
+    })
 }
 
 /// Give the findings of a streaming lint their files' texts back (read again, in parallel),
 /// for the formats that show them. (Only a finding's own location can be detached: labels
 /// point into rule files and waivers into waiver files or kept trees.)
-fn reattach(diags: &mut [Diagnostic], errors: &mut Vec<load::ReadError>) {
+fn reattach(diags: &mut [Diagnostic], cwd: &Path, errors: &mut Vec<load::ReadError>) {
     let mut detached: Vec<&Source> = (diags.iter().map(|d| &d.location.source))
         .filter(|s| s.is_detached())
         .collect();
@@ -258,7 +257,7 @@ fn reattach(diags: &mut [Diagnostic], errors: &mut Vec<load::ReadError>) {
     let reread = Mutex::new(Vec::new());
     let pairs: Vec<(Source, Source)> = detached
         .par_iter()
-        .map(|&s| (s.clone(), attach(s, &reread)))
+        .map(|&s| (s.clone(), attach(s, cwd, &reread)))
         .collect();
     let back: HashMap<*const SourceFile, &(Source, Source)> =
         pairs.iter().map(|p| (Arc::as_ptr(&p.0), p)).collect();
@@ -432,7 +431,7 @@ pub fn run(args: LintArgs) -> Result<Outcome> {
         }
     }
     if streaming && outputs.iter().any(|o| o.format.shows_source_text()) {
-        reattach(&mut diags, &mut loaded.errors);
+        reattach(&mut diags, &s.cwd, &mut loaded.errors);
     }
     read_errors.append(&mut loaded.errors);
     crate::waiver::assign_code_owners(&mut diags, &owners, &repo_path);
