@@ -80,7 +80,7 @@ impl Context {
         let gk = format!("{}/{}", obj.id.group(), obj.id.kind);
         self.pod_templates
             .get(&gk)
-            .or_else(|| self.pod_templates.get(&obj.id.kind))
+            .or_else(|| self.pod_templates.get(obj.id.kind.as_str()))
             .cloned()
     }
     /// Is `obj` in the `workloads` group?
@@ -89,7 +89,7 @@ impl Context {
             || self
                 .pod_templates
                 .contains_key(&format!("{}/{}", obj.id.group(), obj.id.kind))
-            || self.pod_templates.contains_key(&obj.id.kind)
+            || self.pod_templates.contains_key(obj.id.kind.as_str())
     }
 }
 
@@ -434,12 +434,10 @@ fn finding_on(
     let lookup = |v: &[String]| -> Option<String> {
         match v[0].as_str() {
             "object" => match v.get(1).map(String::as_str) {
-                Some("kind") => Some(obj.id.kind.clone()),
-                Some("name") => Some(obj.id.name.clone().unwrap_or_else(|| "<unnamed>".into())),
-                Some("namespace") => {
-                    Some(obj.id.namespace.clone().unwrap_or_else(|| "default".into()))
-                }
-                Some("apiVersion") => Some(obj.id.api_version.clone()),
+                Some("kind") => Some(obj.id.kind.to_string()),
+                Some("name") => Some(obj.id.name.as_deref().unwrap_or("<unnamed>").to_string()),
+                Some("namespace") => Some(obj.id.namespace.as_deref().unwrap_or("default").into()),
+                Some("apiVersion") => Some(obj.id.api_version.to_string()),
                 Some("ref") => Some(obj.id.display()),
                 _ => None,
             },

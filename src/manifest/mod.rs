@@ -11,6 +11,7 @@ pub mod workload;
 pub mod yaml;
 
 use crate::source::{Source, SourceFile, Span};
+use compact_str::CompactString;
 use std::sync::Arc;
 pub use yaml::{Node, Value};
 
@@ -20,15 +21,15 @@ pub use yaml::{Node, Value};
 pub struct ObjectRef {
     /// `apiVersion` as written.
     #[serde(rename = "apiVersion")]
-    pub api_version: String,
+    pub api_version: CompactString,
     /// `kind`.
-    pub kind: String,
+    pub kind: CompactString,
     /// `metadata.namespace`, if set.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub namespace: Option<String>,
+    pub namespace: Option<CompactString>,
     /// `metadata.name` (or `generateName`), if set.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
+    pub name: Option<CompactString>,
 }
 
 impl ObjectRef {
@@ -245,8 +246,8 @@ fn collect(source: &Source, doc: &Arc<Node>, index: usize, base: String, out: &m
             if a.as_str().is_some_and(|s| !s.is_empty())
                 && k.as_str().is_some_and(|s| !s.is_empty()) =>
         {
-            let api_version = a.as_str().unwrap_or_default().to_string();
-            let kind_s = k.as_str().unwrap_or_default().to_string();
+            let api_version = CompactString::from(a.as_str().unwrap_or_default());
+            let kind_s = CompactString::from(k.as_str().unwrap_or_default());
             if kind_s.ends_with("List") && node.get("items").is_some_and(|i| i.as_seq().is_some()) {
                 let n = node
                     .get("items")
@@ -261,7 +262,7 @@ fn collect(source: &Source, doc: &Arc<Node>, index: usize, base: String, out: &m
             let text = |key: &str| {
                 meta.and_then(|m| m.get(key))
                     .and_then(Node::as_str)
-                    .map(str::to_string)
+                    .map(CompactString::from)
             };
             let id = ObjectRef {
                 api_version,
