@@ -173,6 +173,7 @@ impl<'a> Index<'a> {
         let mut idx = Index::default();
         idx.entries.reserve(objects.len());
         idx.by_address.reserve(objects.len());
+        idx.by_name.reserve_exact(objects.len());
         for (i, (obj, f)) in objects.iter().zip(facts).enumerate() {
             let ns = obj.id.namespace.as_deref().unwrap_or("");
             if f.workload {

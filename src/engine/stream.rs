@@ -270,9 +270,10 @@ impl<'r> Plan<'r> {
                 _ => by_file.push((fi, vec![(oi, p)])),
             }
         }
-        by_file
+        // Per file, then into one vector sized up front (see `schema::Stream::finish`).
+        let per_file: Vec<Vec<Diagnostic>> = by_file
             .into_par_iter()
-            .flat_map_iter(|(fi, list)| {
+            .map(|(fi, list)| {
                 let file = &files[fi];
                 let source = attach(&file.source);
                 if Arc::ptr_eq(&source, &file.source) {
@@ -303,7 +304,10 @@ impl<'r> Plan<'r> {
                 }
                 out
             })
-            .collect()
+            .collect();
+        let mut out = Vec::with_capacity(per_file.iter().map(Vec::len).sum());
+        out.extend(per_file.into_iter().flatten());
+        out
     }
 
     /// The findings of one file's pending results. A finding is made on the pruned tree when

@@ -318,20 +318,22 @@ impl<'s> Stream<'s> {
             self.run.requested,
             Crds::collect(crds.into_iter()),
         );
-        let late: Vec<Diagnostic> = deferred
+        // Per object, then into one vector sized up front: a flat parallel collect grows its
+        // pieces by doubling, holding up to twice the findings at once.
+        let late: Vec<Vec<Diagnostic>> = deferred
             .par_iter()
             .with_min_len(4)
-            .flat_map_iter(|o| run.check(o))
+            .map(|o| run.check(o))
             .collect();
-        // Sized up front: growing by doubling would hold up to twice the findings at once.
         let count = |f: fn(&FileReport) -> usize| reports.iter().map(f).sum::<usize>();
-        let mut diagnostics = Vec::with_capacity(count(|r| r.diagnostics.len()) + late.len());
+        let late_count: usize = late.iter().map(Vec::len).sum();
+        let mut diagnostics = Vec::with_capacity(count(|r| r.diagnostics.len()) + late_count);
         let mut skipped = Vec::with_capacity(count(|r| r.skipped.len()));
         for mut r in reports {
             diagnostics.append(&mut r.diagnostics);
             skipped.append(&mut r.skipped);
         }
-        diagnostics.extend(late);
+        diagnostics.extend(late.into_iter().flatten());
         Report {
             diagnostics,
             skipped,
