@@ -157,7 +157,7 @@ fn stream_mode() -> Result<Option<bool>> {
 /// (rendering reads other files' trees), `--fix` (which reads every tree again) or central
 /// waivers that find containers by name in any object.
 fn lint_streaming(
-    paths: &[PathBuf],
+    (paths, sizes): (&[PathBuf], &[u64]),
     cwd: &Path,
     filter: &Filter,
     rules: &[crate::policy::Rule],
@@ -167,7 +167,7 @@ fn lint_streaming(
 ) -> (load::Loaded, Vec<Diagnostic>, Option<schema::Report>) {
     let plan = engine::stream::Plan::new(rules);
     let stream = settings.map(schema::Stream::new);
-    let (checked, mut errors) = load::load_map(paths, cwd, filter, |origin, file| {
+    let (checked, mut errors) = load::load_map(paths, sizes, cwd, filter, |origin, file| {
         let mut report = stream.as_ref().map(|s| s.check_file(&file));
         // Objects with waiver annotations keep their trees: a waiver may name a container.
         let keep: Vec<bool> = (file.objects.iter().enumerate())
@@ -374,7 +374,8 @@ pub fn run(args: LintArgs) -> Result<Outcome> {
     let paths = load::discover(&inputs, &mut read_errors, &s.cwd);
     tm("discover");
     let waivers = s.waivers()?;
-    let size = load::total_size(&paths);
+    let sizes = load::sizes(&paths);
+    let size = sizes.iter().sum();
     super::common::size_heap(size);
     let streaming = stream_mode()?.unwrap_or(size >= STREAM_FROM)
         && !args.fix
@@ -383,7 +384,7 @@ pub fn run(args: LintArgs) -> Result<Outcome> {
     let mut streamed = None;
     let mut loaded = if streaming {
         let (loaded, diags, report) = lint_streaming(
-            &paths,
+            (&paths, &sizes),
             &s.cwd,
             &filter,
             &s.rules,
@@ -394,7 +395,7 @@ pub fn run(args: LintArgs) -> Result<Outcome> {
         streamed = Some((diags, report));
         loaded
     } else {
-        load::load(&paths, &s.cwd, &filter)
+        load::load_sized(&paths, &sizes, &s.cwd, &filter)
     };
     tm("load");
     let owners = s.codeowners()?;
@@ -717,8 +718,15 @@ mod tests {
         let paths = load::discover(inputs, &mut Vec::new(), cwd);
         let loaded = load::load(&paths, cwd, &filter);
         let (want, want_report) = check_files(&loaded.files, rules, &ctx, Some(&settings));
-        let (got_loaded, got, got_report) =
-            lint_streaming(&paths, cwd, &filter, rules, &ctx, Some(&settings), &|_| ());
+        let (got_loaded, got, got_report) = lint_streaming(
+            (&paths, &load::sizes(&paths)),
+            cwd,
+            &filter,
+            rules,
+            &ctx,
+            Some(&settings),
+            &|_| (),
+        );
         let render = |d: &[Diagnostic]| -> Vec<String> {
             d.iter()
                 .map(|d| {
@@ -839,7 +847,7 @@ mod tests {
         same_findings_with(&rules, &[dir.path().to_path_buf()], dir.path());
         let paths = load::discover(&[dir.path().to_path_buf()], &mut Vec::new(), dir.path());
         let (_, got, _) = lint_streaming(
-            &paths,
+            (&paths, &load::sizes(&paths)),
             dir.path(),
             &Filter::default(),
             &rules,

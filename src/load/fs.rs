@@ -52,8 +52,28 @@ pub fn display_path(path: &Path, cwd: &Path) -> String {
 
 /// The text of the file at `path`, which must be UTF-8.
 pub fn read_text(path: &Path) -> std::io::Result<String> {
-    std::fs::read(path)
-        .and_then(|b| String::from_utf8(b).map_err(|_| std::io::Error::other("not valid UTF-8")))
+    utf8(std::fs::read(path)?)
+}
+
+/// [`read_text`] of a file of `size` bytes (as found when discovering it). The buffer is sized
+/// from it, which spares `std::fs::read`'s own `fstat` of every file; a file that changed size
+/// since is still read whole.
+fn read_text_sized(path: &Path, size: u64) -> std::io::Result<String> {
+    use std::io::Read;
+    let file = std::fs::File::open(path)?;
+    // One byte more: the read that finds the end then needs no larger buffer.
+    let mut bytes = Vec::new();
+    let want = usize::try_from(size).map_or(usize::MAX, |n| n.saturating_add(1));
+    bytes
+        .try_reserve_exact(want)
+        .map_err(std::io::Error::other)?;
+    // `Take` reads with the generic loop, which asks the file nothing but reads.
+    file.take(u64::MAX).read_to_end(&mut bytes)?;
+    utf8(bytes)
+}
+
+fn utf8(bytes: Vec<u8>) -> std::io::Result<String> {
+    String::from_utf8(bytes).map_err(|_| std::io::Error::other("not valid UTF-8"))
 }
 
 /// Is this a file accord reads (a manifest extension, and not the config file)?
@@ -135,17 +155,23 @@ fn component_key(path: &Path) -> Vec<u8> {
     key
 }
 
-/// The total size of the files at `paths`, in bytes (unreadable ones count 0).
-pub fn total_size(paths: &[PathBuf]) -> u64 {
+/// The sizes of the files at `paths`, in bytes (unreadable ones count 0), for [`load_sized`]
+/// and [`load_map`] to read the largest first.
+pub fn sizes(paths: &[PathBuf]) -> Vec<u64> {
     paths
         .par_iter()
         .map(|p| std::fs::metadata(p).map_or(0, |m| m.len()))
-        .sum()
+        .collect()
 }
 
 /// Read and parse files in parallel.
 pub fn load(paths: &[PathBuf], cwd: &Path, filter: &Filter) -> Loaded {
-    let (files, errors) = load_map(paths, cwd, filter, |_, f| f);
+    load_sized(paths, &sizes(paths), cwd, filter)
+}
+
+/// [`load`], given the files' [`sizes`].
+pub fn load_sized(paths: &[PathBuf], sizes: &[u64], cwd: &Path, filter: &Filter) -> Loaded {
+    let (files, errors) = load_map(paths, sizes, cwd, filter, |_, f| f);
     Loaded { files, errors }
 }
 
@@ -155,16 +181,15 @@ pub fn load(paths: &[PathBuf], cwd: &Path, filter: &Filter) -> Loaded {
 /// Results come back sorted by path, like [`Loaded::files`], with the read errors.
 pub fn load_map<T: Send>(
     paths: &[PathBuf],
+    sizes: &[u64],
     cwd: &Path,
     filter: &Filter,
     step: impl Fn(Option<&Path>, FileManifests) -> T + Sync,
 ) -> (Vec<T>, Vec<ReadError>) {
     // Largest files first: threads split the list and steal from each other, and a
     // multi-megabyte file picked up last would leave the other cores idle at the end.
-    let mut order: Vec<(u64, usize)> = paths
-        .par_iter()
-        .enumerate()
-        .map(|(i, p)| (std::fs::metadata(p).map_or(0, |m| m.len()), i))
+    let mut order: Vec<(u64, usize)> = (0..paths.len())
+        .map(|i| (sizes.get(i).copied().unwrap_or(0), i))
         .collect();
     order.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
     let results: Vec<Result<(String, T), ReadError>> = order
@@ -184,7 +209,7 @@ pub fn load_map<T: Send>(
                 let mut s = String::new();
                 std::io::Read::read_to_string(&mut std::io::stdin(), &mut s).map(|_| s)
             } else {
-                read_text(p)
+                read_text_sized(p, sizes.get(i).copied().unwrap_or(0))
             };
             let origin = (!stdin).then_some(p.as_path());
             Some(match text {

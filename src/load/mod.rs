@@ -9,6 +9,6 @@ pub mod git;
 pub mod rules;
 
 pub use fs::{
-    EXTENSIONS, Filter, Loaded, ReadError, discover, display_path, load, load_map, read_text,
-    total_size,
+    EXTENSIONS, Filter, Loaded, ReadError, discover, display_path, load, load_map, load_sized,
+    read_text, sizes,
 };
