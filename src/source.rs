@@ -320,8 +320,8 @@ impl SourceFile {
     }
 }
 
-/// A 64-bit digest of `bytes`, eight bytes at a time (several gigabytes a second): it tells a
-/// file read back from the one first read, not an adversary.
+/// A 64-bit digest of `bytes`, taken eight bytes a step: it tells a file read back from the
+/// one first read (any one changed byte changes it), and is no defence against an adversary.
 fn digest(bytes: &[u8]) -> u64 {
     const K: u64 = 0x9e37_79b9_7f4a_7c15;
     let mix = |h: u64, w: u64| (h ^ w).wrapping_mul(K).rotate_left(29);
@@ -357,6 +357,9 @@ mod tests {
                 Ok(text.to_string())
             })
             .unwrap();
+        assert!(!back.is_detached());
+        assert_eq!(back.text, full.text);
+        assert_eq!(back.position(27), full.position(27));
         // Read from where it came from when that is not its path.
         let elsewhere = full.detach(Some(Path::new("/elsewhere/pod.yaml")));
         let read = |p: &Path| {
@@ -364,9 +367,6 @@ mod tests {
             Ok(text.to_string())
         };
         assert_eq!(elsewhere.reattach_with(read).unwrap().text, full.text);
-        assert!(!back.is_detached());
-        assert_eq!(back.text, full.text);
-        assert_eq!(back.position(27), full.position(27));
         // One byte changed, a byte added, or the file gone: an error, not a wrong position.
         for changed in [text.replace("Pod", "Pad"), format!("{text} ")] {
             let e = stub.reattach_with(|_| Ok(changed)).unwrap_err();

@@ -149,13 +149,13 @@ fn stream_mode() -> Result<Option<bool>> {
     }
 }
 
-/// Read and check `paths` as a stream (see [`engine::stream`]): each file is checked with the
-/// per-object rules and, for built-in kinds, its schemas on the thread that parsed it, then
-/// pruned, and its text let go unless an object kept its whole tree (the second pass and the
-/// text-showing formats read it again); cross-object rules and custom resources' schemas run
-/// once every file is read. The findings are those of [`check_files`] on the loaded files. Not for kustomizations
-/// (rendering reads other files' trees), `--fix` (which reads every tree again) or central
-/// waivers that find containers by name in any object.
+/// Read and check `paths` (of `sizes` bytes) as a stream (see [`engine::stream`]): each file is
+/// checked with the per-object rules and, for built-in kinds, its schemas on the thread that
+/// parsed it, then pruned, and its text let go unless an object kept its whole tree (the second
+/// pass and the text-showing formats read it again); cross-object rules and custom resources'
+/// schemas run once every file is read. The findings are those of [`check_files`] on the loaded
+/// files. Not for kustomizations (rendering reads other files' trees), `--fix` (which reads
+/// every tree again) or central waivers that find containers by name in any object.
 fn lint_streaming(
     (paths, sizes): (&[PathBuf], &[u64]),
     cwd: &Path,

@@ -239,6 +239,26 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    #[test]
+    fn a_file_is_read_whole_whatever_size_was_found_for_it() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("a.yaml");
+        let text = "kind: ConfigMap\nmetadata: {name: é}\n".repeat(300);
+        std::fs::write(&path, &text).expect("write");
+        let len = text.len() as u64;
+        for size in [0, 1, len - 1, len, len + 1, 1 << 20] {
+            assert_eq!(
+                read_text_sized(&path, size).expect("reads"),
+                text,
+                "size {size}"
+            );
+        }
+        std::fs::write(&path, b"\xff\xfe").expect("write");
+        let e = read_text_sized(&path, 2).expect_err("not UTF-8");
+        assert!(e.to_string().contains("UTF-8"), "{e}");
+        assert!(read_text_sized(&dir.path().join("gone.yaml"), 10).is_err());
+    }
+
     proptest! {
         /// Sorting by [`component_key`] is sorting `Path`s.
         #[test]
