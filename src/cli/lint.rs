@@ -874,16 +874,7 @@ mod tests {
     fn streaming_indexes_the_labels_a_nested_selected_by_reads() {
         // Gadgets need a Widget that some Sprocket selects: the Widgets' labels are read from
         // the index, by a relation inside another relation's `where`.
-        let rule = "id: nested\ntitle: t\nseverity: error\ncategory: c\nwhy: w\nhelp: h\n\
-            match:\n  kinds: [Gadget]\nrequire:\n  related:\n    kinds: [Widget]\n    where:\n      \
-            related:\n        kinds: [Sprocket]\n        selected-by: /spec/selector\n\
-            message: m\nexamples:\n  invalid:\n    - |\n      apiVersion: v1\n      kind: Gadget\n      \
-            metadata: {name: g}\n  valid:\n    - |\n      apiVersion: v1\n      kind: Gadget\n      \
-            metadata: {name: g}\n      ---\n      apiVersion: v1\n      kind: Widget\n      \
-            metadata: {name: w, labels: {app: w}}\n      ---\n      apiVersion: v1\n      \
-            kind: Sprocket\n      metadata: {name: s}\n      spec: {selector: {app: w}}\n";
-        let source = crate::source::SourceFile::new("nested.yaml", rule);
-        let rules = [crate::policy::load_rule(source, false).expect("rule loads")];
+        let rules = [engine::stream::tests::nested_selected_by_rule()];
         let dir = tempfile::tempdir().expect("temp dir");
         let doc = |kind: &str, ns: &str, rest: &str| {
             format!("apiVersion: v1\nkind: {kind}\nmetadata:\n  name: x\n  namespace: {ns}\n{rest}")

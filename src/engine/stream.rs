@@ -389,9 +389,23 @@ impl<'r> Plan<'r> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::source::SourceFile;
+
+    /// A rule whose Gadgets need a Widget that some Sprocket selects: a `selected-by` inside a
+    /// relation's `where`, which reads the Widgets' labels from the index.
+    pub(crate) fn nested_selected_by_rule() -> Rule {
+        let rule = "id: nested\ntitle: t\nseverity: error\ncategory: c\nwhy: w\nhelp: h\n\
+            match:\n  kinds: [Gadget]\nrequire:\n  related:\n    kinds: [Widget]\n    where:\n      \
+            related:\n        kinds: [Sprocket]\n        selected-by: /spec/selector\n\
+            message: m\nexamples:\n  invalid:\n    - |\n      apiVersion: v1\n      kind: Gadget\n      \
+            metadata: {name: g}\n  valid:\n    - |\n      apiVersion: v1\n      kind: Gadget\n      \
+            metadata: {name: g}\n      ---\n      apiVersion: v1\n      kind: Widget\n      \
+            metadata: {name: w, labels: {app: w}}\n      ---\n      apiVersion: v1\n      \
+            kind: Sprocket\n      metadata: {name: s}\n      spec: {selector: {app: w}}\n";
+        crate::policy::load_rule(SourceFile::new("nested.yaml", rule), false).expect("rule loads")
+    }
 
     fn object(kind: &str) -> Object {
         let text = format!("apiVersion: v1\nkind: {kind}\nmetadata: {{name: x}}\n");
@@ -410,16 +424,7 @@ mod tests {
         assert!(!reads("ConfigMap", false) && !reads("PodDisruptionBudget", false));
         // A `selected-by` inside a relation's `where` reads the labels of that relation's
         // objects (here Widgets), not those of the checked objects.
-        let rule = "id: nested\ntitle: t\nseverity: error\ncategory: c\nwhy: w\nhelp: h\n\
-            match:\n  kinds: [Gadget]\nrequire:\n  related:\n    kinds: [Widget]\n    where:\n      \
-            related:\n        kinds: [Sprocket]\n        selected-by: /spec/selector\n\
-            message: m\nexamples:\n  invalid:\n    - |\n      apiVersion: v1\n      kind: Gadget\n      \
-            metadata: {name: g}\n  valid:\n    - |\n      apiVersion: v1\n      kind: Gadget\n      \
-            metadata: {name: g}\n      ---\n      apiVersion: v1\n      kind: Widget\n      \
-            metadata: {name: w, labels: {app: w}}\n      ---\n      apiVersion: v1\n      \
-            kind: Sprocket\n      metadata: {name: s}\n      spec: {selector: {app: w}}\n";
-        let rule = crate::policy::load_rule(SourceFile::new("nested.yaml", rule), false)
-            .expect("rule loads");
+        let rule = nested_selected_by_rule();
         let only = [rule];
         let plan = Plan::new(&only);
         let reads = |kind: &str| plan.labels.reads(&object(kind), false);
