@@ -192,11 +192,20 @@ fn lint_streaming(
         (checked, report)
     });
     tm("first pass");
-    // Sized up front: growing a vector of findings by doubling would hold two copies at once.
+    // Every finding ends up in `diags`, sized up front so that nothing moves them again:
+    // growing it would hold two copies at once. The cross-object and custom resources' findings
+    // are not counted yet: one per object is reserved for them, which costs only address space
+    // until it is written (a run that makes more grows it once).
     let count = |f: fn(&engine::stream::Checked) -> usize| checked.iter().map(|(c, _)| f(c)).sum();
+    let schema_count: usize = (checked.iter().flat_map(|(_, r)| r))
+        .map(|r| r.diagnostics.len())
+        .sum();
+    let objects: usize = count(|c| c.file.objects.len());
     let mut files = Vec::with_capacity(checked.len());
     let mut problems = Vec::with_capacity(count(|c| c.problems.len()));
-    let mut diags = Vec::with_capacity(count(|c| c.findings.len()));
+    let mut diags = Vec::with_capacity(
+        count(|c| c.findings.len()) + problems.capacity() + schema_count + objects,
+    );
     let mut entries = Vec::with_capacity(count(|c| c.entries.len()));
     let mut reports = Vec::with_capacity(checked.len());
     for (mut c, report) in checked {
@@ -210,20 +219,16 @@ fn lint_streaming(
     let attach = |s: &Source| attach(s, cwd, &reread);
     let (mut cross, report) = rayon::join(
         || plan.second_pass(&files, entries, ctx, &attach),
-        || stream.as_ref().map(|s| s.finish(&files, reports)),
+        || (stream.as_ref()).map(|s| s.finish_into(&files, reports, &mut diags)),
     );
     errors.append(&mut reread.into_inner().unwrap_or_else(PoisonError::into_inner));
     tm("second pass");
-    // The order before sorting is that of `check_files`: file problems, rule findings, schema
-    // findings (ties in the sort keep it).
-    let schema_count = report.as_ref().map_or(0, |r| r.diagnostics.len());
-    diags.reserve_exact(problems.len() + cross.len() + schema_count);
+    // Before sorting, file problems come first, as in `check_files`; then rule findings of the
+    // first pass, schema findings, cross-object findings (they never tie in the sort: their
+    // rules differ).
+    diags.reserve_exact(problems.len() + cross.len());
     diags.append(&mut cross);
     diags.splice(0..0, problems);
-    let report = report.map(|mut r| {
-        diags.append(&mut r.diagnostics);
-        r
-    });
     diagnostic::sort(&mut diags);
     (load::Loaded { files, errors }, diags, report)
 }

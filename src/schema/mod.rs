@@ -297,6 +297,21 @@ impl<'s> Stream<'s> {
     /// [`FileReport::keeps`] asks) against the CRDs among them, and gather the report;
     /// `reports[i]` is that of `files[i]`.
     pub fn finish(&self, files: &[FileManifests], reports: Vec<FileReport>) -> Report {
+        let mut diagnostics = Vec::new();
+        let mut report = self.finish_into(files, reports, &mut diagnostics);
+        report.diagnostics = diagnostics;
+        report
+    }
+
+    /// [`Stream::finish`], with the findings appended to `out` (in the order `finish` gives
+    /// them) and none left in the report: a caller gathering every finding in one vector
+    /// saves a copy of them all.
+    pub fn finish_into(
+        &self,
+        files: &[FileManifests],
+        reports: Vec<FileReport>,
+        out: &mut Vec<Diagnostic>,
+    ) -> Report {
         let marked = |pick: fn(&FileReport, usize) -> bool| -> Vec<&Object> {
             files
                 .iter()
@@ -318,24 +333,49 @@ impl<'s> Stream<'s> {
             self.run.requested,
             Crds::collect(crds.into_iter()),
         );
-        // Per object, then into one vector sized up front: a flat parallel collect grows its
-        // pieces by doubling, holding up to twice the findings at once.
-        let late: Vec<Vec<Diagnostic>> = deferred
-            .par_iter()
-            .with_min_len(4)
-            .map(|o| run.check(o))
+        // One kind at a time per thread, each with its own cache of compiled schemas dropped
+        // when its objects are done: the schemas of large CRDs, compiled, take several times
+        // their text, and holding all of them at once made the run's peak memory.
+        let mut order: Vec<usize> = (0..deferred.len()).collect();
+        order.sort_by_key(|&i| (&deferred[i].id.api_version, &deferred[i].id.kind));
+        let kinds: Vec<&[usize]> = order
+            .chunk_by(|&a, &b| {
+                (&deferred[a].id.api_version, &deferred[a].id.kind)
+                    == (&deferred[b].id.api_version, &deferred[b].id.kind)
+            })
             .collect();
+        let checked: Vec<Vec<(usize, Vec<Diagnostic>)>> = kinds
+            .par_iter()
+            .map(|objects| {
+                let cache = Cache::default();
+                (objects.par_iter().with_min_len(4))
+                    .map(|&i| {
+                        (
+                            i,
+                            run.check_target(deferred[i], run.resolve(deferred[i], &cache)),
+                        )
+                    })
+                    .collect()
+            })
+            .collect();
+        // Back in file order, per object, then into `out`, grown once: a flat parallel collect
+        // grows its pieces by doubling, holding up to twice the findings at once.
+        let mut late: Vec<Vec<Diagnostic>> = Vec::new();
+        late.resize_with(deferred.len(), Vec::new);
+        for (i, diags) in checked.into_iter().flatten() {
+            late[i] = diags;
+        }
         let count = |f: fn(&FileReport) -> usize| reports.iter().map(f).sum::<usize>();
         let late_count: usize = late.iter().map(Vec::len).sum();
-        let mut diagnostics = Vec::with_capacity(count(|r| r.diagnostics.len()) + late_count);
+        out.reserve_exact(count(|r| r.diagnostics.len()) + late_count);
         let mut skipped = Vec::with_capacity(count(|r| r.skipped.len()));
         for mut r in reports {
-            diagnostics.append(&mut r.diagnostics);
+            out.append(&mut r.diagnostics);
             skipped.append(&mut r.skipped);
         }
-        diagnostics.extend(late.into_iter().flatten());
+        out.extend(late.into_iter().flatten());
         Report {
-            diagnostics,
+            diagnostics: Vec::new(),
             skipped,
             version: self.version,
         }
@@ -361,7 +401,6 @@ struct Run<'a> {
     requested: KubeVersion,
     crds: Crds<'a>,
     dirs: SchemaDirs,
-    custom: Cache<String>,
 }
 
 impl<'a> Run<'a> {
@@ -377,7 +416,6 @@ impl<'a> Run<'a> {
             requested,
             crds,
             dirs: SchemaDirs::new(&settings.dirs),
-            custom: Cache::default(),
         }
     }
 
@@ -400,10 +438,6 @@ impl<'a> Run<'a> {
             return Some(self.unknown_builtin(api, kind));
         }
         None
-    }
-
-    fn check(&self, obj: &Object) -> Vec<Diagnostic> {
-        self.check_target(obj, self.resolve(obj))
     }
 
     fn check_target(&self, obj: &Object, target: Target<'_>) -> Vec<Diagnostic> {
@@ -481,7 +515,9 @@ impl<'a> Run<'a> {
         out
     }
 
-    fn resolve(&self, obj: &Object) -> Target<'_> {
+    /// The target of any object: a built-in kind's, or a custom resource's from a CRD or a
+    /// schema folder, compiled into `custom`.
+    fn resolve(&self, obj: &Object, custom: &Cache<String>) -> Target<'_> {
         if let Some(t) = self.resolve_builtin(obj) {
             return t;
         }
@@ -490,7 +526,7 @@ impl<'a> Run<'a> {
         match self.crds.lookup(group, version, kind) {
             crd::Lookup::Found(v) => {
                 let key = format!("crd {group}/{version}/{kind}");
-                let compiled = self.custom.get_or_compile(key, || {
+                let compiled = custom.get_or_compile(key, || {
                     let schema = v.schema().unwrap_or_else(
                         || json!({"type": "object", "x-kubernetes-preserve-unknown-fields": true}),
                     );
@@ -522,7 +558,7 @@ impl<'a> Run<'a> {
         if let Some(found) = self.dirs.lookup(group, version, kind) {
             let key = format!("dir {}", found.path.display());
             let compiled = match &found.schema {
-                Ok(schema) => self.custom.get_or_compile(key, || {
+                Ok(schema) => custom.get_or_compile(key, || {
                     compile::custom(schema.clone(), self.minor, self.settings.strict)
                 }),
                 Err(e) => Err(e.clone()),
@@ -886,6 +922,43 @@ mod tests {
             got[1].1,
             "CustomResourceDefinition `widgets.example.com` does not serve `example.com/v2` `Widget`; use `example.com/v1`"
         );
+    }
+
+    #[test]
+    fn custom_resources_of_several_kinds_are_reported_in_file_order() {
+        // `finish` validates one kind at a time; its findings still come in file order, which
+        // is what ties in the final sort keep.
+        let crd = |kind: &str| {
+            format!(
+                "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {{name: {kind}s.example.com}}\nspec:\n  group: example.com\n  names: {{kind: {kind}, plural: {kind}s}}\n  scope: Namespaced\n  versions:\n  - name: v1\n    served: true\n    storage: true\n    schema:\n      openAPIV3Schema:\n        type: object\n        properties:\n          spec: {{type: object, properties: {{size: {{type: integer}}}}}}\n"
+            )
+        };
+        let crds = format!("{}---\n{}", crd("Widget"), crd("Gadget"));
+        let cr = |kind: &str, name: &str| {
+            format!(
+                "apiVersion: example.com/v1\nkind: {kind}\nmetadata: {{name: {name}}}\nspec: {{size: big}}\n"
+            )
+        };
+        let crs = [
+            cr("Widget", "w1"),
+            cr("Gadget", "g1"),
+            cr("Widget", "w2"),
+            cr("Gadget", "g2"),
+        ]
+        .join("---\n");
+        let files = [read("crds.yaml", crds), read("crs.yaml", crs)];
+        let d = validate(&files, &SchemaSettings::default()).diagnostics;
+        let objects: Vec<&str> = d
+            .iter()
+            .map(|d| {
+                d.object
+                    .as_ref()
+                    .and_then(|o| o.name.as_deref())
+                    .unwrap_or("")
+            })
+            .collect();
+        assert_eq!(objects, ["w1", "g1", "w2", "g2"], "{d:#?}");
+        assert!(d.iter().all(|d| d.rule == "schema-invalid-type"), "{d:#?}");
     }
 
     #[test]
