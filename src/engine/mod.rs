@@ -395,8 +395,8 @@ pub fn finding_with(
     finding_on(rule, obj, old, ptr, item, container, o, true)
 }
 
-/// [`finding_with`]; `whole_tree` is false when `obj`'s tree was pruned (see
-/// [`stream`]), so fixes are planned on a fresh parse of its document.
+/// [`finding_with`]; `whole_tree` is false when `obj`'s tree was pruned (see [`stream`]) of
+/// what its fix reads, so fixes are planned on a fresh parse of its document.
 #[allow(clippy::too_many_arguments)]
 fn finding_on(
     rule: &Rule,
