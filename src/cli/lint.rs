@@ -217,7 +217,7 @@ fn lint_streaming(
     }
     let reread = Mutex::new(Vec::new());
     let attach = |s: &Source| attach(s, cwd, &reread);
-    let (mut cross, report) = rayon::join(
+    let (cross, report) = rayon::join(
         || plan.second_pass(&files, entries, ctx, &attach),
         || (stream.as_ref()).map(|s| s.finish_into(&files, reports, &mut diags)),
     );
@@ -226,8 +226,10 @@ fn lint_streaming(
     // Before sorting, file problems come first, as in `check_files`; then rule findings of the
     // first pass, schema findings, cross-object findings (they never tie in the sort: their
     // rules differ).
-    diags.reserve_exact(problems.len() + cross.len());
-    diags.append(&mut cross);
+    diags.reserve_exact(problems.len() + cross.iter().map(Vec::len).sum::<usize>());
+    for mut c in cross {
+        diags.append(&mut c);
+    }
     diags.splice(0..0, problems);
     diagnostic::sort(&mut diags);
     (load::Loaded { files, errors }, diags, report)

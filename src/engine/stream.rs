@@ -224,14 +224,16 @@ impl<'r> Plan<'r> {
 
     /// Check `files` (pruned by the first pass) with the cross-object rules; `entries` holds the
     /// index facts of every object, in order. A file whose source was detached is read again
-    /// through `attach` when it gets a finding, and its findings hold the detached source.
+    /// through `attach` when it gets a finding, and its findings hold the detached source. The
+    /// findings come per file, in file order, for the caller to move into its own vector (one
+    /// copy of them fewer than gathering them here).
     pub fn second_pass(
         &self,
         files: &[FileManifests],
         entries: Vec<EntryFacts>,
         ctx: &Context,
         attach: &Attach,
-    ) -> Vec<Diagnostic> {
+    ) -> Vec<Vec<Diagnostic>> {
         if self.cross.is_empty() {
             return Vec::new();
         }
@@ -263,6 +265,9 @@ impl<'r> Plan<'r> {
                 (!out.is_empty()).then_some((fi, oi, out))
             })
             .collect();
+        // The index is not read again: let it go before the findings are made.
+        drop(index);
+        drop(refs);
         // Group by file, in order, and make the findings on a fresh parse of each file.
         let mut by_file: Vec<(usize, ObjectResults<'r>)> = Vec::new();
         for (fi, oi, p) in pending {
@@ -271,7 +276,6 @@ impl<'r> Plan<'r> {
                 _ => by_file.push((fi, vec![(oi, p)])),
             }
         }
-        // Per file, then into one vector sized up front (see `schema::Stream::finish`).
         let per_file: Vec<Vec<Diagnostic>> = by_file
             .into_par_iter()
             .map(|(fi, list)| {
@@ -306,9 +310,7 @@ impl<'r> Plan<'r> {
                 out
             })
             .collect();
-        let mut out = Vec::with_capacity(per_file.iter().map(Vec::len).sum());
-        out.extend(per_file.into_iter().flatten());
-        out
+        per_file
     }
 
     /// The findings of one file's pending results. A finding is made on the pruned tree when
