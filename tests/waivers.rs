@@ -286,6 +286,41 @@ fn waivers_file_errors_are_located() {
 }
 
 #[test]
+fn each_file_s_findings_name_its_own_code_owner() {
+    let t = repo(CONFIG, "waivers: []\n", None);
+    write(t.path(), "base/agent.yaml", &pod(None));
+    write(t.path(), "zz/agent.yaml", &pod(None));
+    write(
+        t.path(),
+        ".github/CODEOWNERS",
+        "* @org/platform\n/apps/ @org/monitoring\n/zz/ @org/edge\n",
+    );
+    let v = json(&accord_on(
+        t.path(),
+        "2026-01-01",
+        &["lint", "--format", "json", "."],
+    ));
+    let owners: Vec<(&str, &str)> = findings(&v, "privileged-container")
+        .iter()
+        .map(|f| {
+            let file = f["file"].as_str().expect("file");
+            (file, f["code_owner"].as_str().expect("owner"))
+        })
+        .collect();
+    assert_eq!(
+        owners,
+        [
+            ("apps/agent.yaml", "@org/monitoring"),
+            ("apps/agent.yaml", "@org/monitoring"),
+            ("base/agent.yaml", "@org/platform"),
+            ("base/agent.yaml", "@org/platform"),
+            ("zz/agent.yaml", "@org/edge"),
+            ("zz/agent.yaml", "@org/edge"),
+        ]
+    );
+}
+
+#[test]
 fn findings_name_the_owning_dev_team_and_the_ops_owner() {
     let t = repo(CONFIG, "waivers: []\n", None);
     write(

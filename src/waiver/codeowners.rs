@@ -85,6 +85,11 @@ impl CodeOwners {
         (CodeOwners { entries }, bad)
     }
 
+    /// Does it name no owner at all (no CODEOWNERS file, or one without rules)?
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
     /// Owners of `path` (relative to the repository root, `/` separators), space-separated;
     /// `None` when no line matches or the last match has no owners.
     pub fn owner_of(&self, path: &str) -> Option<String> {

@@ -634,8 +634,19 @@ pub fn assign_code_owners(
     owners: &CodeOwners,
     repo_path: &dyn Fn(&str) -> String,
 ) {
+    // Findings come grouped by file: each run of one file's findings asks once (and without a
+    // CODEOWNERS file nobody is asked).
+    let mut last: Option<(String, Option<String>)> = None;
     for d in diags {
-        d.code_owner = owners.owner_of(&repo_path(d.location.file()));
+        if owners.is_empty() {
+            d.code_owner = None;
+            continue;
+        }
+        let file = d.location.file();
+        if last.as_ref().is_none_or(|(f, _)| f != file) {
+            last = Some((file.to_string(), owners.owner_of(&repo_path(file))));
+        }
+        d.code_owner = last.as_ref().and_then(|(_, owner)| owner.clone());
     }
 }
 
