@@ -197,7 +197,9 @@ fn lint_streaming(
     // are not counted yet: one per object is reserved for them, which costs only address space
     // until it is written (a run that makes more grows it once).
     let count = |f: fn(&engine::stream::Checked) -> usize| checked.iter().map(|(c, _)| f(c)).sum();
-    let schema_count: usize = (checked.iter().flat_map(|(_, r)| r))
+    let schema_count: usize = checked
+        .iter()
+        .flat_map(|(_, r)| r)
         .map(|r| r.diagnostics.len())
         .sum();
     let objects: usize = count(|c| c.file.objects.len());
@@ -219,7 +221,11 @@ fn lint_streaming(
     let attach = |s: &Source| attach(s, cwd, &reread);
     let (cross, report) = rayon::join(
         || plan.second_pass(&files, entries, ctx, &attach),
-        || (stream.as_ref()).map(|s| s.finish_into(&files, reports, &mut diags)),
+        || {
+            stream
+                .as_ref()
+                .map(|s| s.finish_into(&files, reports, &mut diags))
+        },
     );
     errors.append(&mut reread.into_inner().unwrap_or_else(PoisonError::into_inner));
     tm("second pass");

@@ -486,12 +486,7 @@ fn finding_on(
         .and_then(|f| {
             let mut ops: Vec<FixOp> = Vec::new();
             for (i, e) in f.edits.iter().enumerate() {
-                let (op, p) = match (&e.set, &e.remove, &e.add) {
-                    (Some(p), _, _) => ("set", p),
-                    (_, Some(p), _) => ("remove", p),
-                    (_, _, Some(p)) => ("add", p),
-                    _ => ("set", &String::new()),
-                };
+                let (op, p) = e.op();
                 let value = match rule.fix_values.get(i).and_then(Option::as_ref) {
                     Some(t) => Some(serde_json::Value::String(t.render_all(&lookup)?)),
                     None => e.value.clone(),

@@ -373,27 +373,19 @@ impl<'r> Plan<'r> {
         let [edit] = fix.edits.as_slice() else {
             return false;
         };
-        let (path, remove) = match (&edit.set, &edit.remove, &edit.add) {
-            (Some(p), _, _) | (_, _, Some(p)) => (format!("{ptr}{p}"), false),
-            (_, Some(p), _) => (format!("{ptr}{p}"), true),
-            _ => return false,
-        };
-        let tokens = pointer_tokens(&path);
+        let (op, path) = edit.op();
+        let tokens = pointer_tokens(&format!("{ptr}{path}"));
         if !self.projection.whole_at(obj, ctx, &tokens) {
             return false;
         }
-        let root = obj.node();
-        if root.pointer(&path).is_none() {
-            return false;
-        }
-        if !remove {
-            return true;
-        }
-        let Some((_, parents)) = tokens.split_last() else {
+        let Some((last, parents)) = tokens.split_last() else {
             return false;
         };
-        let parent = parents.iter().try_fold(root, |n, t| n.child(t));
-        parent.is_some_and(|p| p.style != crate::manifest::yaml::Style::FlowCollection)
+        let Some(parent) = parents.iter().try_fold(obj.node(), |n, t| n.child(t)) else {
+            return false;
+        };
+        parent.child(last).is_some()
+            && (op != "remove" || parent.style != crate::manifest::yaml::Style::FlowCollection)
     }
 
     /// Does [`finding_on`] make the same finding on the pruned `obj` as on the whole one? The

@@ -463,6 +463,19 @@ pub struct EditSpec {
     pub value: Option<serde_json::Value>,
 }
 
+impl EditSpec {
+    /// The operation (`set`, `remove` or `add`) and its path relative to the checked node; a
+    /// `set` at the node itself when none is given.
+    pub fn op(&self) -> (&'static str, &str) {
+        match (&self.set, &self.remove, &self.add) {
+            (Some(p), _, _) => ("set", p),
+            (_, Some(p), _) => ("remove", p),
+            (_, _, Some(p)) => ("add", p),
+            _ => ("set", ""),
+        }
+    }
+}
+
 /// Example manifests, each a YAML string (multi-document allowed).
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

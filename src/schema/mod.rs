@@ -336,14 +336,10 @@ impl<'s> Stream<'s> {
         // One kind at a time per thread, each with its own cache of compiled schemas dropped
         // when its objects are done: the schemas of large CRDs, compiled, take several times
         // their text, and holding all of them at once made the run's peak memory.
+        let kind = |i: usize| (&deferred[i].id.api_version, &deferred[i].id.kind);
         let mut order: Vec<usize> = (0..deferred.len()).collect();
-        order.sort_by_key(|&i| (&deferred[i].id.api_version, &deferred[i].id.kind));
-        let kinds: Vec<&[usize]> = order
-            .chunk_by(|&a, &b| {
-                (&deferred[a].id.api_version, &deferred[a].id.kind)
-                    == (&deferred[b].id.api_version, &deferred[b].id.kind)
-            })
-            .collect();
+        order.sort_by_key(|&i| kind(i));
+        let kinds: Vec<&[usize]> = order.chunk_by(|&a, &b| kind(a) == kind(b)).collect();
         let checked: Vec<Vec<(usize, Vec<Diagnostic>)>> = kinds
             .par_iter()
             .map(|objects| {

@@ -636,12 +636,12 @@ pub fn assign_code_owners(
 ) {
     // Findings come grouped by file: each run of one file's findings asks once (and without a
     // CODEOWNERS file nobody is asked).
+    if owners.is_empty() {
+        diags.iter_mut().for_each(|d| d.code_owner = None);
+        return;
+    }
     let mut last: Option<(String, Option<String>)> = None;
     for d in diags {
-        if owners.is_empty() {
-            d.code_owner = None;
-            continue;
-        }
         let file = d.location.file();
         if last.as_ref().is_none_or(|(f, _)| f != file) {
             last = Some((file.to_string(), owners.owner_of(&repo_path(file))));
