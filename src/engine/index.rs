@@ -188,7 +188,9 @@ impl<'a> Index<'a> {
                 .or_default()
                 .push(i);
             idx.by_address.insert(address(obj), i);
-            if let Some(name) = obj.node().pointer("/metadata/name").and_then(Node::as_str) {
+            // Its `metadata.name`, or `generateName` when it has none: a candidate too many for
+            // a relation by name, which compares the name itself (a pruned tree may not have it).
+            if let Some(name) = obj.id.name.as_deref() {
                 idx.by_name.push((name, ns, i));
             }
             idx.entries.push(Entry {
@@ -222,7 +224,8 @@ impl<'a> Index<'a> {
             .map_or(&[], Vec::as_slice)
     }
 
-    /// Indices of objects whose `metadata.name` is `name`, in any namespace (unordered).
+    /// Indices of objects named `name` (by `metadata.name`, or else `generateName`: a relation
+    /// compares the name itself), in any namespace (unordered).
     pub fn named(&self, name: &str) -> impl Iterator<Item = usize> + '_ {
         let t = &self.by_name;
         let (lo, hi) = (

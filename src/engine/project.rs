@@ -6,16 +6,20 @@
 //! `each`, `when` and check visit, on the checked object and on the related ones, with anchors
 //! (`$pod`, `$source`, `$origin`…) resolved to paths from the object root. Pruning an object keeps
 //! the nodes on those paths — whole subtrees where a value is compared — with their spans, and
-//! keeps every list item (emptied when no path enters it) so indices stay what they were. The
-//! object's `apiVersion`, `kind`, name and namespace are always kept; its labels and annotations
-//! when a rule reads them, or picks the objects it checks by them. (Waiver annotations need no
-//! keeping: an object that carries one keeps its whole tree.)
+//! keeps every list item (emptied when no path enters it) so indices stay what they were. Each
+//! path is kept only on the kinds of objects it is read on: the kinds a rule checks for its own
+//! paths, a relation's kinds for the paths read on related objects. So an object no cross-object
+//! rule reads keeps only its root, and its identity lives on in [`Object::id`]. An object a rule
+//! checks keeps its `kind` (a finding on the whole object points at it), and its labels and
+//! annotations when the rule picks objects by them. (Waiver annotations need no keeping: an
+//! object that carries one keeps its whole tree.)
 
 use super::Context;
 use crate::manifest::yaml::{Key, Value, pointer_tokens};
 use crate::manifest::{FileManifests, Node, Object};
-use crate::policy::cond::{Anchor, Cond, Each, Op, Operand, Seg};
-use crate::policy::{Check, Rule};
+use crate::policy::cond::{Anchor, Cond, Each, KindSel, Op, Operand, Seg};
+use crate::policy::{Check, Matcher, Rule};
+use compact_str::CompactString;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -35,31 +39,94 @@ struct Pat {
     base: Base,
     segs: Vec<Seg>,
     whole: bool,
+    /// The objects it is read on: an index into [`Projection::kinds`].
+    kinds: usize,
+}
+
+/// A set of objects by kind, as rules name them: every kind, the `workloads` group, or
+/// `(group, Kind)` pairs.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(super) struct Kinds {
+    all: bool,
+    workloads: bool,
+    kinds: Vec<(Option<String>, String)>,
+}
+
+impl Kinds {
+    /// The objects `m` checks.
+    pub(super) fn of_matcher(m: &Matcher) -> Self {
+        Kinds {
+            all: m.any_kind,
+            workloads: m.workloads,
+            kinds: m.kinds.clone(),
+        }
+    }
+
+    /// Add the objects of a relation's `kinds`; `me` holds the object related from (what
+    /// `self` names).
+    pub(super) fn add(&mut self, kinds: &[KindSel], me: &Kinds) {
+        for k in kinds {
+            match k {
+                KindSel::Kind(g, k) => self.kinds.push((g.clone(), k.clone())),
+                KindSel::Workloads => self.workloads = true,
+                KindSel::SelfKind => self.union(me),
+            }
+        }
+    }
+
+    /// Add the objects of `other`.
+    pub(super) fn union(&mut self, other: &Kinds) {
+        self.all |= other.all;
+        self.workloads |= other.workloads;
+        self.kinds.extend(other.kinds.iter().cloned());
+    }
+
+    /// Is `obj` one of them (`workload`: it counts as one)?
+    pub(super) fn has(&self, obj: &Object, workload: bool) -> bool {
+        self.all
+            || (self.workloads && workload)
+            || (self.kinds.iter())
+                .any(|(g, k)| *k == obj.id.kind && g.as_deref().is_none_or(|g| g == obj.id.group()))
+    }
+}
+
+/// Could `obj` count as a workload, for a rule or a relation (see [`Kinds::has`])? A superset:
+/// every object with a pod template, and every object of a named API group, since a custom
+/// resource that embeds pod templates counts as one for relations (see
+/// [`super::index::EntryFacts::embeds_pods`]), and that is not known once its tree is pruned.
+fn may_be_workload(obj: &Object, template: Option<&str>) -> bool {
+    template.is_some() || !obj.id.group().is_empty()
 }
 
 /// Anchored starting points of paths: (base, path from the base).
 type Bases = Vec<(Base, Vec<Seg>)>;
 
-/// What paths in a condition are relative to.
+/// What paths in a condition are relative to, and the objects they are on (indices into
+/// [`Projection::kinds`]): `me` for the item, its container and the object's own anchors,
+/// `source_kinds` for `$source`, `origin_kinds` for `$origin` and `$originObject`.
 struct Scope<'a> {
     item: &'a Bases,
     container: &'a Bases,
     source: &'a Bases,
     origin: &'a Bases,
+    me: usize,
+    source_kinds: usize,
+    origin_kinds: usize,
 }
 
 /// The paths a set of rules reads, from the root or the pod template of an object.
 #[derive(Debug, Default)]
 pub struct Projection {
     pats: Vec<Pat>,
-    /// The paths as a trie, per (object base pointer, pod template pointer): objects of the
-    /// same shape share one.
+    /// The sets of objects paths are read on (no two equal).
+    kinds: Vec<Kinds>,
+    /// The paths as a trie, per object shape: objects of the same shape share one.
     tries: Mutex<HashMap<Shape, Arc<Trie>>>,
 }
 
-/// Where an object sits in its document and where its pod template is: (base pointer, pod
-/// template pointer). Objects of one shape are pruned with the same trie.
-type Shape = (String, Option<String>);
+/// What a trie depends on: the object's `apiVersion` and kind, where it sits in its document
+/// (base pointer) and where its pod template is.
+type Shape = (CompactString, CompactString, String, Option<String>);
 
 /// Paths as a trie: the children by key, the child for `*`, and whether a path ends here with
 /// everything below it kept.
@@ -119,28 +186,29 @@ impl Projection {
     /// The paths `rules` read (on the objects they check and on the objects they relate to).
     pub fn of_rules<'r>(rules: impl IntoIterator<Item = &'r Rule>) -> Self {
         let mut p = Projection::default();
-        for path in [
-            &["apiVersion"][..],
-            &["kind"],
-            &["metadata", "name"],
-            &["metadata", "namespace"],
-        ] {
-            p.push(Base::Root, path.iter().map(|k| key(k)).collect(), true);
-        }
         for rule in rules {
-            // A rule that picks objects by label or annotation reads them on every object.
+            let checked = p.kinds_id(Kinds::of_matcher(&rule.matcher));
+            // A finding on the whole object points at its `kind`.
+            p.push(Base::Root, vec![key("kind")], true, checked);
+            // A rule that picks objects by label or annotation reads them on what it checks.
             let m = &rule.matcher;
             if !m.labels.is_empty() || !m.exclude_labels.is_empty() {
-                p.push(Base::Root, vec![key("metadata"), key("labels")], true);
+                p.push(
+                    Base::Root,
+                    vec![key("metadata"), key("labels")],
+                    true,
+                    checked,
+                );
             }
             if !m.annotations.is_empty() {
-                p.push(Base::Root, vec![key("metadata"), key("annotations")], true);
+                let path = vec![key("metadata"), key("annotations")];
+                p.push(Base::Root, path, true, checked);
             }
             let mut items = Bases::new();
             let mut containers = Bases::new();
             each_bases(&rule.each, &mut items, &mut containers);
             for (b, segs) in &items {
-                p.push(*b, segs.clone(), false);
+                p.push(*b, segs.clone(), false, checked);
             }
             let none = Bases::new();
             let scope = Scope {
@@ -148,6 +216,9 @@ impl Projection {
                 container: &containers,
                 source: &none,
                 origin: &items,
+                me: checked,
+                source_kinds: checked,
+                origin_kinds: checked,
             };
             if let Some(w) = &rule.when {
                 p.cond(w, &scope);
@@ -183,26 +254,43 @@ impl Projection {
         keys.sort();
         keys.dedup();
         for i in 0..p.pats.len() {
-            let (base, segs) = (p.pats[i].base, p.pats[i].segs.clone());
+            let (base, segs, kinds) = (p.pats[i].base, p.pats[i].segs.clone(), p.pats[i].kinds);
             for (j, _) in segs.iter().enumerate().filter(|(_, s)| **s == Seg::Any) {
                 for k in &keys {
-                    p.push(base, join(&segs[..=j], &[key(k)]), true);
+                    p.push(base, join(&segs[..=j], &[key(k)]), true, kinds);
                 }
             }
         }
         p
     }
 
-    fn push(&mut self, base: Base, segs: Vec<Seg>, whole: bool) {
-        let pat = Pat { base, segs, whole };
+    /// The index of `kinds` in [`Self::kinds`] (added when new).
+    fn kinds_id(&mut self, kinds: Kinds) -> usize {
+        match self.kinds.iter().position(|k| *k == kinds) {
+            Some(i) => i,
+            None => {
+                self.kinds.push(kinds);
+                self.kinds.len() - 1
+            }
+        }
+    }
+
+    fn push(&mut self, base: Base, segs: Vec<Seg>, whole: bool, kinds: usize) {
+        let pat = Pat {
+            base,
+            segs,
+            whole,
+            kinds,
+        };
         if !self.pats.contains(&pat) {
             self.pats.push(pat);
         }
     }
 
     fn add(&mut self, anchor: Anchor, path: &[Seg], scope: &Scope<'_>, whole: bool) {
-        for (b, segs) in anchor_bases(anchor, scope) {
-            self.push(b, join(&segs, path), whole);
+        let (bases, kinds) = anchor_bases(anchor, scope);
+        for (b, segs) in bases {
+            self.push(b, join(&segs, path), whole, kinds);
         }
     }
 
@@ -231,8 +319,12 @@ impl Projection {
             }
             Cond::Some { anchor, path, cond } => {
                 self.add(*anchor, path, scope, false);
-                let inner: Bases = anchor_bases(*anchor, scope)
-                    .into_iter()
+                let (bases, kinds) = anchor_bases(*anchor, scope);
+                // The inner item is on the anchor's object, its container on the outer one's.
+                let mut me = self.kinds[kinds].clone();
+                me.union(&self.kinds[scope.me].clone());
+                let me = self.kinds_id(me);
+                let inner: Bases = (bases.into_iter())
                     .map(|(b, segs)| (b, join(&segs, path)))
                     .collect();
                 self.cond(
@@ -242,23 +334,29 @@ impl Projection {
                         container: scope.container,
                         source: scope.item,
                         origin: scope.origin,
+                        me,
+                        source_kinds: scope.me,
+                        origin_kinds: scope.origin_kinds,
                     },
                 );
             }
             Cond::Related(rel) => {
+                let mut related = Kinds::default();
+                related.add(&rel.kinds, &self.kinds[scope.me].clone());
+                let related = self.kinds_id(related);
                 for m in &rel.matches {
                     for (a, p) in &m.sources {
                         self.add(*a, p, scope, true);
                     }
                     for t in &m.targets {
-                        self.push(Base::Root, t.clone(), true);
+                        self.push(Base::Root, t.clone(), true, related);
                     }
                 }
                 if let Some((a, p)) = &rel.selector {
                     self.add(*a, p, scope, true);
                 }
                 if let Some(p) = &rel.selected_by {
-                    self.push(Base::Root, p.clone(), true);
+                    self.push(Base::Root, p.clone(), true, related);
                 }
                 if let Some(w) = &rel.where_ {
                     // Evaluated on the related object, with `$source` the node related from.
@@ -271,6 +369,9 @@ impl Projection {
                             container: &none,
                             source: scope.item,
                             origin: scope.origin,
+                            me: related,
+                            source_kinds: scope.me,
+                            origin_kinds: scope.origin_kinds,
                         },
                     );
                 }
@@ -282,7 +383,12 @@ impl Projection {
     /// the pod template are left out when `obj` has none).
     fn trie(&self, obj: &Object, ctx: &Context) -> Arc<Trie> {
         let template = ctx.pod_template(obj);
-        let cache_key = (obj.base.clone(), template);
+        let cache_key = (
+            obj.id.api_version.clone(),
+            obj.id.kind.clone(),
+            obj.base.clone(),
+            template,
+        );
         let cached = self
             .tries
             .lock()
@@ -293,7 +399,7 @@ impl Projection {
             return t;
         }
         let mut trie = Trie::default();
-        self.insert(&mut trie, &cache_key.0, cache_key.1.as_deref());
+        self.insert(&mut trie, obj, cache_key.3.as_deref());
         let trie = Arc::new(trie);
         self.tries
             .lock()
@@ -302,11 +408,18 @@ impl Projection {
         trie
     }
 
-    fn insert(&self, trie: &mut Trie, base: &str, template: Option<&str>) {
-        let base: Vec<Seg> = pointer_tokens(base).into_iter().map(Seg::Key).collect();
+    /// Add the paths read on `obj` to `trie`, from the root of its document (`template`: its
+    /// pod template's pointer).
+    fn insert(&self, trie: &mut Trie, obj: &Object, template: Option<&str>) {
+        let workload = may_be_workload(obj, template);
+        let reads: Vec<bool> = (self.kinds.iter()).map(|k| k.has(obj, workload)).collect();
+        let base: Vec<Seg> = pointer_tokens(&obj.base)
+            .into_iter()
+            .map(Seg::Key)
+            .collect();
         let template: Option<Vec<Seg>> =
             template.map(|t| pointer_tokens(t).into_iter().map(Seg::Key).collect());
-        for p in &self.pats {
+        for p in self.pats.iter().filter(|p| reads[p.kinds]) {
             let start = match (p.base, &template) {
                 (Base::Root, _) => &[][..],
                 (Base::Template, Some(t)) => t.as_slice(),
@@ -385,7 +498,7 @@ impl Projection {
             } else {
                 let mut trie = Trie::default();
                 for o in group {
-                    self.insert(&mut trie, &o.base, ctx.pod_template(o).as_deref());
+                    self.insert(&mut trie, o, ctx.pod_template(o).as_deref());
                 }
                 Arc::new(prune(&group[0].document, &[&trie]))
             };
@@ -436,18 +549,19 @@ fn each_bases(each: &Each, items: &mut Bases, containers: &mut Bases) {
     }
 }
 
-/// Where paths with `anchor` start, in `scope`.
-fn anchor_bases(anchor: Anchor, scope: &Scope<'_>) -> Bases {
+/// Where paths with `anchor` start, in `scope`, and the objects they are read on.
+fn anchor_bases(anchor: Anchor, scope: &Scope<'_>) -> (Bases, usize) {
     match anchor {
-        Anchor::Item => scope.item.clone(),
-        Anchor::Object | Anchor::OriginObject => vec![(Base::Root, Vec::new())],
-        Anchor::Pod => vec![(Base::Template, vec![key("spec")])],
-        Anchor::Template => vec![(Base::Template, Vec::new())],
-        Anchor::Container => scope.container.clone(),
-        Anchor::Source => scope.source.clone(),
-        Anchor::Origin => scope.origin.clone(),
+        Anchor::Item => (scope.item.clone(), scope.me),
+        Anchor::Object => (vec![(Base::Root, Vec::new())], scope.me),
+        Anchor::OriginObject => (vec![(Base::Root, Vec::new())], scope.origin_kinds),
+        Anchor::Pod => (vec![(Base::Template, vec![key("spec")])], scope.me),
+        Anchor::Template => (vec![(Base::Template, Vec::new())], scope.me),
+        Anchor::Container => (scope.container.clone(), scope.me),
+        Anchor::Source => (scope.source.clone(), scope.source_kinds),
+        Anchor::Origin => (scope.origin.clone(), scope.origin_kinds),
         // `$old` exists only when linting a change, which does not stream.
-        Anchor::Old => Vec::new(),
+        Anchor::Old => (Vec::new(), scope.me),
     }
 }
 
@@ -505,5 +619,62 @@ fn emptied(node: &Node) -> Node {
         span: node.span,
         style: node.style,
         value,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::SourceFile;
+
+    /// The leaf paths of `node` (`/a/b`, `*` for list items; an empty map or list is a leaf).
+    fn leaves(node: &Node, at: String, out: &mut Vec<String>) {
+        match &node.value {
+            Value::Map(m) if !m.is_empty() => {
+                for (k, v) in m.iter() {
+                    leaves(v, format!("{at}/{}", k.text), out);
+                }
+            }
+            Value::Seq(s) if !s.is_empty() => {
+                s.iter().for_each(|v| leaves(v, format!("{at}/*"), out))
+            }
+            _ => out.push(at),
+        }
+    }
+
+    #[test]
+    fn each_object_keeps_what_is_read_on_its_kind() {
+        // Widgets need the Gadget they name, and that Gadget must be big enough.
+        let rule = "id: needs-gadget\ntitle: t\nseverity: error\ncategory: c\nwhy: w\nhelp: h\n\
+            match:\n  kinds: [Widget]\nrequire:\n  related:\n    kinds: [Gadget]\n    match:\n      \
+            - source: /spec/gadget\n        target: /metadata/name\n    where:\n      \
+            field: /spec/size\n      equals: big\nmessage: m\nexamples:\n  invalid:\n    - |\n      \
+            apiVersion: v1\n      kind: Widget\n      metadata: {name: w}\n      spec: {gadget: g}\n  \
+            valid:\n    - |\n      apiVersion: v1\n      kind: Widget\n      metadata: {name: w}\n      \
+            spec: {gadget: g}\n      ---\n      apiVersion: v1\n      kind: Gadget\n      \
+            metadata: {name: g}\n      spec: {size: big}\n";
+        let rule = crate::policy::load_rule(SourceFile::new("r.yaml", rule), false).expect("loads");
+        let projection = Projection::of_rules([&rule]);
+        let text = "apiVersion: v1\nkind: Widget\nmetadata: {name: w, labels: {a: b}}\n\
+            spec: {gadget: g, colour: red}\n---\napiVersion: v1\nkind: Gadget\n\
+            metadata: {name: g, namespace: n}\nspec: {size: big, colour: blue}\n---\n\
+            apiVersion: v1\nkind: Sprocket\nmetadata: {name: s}\nspec: {gadget: g, size: big}\n";
+        let file = crate::manifest::from_source(SourceFile::new("x.yaml", text));
+        let pruned = projection.prune_file(file, &Context::default(), |_, _| false);
+        let kept: Vec<Vec<String>> = (pruned.objects.iter())
+            .map(|o| {
+                let mut out = Vec::new();
+                leaves(o.node(), String::new(), &mut out);
+                out
+            })
+            .collect();
+        // The checked Widget: its kind (findings on the whole object point at it) and the
+        // source of the relation.
+        assert_eq!(kept[0], ["/kind", "/spec/gadget"]);
+        // The related Gadget: the relation's target and what its `where` reads.
+        assert_eq!(kept[1], ["/metadata/name", "/spec/size"]);
+        // Nothing reads Sprockets: only the root is left (its span still covers the object).
+        assert_eq!(kept[2], [""]);
+        assert_eq!(pruned.objects[2].id.name.as_deref(), Some("s"));
     }
 }

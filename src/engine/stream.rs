@@ -21,13 +21,13 @@
 
 use super::eval::Outcome;
 use super::index::{EntryFacts, entry_facts};
-use super::project::Projection;
+use super::project::{Kinds, Projection};
 use super::{Context, Index, check_rules, finding_on, run_rules, system};
 use crate::diagnostic::Diagnostic;
 use crate::manifest::canon;
 use crate::manifest::yaml::{Value, pointer_tokens};
 use crate::manifest::{self, FileManifests, Object};
-use crate::policy::cond::{Cond, KindSel};
+use crate::policy::cond::Cond;
 use crate::policy::model::AppliesTo;
 use crate::policy::{Check, Rule};
 use crate::source::Source;
@@ -50,11 +50,7 @@ pub struct Plan<'r> {
 /// the objects a relation's `selector` selects among, and the checked objects of a relation with
 /// `selected-by`. The others' labels are left out of the index, which holds every object's.
 #[derive(Debug, Default)]
-struct LabelReaders {
-    all: bool,
-    workloads: bool,
-    kinds: Vec<(Option<String>, String)>,
-}
+struct LabelReaders(Kinds);
 
 impl LabelReaders {
     fn of_rules(rules: &[&Rule]) -> Self {
@@ -63,61 +59,40 @@ impl LabelReaders {
             let check = match &rule.check {
                 Check::Require(c) | Check::Forbid(c) => c,
             };
+            let checked = Kinds::of_matcher(&rule.matcher);
             for c in rule.when.iter().chain([check]) {
-                out.walk(c, rule, None);
+                out.walk(c, &checked);
             }
         }
         out
     }
 
-    /// Add the readers of `c`'s relations; `me` holds the kinds of the object a relation
-    /// relates from: the checked object (`None`), or the objects of the relation whose `where`
-    /// holds this one.
-    fn walk(&mut self, c: &Cond, rule: &Rule, me: Option<&[KindSel]>) {
+    /// Add the readers of `c`'s relations; `me` holds the object a relation relates from: the
+    /// checked object, or the objects of the relation whose `where` holds this one.
+    fn walk(&mut self, c: &Cond, me: &Kinds) {
         match c {
-            Cond::All(v) | Cond::Any(v) => v.iter().for_each(|c| self.walk(c, rule, me)),
-            Cond::Not(c) | Cond::Some { cond: c, .. } => self.walk(c, rule, me),
+            Cond::All(v) | Cond::Any(v) => v.iter().for_each(|c| self.walk(c, me)),
+            Cond::Not(c) | Cond::Some { cond: c, .. } => self.walk(c, me),
             Cond::Related(rel) => {
+                let mut related = Kinds::default();
+                related.add(&rel.kinds, me);
                 if rel.selector.is_some() {
-                    self.add(&rel.kinds, rule, me);
+                    self.0.union(&related);
                 }
                 if rel.selected_by.is_some() {
-                    match me {
-                        None => self.add(&[KindSel::SelfKind], rule, None),
-                        Some(kinds) => self.add(kinds, rule, None),
-                    }
+                    self.0.union(me);
                 }
                 if let Some(w) = &rel.where_ {
-                    self.walk(w, rule, Some(&rel.kinds));
+                    self.walk(w, &related);
                 }
             }
             Cond::Schema(_) | Cond::ApiStatus(_) | Cond::Field { .. } => {}
         }
     }
 
-    /// Add the objects of `kinds` (`self` is the object related from, see [`Self::walk`]).
-    fn add(&mut self, kinds: &[KindSel], rule: &Rule, me: Option<&[KindSel]>) {
-        for k in kinds {
-            match k {
-                KindSel::Kind(g, k) => self.kinds.push((g.clone(), k.clone())),
-                KindSel::Workloads => self.workloads = true,
-                KindSel::SelfKind if me.is_some() => self.all = true,
-                KindSel::SelfKind => {
-                    let m = &rule.matcher;
-                    self.all |= m.any_kind;
-                    self.workloads |= m.workloads;
-                    self.kinds.extend(m.kinds.iter().cloned());
-                }
-            }
-        }
-    }
-
     /// Can a rule read the pod labels of `obj` (`workload`: it counts as one)?
     fn reads(&self, obj: &Object, workload: bool) -> bool {
-        self.all
-            || (self.workloads && workload)
-            || (self.kinds.iter())
-                .any(|(g, k)| *k == obj.id.kind && g.as_deref().is_none_or(|g| g == obj.id.group()))
+        self.0.has(obj, workload)
     }
 }
 
