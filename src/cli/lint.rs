@@ -8,7 +8,7 @@ use crate::diagnostic::{self, Applicability, Diagnostic, Summary};
 use crate::engine::{self, fix};
 use crate::kustomize;
 use crate::load::{self, Filter};
-use crate::manifest::{FileManifests, Skip};
+use crate::manifest::{self, FileManifests, Skip};
 use crate::render::{Format, Report, RuleInfo};
 use crate::schema::{self, KubeVersion, SchemaSettings};
 use crate::source::{Source, SourceFile};
@@ -172,7 +172,8 @@ fn lint_streaming(
         // Objects with waiver annotations keep their trees: a waiver may name a container.
         let keep: Vec<bool> = (file.objects.iter().enumerate())
             .map(|(i, o)| {
-                report.as_ref().is_some_and(|r| r.keeps(i)) || crate::waiver::has_annotation(o)
+                (report.as_ref()).is_some_and(|r| r.keeps_with_reload(i))
+                    || crate::waiver::has_annotation(o)
             })
             .collect();
         let mut checked = plan.first_pass(file, ctx, |i, _| keep[i]);
@@ -219,15 +220,22 @@ fn lint_streaming(
     }
     let reread = Mutex::new(Vec::new());
     let attach = |s: &Source| attach(s, cwd, &reread);
+    // Custom resources are validated on their files parsed again, rather than keeping their
+    // whole trees from the first pass.
+    let reload = |f: &FileManifests| manifest::from_source(attach(&f.source));
     let (cross, report) = rayon::join(
         || plan.second_pass(&files, entries, ctx, &attach),
         || {
             stream
                 .as_ref()
-                .map(|s| s.finish_into(&files, reports, &mut diags))
+                .map(|s| s.finish_into(&files, reports, &mut diags, Some(&reload)))
         },
     );
-    errors.append(&mut reread.into_inner().unwrap_or_else(PoisonError::into_inner));
+    // A file may be read again by both passes: one error each.
+    let mut reread = reread.into_inner().unwrap_or_else(PoisonError::into_inner);
+    reread.sort_by(|a, b| a.file.cmp(&b.file));
+    reread.dedup_by(|a, b| a.file == b.file);
+    errors.append(&mut reread);
     tm("second pass");
     // Before sorting, file problems come first, as in `check_files`; then rule findings of the
     // first pass, schema findings, cross-object findings (they never tie in the sort: their

@@ -28,6 +28,8 @@ pub struct Entry<'a> {
     /// A custom resource that embeds pod templates (operators' CRs: LeaderWorkerSet, JobSet,
     /// RayCluster…); relations to `workloads` reach it, with the union of the templates' labels.
     pub embeds_pods: bool,
+    /// Counts as a workload for relations.
+    pub workload: bool,
 }
 
 /// All objects of a lint run, by kind, by kind and namespace, and by name — so a relation looks
@@ -198,10 +200,23 @@ impl<'a> Index<'a> {
                 template: f.template,
                 pod_labels: f.pod_labels,
                 embeds_pods: f.embeds_pods,
+                workload: f.workload,
             });
         }
         idx.by_name.sort_unstable();
         idx
+    }
+
+    /// The facts the index was made with, in order (see [`Index::with_facts`]).
+    pub fn into_facts(self) -> Vec<EntryFacts> {
+        (self.entries.into_iter())
+            .map(|e| EntryFacts {
+                template: e.template,
+                pod_labels: e.pod_labels,
+                embeds_pods: e.embeds_pods,
+                workload: e.workload,
+            })
+            .collect()
     }
 
     /// Indices of objects of `kind`.

@@ -2,8 +2,9 @@
 //! end on pruned trees.
 //!
 //! Holding every file's whole tree until all files are read costs several times the input in
-//! memory. A [`Plan`] splits the rules: those that read only the object they check run in
-//! [`Plan::first_pass`], on the thread that parsed the file, right after parsing; the file's
+//! memory. A [`Plan`] splits the rules: those that read only the object they check, and those
+//! whose relations stay in its file (`scope: file`, against an index of the file's objects), run
+//! in [`Plan::first_pass`], on the thread that parsed the file, right after parsing; the file's
 //! objects are then cut down to what the cross-object rules (`related`) can read (see
 //! [`super::project`]), and their index facts are worked out while the whole tree is there.
 //! [`Plan::second_pass`] runs the cross-object rules once every file is read. A violation
@@ -27,7 +28,7 @@ use crate::diagnostic::Diagnostic;
 use crate::manifest::canon;
 use crate::manifest::yaml::{Value, pointer_tokens};
 use crate::manifest::{self, FileManifests, Object};
-use crate::policy::cond::Cond;
+use crate::policy::cond::{Cond, within_file};
 use crate::policy::model::AppliesTo;
 use crate::policy::{Check, Rule};
 use crate::source::Source;
@@ -38,6 +39,9 @@ use std::sync::Arc;
 pub struct Plan<'r> {
     /// Rules that read only the object they check.
     local: Vec<&'r Rule>,
+    /// Rules whose relations stay in the checked object's file (`scope: file`): checked in the
+    /// first pass too, against the file's objects.
+    in_file: Vec<&'r Rule>,
     /// Rules with relations to other objects.
     cross: Vec<&'r Rule>,
     /// What the cross-object rules read.
@@ -149,10 +153,17 @@ impl<'r> Plan<'r> {
     pub fn new(rules: &'r [Rule]) -> Self {
         let present = rules.iter().filter(|r| r.applies_to == AppliesTo::Present);
         let (cross, local): (Vec<&Rule>, Vec<&Rule>) = present.partition(|r| r.cross_object);
+        let (in_file, cross): (Vec<&Rule>, Vec<&Rule>) = cross.into_iter().partition(|r| {
+            let check = match &r.check {
+                Check::Require(c) | Check::Forbid(c) => c,
+            };
+            r.when.iter().chain([check]).all(within_file)
+        });
         let projection = Projection::of_rules(cross.iter().copied());
         let labels = LabelReaders::of_rules(&cross);
         Plan {
             local,
+            in_file,
             cross,
             projection,
             labels,
@@ -168,19 +179,34 @@ impl<'r> Plan<'r> {
         keep_whole: impl Fn(usize, &Object) -> bool,
     ) -> Checked {
         let problems = system::file_problems(&file);
-        let index = Index::default();
+        let mut facts: Vec<EntryFacts> = if self.cross.is_empty() && self.in_file.is_empty() {
+            Vec::new()
+        } else {
+            (file.objects.iter()).map(|o| entry_facts(o, ctx)).collect()
+        };
+        let refs: Vec<&Object> = file.objects.iter().collect();
+        // The file's own objects: all that the rules checked here can relate to.
+        let index = if self.in_file.is_empty() {
+            Index::default()
+        } else {
+            Index::with_facts(&refs, std::mem::take(&mut facts))
+        };
+        let rules = || self.local.iter().chain(&self.in_file).copied();
         let findings: Vec<Diagnostic> = file
             .objects
             .par_iter()
             .with_min_len(4)
-            .flat_map_iter(|obj| check_rules(obj, self.local.iter().copied(), None, ctx, &index))
+            .flat_map_iter(|obj| check_rules(obj, rules(), None, ctx, &index))
             .collect();
+        if !self.in_file.is_empty() {
+            facts = index.into_facts();
+        }
+        drop(refs);
         let entries = if self.cross.is_empty() {
             Vec::new()
         } else {
-            (file.objects.iter())
-                .map(|o| {
-                    let mut facts = entry_facts(o, ctx);
+            (file.objects.iter().zip(facts))
+                .map(|(o, mut facts)| {
                     if !self.labels.reads(o, facts.workload) {
                         facts.pod_labels = Vec::new();
                     }
@@ -419,6 +445,30 @@ pub(crate) mod tests {
         let text = format!("apiVersion: v1\nkind: {kind}\nmetadata: {{name: x}}\n");
         let mut file = manifest::from_source(SourceFile::new("x.yaml", text));
         file.objects.remove(0)
+    }
+
+    #[test]
+    fn rules_whose_relations_stay_in_the_file_are_checked_in_the_first_pass() {
+        let rules = crate::policy::builtin_rules().expect("built-in rules load");
+        let plan = Plan::new(&rules);
+        let ids = |v: &[&Rule]| v.iter().map(|r| r.id().to_string()).collect::<Vec<_>>();
+        assert!(ids(&plan.in_file).contains(&"duplicate-object".to_string()));
+        assert!(!ids(&plan.cross).contains(&"duplicate-object".to_string()));
+        assert!(ids(&plan.cross).contains(&"service-selects-nothing".to_string()));
+        // A relation inside a file-scoped relation's `where` that looks further keeps the rule
+        // for the second pass.
+        let rule = "id: nested\ntitle: t\nseverity: error\ncategory: c\nwhy: w\nhelp: h\n\
+            match:\n  kinds: [Gadget]\nrequire:\n  related:\n    kinds: [Widget]\n    \
+            scope: file\n    where:\n      related:\n        kinds: [Sprocket]\n\
+            message: m\nexamples:\n  invalid:\n    - |\n      apiVersion: v1\n      kind: Gadget\n      \
+            metadata: {name: g}\n  valid:\n    - |\n      apiVersion: v1\n      kind: Gadget\n      \
+            metadata: {name: g}\n      ---\n      apiVersion: v1\n      kind: Widget\n      \
+            metadata: {name: w}\n      ---\n      apiVersion: v1\n      kind: Sprocket\n      \
+            metadata: {name: s}\n";
+        let only =
+            [crate::policy::load_rule(SourceFile::new("n.yaml", rule), false).expect("loads")];
+        let plan = Plan::new(&only);
+        assert!(plan.in_file.is_empty() && plan.cross.len() == 1);
     }
 
     #[test]

@@ -543,6 +543,19 @@ pub fn relates(c: &Cond) -> bool {
     }
 }
 
+/// Does every relation in this condition (those inside a relation's `where` included) stay in
+/// the checked object's file (`scope: file`)? Then the objects of that file are all it reads.
+pub fn within_file(c: &Cond) -> bool {
+    match c {
+        Cond::All(v) | Cond::Any(v) => v.iter().all(within_file),
+        Cond::Not(c) | Cond::Some { cond: c, .. } => within_file(c),
+        Cond::Related(r) => {
+            r.scope == RelationScope::File && r.where_.as_ref().is_none_or(within_file)
+        }
+        Cond::Schema(_) | Cond::ApiStatus(_) | Cond::Field { .. } => true,
+    }
+}
+
 /// The relations this condition evaluates on the checked object itself (not those inside a
 /// relation's `where`, which are evaluated on the related object).
 pub fn relations<'c>(c: &'c Cond, out: &mut Vec<&'c Relation>) {

@@ -243,9 +243,21 @@ pub struct FileReport {
 impl FileReport {
     /// Does [`Stream::finish`] read object `i` (so its whole tree must be kept)?
     pub fn keeps(&self, i: usize) -> bool {
-        self.deferred.get(i).copied().unwrap_or(false) || self.crd.get(i).copied().unwrap_or(false)
+        self.deferred.get(i).copied().unwrap_or(false) || self.keeps_with_reload(i)
+    }
+
+    /// Does [`Stream::finish_into`], given a [`Reload`], read object `i` from the files it is
+    /// given (so its whole tree must be kept)? Only CRDs: custom resources are read again.
+    pub fn keeps_with_reload(&self, i: usize) -> bool {
+        self.crd.get(i).copied().unwrap_or(false)
     }
 }
+
+/// Gives a file parsed again from its text (read again if it was let go), for
+/// [`Stream::finish_into`] to validate custom resources whose trees were not kept. The file
+/// comes back as first read; when its text cannot be read again, its objects are missing (the
+/// caller reports that).
+pub type Reload<'a> = dyn Fn(&FileManifests) -> FileManifests + Sync + 'a;
 
 impl<'s> Stream<'s> {
     /// Start validating with `settings`.
@@ -298,45 +310,49 @@ impl<'s> Stream<'s> {
     /// `reports[i]` is that of `files[i]`.
     pub fn finish(&self, files: &[FileManifests], reports: Vec<FileReport>) -> Report {
         let mut diagnostics = Vec::new();
-        let mut report = self.finish_into(files, reports, &mut diagnostics);
+        let mut report = self.finish_into(files, reports, &mut diagnostics, None);
         report.diagnostics = diagnostics;
         report
     }
 
     /// [`Stream::finish`], with the findings appended to `out` (in the order `finish` gives
     /// them) and none left in the report: a caller gathering every finding in one vector
-    /// saves a copy of them all.
+    /// saves a copy of them all. With `reload`, custom resources are validated on their files
+    /// parsed again (a kind at a time, each file let go when its objects are done), so only
+    /// CRDs need their whole trees in `files` ([`FileReport::keeps_with_reload`]); their
+    /// findings point at the sources in `files`.
     pub fn finish_into(
         &self,
         files: &[FileManifests],
         reports: Vec<FileReport>,
         out: &mut Vec<Diagnostic>,
+        reload: Option<&Reload>,
     ) -> Report {
-        let marked = |pick: fn(&FileReport, usize) -> bool| -> Vec<&Object> {
-            files
-                .iter()
-                .zip(&reports)
-                .flat_map(|(f, r)| {
-                    f.objects
-                        .iter()
-                        .enumerate()
-                        .filter(move |(i, _)| pick(r, *i))
-                        .map(|(_, o)| o)
+        let marked = |pick: fn(&FileReport, usize) -> bool| -> Vec<(usize, usize)> {
+            (files.iter().zip(&reports).enumerate())
+                .flat_map(|(fi, (f, r))| {
+                    (0..f.objects.len())
+                        .filter(move |&i| pick(r, i))
+                        .map(move |i| (fi, i))
                 })
                 .collect()
         };
+        let object = |(f, o): (usize, usize)| &files[f].objects[o];
         let deferred = marked(|r, i| r.deferred.get(i).copied().unwrap_or(false));
         let crds = marked(|r, i| r.crd.get(i).copied().unwrap_or(false));
         let run = Run::new(
             self.run.settings,
             self.run.minor,
             self.run.requested,
-            Crds::collect(crds.into_iter()),
+            Crds::collect(crds.into_iter().map(object)),
         );
         // One kind at a time per thread, each with its own cache of compiled schemas dropped
         // when its objects are done: the schemas of large CRDs, compiled, take several times
         // their text, and holding all of them at once made the run's peak memory.
-        let kind = |i: usize| (&deferred[i].id.api_version, &deferred[i].id.kind);
+        let kind = |i: usize| {
+            let id = &object(deferred[i]).id;
+            (&id.api_version, &id.kind)
+        };
         let mut order: Vec<usize> = (0..deferred.len()).collect();
         order.sort_by_key(|&i| kind(i));
         let kinds: Vec<&[usize]> = order.chunk_by(|&a, &b| kind(a) == kind(b)).collect();
@@ -344,12 +360,29 @@ impl<'s> Stream<'s> {
             .par_iter()
             .map(|objects| {
                 let cache = Cache::default();
-                (objects.par_iter().with_min_len(4))
-                    .map(|&i| {
-                        (
-                            i,
-                            run.check_target(deferred[i], run.resolve(deferred[i], &cache)),
-                        )
+                // The kind's objects file by file (the sort kept file order within a kind).
+                let by_file: Vec<&[usize]> = objects
+                    .chunk_by(|&a, &b| deferred[a].0 == deferred[b].0)
+                    .collect();
+                (by_file.par_iter())
+                    .flat_map_iter(|run_of_file| {
+                        let fi = deferred[run_of_file[0]].0;
+                        let fresh = reload.map(|r| r(&files[fi]));
+                        let objects = fresh.as_ref().map_or(&files[fi].objects, |f| &f.objects);
+                        let results: Vec<(usize, Vec<Diagnostic>)> = run_of_file
+                            .iter()
+                            .filter_map(|&i| {
+                                let o = objects.get(deferred[i].1)?;
+                                let mut diags = run.check_target(o, run.resolve(o, &cache));
+                                if let Some(f) = &fresh {
+                                    for d in &mut diags {
+                                        d.rehome(&f.source, &files[fi].source);
+                                    }
+                                }
+                                Some((i, diags))
+                            })
+                            .collect();
+                        results
                     })
                     .collect()
             })
