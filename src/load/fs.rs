@@ -192,9 +192,14 @@ pub fn load_map<T: Send>(
         .map(|i| (sizes.get(i).copied().unwrap_or(0), i))
         .collect();
     order.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-    let results: Vec<Result<(String, T), ReadError>> = order
+    // An indexed collect, written straight into one vector (a filtered one gathers pieces and
+    // copies them, holding the results twice), sorted where it is and then turned into the
+    // results in place: at the end of a streaming lint's first pass, when everything it keeps
+    // is in memory, no second copy of the files' results is made.
+    type Read<T> = Option<(String, usize, Result<T, ReadError>)>;
+    let mut results: Vec<Read<T>> = order
         .par_iter()
-        .filter_map(|&(_, i)| {
+        .map(|&(_, i)| {
             let p = &paths[i];
             let display = if p.as_os_str() == "-" {
                 "<stdin>".to_string()
@@ -213,25 +218,31 @@ pub fn load_map<T: Send>(
             };
             let origin = (!stdin).then_some(p.as_path());
             Some(match text {
-                Ok(t) => Ok((display.clone(), step(origin, manifest::read(display, t)))),
-                Err(e) => Err(ReadError {
-                    file: display,
-                    message: e.to_string(),
-                }),
+                Ok(t) => {
+                    let step = step(origin, manifest::read(display.clone(), t));
+                    (display, i, Ok(step))
+                }
+                Err(e) => {
+                    let e = ReadError {
+                        file: display.clone(),
+                        message: e.to_string(),
+                    };
+                    (display, i, Err(e))
+                }
             })
         })
         .collect();
-    let mut files = Vec::new();
+    // By path (then input position, for the same path given twice).
+    results.sort_unstable_by(|a, b| match (a, b) {
+        (Some(a), Some(b)) => (&a.0, a.1).cmp(&(&b.0, b.1)),
+        (a, b) => a.is_some().cmp(&b.is_some()),
+    });
     let mut errors = Vec::new();
-    for r in results {
-        match r {
-            Ok(f) => files.push(f),
-            Err(e) => errors.push(e),
-        }
-    }
-    files.sort_by(|a, b| a.0.cmp(&b.0));
-    errors.sort_by(|a, b| a.file.cmp(&b.file));
-    (files.into_iter().map(|(_, t)| t).collect(), errors)
+    let files: Vec<T> = results
+        .into_iter()
+        .filter_map(|r| r.and_then(|(_, _, r)| r.map_err(|e| errors.push(e)).ok()))
+        .collect();
+    (files, errors)
 }
 
 #[cfg(test)]
