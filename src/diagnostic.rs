@@ -163,7 +163,7 @@ pub struct Diagnostic {
     /// a finding keeps its identity when list items are reordered.
     pub identity_path: String,
     /// The object, when the finding is about one.
-    pub object: Option<ObjectRef>,
+    pub object: Option<Arc<ObjectRef>>,
     /// Why ops require this (shared by every finding of the rule).
     pub why: Arc<str>,
     /// What to do (shared by every finding of the rule).
@@ -570,12 +570,12 @@ mod tests {
             location: Location::new(&src, Span::new(line_offset, line_offset + 4)),
             path: path.into(),
             identity_path: ipath.into(),
-            object: Some(ObjectRef {
+            object: Some(Arc::new(ObjectRef {
                 api_version: "v1".into(),
                 kind: "Pod".into(),
                 namespace: None,
                 name: Some("p".into()),
-            }),
+            })),
             why: "".into(),
             help: "".into(),
             owner: None,
@@ -629,7 +629,7 @@ mod tests {
         assert_ne!(a.fingerprint(), other_rule.fingerprint());
         // apiVersion bumps keep the identity.
         let mut bumped = a.clone();
-        bumped.object.as_mut().unwrap().api_version = "v2".into();
+        Arc::make_mut(bumped.object.as_mut().unwrap()).api_version = "v2".into();
         assert_eq!(a.fingerprint(), bumped.fingerprint());
         // Fixed forever: a change here invalidates every posted review marker.
         let mut h = Fnv64::new();

@@ -202,7 +202,7 @@ pub fn is_secret(o: &Object) -> bool {
 /// Where one version of an object is: its file and line (plain files).
 pub fn side(o: &Object) -> ObjectSide {
     ObjectSide {
-        id: o.id.clone(),
+        id: o.id.as_ref().clone(),
         file: o.source.path.clone(),
         line: o.source.position(o.node().span.start()).line,
         overlay: None,
@@ -255,7 +255,7 @@ pub fn changes_with(m: &Matched<'_>, loc: &Locator<'_>) -> Vec<ObjectChange> {
             (false, _) => ChangeKind::Modified,
         };
         out.push(ObjectChange {
-            id: h.id.clone(),
+            id: h.id.as_ref().clone(),
             kind,
             old: Some(side(b)),
             new: Some(side(h)),
@@ -265,7 +265,7 @@ pub fn changes_with(m: &Matched<'_>, loc: &Locator<'_>) -> Vec<ObjectChange> {
     for (b, h) in &m.renamed {
         let fields = diff(b, h);
         out.push(ObjectChange {
-            id: h.id.clone(),
+            id: h.id.as_ref().clone(),
             kind: ChangeKind::Renamed,
             old: Some(side(b)),
             new: Some(side(h)),
@@ -274,7 +274,7 @@ pub fn changes_with(m: &Matched<'_>, loc: &Locator<'_>) -> Vec<ObjectChange> {
     }
     for h in &m.added {
         out.push(ObjectChange {
-            id: h.id.clone(),
+            id: h.id.as_ref().clone(),
             kind: ChangeKind::Added,
             old: None,
             new: Some(side(h)),
@@ -283,7 +283,7 @@ pub fn changes_with(m: &Matched<'_>, loc: &Locator<'_>) -> Vec<ObjectChange> {
     }
     for b in &m.removed {
         out.push(ObjectChange {
-            id: b.id.clone(),
+            id: b.id.as_ref().clone(),
             kind: ChangeKind::Removed,
             old: Some(side(b)),
             new: None,

@@ -79,7 +79,7 @@ pub struct Object {
     /// JSON Pointer of the object inside its document (`""`, or `/items/3` in a List).
     pub base: String,
     /// Identity.
-    pub id: ObjectRef,
+    pub id: Arc<ObjectRef>,
 }
 
 impl Object {
@@ -89,14 +89,14 @@ impl Object {
         document: Arc<Node>,
         doc_index: usize,
         base: String,
-        id: ObjectRef,
+        id: impl Into<Arc<ObjectRef>>,
     ) -> Self {
         Object {
             source,
             document,
             doc_index,
             base,
-            id,
+            id: id.into(),
         }
     }
     /// The object's root node.

@@ -295,7 +295,7 @@ impl<'s> Stream<'s> {
                 Err(reason) => out.skipped.push(Skipped {
                     file: o.source.path.clone(),
                     doc: o.doc_index,
-                    object: o.id.clone(),
+                    object: o.id.as_ref().clone(),
                     reason,
                 }),
                 Ok(Some(mut diags)) => out.diagnostics.append(&mut diags),
