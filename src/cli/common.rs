@@ -71,6 +71,16 @@ pub fn size_heap(input_bytes: u64) {
     }
 }
 
+/// Have every thread of the pool, and this one, free the pages its allocator no longer uses and
+/// give them back to the kernel now, rather than after [`LARGE_PURGE_DELAY_MS`] or its next
+/// allocation: for a step that frees much just before one that needs much.
+pub fn give_back_memory() {
+    // SAFETY: `mi_collect` only tidies the calling thread's heap (and abandoned ones).
+    let collect = || unsafe { libmimalloc_sys::mi_collect(true) };
+    rayon::broadcast(|_| collect());
+    collect();
+}
+
 /// `mi_option_purge_delay` in mimalloc 3's `mi_option_t` (libmimalloc-sys names only the
 /// options of mimalloc 2).
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;

@@ -209,28 +209,48 @@ fn lint_streaming(
     let mut diags = Vec::with_capacity(
         count(|c| c.findings.len()) + problems.capacity() + schema_count + objects,
     );
-    let mut entries = Vec::with_capacity(count(|c| c.entries.len()));
+    // Each file's index facts stay in their own vector: the index takes them from there.
+    let mut entries = Vec::with_capacity(checked.len());
     let mut reports = Vec::with_capacity(checked.len());
     for (mut c, report) in checked {
         files.push(c.file);
         problems.append(&mut c.problems);
         diags.append(&mut c.findings);
-        entries.append(&mut c.entries);
+        entries.push(c.entries);
         reports.extend(report);
     }
+    // The files' vectors just emptied were made on the pool's threads, which would otherwise
+    // keep their pages until they next allocate.
+    super::common::give_back_memory();
     let reread = Mutex::new(Vec::new());
     let attach = |s: &Source| attach(s, cwd, &reread);
     // Custom resources are validated on their files parsed again, rather than keeping their
     // whole trees from the first pass.
     let reload = |f: &FileManifests| manifest::from_source(attach(&f.source));
-    let (cross, report) = rayon::join(
-        || plan.second_pass(&files, entries, ctx, &attach),
-        || {
-            stream
-                .as_ref()
-                .map(|s| s.finish_into(&files, reports, &mut diags, Some(&reload)))
-        },
-    );
+    // One after the other rather than side by side, and the schemas compiled for the first
+    // pass let go in between: what each holds at its busiest then never adds up.
+    let report =
+        (stream.as_ref()).map(|s| s.finish_into(&files, reports, &mut diags, Some(&reload)));
+    drop(stream);
+    super::common::give_back_memory();
+    let cross = plan.second_pass(&files, entries, ctx, &attach);
+    // Nothing reads the pruned trees again (objects with waiver annotations, which the waivers
+    // read, kept their whole trees): let them go before the findings are gathered and sorted.
+    // They go on the threads that made them, which then hand their emptied pages back at once
+    // (freed from another thread, they would wait for their owner's next allocation).
+    let cut = Arc::new(manifest::Node {
+        span: crate::source::Span::empty(0),
+        style: manifest::yaml::Style::Plain,
+        value: manifest::yaml::Value::Null,
+    });
+    files.par_iter_mut().for_each(|f| {
+        for o in &mut f.objects {
+            if !crate::waiver::has_annotation(o) {
+                o.document = cut.clone();
+            }
+        }
+    });
+    super::common::give_back_memory();
     // A file may be read again by both passes: one error each.
     let mut reread = reread.into_inner().unwrap_or_else(PoisonError::into_inner);
     reread.sort_by(|a, b| a.file.cmp(&b.file));

@@ -42,10 +42,10 @@ pub struct Index<'a> {
     by_kind: HashMap<&'a str, Vec<usize>>,
     /// kind → namespace (`""`: none) → objects.
     by_kind_ns: HashMap<&'a str, HashMap<&'a str, Vec<usize>>>,
-    /// (`metadata.name`, namespace (`""`: none), object), sorted: a table rather than a map of
-    /// maps, as nearly every name has one object and a vector each would cost more than the
-    /// entry.
-    by_name: Vec<(&'a str, &'a str, usize)>,
+    /// The named objects, sorted by (name, namespace (`""`: none)): a table rather than a map
+    /// of maps, as nearly every name has one object and a vector each would cost more than the
+    /// entry, and of positions in `entries` only (the names are read from the objects).
+    by_name: Vec<u32>,
     workloads: Vec<usize>,
     /// namespace (`""`: none) → workloads.
     workloads_ns: HashMap<&'a str, Vec<usize>>,
@@ -171,7 +171,7 @@ impl<'a> Index<'a> {
 
     /// Index `objects` with their [`EntryFacts`] already worked out (`facts[i]` is that of
     /// `objects[i]`).
-    pub fn with_facts(objects: &[&'a Object], facts: Vec<EntryFacts>) -> Self {
+    pub fn with_facts(objects: &[&'a Object], facts: impl IntoIterator<Item = EntryFacts>) -> Self {
         let mut idx = Index::default();
         idx.entries.reserve(objects.len());
         idx.by_address.reserve(objects.len());
@@ -192,8 +192,9 @@ impl<'a> Index<'a> {
             idx.by_address.insert(address(obj), i);
             // Its `metadata.name`, or `generateName` when it has none: a candidate too many for
             // a relation by name, which compares the name itself (a pruned tree may not have it).
-            if let Some(name) = obj.id.name.as_deref() {
-                idx.by_name.push((name, ns, i));
+            if obj.id.name.is_some() {
+                idx.by_name
+                    .push(u32::try_from(i).expect("fewer than 2^32 objects"));
             }
             idx.entries.push(Entry {
                 obj,
@@ -203,7 +204,9 @@ impl<'a> Index<'a> {
                 workload: f.workload,
             });
         }
-        idx.by_name.sort_unstable();
+        let mut by_name = std::mem::take(&mut idx.by_name);
+        by_name.sort_unstable_by_key(|&i| idx.name_key(i));
+        idx.by_name = by_name;
         idx
     }
 
@@ -244,18 +247,29 @@ impl<'a> Index<'a> {
     pub fn named(&self, name: &str) -> impl Iterator<Item = usize> + '_ {
         let t = &self.by_name;
         let (lo, hi) = (
-            t.partition_point(|e| e.0 < name),
-            t.partition_point(|e| e.0 <= name),
+            t.partition_point(|&e| self.name_key(e).0 < name),
+            t.partition_point(|&e| self.name_key(e).0 <= name),
         );
-        t[lo..hi].iter().map(|e| e.2)
+        t[lo..hi].iter().map(|&e| e as usize)
+    }
+
+    /// (name, namespace (`""`: none), position) of the named object at `i` in `entries`.
+    fn name_key(&self, i: u32) -> (&'a str, &'a str, u32) {
+        let id = &self.entries[i as usize].obj.id;
+        let name = id.name.as_deref().unwrap_or_default();
+        (name, id.namespace.as_deref().unwrap_or(""), i)
     }
 
     /// Indices of objects named `name` in namespace `ns` (`None`: objects without a namespace).
     pub fn named_in(&self, name: &str, ns: Option<&str>) -> impl Iterator<Item = usize> + '_ {
         let (t, key) = (&self.by_name, (name, ns.unwrap_or("")));
-        let lo = t.partition_point(|e| (e.0, e.1) < key);
-        let hi = t.partition_point(|e| (e.0, e.1) <= key);
-        t[lo..hi].iter().map(|e| e.2)
+        let at = |e: u32| {
+            let (name, ns, _) = self.name_key(e);
+            (name, ns)
+        };
+        let lo = t.partition_point(|&e| at(e) < key);
+        let hi = t.partition_point(|&e| at(e) <= key);
+        t[lo..hi].iter().map(|&e| e as usize)
     }
 
     /// Indices of workloads.

@@ -224,14 +224,14 @@ impl<'r> Plan<'r> {
     }
 
     /// Check `files` (pruned by the first pass) with the cross-object rules; `entries` holds the
-    /// index facts of every object, in order. A file whose source was detached is read again
+    /// index facts of every object, file by file, in order. A file whose source was detached is read again
     /// through `attach` when it gets a finding, and its findings hold the detached source. The
     /// findings come per file, in file order, for the caller to move into its own vector (one
     /// copy of them fewer than gathering them here).
     pub fn second_pass(
         &self,
         files: &[FileManifests],
-        entries: Vec<EntryFacts>,
+        entries: Vec<Vec<EntryFacts>>,
         ctx: &Context,
         attach: &Attach,
     ) -> Vec<Vec<Diagnostic>> {
@@ -244,7 +244,7 @@ impl<'r> Plan<'r> {
             .flat_map(|(fi, f)| f.objects.iter().enumerate().map(move |(oi, o)| (fi, oi, o)))
             .collect();
         let refs: Vec<&manifest::Object> = objects.iter().map(|(_, _, o)| *o).collect();
-        let index = Index::with_facts(&refs, entries);
+        let index = Index::with_facts(&refs, entries.into_iter().flatten());
         let pending: Vec<(usize, usize, Vec<Pending<'r>>)> = objects
             .par_iter()
             .with_min_len(4)
