@@ -16,9 +16,10 @@
 //! The caller may also let a file's text go after the first pass ([`Checked::detach`]): the
 //! second pass then reads it again, through the caller, for the files it makes findings in.
 //!
-//! This costs about 4 % more instructions than the whole-tree lint (pruning, and parsing again
-//! what the pruned trees cannot answer exactly; 10k objects), for half the peak memory on large
-//! inputs (100k objects: 724 → 353 MB): `accord lint` streams inputs of 32 MiB or more.
+//! This cost about 4 % more instructions than the whole-tree lint when last measured (pruning,
+//! and parsing again what the pruned trees cannot answer exactly; 10k objects), for about a
+//! third of the peak memory on large inputs (100k objects: 724 MB whole-tree, 255–259 MB
+//! streamed): `accord lint` streams inputs of 32 MiB or more.
 
 use super::eval::Outcome;
 use super::index::{EntryFacts, entry_facts};
