@@ -172,8 +172,7 @@ fn lint_streaming(
         // Objects with waiver annotations keep their trees: a waiver may name a container.
         let keep: Vec<bool> = (file.objects.iter().enumerate())
             .map(|(i, o)| {
-                (report.as_ref()).is_some_and(|r| r.keeps_with_reload(i))
-                    || crate::waiver::has_annotation(o)
+                (report.as_ref()).is_some_and(|r| r.keeps(i)) || crate::waiver::has_annotation(o)
             })
             .collect();
         let mut checked = plan.first_pass(file, ctx, |i, _| keep[i]);

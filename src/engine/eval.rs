@@ -272,9 +272,7 @@ fn kind_matches(
     ctx: &Context,
 ) -> bool {
     match sel {
-        KindSel::Kind(g, k) => {
-            *k == target.id.kind && g.as_deref().is_none_or(|g| g == target.id.group())
-        }
+        KindSel::Kind(g, k) => target.id.is_kind(g.as_deref(), k),
         KindSel::Workloads => ctx.is_workload(target),
         KindSel::SelfKind => target.id.kind == me.id.kind && target.id.group() == me.id.group(),
     }

@@ -127,9 +127,7 @@ pub fn matches_with(rule: &Rule, obj: &Object, facts: &Facts) -> bool {
     let m = &rule.matcher;
     let kind_ok = m.any_kind
         || (m.workloads && facts.workload)
-        || m.kinds
-            .iter()
-            .any(|(g, k)| *k == obj.id.kind && g.as_deref().is_none_or(|g| g == obj.id.group()));
+        || m.kinds.iter().any(|(g, k)| obj.id.is_kind(g.as_deref(), k));
     if !kind_ok {
         return false;
     }

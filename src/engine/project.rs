@@ -85,8 +85,7 @@ impl Kinds {
     pub(super) fn has(&self, obj: &Object, workload: bool) -> bool {
         self.all
             || (self.workloads && workload)
-            || (self.kinds.iter())
-                .any(|(g, k)| *k == obj.id.kind && g.as_deref().is_none_or(|g| g == obj.id.group()))
+            || (self.kinds.iter()).any(|(g, k)| obj.id.is_kind(g.as_deref(), k))
     }
 }
 
@@ -193,12 +192,8 @@ impl Projection {
             // A rule that picks objects by label or annotation reads them on what it checks.
             let m = &rule.matcher;
             if !m.labels.is_empty() || !m.exclude_labels.is_empty() {
-                p.push(
-                    Base::Root,
-                    vec![key("metadata"), key("labels")],
-                    true,
-                    checked,
-                );
+                let path = vec![key("metadata"), key("labels")];
+                p.push(Base::Root, path, true, checked);
             }
             if !m.annotations.is_empty() {
                 let path = vec![key("metadata"), key("annotations")];

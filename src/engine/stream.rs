@@ -29,9 +29,9 @@ use crate::diagnostic::Diagnostic;
 use crate::manifest::canon;
 use crate::manifest::yaml::{Value, pointer_tokens};
 use crate::manifest::{self, FileManifests, Object};
+use crate::policy::Rule;
 use crate::policy::cond::{Cond, within_file};
 use crate::policy::model::AppliesTo;
-use crate::policy::{Check, Rule};
 use crate::source::Source;
 use rayon::prelude::*;
 use std::sync::Arc;
@@ -61,11 +61,8 @@ impl LabelReaders {
     fn of_rules(rules: &[&Rule]) -> Self {
         let mut out = LabelReaders::default();
         for rule in rules {
-            let check = match &rule.check {
-                Check::Require(c) | Check::Forbid(c) => c,
-            };
             let checked = Kinds::of_matcher(&rule.matcher);
-            for c in rule.when.iter().chain([check]) {
+            for c in rule.conds() {
                 out.walk(c, &checked);
             }
         }
@@ -154,12 +151,8 @@ impl<'r> Plan<'r> {
     pub fn new(rules: &'r [Rule]) -> Self {
         let present = rules.iter().filter(|r| r.applies_to == AppliesTo::Present);
         let (cross, local): (Vec<&Rule>, Vec<&Rule>) = present.partition(|r| r.cross_object);
-        let (in_file, cross): (Vec<&Rule>, Vec<&Rule>) = cross.into_iter().partition(|r| {
-            let check = match &r.check {
-                Check::Require(c) | Check::Forbid(c) => c,
-            };
-            r.when.iter().chain([check]).all(within_file)
-        });
+        let (in_file, cross): (Vec<&Rule>, Vec<&Rule>) =
+            (cross.into_iter()).partition(|r| r.conds().all(within_file));
         let projection = Projection::of_rules(cross.iter().copied());
         let labels = LabelReaders::of_rules(&cross);
         Plan {
@@ -185,8 +178,12 @@ impl<'r> Plan<'r> {
         } else {
             (file.objects.iter()).map(|o| entry_facts(o, ctx)).collect()
         };
-        let refs: Vec<&Object> = file.objects.iter().collect();
         // The file's own objects: all that the rules checked here can relate to.
+        let refs: Vec<&Object> = if self.in_file.is_empty() {
+            Vec::new()
+        } else {
+            file.objects.iter().collect()
+        };
         let index = if self.in_file.is_empty() {
             Index::default()
         } else {

@@ -151,9 +151,7 @@ pub fn explain(
         .collect();
     let kind_ok = m.any_kind
         || (m.workloads && ctx.is_workload(obj))
-        || m.kinds
-            .iter()
-            .any(|(g, k)| *k == obj.id.kind && g.as_deref().is_none_or(|g| g == obj.id.group()));
+        || m.kinds.iter().any(|(g, k)| obj.id.is_kind(g.as_deref(), k));
     step(
         &mut out,
         0,

@@ -233,10 +233,10 @@ pub fn load_map<T: Send>(
         })
         .collect();
     // By path (then input position, for the same path given twice).
-    results.sort_unstable_by(|a, b| match (a, b) {
-        (Some(a), Some(b)) => (&a.0, a.1).cmp(&(&b.0, b.1)),
-        (a, b) => a.is_some().cmp(&b.is_some()),
-    });
+    fn key<U>(r: &Option<(String, usize, U)>) -> Option<(&str, usize)> {
+        r.as_ref().map(|(path, i, _)| (path.as_str(), *i))
+    }
+    results.sort_unstable_by(|a, b| key(a).cmp(&key(b)));
     let mut errors = Vec::new();
     let files: Vec<T> = results
         .into_iter()

@@ -40,6 +40,11 @@ impl ObjectRef {
             None => "",
         }
     }
+    /// Is it of kind `kind`, in API group `group` (any group when `None`), as a rule's
+    /// `Kind` or `group/Kind` names it?
+    pub fn is_kind(&self, group: Option<&str>, kind: &str) -> bool {
+        self.kind == kind && group.is_none_or(|g| g == self.group())
+    }
     /// Version part of apiVersion.
     pub fn version(&self) -> &str {
         match self.api_version.rsplit_once('/') {

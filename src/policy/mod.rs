@@ -156,13 +156,17 @@ impl Rule {
     /// empty unless [`Rule::cross_object`].
     pub fn relations(&self) -> Vec<&cond::Relation> {
         let mut out = Vec::new();
-        let check = match &self.check {
-            Check::Require(c) | Check::Forbid(c) => c,
-        };
-        for c in self.when.iter().chain([check]) {
+        for c in self.conds() {
             cond::relations(c, &mut out);
         }
         out
+    }
+    /// Its conditions: `when` (if any), then the check's.
+    pub fn conds(&self) -> impl Iterator<Item = &Cond> {
+        let check = match &self.check {
+            Check::Require(c) | Check::Forbid(c) => c,
+        };
+        self.when.iter().chain([check])
     }
     /// Span of a node of the rule file (by JSON Pointer), or the file start.
     pub fn span_of(&self, pointer: &str) -> Span {

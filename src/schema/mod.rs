@@ -241,14 +241,10 @@ pub struct FileReport {
 }
 
 impl FileReport {
-    /// Does [`Stream::finish`] read object `i` (so its whole tree must be kept)?
-    pub fn keeps(&self, i: usize) -> bool {
-        self.deferred.get(i).copied().unwrap_or(false) || self.keeps_with_reload(i)
-    }
-
     /// Does [`Stream::finish_into`], given a [`Reload`], read object `i` from the files it is
     /// given (so its whole tree must be kept)? Only CRDs: custom resources are read again.
-    pub fn keeps_with_reload(&self, i: usize) -> bool {
+    /// (Without a reload, it reads the custom resources' trees as well.)
+    pub fn keeps(&self, i: usize) -> bool {
         self.crd.get(i).copied().unwrap_or(false)
     }
 }
@@ -305,8 +301,8 @@ impl<'s> Stream<'s> {
         out
     }
 
-    /// Validate the custom resources of `files` (their whole trees kept, as
-    /// [`FileReport::keeps`] asks) against the CRDs among them, and gather the report;
+    /// Validate the custom resources of `files` (their whole trees kept, and the CRDs') against
+    /// the CRDs among them, and gather the report;
     /// `reports[i]` is that of `files[i]`.
     pub fn finish(&self, files: &[FileManifests], reports: Vec<FileReport>) -> Report {
         let mut diagnostics = Vec::new();
@@ -319,7 +315,7 @@ impl<'s> Stream<'s> {
     /// them) and none left in the report: a caller gathering every finding in one vector
     /// saves a copy of them all. With `reload`, custom resources are validated on their files
     /// parsed again (a kind at a time, each file let go when its objects are done), so only
-    /// CRDs need their whole trees in `files` ([`FileReport::keeps_with_reload`]); their
+    /// CRDs need their whole trees in `files` ([`FileReport::keeps`]); their
     /// findings point at the sources in `files`.
     pub fn finish_into(
         &self,
