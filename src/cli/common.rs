@@ -360,6 +360,7 @@ fn setup_with(opts: &RuleOpts, hint: Option<&Path>, all: bool) -> Result<Setup> 
 pub struct Timings {
     start: Option<std::time::Instant>,
     last: std::cell::Cell<std::time::Duration>,
+    last_cpu: std::cell::Cell<f64>,
 }
 
 impl Timings {
@@ -369,6 +370,7 @@ impl Timings {
         Timings {
             start: on.then(std::time::Instant::now),
             last: std::cell::Cell::new(std::time::Duration::ZERO),
+            last_cpu: std::cell::Cell::new(0.0),
         }
     }
 
@@ -377,13 +379,31 @@ impl Timings {
         let Some(start) = self.start else { return };
         let now = start.elapsed();
         let took = now - self.last.replace(now);
+        let cpu = cpu_seconds();
+        let cpu_took = cpu - self.last_cpu.replace(cpu);
         eprintln!(
-            "timing: {phase:<22} {:>9.1} ms  (at {:>9.1} ms){}",
+            "timing: {phase:<22} {:>9.1} ms  (at {:>9.1} ms)  cpu {:>7.1} ms{}",
             took.as_secs_f64() * 1e3,
             now.as_secs_f64() * 1e3,
+            cpu_took * 1e3,
             memory()
         );
     }
+}
+
+/// CPU time (user + system, all threads) the process has used so far, in seconds; 0 where it
+/// cannot be read.
+fn cpu_seconds() -> f64 {
+    #[cfg(unix)]
+    {
+        // SAFETY: `getrusage` writes one `rusage` into the zeroed value it is given.
+        let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+        if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut u) } == 0 {
+            let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 * 1e-6;
+            return secs(u.ru_utime) + secs(u.ru_stime);
+        }
+    }
+    0.0
 }
 
 /// Resident memory now and at its peak (`VmRSS`, `VmHWM` of /proc/self/status), for
