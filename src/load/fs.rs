@@ -199,6 +199,7 @@ pub fn load_map<T: Send>(
     type Read<T> = Option<(String, usize, Result<T, ReadError>)>;
     let mut results: Vec<Read<T>> = order
         .par_iter()
+        .with_max_len(1)
         .map(|&(_, i)| {
             let p = &paths[i];
             let display = if p.as_os_str() == "-" {
