@@ -204,9 +204,14 @@ impl<'a> Index<'a> {
                 workload: f.workload,
             });
         }
-        let mut by_name = std::mem::take(&mut idx.by_name);
-        by_name.sort_unstable_by_key(|&i| idx.name_key(i));
-        idx.by_name = by_name;
+        // Sorted on the pool, on keys gathered first: on 100,000 objects this sort is most of
+        // what the index costs, and it runs while the pool would otherwise wait for it.
+        let mut keys: Vec<(&'a str, &'a str, u32)> =
+            idx.by_name.iter().map(|&i| idx.name_key(i)).collect();
+        rayon::slice::ParallelSliceMut::par_sort_unstable(&mut keys[..]);
+        for (slot, (_, _, i)) in idx.by_name.iter_mut().zip(keys) {
+            *slot = i;
+        }
         idx
     }
 
