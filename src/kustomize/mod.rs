@@ -11,7 +11,7 @@
 //!
 //! Rendering reads files through the documents `load` already parsed (only files it did not
 //! take are read and parsed here); top kustomizations that share no directory render in
-//! parallel, and their synthetic streams are written and parsed in parallel, with every result
+//! parallel, and their synthetic streams are written (with their trees) in parallel, with every result
 //! put back in directory order so the output does not depend on scheduling.
 
 pub mod files;
@@ -278,7 +278,7 @@ fn render_with<'f>(
         }
         done.extend(rendered);
     }
-    // Writing and parsing the synthetic streams is independent per kustomization.
+    // Writing the synthetic streams is independent per kustomization.
     out.rendered = done
         .into_par_iter()
         .map(|(dir, kdisplay, ksrc, res)| finish_rendered(dir, &kdisplay, ksrc, &res))
@@ -380,8 +380,23 @@ fn reach(
 /// The synthetic file of one rendered kustomization, with its provenance.
 fn finish_rendered(dir: PathBuf, kdisplay: &str, ksrc: Source, res: &[render::Res]) -> Rendered {
     let nodes: Vec<&tree::RNode> = res.iter().map(|x| &x.node).collect();
-    let (text, provenance) = tree::emit(&nodes);
-    let file = manifest::read(synthetic_path(kdisplay), text);
+    let tree::Emitted {
+        text,
+        provenance,
+        documents,
+    } = tree::emit(&nodes);
+    let source = SourceFile::new(synthetic_path(kdisplay), text);
+    let file = match documents {
+        // The tree built while writing the stream: it need not be parsed again.
+        Some(documents) => manifest::from_parsed(
+            source,
+            manifest::yaml::ParsedStream {
+                documents,
+                issues: Vec::new(),
+            },
+        ),
+        None => manifest::from_source(source),
+    };
     let objects = res
         .iter()
         .zip(&provenance.docs)

@@ -4,10 +4,12 @@
 //! kustomization), so the span-keeping [`Node`] of one file cannot hold the result. A [`RNode`]
 //! keeps an [`Origin`] — file and span — per node and per key. [`emit`] serializes rendered
 //! objects into one synthetic YAML stream and returns the table from each emitted span back to
-//! its origin; the synthetic stream is parsed again like any file, linted unchanged, and each
-//! finding is then mapped back through that table (see [`Provenance::lookup`]).
+//! its origin, with the stream's parsed tree built while writing it (exactly what parsing the text
+//! gives, so the stream is not parsed again; where it cannot be sure, it leaves that to the
+//! parser). The synthetic stream is linted like any file, and each finding is then mapped back
+//! through that table (see [`Provenance::lookup`]).
 
-use crate::manifest::yaml::{self, Node, Value};
+use crate::manifest::yaml::{self, Key, Node, Style, Value};
 use crate::source::{Source, Span};
 use compact_str::CompactString;
 
@@ -328,6 +330,14 @@ fn is_empty_collection(v: &RVal) -> bool {
 struct Emitter {
     out: String,
     table: Vec<(Span, Origin)>,
+    /// Does the tree built alongside the text equal what parsing the text gives? Cleared on
+    /// what the builder does not mirror (duplicate keys, unusual characters in a quoted string,
+    /// nesting or size at the parser's limits), and the text is then parsed instead.
+    exact: bool,
+    /// Collections open around the cursor.
+    depth: usize,
+    /// Nodes built for the current document.
+    nodes: usize,
 }
 
 impl Emitter {
@@ -337,56 +347,111 @@ impl Emitter {
             self.table.push((Span::new(start, end), o.clone()));
         }
     }
+    /// Write a scalar (or an empty collection) and return its node, typed and spanned as the
+    /// parser would read it back.
+    fn scalar(&mut self, v: &RVal) -> Node {
+        self.nodes += 1;
+        let start = self.out.len();
+        write_scalar(&mut self.out, v);
+        let span = Span::new(start, self.out.len());
+        let (style, value) = match v {
+            RVal::Str(s) if plain_ok(s) => (Style::Plain, Value::Str(s.clone())),
+            RVal::Str(s) => {
+                self.exact &= quotes_back(s);
+                (Style::Quoted, Value::Str(s.clone()))
+            }
+            RVal::Seq(_) => (Style::FlowCollection, Value::Seq(Box::default())),
+            RVal::Map(_) => (Style::FlowCollection, Value::Map(Box::default())),
+            _ => (Style::Plain, yaml::resolve_plain(&self.out[start..])),
+        };
+        Node { span, style, value }
+    }
+    /// Write a mapping key and return it as the parser would read it back.
+    fn key(&mut self, k: &RKey) -> Key {
+        let start = self.out.len();
+        write_str(&mut self.out, &k.text);
+        let span = Span::new(start, self.out.len());
+        if let Some(o) = &k.origin {
+            self.table.push((span, o.clone()));
+        }
+        if !plain_ok(&k.text) {
+            self.exact &= quotes_back(&k.text);
+        }
+        Key {
+            text: k.text.clone(),
+            span,
+        }
+    }
     /// Emit a block collection at `indent`; the cursor is at the start of a fresh line.
-    fn block(&mut self, node: &RNode, indent: usize) {
-        match &node.value {
+    fn block(&mut self, node: &RNode, indent: usize) -> Node {
+        self.depth += 1;
+        self.nodes += 1;
+        // The parser refuses a collection opened at `MAX_DEPTH` levels, and documents past its
+        // node budget: left to it.
+        self.exact &= self.depth < yaml::MAX_DEPTH && self.nodes < yaml::NODE_BUDGET;
+        let start = self.out.len();
+        let node = match &node.value {
             RVal::Map(entries) => {
+                let mut out = Vec::with_capacity(entries.len());
                 for (i, (k, v)) in entries.iter().enumerate() {
                     if i > 0 {
                         pad(&mut self.out, indent);
                     }
-                    self.entry(k, v, indent);
+                    out.push(self.entry(k, v, indent));
+                }
+                self.exact &= !has_duplicate_keys(&out);
+                let end = out.last().map_or(start, |(_, n)| n.span.end());
+                Node {
+                    span: Span::new(start, end),
+                    style: Style::BlockCollection,
+                    value: Value::Map(out.into_boxed_slice()),
                 }
             }
             RVal::Seq(items) => {
+                let mut out = Vec::with_capacity(items.len());
                 for (i, item) in items.iter().enumerate() {
                     if i > 0 {
                         pad(&mut self.out, indent);
                     }
                     self.out.push_str("- ");
                     let start = self.out.len();
-                    if is_empty_collection(&item.value) {
-                        write_scalar(&mut self.out, &item.value);
+                    let n = if is_empty_collection(&item.value) {
+                        let n = self.scalar(&item.value);
                         self.out.push('\n');
+                        n
                     } else {
-                        self.block(item, indent + 2);
-                    }
+                        self.block(item, indent + 2)
+                    };
                     self.record(start, &item.origin);
+                    out.push(n);
+                }
+                let end = out.last().map_or(start, |n| n.span.end());
+                Node {
+                    span: Span::new(start, end),
+                    style: Style::BlockCollection,
+                    value: Value::Seq(out.into_boxed_slice()),
                 }
             }
             _ => {
-                let start = self.out.len();
-                write_scalar(&mut self.out, &node.value);
+                let n = self.scalar(&node.value);
                 self.record(start, &node.origin);
                 self.out.push('\n');
+                n
             }
-        }
+        };
+        self.depth -= 1;
+        node
     }
-    fn entry(&mut self, k: &RKey, v: &RNode, indent: usize) {
-        let kstart = self.out.len();
-        write_str(&mut self.out, &k.text);
-        if let Some(o) = &k.origin {
-            self.table
-                .push((Span::new(kstart, self.out.len()), o.clone()));
-        }
+    fn entry(&mut self, k: &RKey, v: &RNode, indent: usize) -> (Key, Node) {
+        let key = self.key(k);
         self.out.push(':');
         if is_empty_collection(&v.value) {
             self.out.push(' ');
             let start = self.out.len();
-            write_scalar(&mut self.out, &v.value);
+            let n = self.scalar(&v.value);
             self.record(start, &v.origin);
             self.out.push('\n');
-            return;
+            return (key, n);
         }
         self.out.push('\n');
         let child = match v.value {
@@ -395,29 +460,85 @@ impl Emitter {
         };
         pad(&mut self.out, child);
         let start = self.out.len();
-        self.block(v, child);
+        let mut n = self.block(v, child);
+        if matches!(v.value, RVal::Seq(_)) {
+            // A sequence written at its key's indentation ("indentless") starts, for the
+            // parser, at its first item, after the `- `.
+            n.span = Span::new(start + 2, n.span.end());
+        }
         self.record(start, &v.origin);
+        (key, n)
     }
 }
 
-/// Serialize objects as a multi-document YAML stream; returns the text and its provenance.
-pub fn emit(objects: &[&RNode]) -> (String, Provenance) {
+/// Does the JSON quoting of `s` ([`write_str`]) read back as `s` in YAML? It does for
+/// printable text, tabs and line breaks; other control characters, and the characters YAML 1.1
+/// took for line breaks or byte-order marks, are left to the parser to decide.
+fn quotes_back(s: &str) -> bool {
+    s.chars().all(|c| {
+        matches!(c, '\t' | '\n' | '\r' | ' '..='~')
+            || (c >= '\u{a0}'
+                && !matches!(
+                    c,
+                    '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}'
+                ))
+    })
+}
+
+/// Does a mapping written with `entries` repeat a key (which the parser reports, keeping the
+/// last value in the first one's place)?
+fn has_duplicate_keys(entries: &[(Key, Node)]) -> bool {
+    if entries.len() <= 16 {
+        return entries
+            .iter()
+            .enumerate()
+            .any(|(i, (k, _))| entries[..i].iter().any(|(e, _)| e.text == k.text));
+    }
+    let mut seen = std::collections::HashSet::with_capacity(entries.len());
+    !entries.iter().all(|(k, _)| seen.insert(k.text.as_str()))
+}
+
+/// What [`emit`] wrote.
+pub struct Emitted {
+    /// The synthetic YAML stream.
+    pub text: String,
+    /// Emitted span → origin.
+    pub provenance: Provenance,
+    /// The stream's documents as parsing `text` gives them (built while writing it), or `None`
+    /// where the text must be parsed to know (see `Emitter::exact`).
+    pub documents: Option<Vec<yaml::Document>>,
+}
+
+/// Serialize objects as a multi-document YAML stream, with its provenance and, where it can be
+/// built while writing, its parsed tree (so the stream need not be parsed again).
+pub fn emit(objects: &[&RNode]) -> Emitted {
     let mut e = Emitter {
         out: String::new(),
         table: Vec::new(),
+        exact: true,
+        depth: 0,
+        nodes: 0,
     };
     let mut docs = Vec::with_capacity(objects.len());
-    for obj in objects {
+    let mut documents = Vec::with_capacity(objects.len());
+    for (index, obj) in objects.iter().enumerate() {
         let doc_start = e.out.len();
         e.out.push_str("---\n");
         let start = e.out.len();
-        if is_empty_collection(&obj.value) {
+        e.nodes = 0;
+        let root = if is_empty_collection(&obj.value) {
             e.out.push_str("{}\n");
+            Node {
+                span: Span::new(start, start + 2),
+                style: Style::FlowCollection,
+                value: Value::Map(Box::default()),
+            }
         } else {
-            e.block(obj, 0);
-        }
+            e.block(obj, 0)
+        };
         e.record(start, &obj.origin);
         docs.push(Span::new(doc_start, e.out.len()));
+        documents.push(yaml::Document { root, index });
     }
     let mut entries = e.table;
     entries.sort_by(|a, b| {
@@ -425,7 +546,12 @@ pub fn emit(objects: &[&RNode]) -> (String, Provenance) {
             .cmp(&b.0.start())
             .then(b.0.end().cmp(&a.0.end()))
     });
-    (e.out, Provenance { entries, docs })
+    let exact = e.exact && e.out.len() <= crate::source::MAX_TEXT;
+    Emitted {
+        text: e.out,
+        provenance: Provenance { entries, docs },
+        documents: exact.then_some(documents),
+    }
 }
 
 #[cfg(test)]
@@ -441,7 +567,11 @@ mod tests {
         );
         let parsed = yaml::parse(&src);
         let root = RNode::from_node(&src, &parsed.documents[0].root, &|s| s);
-        let (text, prov) = emit(&[&root]);
+        let Emitted {
+            text,
+            provenance: prov,
+            ..
+        } = emit(&[&root]);
         let back = SourceFile::new("synthetic", text.clone());
         let re = yaml::parse(&back);
         assert!(re.issues.is_empty(), "{text}");
@@ -460,5 +590,122 @@ mod tests {
             src.slice(prov.lookup(n.span).expect("mapped").span),
             "'x y'"
         );
+    }
+
+    /// What [`emit`] built equals what parsing its text gives, spans and styles included.
+    fn assert_built_as_parsed(objects: &[&RNode]) -> bool {
+        let Emitted {
+            text, documents, ..
+        } = emit(objects);
+        let parsed = yaml::parse(&SourceFile::new("synthetic", text.clone()));
+        let Some(built) = documents else {
+            return false;
+        };
+        assert!(parsed.issues.is_empty(), "{text}\n{:?}", parsed.issues);
+        assert_eq!(built.len(), parsed.documents.len(), "{text}");
+        for (b, p) in built.iter().zip(&parsed.documents) {
+            assert_eq!(b.index, p.index);
+            // Debug output, so that NaN compares equal to itself.
+            assert_eq!(format!("{:?}", b.root), format!("{:?}", p.root), "{text}");
+        }
+        true
+    }
+
+    fn key(text: &str) -> RKey {
+        RKey {
+            text: text.into(),
+            origin: None,
+        }
+    }
+
+    fn node(value: RVal) -> RNode {
+        RNode {
+            value,
+            origin: None,
+        }
+    }
+
+    #[test]
+    fn the_tree_built_while_writing_is_the_parsed_tree() {
+        let src = SourceFile::new(
+            "a.yaml",
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  labels: {app: web, 'a b': \"x\\ny\"}\nspec:\n  replicas: 3\n  template:\n    spec:\n      containers:\n      - name: a\n        args: [\"--x=1\", yes, '1.5', '']\n        env: []\n        ports:\n        - - 80\n          - {}\n        - containerPort: 8080\n      volumes: ~\n",
+        );
+        let parsed = yaml::parse(&src);
+        let root = RNode::from_node(&src, &parsed.documents[0].root, &|s| s);
+        let empty = node(RVal::Map(Vec::new()));
+        assert!(assert_built_as_parsed(&[&root, &empty, &root]));
+    }
+
+    #[test]
+    fn what_the_builder_does_not_mirror_is_left_to_the_parser() {
+        let dup = node(RVal::Map(vec![
+            (key("a"), node(RVal::Int(1))),
+            (key("a"), node(RVal::Int(2))),
+        ]));
+        assert!(!assert_built_as_parsed(&[&dup]));
+        let odd = node(RVal::Map(vec![(
+            key("a"),
+            node(RVal::Str("x\u{85}y".into())),
+        )]));
+        assert!(!assert_built_as_parsed(&[&odd]));
+        let odd_key = node(RVal::Map(vec![(key("\u{1}"), node(RVal::Null))]));
+        assert!(!assert_built_as_parsed(&[&odd_key]));
+    }
+
+    fn scalar() -> impl proptest::strategy::Strategy<Value = RVal> {
+        use proptest::prelude::*;
+        prop_oneof![
+            Just(RVal::Null),
+            any::<bool>().prop_map(RVal::Bool),
+            any::<i64>().prop_map(RVal::Int),
+            any::<f64>().prop_map(RVal::Float),
+            prop::sample::select(vec![
+                "",
+                "a",
+                "yes",
+                "1.5",
+                "0x1F",
+                "- x",
+                "a: b",
+                "#c",
+                "{{ .x }}",
+                "<<",
+                "~",
+                "é",
+                "x\ny",
+                "\"q\"",
+                "back\\slash",
+                "tab\tx",
+                "a/b.c-d_e",
+                " lead",
+                "trail ",
+            ])
+            .prop_map(|s| RVal::Str(s.into())),
+            "[ -~\\t\\n\u{a0}-\u{3ff}]{0,8}".prop_map(|s| RVal::Str(s.into())),
+        ]
+    }
+
+    fn rnode() -> impl proptest::strategy::Strategy<Value = RNode> {
+        use proptest::prelude::*;
+        let leaf = scalar().prop_map(node);
+        leaf.prop_recursive(5, 48, 5, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..5).prop_map(|v| node(RVal::Seq(v))),
+                prop::collection::btree_map("[a-z<~.-]{0,4}", inner, 0..5).prop_map(|m| {
+                    node(RVal::Map(
+                        m.into_iter().map(|(k, v)| (key(&k), v)).collect(),
+                    ))
+                }),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_emitted_tree_is_the_parsed_tree(objects in proptest::collection::vec(rnode(), 1..4)) {
+            let refs: Vec<&RNode> = objects.iter().collect();
+            assert_built_as_parsed(&refs);
+        }
     }
 }

@@ -190,6 +190,12 @@ pub fn read(path: impl Into<String>, text: impl Into<String>) -> FileManifests {
 /// Parse an already-built source file into objects.
 pub fn from_source(source: Source) -> FileManifests {
     let parsed = yaml::parse(&source);
+    from_parsed(source, parsed)
+}
+
+/// The objects of `source`, given what [`yaml::parse`] gives for it (a caller that wrote the
+/// text may have built that without parsing).
+pub fn from_parsed(source: Source, parsed: yaml::ParsedStream) -> FileManifests {
     let roots: Vec<(usize, Arc<Node>)> = parsed
         .documents
         .into_iter()

@@ -270,7 +270,7 @@ pub struct ParsedStream {
 }
 
 /// Most nodes one document may expand to (alias-bomb guard).
-const NODE_BUDGET: usize = 2_000_000;
+pub const NODE_BUDGET: usize = 2_000_000;
 /// Deepest nesting accepted (stack guard for recursive consumers).
 pub const MAX_DEPTH: usize = 200;
 
