@@ -352,6 +352,43 @@ pub fn plan_with_tree(
     Some(line_edit(source, 0, original, &text))
 }
 
+/// [`plan`] on `lines` — whole lines of `source` from offset `start`, holding the document whose
+/// tree is `doc` (in `source`'s offsets) and nothing of another — parsed there as document 0; the
+/// first operation is planned on `doc` rather than on a parse of `lines`. Edits are offsets into
+/// `lines`.
+pub fn plan_on_lines(
+    source: &Source,
+    doc: &Node,
+    start: usize,
+    lines: &Source,
+    base: &str,
+    ops: &[FixOp],
+) -> Option<Vec<TextEdit>> {
+    let (first, rest) = ops.split_first()?;
+    let sp = plan_op(&source.text, doc.pointer(base)?, first)?;
+    let original = lines.text.as_str();
+    let (Some(from), Some(to)) = (
+        sp.at.start().checked_sub(start),
+        sp.at.end().checked_sub(start),
+    ) else {
+        return plan(lines, 0, base, ops);
+    };
+    if to > original.len() {
+        return plan(lines, 0, base, ops);
+    }
+    let shifted = Splice {
+        at: Span::new(from, to),
+        with: sp.with,
+    };
+    let mut text = shifted.apply(original);
+    for op in rest {
+        let root = parse_doc(&text, 0)?;
+        text = plan_op(&text, root.pointer(base)?, op)?.apply(&text);
+    }
+    parse_doc(&text, 0)?.pointer(base)?;
+    Some(line_edit(lines, 0, original, &text))
+}
+
 fn plan_op(text: &str, obj: &Node, op: &FixOp) -> Option<Splice> {
     match op.op {
         "set" => set(text, obj, &op.path, op.value.as_ref()?),
@@ -462,13 +499,20 @@ fn line_end_with_newline(text: &str, at: usize) -> usize {
     }
 }
 
-/// Does the smallest block collection of `doc` whose lines hold `from..to` still parse, on its
-/// own, as one collection of the same kind at the same column once those lines are `region`?
-/// Such a block begins its line, so everything outside its lines is untouched and reads the
-/// same; an alias to an anchor outside it fails the check (and the caller parses the whole
-/// document instead).
+/// Does the smallest block collection of `doc` that holds `from..to` still parse, on its own, as
+/// one collection of the same kind at the same column once those lines are `region`? Such a
+/// block begins its line (or is a mapping after a sequence's `- `, which is blanked out in the
+/// fragment), and sits no deeper than any line of `region`, so that what the edit adds belongs
+/// to it; everything outside its lines is untouched and reads the same. An alias to an anchor
+/// outside it fails the check (and the caller parses the whole document instead).
 fn block_still_parses(text: &str, doc: &Node, from: usize, to: usize, region: &str) -> bool {
-    let Some(block) = enclosing_block(text, doc, from, to) else {
+    let shallowest = region
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.len() - l.trim_start_matches([' ', '-']).len())
+        .min()
+        .unwrap_or(0);
+    let Some(block) = enclosing_block(text, doc, from, to, shallowest) else {
         return false;
     };
     let b_from = line_start(text, block.span.start());
@@ -479,7 +523,16 @@ fn block_still_parses(text: &str, doc: &Node, from: usize, to: usize, region: &s
     if b_from > from || b_to < to {
         return false;
     }
-    let fragment = format!("{}{}{}", &text[b_from..from], region, &text[to..b_to]);
+    let mut fragment = format!("{}{}{}", &text[b_from..from], region, &text[to..b_to]);
+    // A mapping that is a sequence item: its line's `- ` (untouched by the edit, which lies
+    // within the mapping) becomes blanks, leaving the mapping at its column.
+    let lead = block.span.start() - b_from;
+    if fragment.get(..lead) != text.get(b_from..block.span.start()) {
+        return false;
+    }
+    if text[b_from..block.span.start()].contains('-') {
+        fragment.replace_range(..lead, &" ".repeat(lead));
+    }
     let src = SourceFile::new("fix", fragment);
     let parsed = yaml::parse(&src);
     if parsed.issues.iter().any(|i| i.fatal) {
@@ -490,20 +543,32 @@ fn block_still_parses(text: &str, doc: &Node, from: usize, to: usize, region: &s
     };
     let root = &only.root;
     root.style == Style::BlockCollection
-        && root.span.start() == block.span.start() - b_from
+        && root.span.start() == lead
         && matches!(
             (&root.value, &block.value),
             (Value::Map(_), Value::Map(_)) | (Value::Seq(_), Value::Seq(_))
         )
 }
 
-/// The smallest block collection under `node` that begins its line and whose lines hold
-/// `from..to`.
-fn enclosing_block<'a>(text: &str, node: &'a Node, from: usize, to: usize) -> Option<&'a Node> {
-    let starts_line = |n: &Node| {
-        text[line_start(text, n.span.start())..n.span.start()]
-            .trim()
-            .is_empty()
+/// The smallest block collection under `node` whose lines hold `from..to`, that sits at column
+/// `shallowest` or less, and that begins its line — or, for a mapping, follows only a
+/// sequence's `- ` indicators on it.
+fn enclosing_block<'a>(
+    text: &str,
+    node: &'a Node,
+    from: usize,
+    to: usize,
+    shallowest: usize,
+) -> Option<&'a Node> {
+    let lead = |n: &Node| &text[line_start(text, n.span.start())..n.span.start()];
+    let qualifies = |n: &Node| {
+        let lead = lead(n);
+        lead.len() <= shallowest
+            && (lead.trim().is_empty()
+                || (matches!(n.value, Value::Map(_))
+                    && lead.bytes().all(|b| b == b' ' || b == b'-')
+                    && lead.trim_end().split(' ').all(|w| w.is_empty() || w == "-")
+                    && lead.ends_with(' ')))
     };
     let holds = |n: &Node| {
         n.style == Style::BlockCollection
@@ -519,11 +584,11 @@ fn enclosing_block<'a>(text: &str, node: &'a Node, from: usize, to: usize) -> Op
         _ => Box::new(std::iter::empty()),
     };
     for c in children {
-        if let Some(inner) = enclosing_block(text, c, from, to) {
+        if let Some(inner) = enclosing_block(text, c, from, to, shallowest) {
             return Some(inner);
         }
     }
-    starts_line(node).then_some(node)
+    qualifies(node).then_some(node)
 }
 
 /// The edit turning `old` (the text at `offset` of `source`) into `new`: whole lines, without
@@ -726,6 +791,8 @@ mod tests {
             "spec:\n  template:\n    spec:\n      containers:\n        - name: a\n          args:\n          - |\n            multi\n            line\n",
             "a: 1\r\nspec:\r\n  replicas: 2\r\n  b: {c: 1}\r\n",
             "---\nx: 1\n---\nspec:\n  replicas: 1\n  hostNetwork: true\n...\n",
+            "spec:\n  template:\n    spec:\n      containers:\n      - name: a\n        livenessProbe:\n          httpGet:\n            port: 80\n      - name: b\n        securityContext:\n          capabilities:\n            drop:\n            - ALL\n      volumes: []\n",
+            "spec:\n  containers:\n  - - x\n  - name: a\n    probe:\n      p: 1\n",
         ];
         let ops = [
             op("remove", "/spec/replicas", None),
@@ -826,6 +893,57 @@ mod tests {
         assert_eq!(
             run("x: 1\n", vec![op("add", "/d", Some(json!("ALL")))]),
             "x: 1\nd: [ALL]\n"
+        );
+    }
+
+    /// A key added to a sequence item's mapping, after a nested block, is checked on that
+    /// mapping alone (its `- ` blanked out), not on the whole document; a line that leaves the
+    /// mapping is not.
+    #[test]
+    fn the_block_checked_is_the_one_the_edit_adds_to() {
+        let text = "spec:\n  containers:\n  - name: a\n    probe:\n      port: 80\n  - name: b\n";
+        let src = SourceFile::new("x.yaml", text);
+        let doc = &yaml::parse(&src).documents[0].root;
+        let from = text.find("      port").expect("line");
+        let to = text.find("  - name: b").expect("line");
+        let region = "      port: 80\n    securityContext:\n      privileged: false\n";
+        let block = enclosing_block(text, doc, from, to, 4).expect("a block");
+        assert_eq!(block.span.start(), text.find("name: a").expect("item"));
+        assert!(block_still_parses(text, doc, from, to, region));
+        let leaves = "      port: 80\n  - name: c\n";
+        assert!(!block_still_parses(text, doc, from, to, leaves));
+    }
+
+    /// Several operations on one document of a multi-document file: the first planned on the
+    /// file's tree gives what planning all of them on a parse of the document's lines gives.
+    #[test]
+    fn the_first_of_several_operations_is_planned_on_the_tree_at_hand() {
+        let text = "a: 1\n---\nspec:\n  containers:\n  - name: x\n    image: y\n---\nb: 2\n";
+        let src = SourceFile::new("x.yaml", text);
+        let parsed = yaml::parse(&src);
+        let doc = &parsed.documents[1].root;
+        let start = text.find("spec:").expect("doc");
+        let end = text.rfind("---").expect("next");
+        let lines = SourceFile::new("x.yaml", &text[start..end]);
+        let ops = vec![
+            op(
+                "set",
+                "/spec/containers/0/securityContext/privileged",
+                Some(json!(false)),
+            ),
+            op(
+                "set",
+                "/spec/containers/0/securityContext/runAsNonRoot",
+                Some(json!(true)),
+            ),
+            op("remove", "/spec/containers/0/image", None),
+        ];
+        let fresh = plan(&lines, 0, "", &ops).expect("plannable");
+        let given = plan_on_lines(&src, doc, start, &lines, "", &ops).expect("plannable");
+        assert_eq!(format!("{given:?}"), format!("{fresh:?}"));
+        assert_eq!(
+            apply(&text[start..end], &given).0,
+            "spec:\n  containers:\n  - name: x\n    securityContext:\n      privileged: false\n      runAsNonRoot: true\n"
         );
     }
 

@@ -539,7 +539,8 @@ fn finding_on(
 
 /// Plan fix edits on the object's own document only. One operation is planned on the tree at
 /// hand (see [`fix::plan_with_tree`]); several are planned on a slice of the file holding the
-/// document, re-parsed between operations, which keeps them cheap in multi-megabyte bundles.
+/// document (the first on the tree at hand), re-parsed between operations, which keeps them
+/// cheap in multi-megabyte bundles.
 /// When the object's tree was pruned (`whole_tree` false), the document's lines are parsed once
 /// and the operations planned on that tree. Edits are mapped back to file offsets.
 fn plan_in_document(
@@ -575,7 +576,7 @@ fn plan_in_document(
     }
     let slice = crate::source::SourceFile::new(obj.source.path.clone(), &text[start..end]);
     let edits = match whole_tree {
-        true => fix::plan(&slice, 0, &obj.base, ops)?,
+        true => fix::plan_on_lines(&obj.source, &obj.document, start, &slice, &obj.base, ops)?,
         false => on_tree(&slice, 0)?,
     };
     Some(
