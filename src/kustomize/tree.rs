@@ -341,10 +341,22 @@ struct Emitter {
 }
 
 impl Emitter {
-    fn record(&mut self, start: usize, origin: &Option<Origin>) {
-        if let Some(o) = origin {
+    /// Open the table entry of a node about to be written at the cursor (with its origin, if
+    /// any): entries are opened in the order nodes begin, so the table comes out sorted by
+    /// start, enclosing nodes first.
+    fn open(&mut self, origin: &Option<Origin>) -> Option<usize> {
+        let o = origin.as_ref()?;
+        let start = self.out.len();
+        self.table.push((Span::empty(start), o.clone()));
+        Some(self.table.len() - 1)
+    }
+    /// Close the entry `open` gave, at the end of what was written since (trailing blanks and
+    /// line breaks excluded).
+    fn close(&mut self, entry: Option<usize>) {
+        if let Some(i) = entry {
+            let start = self.table[i].0.start();
             let end = self.out.trim_end().len().max(start);
-            self.table.push((Span::new(start, end), o.clone()));
+            self.table[i].0 = Span::new(start, end);
         }
     }
     /// Write a scalar (or an empty collection) and return its node, typed and spanned as the
@@ -414,7 +426,7 @@ impl Emitter {
                         pad(&mut self.out, indent);
                     }
                     self.out.push_str("- ");
-                    let start = self.out.len();
+                    let entry = self.open(&item.origin);
                     let n = if is_empty_collection(&item.value) {
                         let n = self.scalar(&item.value);
                         self.out.push('\n');
@@ -422,7 +434,7 @@ impl Emitter {
                     } else {
                         self.block(item, indent + 2)
                     };
-                    self.record(start, &item.origin);
+                    self.close(entry);
                     out.push(n);
                 }
                 let end = out.last().map_or(start, |n| n.span.end());
@@ -433,8 +445,9 @@ impl Emitter {
                 }
             }
             _ => {
+                let entry = self.open(&node.origin);
                 let n = self.scalar(&node.value);
-                self.record(start, &node.origin);
+                self.close(entry);
                 self.out.push('\n');
                 n
             }
@@ -447,9 +460,9 @@ impl Emitter {
         self.out.push(':');
         if is_empty_collection(&v.value) {
             self.out.push(' ');
-            let start = self.out.len();
+            let entry = self.open(&v.origin);
             let n = self.scalar(&v.value);
-            self.record(start, &v.origin);
+            self.close(entry);
             self.out.push('\n');
             return (key, n);
         }
@@ -460,13 +473,14 @@ impl Emitter {
         };
         pad(&mut self.out, child);
         let start = self.out.len();
+        let entry = self.open(&v.origin);
         let mut n = self.block(v, child);
         if matches!(v.value, RVal::Seq(_)) {
             // A sequence written at its key's indentation ("indentless") starts, for the
             // parser, at its first item, after the `- `.
             n.span = Span::new(start + 2, n.span.end());
         }
-        self.record(start, &v.origin);
+        self.close(entry);
         (key, n)
     }
 }
@@ -526,6 +540,7 @@ pub fn emit(objects: &[&RNode]) -> Emitted {
         e.out.push_str("---\n");
         let start = e.out.len();
         e.nodes = 0;
+        let entry = e.open(&obj.origin);
         let root = if is_empty_collection(&obj.value) {
             e.out.push_str("{}\n");
             Node {
@@ -536,16 +551,21 @@ pub fn emit(objects: &[&RNode]) -> Emitted {
         } else {
             e.block(obj, 0)
         };
-        e.record(start, &obj.origin);
+        e.close(entry);
         docs.push(Span::new(doc_start, e.out.len()));
         documents.push(yaml::Document { root, index });
     }
     let mut entries = e.table;
-    entries.sort_by(|a, b| {
+    // Sorted by start, enclosing entries first, as they were opened; sorted again only if a
+    // case this reasoning missed ever breaks that.
+    let order = |a: &(Span, Origin), b: &(Span, Origin)| {
         a.0.start()
             .cmp(&b.0.start())
             .then(b.0.end().cmp(&a.0.end()))
-    });
+    };
+    if !entries.is_sorted_by(|a, b| order(a, b).is_le()) {
+        entries.sort_by(order);
+    }
     let exact = e.exact && e.out.len() <= crate::source::MAX_TEXT;
     Emitted {
         text: e.out,
@@ -595,8 +615,19 @@ mod tests {
     /// What [`emit`] built equals what parsing its text gives, spans and styles included.
     fn assert_built_as_parsed(objects: &[&RNode]) -> bool {
         let Emitted {
-            text, documents, ..
+            text,
+            documents,
+            provenance,
         } = emit(objects);
+        // The table comes out sorted as it is written, without ties.
+        let key = |(s, _): &(Span, Origin)| (s.start(), std::cmp::Reverse(s.end()));
+        assert!(
+            provenance
+                .entries
+                .windows(2)
+                .all(|w| key(&w[0]) < key(&w[1])),
+            "{text}"
+        );
         let parsed = yaml::parse(&SourceFile::new("synthetic", text.clone()));
         let Some(built) = documents else {
             return false;
@@ -611,17 +642,25 @@ mod tests {
         true
     }
 
+    fn origin() -> Option<Origin> {
+        Some(Origin {
+            source: SourceFile::new("o.yaml", ""),
+            span: Span::empty(0),
+            exact: true,
+        })
+    }
+
     fn key(text: &str) -> RKey {
         RKey {
             text: text.into(),
-            origin: None,
+            origin: origin(),
         }
     }
 
     fn node(value: RVal) -> RNode {
         RNode {
             value,
-            origin: None,
+            origin: origin(),
         }
     }
 
