@@ -282,8 +282,8 @@ pub fn sort(diags: &mut Vec<Diagnostic>) {
 
 /// Reorder `items` in place so that position `k` holds what was at `order[k]` (`order` is a
 /// permutation): each cycle of the permutation is walked once with swaps, so no second copy of
-/// the (large) items is made.
-fn permute<T>(items: &mut [T], mut order: Vec<usize>) {
+/// the (large) items is made. (The loader puts its per-file results in path order with it too.)
+pub(crate) fn permute<T>(items: &mut [T], mut order: Vec<usize>) {
     for start in 0..items.len() {
         let mut k = start;
         while order[k] != k {

@@ -11,8 +11,8 @@
 //!
 //! Rendering reads files through the documents `load` already parsed (only files it did not
 //! take are read and parsed here); top kustomizations that share no directory render in
-//! parallel, and their synthetic streams are written (with their trees) in parallel, with every result
-//! put back in directory order so the output does not depend on scheduling.
+//! parallel, and their synthetic streams are written (with their trees) in parallel, with every
+//! result put back in directory order so the output does not depend on scheduling.
 
 pub mod files;
 pub mod generators;

@@ -579,14 +579,19 @@ mod tests {
     use super::*;
     use crate::source::SourceFile;
 
-    #[test]
-    fn emit_round_trips_and_maps_spans_back() {
-        let src = SourceFile::new(
-            "a.yaml",
-            "kind: Pod\nmetadata:\n  name: 'x y'\nspec:\n  containers:\n  - name: a\n    args: []\n    n: 3\n    b: yes\n",
-        );
+    /// The first document of `text` (as file `a.yaml`), as a rendered tree.
+    fn rendered(text: &str) -> (Source, RNode) {
+        let src = SourceFile::new("a.yaml", text);
         let parsed = yaml::parse(&src);
         let root = RNode::from_node(&src, &parsed.documents[0].root, &|s| s);
+        (src, root)
+    }
+
+    #[test]
+    fn emit_round_trips_and_maps_spans_back() {
+        let (src, root) = rendered(
+            "kind: Pod\nmetadata:\n  name: 'x y'\nspec:\n  containers:\n  - name: a\n    args: []\n    n: 3\n    b: yes\n",
+        );
         let Emitted {
             text,
             provenance: prov,
@@ -666,12 +671,9 @@ mod tests {
 
     #[test]
     fn the_tree_built_while_writing_is_the_parsed_tree() {
-        let src = SourceFile::new(
-            "a.yaml",
+        let (_, root) = rendered(
             "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  labels: {app: web, 'a b': \"x\\ny\"}\nspec:\n  replicas: 3\n  template:\n    spec:\n      containers:\n      - name: a\n        args: [\"--x=1\", yes, '1.5', '']\n        env: []\n        ports:\n        - - 80\n          - {}\n        - containerPort: 8080\n      volumes: ~\n",
         );
-        let parsed = yaml::parse(&src);
-        let root = RNode::from_node(&src, &parsed.documents[0].root, &|s| s);
         let empty = node(RVal::Map(Vec::new()));
         assert!(assert_built_as_parsed(&[&root, &empty, &root]));
     }

@@ -242,31 +242,13 @@ pub fn load_map<T: Send>(
     let mut order: Vec<usize> = (0..results.len()).collect();
     order.par_sort_unstable_by(|&a, &b| keys[a].cmp(&keys[b]));
     drop(keys);
-    permute(&mut results, order);
+    crate::diagnostic::permute(&mut results, order);
     let mut errors = Vec::new();
     let files: Vec<T> = results
         .into_iter()
         .filter_map(|r| r.and_then(|(_, _, r)| r.map_err(|e| errors.push(e)).ok()))
         .collect();
     (files, errors)
-}
-
-/// Reorder `items` so that position `k` holds what was at `order[k]` (`order` a permutation of
-/// the positions), moving each item once, along the cycles of the permutation.
-fn permute<T>(items: &mut [T], mut order: Vec<usize>) {
-    const DONE: usize = usize::MAX;
-    for start in 0..items.len() {
-        let mut at = start;
-        while order[at] != DONE {
-            let from = order[at];
-            order[at] = DONE;
-            if from == start {
-                break;
-            }
-            items.swap(at, from);
-            at = from;
-        }
-    }
 }
 
 #[cfg(test)]
@@ -295,18 +277,6 @@ mod tests {
     }
 
     proptest! {
-        /// [`permute`] puts at each position what the order names.
-        #[test]
-        fn permuting_moves_each_item_where_the_order_says(
-            order in (0usize..40).prop_flat_map(|n| Just((0..n).collect::<Vec<_>>()).prop_shuffle())
-        ) {
-            let items: Vec<String> = (0..order.len()).map(|i| format!("item {i}")).collect();
-            let mut permuted = items.clone();
-            permute(&mut permuted, order.clone());
-            let expected: Vec<String> = order.iter().map(|&i| items[i].clone()).collect();
-            prop_assert_eq!(permuted, expected);
-        }
-
         /// Sorting by [`component_key`] is sorting `Path`s.
         #[test]
         fn component_keys_sort_as_paths(
