@@ -475,10 +475,14 @@ impl Emitter {
         let start = self.out.len();
         let entry = self.open(&v.origin);
         let mut n = self.block(v, child);
-        if matches!(v.value, RVal::Seq(_)) {
+        if let RVal::Seq(items) = &v.value {
             // A sequence written at its key's indentation ("indentless") starts, for the
-            // parser, at its first item, after the `- `.
+            // parser, at its first item, after the `- `. When that item is `[]`, the parser
+            // takes the sequence itself for a flow one: left to it.
             n.span = Span::new(start + 2, n.span.end());
+            self.exact &= !items
+                .first()
+                .is_some_and(|i| matches!(&i.value, RVal::Seq(s) if s.is_empty()));
         }
         self.close(entry);
         (key, n)
@@ -692,6 +696,13 @@ mod tests {
         assert!(!assert_built_as_parsed(&[&odd]));
         let odd_key = node(RVal::Map(vec![(key("\u{1}"), node(RVal::Null))]));
         assert!(!assert_built_as_parsed(&[&odd_key]));
+        // `a:\n- []\n- null`: the parser reads the sequence as a flow one.
+        let first_empty = node(RVal::Seq(vec![
+            node(RVal::Seq(Vec::new())),
+            node(RVal::Null),
+        ]));
+        let flowish = node(RVal::Map(vec![(key("a"), first_empty)]));
+        assert!(!assert_built_as_parsed(&[&flowish]));
     }
 
     fn scalar() -> impl proptest::strategy::Strategy<Value = RVal> {
