@@ -695,6 +695,20 @@ impl Builder<'_> {
             Ev::SeqStart(anchor) => {
                 self.depth_check(Span::new(start, end))?;
                 self.count(1)?;
+                // A sequence at its key's indentation (`a:\n- [x]`) starts where its first
+                // item does: when that item is a flow sequence, both start at its `[`, and only
+                // the inner one is a flow sequence.
+                if let Some(Frame::Seq {
+                    start: outer,
+                    flow,
+                    items,
+                    ..
+                }) = self.stack.last_mut()
+                    && *outer == start
+                    && items.is_empty()
+                {
+                    *flow = false;
+                }
                 let flow = starts_flow(&src.text, start, b'[');
                 self.stack.push(Frame::Seq {
                     start,
@@ -1020,6 +1034,22 @@ mod tests {
         assert_eq!(f.slice(d.span), "- 1.5\n  - null");
         assert_eq!(f.slice(root.pointer("/d/0").unwrap().span), "1.5");
         assert_eq!(f.slice(root.get("b").unwrap().span), "'x'");
+    }
+
+    #[test]
+    fn a_block_sequence_starting_with_a_flow_one_is_a_block_sequence() {
+        let (f, s) = p("a:\n- [x]\n- y\nb: [1]\n");
+        assert!(s.issues.is_empty(), "{:?}", s.issues);
+        let root = &s.documents[0].root;
+        let a = root.get("a").unwrap();
+        assert_eq!(a.style, Style::BlockCollection);
+        assert_eq!(f.slice(a.span), "[x]\n- y");
+        let first = root.pointer("/a/0").unwrap();
+        assert_eq!(
+            (first.style, f.slice(first.span)),
+            (Style::FlowCollection, "[x]")
+        );
+        assert_eq!(root.get("b").unwrap().style, Style::FlowCollection);
     }
 
     #[test]
