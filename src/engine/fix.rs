@@ -335,21 +335,26 @@ pub fn plan_with_tree(
     if let (Some(doc), [op]) = (document, ops) {
         return plan_one(source, doc, doc_index, base, op);
     }
-    let mut text = original.to_string();
-    for (i, op) in ops.iter().enumerate() {
-        let parsed;
-        let root = match document {
-            Some(d) if i == 0 => d,
-            _ => {
-                parsed = parse_doc(&text, doc_index)?;
-                &parsed
-            }
-        };
-        let obj = root.pointer(base)?;
-        text = plan_op(&text, obj, op)?.apply(&text);
+    let (text, rest) = match (document, ops.split_first()) {
+        (Some(doc), Some((first, rest))) => {
+            let text = plan_op(original, doc.pointer(base)?, first)?.apply(original);
+            (text, rest)
+        }
+        _ => (original.to_string(), ops),
+    };
+    let text = plan_rest(text, doc_index, base, rest)?;
+    Some(line_edit(source, 0, original, &text))
+}
+
+/// `text` with `ops` applied one by one, document `doc_index` parsed again for each, and once
+/// more to check that the result still holds the object at `base`.
+fn plan_rest(mut text: String, doc_index: usize, base: &str, ops: &[FixOp]) -> Option<String> {
+    for op in ops {
+        let root = parse_doc(&text, doc_index)?;
+        text = plan_op(&text, root.pointer(base)?, op)?.apply(&text);
     }
     parse_doc(&text, doc_index)?.pointer(base)?;
-    Some(line_edit(source, 0, original, &text))
+    Some(text)
 }
 
 /// [`plan`] on `lines` — whole lines of `source` from offset `start`, holding the document whose
@@ -367,25 +372,17 @@ pub fn plan_on_lines(
     let (first, rest) = ops.split_first()?;
     let sp = plan_op(&source.text, doc.pointer(base)?, first)?;
     let original = lines.text.as_str();
-    let (Some(from), Some(to)) = (
-        sp.at.start().checked_sub(start),
-        sp.at.end().checked_sub(start),
-    ) else {
+    let within = (sp.at.start().checked_sub(start))
+        .zip(sp.at.end().checked_sub(start))
+        .filter(|&(_, to)| to <= original.len());
+    let Some((from, to)) = within else {
         return plan(lines, 0, base, ops);
     };
-    if to > original.len() {
-        return plan(lines, 0, base, ops);
-    }
     let shifted = Splice {
         at: Span::new(from, to),
         with: sp.with,
     };
-    let mut text = shifted.apply(original);
-    for op in rest {
-        let root = parse_doc(&text, 0)?;
-        text = plan_op(&text, root.pointer(base)?, op)?.apply(&text);
-    }
-    parse_doc(&text, 0)?.pointer(base)?;
+    let text = plan_rest(shifted.apply(original), 0, base, rest)?;
     Some(line_edit(lines, 0, original, &text))
 }
 
@@ -560,15 +557,13 @@ fn enclosing_block<'a>(
     to: usize,
     shallowest: usize,
 ) -> Option<&'a Node> {
-    let lead = |n: &Node| &text[line_start(text, n.span.start())..n.span.start()];
     let qualifies = |n: &Node| {
-        let lead = lead(n);
+        let lead = &text[line_start(text, n.span.start())..n.span.start()];
         lead.len() <= shallowest
             && (lead.trim().is_empty()
                 || (matches!(n.value, Value::Map(_))
-                    && lead.bytes().all(|b| b == b' ' || b == b'-')
-                    && lead.trim_end().split(' ').all(|w| w.is_empty() || w == "-")
-                    && lead.ends_with(' ')))
+                    && lead.ends_with(' ')
+                    && lead.split(' ').all(|w| w.is_empty() || w == "-")))
     };
     let holds = |n: &Node| {
         n.style == Style::BlockCollection

@@ -179,14 +179,10 @@ impl<'r> Plan<'r> {
             (file.objects.iter()).map(|o| entry_facts(o, ctx)).collect()
         };
         // The file's own objects: all that the rules checked here can relate to.
-        let refs: Vec<&Object> = if self.in_file.is_empty() {
-            Vec::new()
-        } else {
-            file.objects.iter().collect()
-        };
         let index = if self.in_file.is_empty() {
             Index::default()
         } else {
+            let refs: Vec<&Object> = file.objects.iter().collect();
             Index::with_facts(&refs, std::mem::take(&mut facts))
         };
         let rules = || self.local.iter().chain(&self.in_file).copied();
@@ -199,7 +195,6 @@ impl<'r> Plan<'r> {
         if !self.in_file.is_empty() {
             facts = index.into_facts();
         }
-        drop(refs);
         let entries = if self.cross.is_empty() {
             Vec::new()
         } else {
@@ -222,8 +217,8 @@ impl<'r> Plan<'r> {
     }
 
     /// Check `files` (pruned by the first pass) with the cross-object rules; `entries` holds the
-    /// index facts of every object, file by file, in order. A file whose source was detached is read again
-    /// through `attach` when it gets a finding, and its findings hold the detached source. The
+    /// index facts of every object, file by file, in order. A file whose source was detached is
+    /// read again through `attach` when it gets a finding, and its findings hold the detached source. The
     /// findings come per file, in file order, for the caller to move into its own vector (one
     /// copy of them fewer than gathering them here).
     pub fn second_pass(

@@ -299,19 +299,24 @@ fn write_scalar(out: &mut String, v: &RVal) {
             }
         }
         RVal::Float(_) => out.push_str("null"),
-        RVal::Str(s) => write_str(out, s),
+        RVal::Str(s) => {
+            write_str(out, s);
+        }
         RVal::Seq(_) => out.push_str("[]"),
         RVal::Map(_) => out.push_str("{}"),
     }
 }
 
 /// Append a string scalar: plain where it reads back as the same string, else JSON-quoted.
-fn write_str(out: &mut String, s: &str) {
-    if plain_ok(s) {
+/// Returns whether it was written plain.
+fn write_str(out: &mut String, s: &str) -> bool {
+    let plain = plain_ok(s);
+    if plain {
         out.push_str(s);
     } else {
         out.push_str(&serde_json::Value::String(s.to_string()).to_string());
     }
+    plain
 }
 
 /// Append `n` spaces.
@@ -364,31 +369,33 @@ impl Emitter {
     fn scalar(&mut self, v: &RVal) -> Node {
         self.nodes += 1;
         let start = self.out.len();
-        write_scalar(&mut self.out, v);
-        let span = Span::new(start, self.out.len());
         let (style, value) = match v {
-            RVal::Str(s) if plain_ok(s) => (Style::Plain, Value::Str(s.clone())),
+            RVal::Str(s) if write_str(&mut self.out, s) => (Style::Plain, Value::Str(s.clone())),
             RVal::Str(s) => {
                 self.exact &= quotes_back(s);
                 (Style::Quoted, Value::Str(s.clone()))
             }
-            RVal::Seq(_) => (Style::FlowCollection, Value::Seq(Box::default())),
-            RVal::Map(_) => (Style::FlowCollection, Value::Map(Box::default())),
-            _ => (Style::Plain, yaml::resolve_plain(&self.out[start..])),
+            _ => {
+                write_scalar(&mut self.out, v);
+                match v {
+                    RVal::Seq(_) => (Style::FlowCollection, Value::Seq(Box::default())),
+                    RVal::Map(_) => (Style::FlowCollection, Value::Map(Box::default())),
+                    _ => (Style::Plain, yaml::resolve_plain(&self.out[start..])),
+                }
+            }
         };
+        let span = Span::new(start, self.out.len());
         Node { span, style, value }
     }
     /// Write a mapping key and return it as the parser would read it back.
     fn key(&mut self, k: &RKey) -> Key {
         let start = self.out.len();
-        write_str(&mut self.out, &k.text);
+        let plain = write_str(&mut self.out, &k.text);
         let span = Span::new(start, self.out.len());
         if let Some(o) = &k.origin {
             self.table.push((span, o.clone()));
         }
-        if !plain_ok(&k.text) {
-            self.exact &= quotes_back(&k.text);
-        }
+        self.exact &= plain || quotes_back(&k.text);
         Key {
             text: k.text.clone(),
             span,
@@ -411,7 +418,7 @@ impl Emitter {
                     }
                     out.push(self.entry(k, v, indent));
                 }
-                self.exact &= !has_duplicate_keys(&out);
+                self.exact &= !yaml::repeats_a_key(&out);
                 let end = out.last().map_or(start, |(_, n)| n.span.end());
                 Node {
                     span: Span::new(start, end),
@@ -497,19 +504,6 @@ fn quotes_back(s: &str) -> bool {
                     '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}'
                 ))
     })
-}
-
-/// Does a mapping written with `entries` repeat a key (which the parser reports, keeping the
-/// last value in the first one's place)?
-fn has_duplicate_keys(entries: &[(Key, Node)]) -> bool {
-    if entries.len() <= 16 {
-        return entries
-            .iter()
-            .enumerate()
-            .any(|(i, (k, _))| entries[..i].iter().any(|(e, _)| e.text == k.text));
-    }
-    let mut seen = std::collections::HashSet::with_capacity(entries.len());
-    !entries.iter().all(|(k, _)| seen.insert(k.text.as_str()))
 }
 
 /// What [`emit`] wrote.

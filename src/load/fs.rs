@@ -235,10 +235,9 @@ pub fn load_map<T: Send>(
         .collect();
     // By path (then input position, for the same path given twice): the order is worked out
     // on the pool, on positions, then the results are moved into it in place, each once.
-    fn key<U>(r: &Option<(String, usize, U)>) -> Option<(&str, usize)> {
-        r.as_ref().map(|(path, i, _)| (path.as_str(), *i))
-    }
-    let keys: Vec<Option<(&str, usize)>> = results.iter().map(key).collect();
+    let keys: Vec<Option<(&str, usize)>> = (results.iter())
+        .map(|r| r.as_ref().map(|(path, i, _)| (path.as_str(), *i)))
+        .collect();
     let mut order: Vec<usize> = (0..results.len()).collect();
     order.par_sort_unstable_by(|&a, &b| keys[a].cmp(&keys[b]));
     drop(keys);

@@ -342,6 +342,17 @@ impl Seen {
     }
 }
 
+/// Does a mapping with `entries` repeat a key? (Checked as the builder checks the mappings it
+/// reads, for trees made otherwise.)
+pub(crate) fn repeats_a_key(entries: &[(Key, Node)]) -> bool {
+    let mut seen = Seen::default();
+    (0..entries.len()).any(|i| {
+        let repeated = seen.find(&entries[..i], &entries[i].0.text).is_some();
+        seen.added(&entries[..=i]);
+        repeated
+    })
+}
+
 struct Builder<'a> {
     src: &'a SourceFile,
     ascii: bool,
