@@ -156,7 +156,7 @@ pub fn eval(cond: &Cond, env: &Env<'_>) -> Outcome {
                     source: Some(env),
                     ..*env
                 };
-                if eval(cond, &inner).holds {
+                if holds(cond, &inner) {
                     return Outcome::new(true, ptr);
                 }
             }
@@ -164,6 +164,102 @@ pub fn eval(cond: &Cond, env: &Env<'_>) -> Outcome {
         }
         Cond::ApiStatus(want) => eval_api_status(*want, env),
     }
+}
+
+/// Does `cond` hold in `env`? Always `eval(cond, env).holds`, without working out where it
+/// was decided: no pointer is built for the nodes it reads. A rule decides with it and calls
+/// [`eval`] only for a violation, which most checked nodes are not.
+pub fn holds(cond: &Cond, env: &Env<'_>) -> bool {
+    let answer = match cond {
+        Cond::All(items) => items.iter().all(|c| holds(c, env)),
+        Cond::Any(items) => items.iter().any(|c| holds(c, env)),
+        Cond::Not(c) => !holds(c, env),
+        Cond::Field {
+            anchor, path, op, ..
+        } => match anchored(env, *anchor) {
+            Some((base, ptr)) => field_holds(path, op, base, ptr, env),
+            None => missing_holds(op, env),
+        },
+        Cond::Schema(_) | Cond::Related(_) | Cond::Some { .. } | Cond::ApiStatus(_) => {
+            return eval(cond, env).holds;
+        }
+    };
+    debug_assert_eq!(
+        answer,
+        eval(cond, env).holds,
+        "holds and eval disagree on {cond:?}"
+    );
+    answer
+}
+
+/// [`eval_field`]'s answer alone: does `op` hold on any node at `path` below `node` (whose
+/// pointer is `base`), or, when there is none, on a missing field?
+fn field_holds(path: &[Seg], op: &Op, node: &Node, base: &str, env: &Env<'_>) -> bool {
+    let skip_null = matches!(op, Op::Exists(_) | Op::CompareField(..) | Op::SameAs(..));
+    let mut found = false;
+    let decided = visit(node, path, None, &mut |n, last| {
+        if skip_null && n.is_null() {
+            return false;
+        }
+        found = true;
+        match (op, last) {
+            // The checked node's own key: the last token of its pointer.
+            (Op::KeyMatches(re), Some(Token::Key(k))) => re.is_match(k),
+            (Op::KeyMatches(re), Some(Token::Index(i))) => re.is_match(&i.to_string()),
+            (Op::KeyMatches(re), None) => {
+                (crate::manifest::yaml::pointer_tokens(base).last()).is_some_and(|k| re.is_match(k))
+            }
+            _ => op_holds(op, n, env),
+        }
+    });
+    decided || (!found && missing_holds(op, env))
+}
+
+/// The last token of a path to a node: a mapping key or a list index.
+#[derive(Clone, Copy)]
+enum Token<'k> {
+    Key(&'k str),
+    Index(usize),
+}
+
+/// Call `f` on each node at `path` below `node`, with the path's last token (`last` when the
+/// path is empty), until `f` returns true; true when it did.
+fn visit<'a>(
+    node: &'a Node,
+    path: &[Seg],
+    last: Option<Token<'_>>,
+    f: &mut dyn for<'k> FnMut(&'a Node, Option<Token<'k>>) -> bool,
+) -> bool {
+    let Some((first, rest)) = path.split_first() else {
+        return f(node, last);
+    };
+    match first {
+        Seg::Key(k) => node
+            .child(k)
+            .is_some_and(|c| visit(c, rest, Some(Token::Key(k)), f)),
+        Seg::Any => match &node.value {
+            Value::Seq(items) => (items.iter().enumerate())
+                .any(|(i, item)| visit(item, rest, Some(Token::Index(i)), f)),
+            Value::Map(entries) => {
+                (entries.iter()).any(|(k, v)| visit(v, rest, Some(Token::Key(&k.text)), f))
+            }
+            _ => false,
+        },
+    }
+}
+
+/// The non-null nodes at an anchored path pattern: [`values_at`] without their pointers.
+fn nodes_at<'e>(env: &'e Env<'_>, anchor: Anchor, path: &[Seg]) -> Vec<&'e Node> {
+    let mut out = Vec::new();
+    if let Some((base, _)) = anchored(env, anchor) {
+        visit(base, path, None, &mut |n, _| {
+            if !n.is_null() {
+                out.push(n);
+            }
+            false
+        });
+    }
+    out
 }
 
 /// The node an anchor names, and its pointer (from its object's root).
@@ -469,7 +565,7 @@ fn eval_related(rel: &Relation, env: &Env<'_>) -> Outcome {
                 source: Some(env),
                 old: None,
             };
-            if !eval(w, &tenv).holds {
+            if !holds(w, &tenv) {
                 continue;
             }
         }
@@ -581,51 +677,14 @@ fn eval_field(path: &[Seg], op: &Op, node: &Node, base: &str, env: &Env<'_>) -> 
     for (ptr, n) in found {
         let n = &n;
         let (holds, sub) = match op {
-            Op::CompareField(cop, anchor, other) => (
-                compare(*cop, n, &values_at(env, *anchor, other)),
-                String::new(),
-            ),
-            Op::Selects(anchor, other) => {
-                let labels = values_at(env, *anchor, other)
-                    .first()
-                    .map(|(_, l)| label_pairs(Some(l)))
-                    .unwrap_or_default();
-                (selects(n, &labels), String::new())
-            }
-            Op::SameAs(anchor, other) => {
-                let field = other.iter().rev().find_map(|s| match s {
-                    Seg::Key(k) => Some(k.as_str()),
-                    Seg::Any => None,
-                });
-                let holds = values_at(env, *anchor, other)
-                    .first()
-                    .is_some_and(|(_, o)| canon::equal(n, o, field.unwrap_or_default()));
-                (holds, String::new())
-            }
-            Op::Compare(
-                cmp,
-                Operand::Field {
-                    anchor,
-                    path: other,
-                    times,
-                },
-            ) => {
-                let r = values_at(env, *anchor, other)
-                    .first()
-                    .and_then(|(_, o)| number(o))
-                    .map(|v| v * times);
-                let holds = number(n)
-                    .zip(r)
-                    .is_some_and(|(l, r)| compare_numbers(*cmp, l, r));
-                (holds, String::new())
-            }
             Op::KeyMatches(re) => (
                 crate::manifest::yaml::pointer_tokens(&ptr)
                     .last()
                     .is_some_and(|k| re.is_match(k)),
                 String::new(),
             ),
-            _ => test(op, n),
+            Op::Contains(_) | Op::UniqueBy(_) => test(op, n),
+            _ => (op_holds(op, n, env), String::new()),
         };
         let at = if sub.is_empty() {
             ptr
@@ -639,6 +698,46 @@ fn eval_field(path: &[Seg], op: &Op, node: &Node, base: &str, env: &Env<'_>) -> 
         first.get_or_insert(o);
     }
     first.expect("non-empty")
+}
+
+/// Does `op` hold on `n`? Not for `key-matches`, which reads the node's pointer.
+fn op_holds(op: &Op, n: &Node, env: &Env<'_>) -> bool {
+    match op {
+        Op::CompareField(cop, anchor, other) => compare(*cop, n, &nodes_at(env, *anchor, other)),
+        Op::Selects(anchor, other) => {
+            let labels = nodes_at(env, *anchor, other)
+                .first()
+                .map(|l| label_pairs(Some(l)))
+                .unwrap_or_default();
+            selects(n, &labels)
+        }
+        Op::SameAs(anchor, other) => {
+            let field = other.iter().rev().find_map(|s| match s {
+                Seg::Key(k) => Some(k.as_str()),
+                Seg::Any => None,
+            });
+            nodes_at(env, *anchor, other)
+                .first()
+                .is_some_and(|o| canon::equal(n, o, field.unwrap_or_default()))
+        }
+        Op::Compare(
+            cmp,
+            Operand::Field {
+                anchor,
+                path: other,
+                times,
+            },
+        ) => {
+            let r = nodes_at(env, *anchor, other)
+                .first()
+                .and_then(|o| number(o))
+                .map(|v| v * times);
+            number(n)
+                .zip(r)
+                .is_some_and(|(l, r)| compare_numbers(*cmp, l, r))
+        }
+        _ => test(op, n).0,
+    }
 }
 
 fn scalar_eq(n: &Node, v: &serde_json::Value, fold: bool) -> bool {
@@ -694,13 +793,13 @@ fn compare_numbers(cmp: Cmp, l: f64, r: f64) -> bool {
 fn missing_holds(op: &Op, env: &Env<'_>) -> bool {
     match op {
         Op::Exists(false) | Op::UniqueBy(_) | Op::CompareField(CompareOp::NotEquals, ..) => true,
-        Op::SameAs(anchor, other) => values_at(env, *anchor, other).is_empty(),
+        Op::SameAs(anchor, other) => nodes_at(env, *anchor, other).is_empty(),
         _ => false,
     }
 }
 
-fn compare(op: CompareOp, n: &Node, others: &[(String, &Node)]) -> bool {
-    let first = others.first().map(|(_, o)| *o);
+fn compare(op: CompareOp, n: &Node, others: &[&Node]) -> bool {
+    let first = others.first().copied();
     let num = |cmp: fn(f64, f64) -> bool| match (number(n), first.and_then(number)) {
         (Some(a), Some(b)) => cmp(a, b),
         _ => false,
@@ -708,7 +807,7 @@ fn compare(op: CompareOp, n: &Node, others: &[(String, &Node)]) -> bool {
     match op {
         CompareOp::Equals => first.is_some_and(|o| same_value(n, o)),
         CompareOp::NotEquals => first.is_none_or(|o| !same_value(n, o)),
-        CompareOp::In => others.iter().any(|(_, o)| same_value(n, o)),
+        CompareOp::In => others.iter().any(|o| same_value(n, o)),
         CompareOp::Gt => num(|a, b| a > b),
         CompareOp::Gte => num(|a, b| a >= b),
         CompareOp::Lt => num(|a, b| a < b),
@@ -776,6 +875,45 @@ fn test(op: &Op, n: &Node) -> (bool, String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::source::SourceFile;
+
+    /// Lint `text` with a rule forbidding `cond` (YAML, indented for the rule's `forbid:`) on
+    /// what `each` (a line, or nothing) selects:
+    /// the pointers of its findings. In a debug build every answer of [`holds`] is checked
+    /// against [`eval`]'s.
+    fn forbid_at(cond: &str, each: &str, text: &str) -> Vec<String> {
+        let rule = format!(
+            "id: t\ntitle: t\nseverity: error\ncategory: c\nwhy: w\nhelp: h\n\
+             match:\n  kinds: [ConfigMap]\n{each}forbid:\n{cond}message: m\n\
+             examples:\n  valid: [x]\n  invalid: [x]\n"
+        );
+        let rule =
+            crate::policy::load_rule(SourceFile::new("r.yaml", rule), false).expect("rule loads");
+        let ctx = super::super::Context::default();
+        (crate::testing::lint_one(&rule, "x.yaml", text, &ctx).into_iter())
+            .map(|d| d.path)
+            .collect()
+    }
+
+    #[test]
+    fn key_matches_reads_the_last_token_of_any_path() {
+        let text = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n\
+            data: {db-password: x, mode: y}\nlist: [a, b, c]\n";
+        // A key reached through `*` over a mapping, and a list index.
+        let keyed = "  field: /data/*\n  key-matches: password\n";
+        assert_eq!(forbid_at(keyed, "", text), ["/data/db-password"]);
+        let indexed = "  field: /list/*\n  key-matches: ^0$\n";
+        assert_eq!(forbid_at(indexed, "", text), ["/list/0"]);
+        // A key named in the path.
+        let named = "  field: /data/mode\n  key-matches: ^mode$\n";
+        assert_eq!(forbid_at(named, "", text), ["/data/mode"]);
+        // No path: the checked node's own key.
+        let own = "  key-matches: ^mode$\n";
+        assert_eq!(forbid_at(own, "each: /data/*\n", text), ["/data/mode"]);
+        // Decided on a missing field: nothing to match.
+        let missing = "  field: /data/none\n  key-matches: .\n";
+        assert!(forbid_at(missing, "", text).is_empty());
+    }
 
     #[test]
     fn image_references() {

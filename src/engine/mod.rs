@@ -20,7 +20,7 @@ use crate::manifest::{FileManifests, Node, Object, workload};
 use crate::policy::cond::{Anchor, Each};
 use crate::policy::{Check, Rule};
 use crate::source::Span;
-use eval::{Env, Outcome, eval};
+use eval::{Env, Outcome, eval, holds};
 pub use index::Index;
 use rayon::prelude::*;
 use std::collections::BTreeMap;
@@ -352,16 +352,17 @@ fn violations<'s, 'o>(
             old: old.map(Object::node),
         };
         if let Some(when) = &rule.when
-            && !eval(when, &env).holds
+            && !holds(when, &env)
         {
             continue;
         }
-        let violation = match &rule.check {
-            Check::Require(c) => Some(eval(c, &env)).filter(|o| !o.holds),
-            Check::Forbid(c) => Some(eval(c, &env)).filter(|o| o.holds),
+        // Most nodes pass: where a check was decided is worked out for a violation only.
+        let (c, violated) = match &rule.check {
+            Check::Require(c) => (c, !holds(c, &env)),
+            Check::Forbid(c) => (c, holds(c, &env)),
         };
-        if let Some(o) = violation {
-            found(sel, o);
+        if violated {
+            found(sel, eval(c, &env));
         }
     }
 }
