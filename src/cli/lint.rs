@@ -225,7 +225,9 @@ fn lint_streaming(
     let attach = |s: &Source| attach(s, cwd, &reread);
     // Custom resources are validated on their files parsed again, rather than keeping their
     // whole trees from the first pass.
-    let reload = |f: &FileManifests| manifest::from_source(attach(&f.source));
+    let reload = |f: &FileManifests, wanted: &[usize]| {
+        manifest::reparse_objects(f, attach(&f.source), wanted)
+    };
     // One after the other rather than side by side, and the schemas compiled for the first
     // pass let go in between: what each holds at its busiest then never adds up.
     let report =

@@ -182,9 +182,99 @@ pub struct FileManifests {
     pub documents: Vec<Arc<Node>>,
 }
 
+impl FileManifests {
+    /// The object at `base` in document `doc_index`, if any.
+    pub fn object_at(&self, doc_index: usize, base: &str) -> Option<&Object> {
+        let first = self.objects.partition_point(|o| o.doc_index < doc_index);
+        (self.objects[first..].iter())
+            .take_while(|o| o.doc_index == doc_index)
+            .find(|o| o.base == base)
+    }
+}
+
 /// Parse a file's text into objects.
 pub fn read(path: impl Into<String>, text: impl Into<String>) -> FileManifests {
     from_source(SourceFile::new(path, text))
+}
+
+/// `text` with only the documents whose roots span `keep` (sorted, not overlapping) left in
+/// it: every other byte blanked to a space, line breaks kept, so each kept document parses to
+/// the tree it had, at the same offsets, lines and columns, and under the same document index
+/// (document markers stay; a first document without one leaves a `~` in its place). Parsing
+/// that costs about the kept documents rather than the file. `None` when the text does not
+/// lend itself: a directive (`%`) line, or other than ASCII before a kept root on its line.
+/// (A document after a `...` without a `---` is numbered differently: callers check.)
+pub fn documents_only(text: &str, keep: &[Span]) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut spans = keep.iter().filter(|s| s.start() < s.end()).peekable();
+    let mut out = bytes.to_vec();
+    let (mut i, mut line) = (0, 0);
+    let mut first_marker = None;
+    while i < bytes.len() {
+        if let Some(span) = spans.next_if(|s| s.start() <= i) {
+            let end = span.end().min(bytes.len());
+            if span.start() < i || !text[line..span.start()].is_ascii() {
+                return None;
+            }
+            i = end.max(i);
+            line = text[..i].rfind('\n').map_or(0, |p| p + 1);
+            continue;
+        }
+        let marker = (bytes[line..].starts_with(b"---") || bytes[line..].starts_with(b"..."))
+            && bytes.get(line + 3).is_none_or(|b| b" \t\r\n".contains(b));
+        match bytes[i] {
+            b'\n' => line = i + 1,
+            b'%' if i == line => return None,
+            b'\r' => {}
+            _ if marker && i < line + 3 => {
+                first_marker.get_or_insert(line);
+            }
+            _ => out[i] = b' ',
+        }
+        i += 1;
+    }
+    if spans.next().is_some() {
+        return None;
+    }
+    // A first document without a marker, left out, must stay a document, or the ones after
+    // it would be numbered one lower.
+    let first_marker = first_marker.unwrap_or(bytes.len());
+    let first_kept = keep.first().is_some_and(|s| s.start() < first_marker);
+    let implicit_first = text[..first_marker].lines().any(|l| {
+        let l = l.trim_start();
+        !l.is_empty() && !l.starts_with('#')
+    });
+    if implicit_first
+        && !first_kept
+        && let Some(p) = (0..first_marker).find(|&p| !matches!(bytes[p], b'\n' | b'\r'))
+    {
+        out[p] = b'~';
+    }
+    String::from_utf8(out).ok()
+}
+
+/// Objects `wanted` (indices into `file.objects`) of `file` read again from `full`, the
+/// file's text: only their documents are parsed ([`documents_only`]) when that gives each of
+/// them at its place (document and pointer, [`FileManifests::object_at`]) under the same
+/// identity; otherwise the whole text is.
+pub fn reparse_objects(file: &FileManifests, full: Source, wanted: &[usize]) -> FileManifests {
+    let mut roots: Vec<Span> = (wanted.iter())
+        .filter_map(|&i| file.objects.get(i))
+        .map(|o| o.document.span)
+        .collect();
+    roots.sort_by_key(|s| (s.start(), s.end()));
+    roots.dedup();
+    if let Some(text) = documents_only(&full.text, &roots) {
+        let part = from_source(SourceFile::new(full.path.clone(), text));
+        let found = |o: &Object| {
+            part.object_at(o.doc_index, &o.base)
+                .is_some_and(|p| p.id == o.id)
+        };
+        if (wanted.iter()).all(|&i| file.objects.get(i).is_none_or(found)) {
+            return part;
+        }
+    }
+    from_source(full)
 }
 
 /// Parse an already-built source file into objects.
@@ -368,6 +458,88 @@ fn string_spans(node: &Node, out: &mut Vec<Span>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Documents of shapes and separators that could trip the blanking: comments, tags and
+    /// anchors before roots, flow and block roots, scalar roots, block scalars, `----` lines,
+    /// CRLF line ends, lines of other than ASCII.
+    const DOCS: &[&str] = &[
+        "kind: A\nmetadata: {name: a} # é\n",
+        "# lead\n!!map\nkind: B\nlist:\n- x\n- {y: 1}\n",
+        "&root\nkind: C\ntext: |\n  ---\n  ...\n",
+        "{kind: D, spec: [1, 2]}\n",
+        "plain\n----\nscalar\n",
+        "kind: E\r\nspec:\r\n  a: b\r\n",
+        "- item\n- kind: F\n",
+        "kind: G\nnote: \"ü ---\"\n",
+    ];
+
+    /// Each subset of one or two documents, from streams of three with every separator.
+    #[test]
+    fn documents_only_parses_the_kept_documents_as_they_were() {
+        let seps = ["---\n", "--- # c\n", "---\n# between\n\n"];
+        let mut checked = 0;
+        for a in DOCS {
+            for b in DOCS {
+                for c in [DOCS[0], DOCS[3], DOCS[5]] {
+                    for (lead, sep) in ["", "---\n", "# head\n---\n"].iter().zip(seps) {
+                        let text = format!("{lead}{a}{sep}{b}{sep}{c}");
+                        let whole = yaml::parse(&SourceFile::new("x", text.as_str()));
+                        let docs = &whole.documents;
+                        assert!(whole.issues.is_empty(), "{text:?}");
+                        for keep in [vec![0], vec![1], vec![2], vec![0, 2], vec![1, 2]] {
+                            let roots: Vec<Span> =
+                                keep.iter().map(|&k| docs[k].root.span).collect();
+                            let part = documents_only(&text, &roots).expect("blanks");
+                            assert_eq!(part.len(), text.len());
+                            let parsed = yaml::parse(&SourceFile::new("x", part.as_str()));
+                            assert!(parsed.issues.is_empty(), "{part:?}");
+                            for &k in &keep {
+                                let again =
+                                    parsed.documents.iter().find(|d| d.index == docs[k].index);
+                                assert_eq!(
+                                    again.map(|d| &d.root),
+                                    Some(&docs[k].root),
+                                    "{text:?} -> {part:?}"
+                                );
+                            }
+                            checked += 1;
+                        }
+                    }
+                }
+            }
+        }
+        assert_eq!(checked, DOCS.len() * DOCS.len() * 3 * 3 * 5);
+    }
+
+    #[test]
+    fn what_documents_only_cannot_keep_is_parsed_whole() {
+        // A directive: left to a whole parse.
+        assert_eq!(
+            documents_only("%YAML 1.2\n---\na: 1\n", &[Span::new(14, 18)]),
+            None
+        );
+        // A document after `...` without a marker would be numbered one lower once the one
+        // before it is blanked: the objects are not where they were, so the whole text is read.
+        let text = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n...\n\
+            apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\n";
+        let file = read("x.yaml", text);
+        assert_eq!(file.objects[1].doc_index, 1);
+        let again = reparse_objects(&file, file.source.clone(), &[1]);
+        let b = again.object_at(1, "").expect("found at its place");
+        assert_eq!(b.id.name.as_deref(), Some("b"));
+        // Objects of a List keep their place too.
+        let list = "kind: Pod\n---\napiVersion: v1\nkind: List\nitems:\n\
+            - {apiVersion: v1, kind: ConfigMap, metadata: {name: a}}\n\
+            - {apiVersion: v1, kind: ConfigMap, metadata: {name: b}}\n";
+        let file = read("l.yaml", list);
+        let again = reparse_objects(&file, file.source.clone(), &[1]);
+        assert_eq!(again.objects.len(), 2);
+        assert!(again.source.text.starts_with("~        \n---\n"));
+        assert_eq!(
+            again.object_at(1, "/items/1").map(|o| &o.id),
+            Some(&file.objects[1].id)
+        );
+    }
 
     #[test]
     fn lists_and_skips() {

@@ -250,10 +250,11 @@ impl FileReport {
 }
 
 /// Gives a file parsed again from its text (read again if it was let go), for
-/// [`Stream::finish_into`] to validate custom resources whose trees were not kept. The file
-/// comes back as first read; when its text cannot be read again, its objects are missing (the
+/// [`Stream::finish_into`] to validate custom resources whose trees were not kept: at least
+/// the objects it names (indices into the file's objects), each at its place (document and
+/// pointer) as first read; when its text cannot be read again, its objects are missing (the
 /// caller reports that).
-pub type Reload<'a> = dyn Fn(&FileManifests) -> FileManifests + Sync + 'a;
+pub type Reload<'a> = dyn Fn(&FileManifests, &[usize]) -> FileManifests + Sync + 'a;
 
 impl<'s> Stream<'s> {
     /// Start validating with `settings`.
@@ -363,12 +364,17 @@ impl<'s> Stream<'s> {
                 (by_file.par_iter())
                     .flat_map_iter(|run_of_file| {
                         let fi = deferred[run_of_file[0]].0;
-                        let fresh = reload.map(|r| r(&files[fi]));
-                        let objects = fresh.as_ref().map_or(&files[fi].objects, |f| &f.objects);
+                        let wanted: Vec<usize> =
+                            run_of_file.iter().map(|&i| deferred[i].1).collect();
+                        let fresh = reload.map(|r| r(&files[fi], &wanted));
                         let results: Vec<(usize, Vec<Diagnostic>)> = run_of_file
                             .iter()
                             .filter_map(|&i| {
-                                let o = objects.get(deferred[i].1)?;
+                                let first = files[fi].objects.get(deferred[i].1)?;
+                                let o = match &fresh {
+                                    Some(f) => f.object_at(first.doc_index, &first.base)?,
+                                    None => first,
+                                };
                                 let mut diags = run.check_target(o, run.resolve(o, &cache));
                                 if let Some(f) = &fresh {
                                     for d in &mut diags {
