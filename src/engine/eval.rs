@@ -365,11 +365,10 @@ fn kind_matches(
     sel: &KindSel,
     target: &crate::manifest::Object,
     me: &crate::manifest::Object,
-    ctx: &Context,
 ) -> bool {
     match sel {
         KindSel::Kind(g, k) => target.id.is_kind(g.as_deref(), k),
-        KindSel::Workloads => ctx.is_workload(target),
+        KindSel::Workloads => false,
         KindSel::SelfKind => target.id.kind == me.id.kind && target.id.group() == me.id.group(),
     }
 }
@@ -493,8 +492,10 @@ fn eval_related(rel: &Relation, env: &Env<'_>) -> Outcome {
     for i in candidates {
         let entry = &env.index.entries[i];
         let target = entry.obj;
-        let kind_ok = rel.kinds.iter().any(|k| {
-            kind_matches(k, target, me, env.ctx) || (*k == KindSel::Workloads && entry.embeds_pods)
+        // A workload, for the index, is one by kind or one that embeds pod templates.
+        let kind_ok = rel.kinds.iter().any(|k| match k {
+            KindSel::Workloads => entry.workload,
+            _ => kind_matches(k, target, me),
         });
         if std::ptr::eq(target, me) || !kind_ok {
             continue;
