@@ -346,6 +346,24 @@ pub fn plan_with_tree(
     Some(line_edit(source, 0, original, &text))
 }
 
+/// `ops` without the removals that change nothing: of a field `obj` (the object's root) lacks,
+/// which no other operation writes, at it, above or below it. `None` when none is left out (or
+/// all would be). Fewer operations parse less: one is planned on the tree at hand.
+pub fn without_idle_removals(obj: &Node, ops: &[FixOp]) -> Option<Vec<FixOp>> {
+    let below = |a: &str, b: &str| a.strip_prefix(b).is_some_and(|r| r.starts_with('/'));
+    let related = |a: &str, b: &str| a == b || below(a, b) || below(b, a);
+    let idle = |i: usize, op: &FixOp| {
+        op.op == "remove"
+            && obj.pointer(&op.path).is_none()
+            && (ops.iter().enumerate()).all(|(j, o)| j == i || !related(&o.path, &op.path))
+    };
+    let kept: Vec<FixOp> = (ops.iter().enumerate())
+        .filter(|&(i, op)| !idle(i, op))
+        .map(|(_, op)| op.clone())
+        .collect();
+    (kept.len() < ops.len() && !kept.is_empty()).then_some(kept)
+}
+
 /// `text` with `ops` applied one by one, document `doc_index` parsed again for each, and once
 /// more to check that the result still holds the object at `base`.
 fn plan_rest(mut text: String, doc_index: usize, base: &str, ops: &[FixOp]) -> Option<String> {

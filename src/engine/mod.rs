@@ -549,6 +549,9 @@ fn plan_in_document(
     ops: &[FixOp],
     whole_tree: bool,
 ) -> Option<Vec<crate::diagnostic::TextEdit>> {
+    // A removal that changes nothing is left out (on a whole tree, which says what is missing).
+    let busy = (whole_tree.then(|| obj.node())).and_then(|o| fix::without_idle_removals(o, ops));
+    let ops = busy.as_deref().unwrap_or(ops);
     let on_tree = |source: &crate::source::Source, doc_index: usize| match whole_tree {
         true => fix::plan_with_tree(source, Some(&obj.document), doc_index, &obj.base, ops),
         false => {
