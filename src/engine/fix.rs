@@ -792,6 +792,44 @@ mod tests {
         }
     }
 
+    #[test]
+    fn removals_that_change_nothing_are_left_out() {
+        let src = SourceFile::new("x.yaml", "a:\n  b: 1\n");
+        let doc = yaml::parse(&src).documents.remove(0).root;
+        let set = op("set", "/a/c", Some(serde_json::json!(true)));
+        // The field is missing and nothing else writes there: left out.
+        let ops = [set.clone(), op("remove", "/a/d", None)];
+        assert_eq!(without_idle_removals(&doc, &ops), Some(vec![set.clone()]));
+        // The field is there: kept.
+        assert_eq!(
+            without_idle_removals(&doc, &[set.clone(), op("remove", "/a/b", None)]),
+            None
+        );
+        // Another operation writes at it, below it or above it: kept.
+        for (written, removed) in [("/a/c", "/a/c"), ("/a/c/x", "/a/c"), ("/a/c", "/a/c/y")] {
+            let ops = [
+                op("set", written, Some(1.into())),
+                op("remove", removed, None),
+            ];
+            assert_eq!(
+                without_idle_removals(&doc, &ops),
+                None,
+                "{written} {removed}"
+            );
+        }
+        // Nothing would be left: left as it is.
+        assert_eq!(
+            without_idle_removals(&doc, &[op("remove", "/z", None)]),
+            None
+        );
+        // And the fix is the same either way.
+        let ops = [set.clone(), op("remove", "/a/d", None)];
+        assert_eq!(
+            plan_with_tree(&src, Some(&doc), 0, "", &ops),
+            plan_with_tree(&src, Some(&doc), 0, "", &[set])
+        );
+    }
+
     /// The one-operation path (planned on the engine's tree, checked by re-parsing only the
     /// enclosing block, or not at all for whole-line removals) gives the same edits as the
     /// general path, which re-parses the whole document — or no edit where that one has none.
