@@ -465,10 +465,12 @@ fn eval_related(rel: &Relation, env: &Env<'_>) -> Outcome {
     };
     let mut candidates: Vec<usize> = match by_name {
         Some(name) => match ns {
-            Some(ns) => (env.index.named_in(name, Some(ns)))
-                .chain(env.index.named_in(name, None))
-                .collect(),
-            None => env.index.named(name).collect(),
+            Some(ns) => [
+                env.index.named_in(name, Some(ns)),
+                env.index.named_in(name, None),
+            ]
+            .concat(),
+            None => env.index.named(name),
         },
         None => rel
             .kinds

@@ -10,6 +10,7 @@ use super::Context;
 use crate::manifest::yaml::Value;
 use crate::manifest::{Node, Object};
 use compact_str::CompactString;
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 /// Label pairs (key, value as text). Compact strings: most keys and values fit inline, and every
@@ -51,7 +52,13 @@ pub struct Index<'a> {
     workloads_ns: HashMap<&'a str, Vec<usize>>,
     /// Address of the object in memory → its entry.
     by_address: HashMap<usize, usize>,
+    /// At most [`SMALL`] objects (a file's own, for file-scoped rules): the maps are left
+    /// empty and queries scan the entries, which costs less than filling them.
+    small: bool,
 }
+
+/// Up to this many objects, an index is [`Index::small`].
+const SMALL: usize = 16;
 
 /// The label pairs of a `key: value` map node (values rendered as text).
 pub fn label_pairs(node: Option<&Node>) -> Labels {
@@ -172,7 +179,29 @@ impl<'a> Index<'a> {
     /// Index `objects` with their [`EntryFacts`] already worked out (`facts[i]` is that of
     /// `objects[i]`).
     pub fn with_facts(objects: &[&'a Object], facts: impl IntoIterator<Item = EntryFacts>) -> Self {
+        Index::sized(objects, facts, objects.len() <= SMALL)
+    }
+
+    /// [`Index::with_facts`], small (no maps) or not.
+    fn sized(
+        objects: &[&'a Object],
+        facts: impl IntoIterator<Item = EntryFacts>,
+        small: bool,
+    ) -> Self {
         let mut idx = Index::default();
+        if small {
+            idx.small = true;
+            idx.entries = (objects.iter().zip(facts))
+                .map(|(obj, f)| Entry {
+                    obj,
+                    template: f.template,
+                    pod_labels: f.pod_labels,
+                    embeds_pods: f.embeds_pods,
+                    workload: f.workload,
+                })
+                .collect();
+            return idx;
+        }
         idx.entries.reserve(objects.len());
         idx.by_address.reserve(objects.len());
         // (name, namespace, position) of the named objects, sorted below.
@@ -223,35 +252,56 @@ impl<'a> Index<'a> {
             .collect()
     }
 
+    /// Indices of the entries `keep` accepts, in order (a small index's queries).
+    fn scan(&self, keep: impl Fn(&Entry<'a>) -> bool) -> Vec<usize> {
+        (self.entries.iter().enumerate())
+            .filter(|(_, e)| keep(e))
+            .map(|(i, _)| i)
+            .collect()
+    }
+
     /// Indices of objects of `kind`.
-    pub fn of_kind(&self, kind: &str) -> &[usize] {
-        self.by_kind.get(kind).map_or(&[], Vec::as_slice)
+    pub fn of_kind(&self, kind: &str) -> Cow<'_, [usize]> {
+        if self.small {
+            return Cow::Owned(self.scan(|e| e.obj.id.kind == kind));
+        }
+        Cow::Borrowed(self.by_kind.get(kind).map_or(&[], Vec::as_slice))
     }
 
     /// Indices of objects of `kind` in namespace `ns` (`None`: objects without a namespace).
-    pub fn of_kind_in(&self, kind: &str, ns: Option<&str>) -> &[usize] {
-        self.by_kind_ns
-            .get(kind)
-            .and_then(|m| m.get(ns.unwrap_or("")))
-            .map_or(&[], Vec::as_slice)
+    pub fn of_kind_in(&self, kind: &str, ns: Option<&str>) -> Cow<'_, [usize]> {
+        let ns = ns.unwrap_or("");
+        if self.small {
+            return Cow::Owned(self.scan(|e| e.obj.id.kind == kind && namespace(e) == ns));
+        }
+        Cow::Borrowed(
+            (self.by_kind_ns.get(kind))
+                .and_then(|m| m.get(ns))
+                .map_or(&[], Vec::as_slice),
+        )
     }
 
     /// Indices of workloads in namespace `ns` (`None`: workloads without a namespace).
-    pub fn workloads_in(&self, ns: Option<&str>) -> &[usize] {
-        self.workloads_ns
-            .get(ns.unwrap_or(""))
-            .map_or(&[], Vec::as_slice)
+    pub fn workloads_in(&self, ns: Option<&str>) -> Cow<'_, [usize]> {
+        let ns = ns.unwrap_or("");
+        if self.small {
+            return Cow::Owned(self.scan(|e| e.workload && namespace(e) == ns));
+        }
+        Cow::Borrowed(self.workloads_ns.get(ns).map_or(&[], Vec::as_slice))
     }
 
     /// Indices of objects named `name` (by `metadata.name`, or else `generateName`: a relation
     /// compares the name itself), in any namespace (unordered).
-    pub fn named(&self, name: &str) -> impl Iterator<Item = usize> + '_ {
+    pub fn named(&self, name: &str) -> Vec<usize> {
+        if self.small {
+            return self.scan(|e| e.obj.id.name.as_deref() == Some(name));
+        }
         let t = &self.by_name;
         let (lo, hi) = (
             t.partition_point(|&e| self.name_key(e).0 < name),
             t.partition_point(|&e| self.name_key(e).0 <= name),
         );
-        t[lo..hi].iter().map(|&e| e as usize)
+        t[lo..hi].iter().map(|&e| e as usize).collect()
     }
 
     /// (name, namespace (`""`: none), position) of the named object at `i` in `entries`.
@@ -262,28 +312,43 @@ impl<'a> Index<'a> {
     }
 
     /// Indices of objects named `name` in namespace `ns` (`None`: objects without a namespace).
-    pub fn named_in(&self, name: &str, ns: Option<&str>) -> impl Iterator<Item = usize> + '_ {
-        let (t, key) = (&self.by_name, (name, ns.unwrap_or("")));
+    pub fn named_in(&self, name: &str, ns: Option<&str>) -> Vec<usize> {
+        let ns = ns.unwrap_or("");
+        if self.small {
+            return self.scan(|e| e.obj.id.name.as_deref() == Some(name) && namespace(e) == ns);
+        }
+        let (t, key) = (&self.by_name, (name, ns));
         let at = |e: u32| {
             let (name, ns, _) = self.name_key(e);
             (name, ns)
         };
         let lo = t.partition_point(|&e| at(e) < key);
         let hi = t.partition_point(|&e| at(e) <= key);
-        t[lo..hi].iter().map(|&e| e as usize)
+        t[lo..hi].iter().map(|&e| e as usize).collect()
     }
 
     /// Indices of workloads.
-    pub fn workloads(&self) -> &[usize] {
-        &self.workloads
+    pub fn workloads(&self) -> Cow<'_, [usize]> {
+        if self.small {
+            return Cow::Owned(self.scan(|e| e.workload));
+        }
+        Cow::Borrowed(&self.workloads)
     }
 
     /// The entry of `obj` (by identity of the object in memory).
     pub fn entry_of(&self, obj: &Object) -> Option<&Entry<'a>> {
+        if self.small {
+            return self.entries.iter().find(|e| std::ptr::eq(e.obj, obj));
+        }
         self.by_address
             .get(&address(obj))
             .map(|i| &self.entries[*i])
     }
+}
+
+/// An entry's namespace (`""`: none), as the maps key it.
+fn namespace<'e>(e: &Entry<'e>) -> &'e str {
+    e.obj.id.namespace.as_deref().unwrap_or("")
 }
 
 /// An object's address, as the key of an object that is in the index by identity.
@@ -374,6 +439,64 @@ mod tests {
     use crate::manifest::yaml::parse;
     use crate::source::SourceFile;
 
+    /// A small index (entries scanned) answers every query as a large one (maps) does.
+    #[test]
+    fn small_and_large_indexes_agree() {
+        let mut text = String::new();
+        for i in 0..24 {
+            let kind = ["Deployment", "Service", "ConfigMap", "Pod"][i % 4];
+            let api = if kind == "Deployment" {
+                "apps/v1"
+            } else {
+                "v1"
+            };
+            let ns = ["", "  namespace: a\n", "  namespace: b\n"][i % 3];
+            let name = ["web", "db", "cache"][i % 5 % 3];
+            text.push_str(&format!(
+                "apiVersion: {api}\nkind: {kind}\nmetadata:\n  name: {name}\n{ns}---\n"
+            ));
+        }
+        let file = crate::manifest::read("x.yaml", text);
+        let objects: Vec<&Object> = file.objects.iter().collect();
+        let ctx = Context::default();
+        let facts = || {
+            objects
+                .iter()
+                .map(|o| entry_facts(o, &ctx))
+                .collect::<Vec<_>>()
+        };
+        let small = Index::sized(&objects, facts(), true);
+        let large = Index::sized(&objects, facts(), false);
+        let sorted = |mut v: Vec<usize>| {
+            v.sort_unstable();
+            v
+        };
+        let mut answers = 0;
+        for ns in [None, Some("a"), Some("b"), Some("c")] {
+            assert_eq!(small.workloads_in(ns), large.workloads_in(ns));
+            for kind in ["Deployment", "Service", "Pod", "Secret"] {
+                assert_eq!(small.of_kind(kind), large.of_kind(kind));
+                assert_eq!(small.of_kind_in(kind, ns), large.of_kind_in(kind, ns));
+                answers += large.of_kind_in(kind, ns).len();
+            }
+            for name in ["web", "db", "nope"] {
+                assert_eq!(sorted(small.named(name)), sorted(large.named(name)));
+                assert_eq!(
+                    sorted(small.named_in(name, ns)),
+                    sorted(large.named_in(name, ns))
+                );
+                answers += large.named_in(name, ns).len();
+            }
+        }
+        assert_eq!(small.workloads(), large.workloads());
+        for o in &objects {
+            let (a, b) = (small.entry_of(o), large.entry_of(o));
+            assert!(a.is_some_and(|a| b.is_some_and(|b| std::ptr::eq(a.obj, b.obj))));
+        }
+        // Not an empty agreement.
+        assert!(answers > 24 && !large.workloads().is_empty(), "{answers}");
+    }
+
     fn node(text: &str) -> Node {
         let indented: String = text.lines().map(|l| format!("  {l}\n")).collect();
         let root = parse(&SourceFile::new("s.yaml", format!("s:\n{indented}")))
@@ -425,16 +548,16 @@ mod tests {
         ));
         let objects: Vec<&Object> = file.objects.iter().collect();
         let index = Index::new(&objects, &Context::default());
-        let mut all: Vec<usize> = index.named("quota").collect();
+        let mut all: Vec<usize> = index.named("quota");
         all.sort_unstable();
         assert_eq!(all, [0, 1, 2]);
-        let named_in = |name, ns| index.named_in(name, ns).collect::<Vec<_>>();
+        let named_in = |name, ns| index.named_in(name, ns);
         assert_eq!(named_in("quota", Some("a")), [0]);
         assert_eq!(named_in("quota", Some("b")), [1]);
         assert_eq!(named_in("quota", None), [2]);
         assert!(named_in("quota", Some("c")).is_empty());
         assert_eq!(named_in("defaults", Some("a")), [3]);
         assert_eq!(named_in("quota-a", Some("a")), [4]);
-        assert_eq!(index.named("missing").count(), 0);
+        assert!(index.named("missing").is_empty());
     }
 }
