@@ -361,18 +361,6 @@ fn parent_dir(path: &str) -> &str {
     path.rfind(['/', '\\']).map_or("", |i| &path[..i])
 }
 
-fn kind_matches(
-    sel: &KindSel,
-    target: &crate::manifest::Object,
-    me: &crate::manifest::Object,
-) -> bool {
-    match sel {
-        KindSel::Kind(g, k) => target.id.is_kind(g.as_deref(), k),
-        KindSel::Workloads => false,
-        KindSel::SelfKind => target.id.kind == me.id.kind && target.id.group() == me.id.group(),
-    }
-}
-
 fn eval_related(rel: &Relation, env: &Env<'_>) -> Outcome {
     let me = env.object;
     // The checked node's values for each equality (first value found, else the default).
@@ -494,10 +482,11 @@ fn eval_related(rel: &Relation, env: &Env<'_>) -> Outcome {
     for i in candidates {
         let entry = &env.index.entries[i];
         let target = entry.obj;
-        // A workload, for the index, is one by kind or one that embeds pod templates.
         let kind_ok = rel.kinds.iter().any(|k| match k {
+            KindSel::Kind(g, kind) => target.id.is_kind(g.as_deref(), kind),
+            // A workload, for the index, is one by kind or one that embeds pod templates.
             KindSel::Workloads => entry.workload,
-            _ => kind_matches(k, target, me),
+            KindSel::SelfKind => target.id.kind == me.id.kind && target.id.group() == me.id.group(),
         });
         if std::ptr::eq(target, me) || !kind_ok {
             continue;
