@@ -350,8 +350,7 @@ pub fn plan_with_tree(
 /// which no other operation writes, at it, above or below it. `None` when none is left out (or
 /// all would be). Fewer operations parse less: one is planned on the tree at hand.
 pub fn without_idle_removals(obj: &Node, ops: &[FixOp]) -> Option<Vec<FixOp>> {
-    let below = |a: &str, b: &str| a.strip_prefix(b).is_some_and(|r| r.starts_with('/'));
-    let related = |a: &str, b: &str| a == b || below(a, b) || below(b, a);
+    let related = |a: &str, b: &str| yaml::pointer_under(a, b) || yaml::pointer_under(b, a);
     let idle = |i: usize, op: &FixOp| {
         op.op == "remove"
             && obj.pointer(&op.path).is_none()

@@ -33,6 +33,18 @@ pub struct Entry<'a> {
     pub workload: bool,
 }
 
+impl<'a> Entry<'a> {
+    fn new(obj: &'a Object, f: EntryFacts) -> Self {
+        Entry {
+            obj,
+            template: f.template,
+            pod_labels: f.pod_labels,
+            embeds_pods: f.embeds_pods,
+            workload: f.workload,
+        }
+    }
+}
+
 /// All objects of a lint run, by kind, by kind and namespace, and by name — so a relation looks
 /// at the objects it could match, not at every object (linear, not quadratic, in the number of
 /// objects when namespaces partition them).
@@ -192,13 +204,7 @@ impl<'a> Index<'a> {
         if small {
             idx.small = true;
             idx.entries = (objects.iter().zip(facts))
-                .map(|(obj, f)| Entry {
-                    obj,
-                    template: f.template,
-                    pod_labels: f.pod_labels,
-                    embeds_pods: f.embeds_pods,
-                    workload: f.workload,
-                })
+                .map(|(obj, f)| Entry::new(obj, f))
                 .collect();
             return idx;
         }
@@ -225,13 +231,7 @@ impl<'a> Index<'a> {
             if let Some(name) = obj.id.name.as_deref() {
                 named.push((name, ns, u32::try_from(i).expect("fewer than 2^32 objects")));
             }
-            idx.entries.push(Entry {
-                obj,
-                template: f.template,
-                pod_labels: f.pod_labels,
-                embeds_pods: f.embeds_pods,
-                workload: f.workload,
-            });
+            idx.entries.push(Entry::new(obj, f));
         }
         // Sorted on the pool: on 100,000 objects this sort is most of what the index costs,
         // and it runs while the pool would otherwise wait for it.

@@ -218,9 +218,9 @@ impl<'r> Plan<'r> {
 
     /// Check `files` (pruned by the first pass) with the cross-object rules; `entries` holds the
     /// index facts of every object, file by file, in order. A file whose source was detached is
-    /// read again through `attach` when it gets a finding, and its findings hold the detached source. The
-    /// findings come per file, in file order, for the caller to move into its own vector (one
-    /// copy of them fewer than gathering them here).
+    /// read again through `attach` when it gets a finding, and its findings hold the detached
+    /// source. The findings come per file, in file order, for the caller to move into its own
+    /// vector (one copy of them fewer than gathering them here).
     pub fn second_pass(
         &self,
         files: &[FileManifests],

@@ -229,6 +229,12 @@ pub fn push_escaped(buf: &mut String, token: &str) {
     buf.push_str(&token[from..]);
 }
 
+/// Is the JSON Pointer `path` equal to `prefix` or below it (on token boundaries)?
+pub fn pointer_under(path: &str, prefix: &str) -> bool {
+    path.strip_prefix(prefix)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
 /// Append `token` to `pointer`.
 pub fn push_pointer(pointer: &str, token: &str) -> String {
     let mut out = String::with_capacity(pointer.len() + token.len() + 1);

@@ -364,9 +364,11 @@ impl<'s> Stream<'s> {
                 (by_file.par_iter())
                     .flat_map_iter(|run_of_file| {
                         let fi = deferred[run_of_file[0]].0;
-                        let wanted: Vec<usize> =
-                            run_of_file.iter().map(|&i| deferred[i].1).collect();
-                        let fresh = reload.map(|r| r(&files[fi], &wanted));
+                        let fresh = reload.map(|r| {
+                            let wanted: Vec<usize> =
+                                run_of_file.iter().map(|&i| deferred[i].1).collect();
+                            r(&files[fi], &wanted)
+                        });
                         let results: Vec<(usize, Vec<Diagnostic>)> = run_of_file
                             .iter()
                             .filter_map(|&i| {

@@ -378,10 +378,10 @@ pub fn central_only(entries: &[String], rules: &[Rule]) -> BTreeSet<String> {
         .collect()
 }
 
-/// Is `path` equal to `prefix` or below it (on token boundaries)?
+/// Is `path` equal to `prefix` or below it (on token boundaries; a trailing `/` of `prefix`
+/// is ignored)?
 fn under(path: &str, prefix: &str) -> bool {
-    let prefix = prefix.trim_end_matches('/');
-    path == prefix || (path.starts_with(prefix) && path.as_bytes().get(prefix.len()) == Some(&b'/'))
+    crate::manifest::yaml::pointer_under(path, prefix.trim_end_matches('/'))
 }
 
 /// Name of the container a finding path is in (`…/containers/2/…`), read from the object.
