@@ -26,7 +26,7 @@ use crate::manifest::{self, FileManifests};
 use crate::source::{Source, SourceFile, Span};
 use files::Files;
 use rayon::prelude::*;
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use tree::{Origin, Provenance};
 
@@ -236,13 +236,13 @@ fn render_with<'f>(
         (Some((groups, _)), Some(_)) => groups.clone(),
         _ => vec![(0..tops.len()).collect()],
     };
-    let once: HashSet<PathBuf> = reach.map(|(_, once)| once).unwrap_or_default();
+    let uses: Option<Uses> = reach.map(|(_, uses)| uses);
     let renderer = |fs: &'f dyn Files| {
         let mut r = renderer(fs);
-        r.build_once = once.clone();
+        r.uses = uses.clone();
         r
     };
-    r.build_once = once.clone();
+    r.uses = uses.clone();
     let mut members = BTreeSet::new();
     let mut results: Vec<TopResult> = match sync {
         Some(sync) if groups.len() > 1 => {
@@ -314,15 +314,16 @@ fn render_group(
     (out, r.members)
 }
 
+/// Expected builds per kustomization directory ([`render::Renderer::uses`]).
+type Uses = HashMap<PathBuf, usize>;
+
 /// What the tops reach: the tops (indices into `tops`) in groups that share no kustomization
-/// directory, each group ascending and the groups in the order of their first top; and the
-/// tops (canonical) that no other top reaches, built once only. `None` when a directory's links
-/// make its canonical path differ from its spelled one (two spellings of one directory could
-/// then include different directories).
-fn reach(
-    r: &mut render::Renderer<'_>,
-    tops: &[&PathBuf],
-) -> Option<(Vec<Vec<usize>>, HashSet<PathBuf>)> {
+/// directory, each group ascending and the groups in the order of their first top; and how
+/// many times each directory reached (canonical) is built, if each result is reused
+/// ([`render::Renderer::uses`]): once per directory that includes it, and once more for a top.
+/// `None` when a directory's links make its canonical path differ from its spelled one (two
+/// spellings of one directory could then include different directories).
+fn reach(r: &mut render::Renderer<'_>, tops: &[&PathBuf]) -> Option<(Vec<Vec<usize>>, Uses)> {
     let fs = r.fs;
     let plain = |d: &Path, c: &Path| {
         c == d
@@ -338,43 +339,40 @@ fn reach(
         i
     }
     let mut parent: Vec<usize> = (0..tops.len()).collect();
-    // Canonical directory → the first top that reaches it, and how many tops do.
-    let mut owner: HashMap<PathBuf, (usize, usize)> = HashMap::new();
+    // Canonical directory → the first top that reaches it.
+    let mut owner: HashMap<PathBuf, usize> = HashMap::new();
+    let mut uses = Uses::new();
     for (t, top) in tops.iter().enumerate() {
-        let mut seen = HashSet::new();
+        *uses.entry(fs.canonical(top)).or_default() += 1;
         let mut stack = vec![(*top).clone()];
         while let Some(d) = stack.pop() {
             let c = fs.canonical(&d);
             if !plain(&d, &c) {
                 return None;
             }
-            if !seen.insert(c.clone()) {
-                continue;
-            }
-            match owner.get_mut(&c) {
-                Some((o, n)) => {
-                    *n += 1;
-                    let (a, b) = (root(&mut parent, *o), root(&mut parent, t));
+            match owner.get(&c) {
+                Some(&o) => {
+                    let (a, b) = (root(&mut parent, o), root(&mut parent, t));
                     // The smaller index stays the root: a group's root is its first top.
                     parent[a.max(b)] = a.min(b);
                 }
                 None => {
-                    owner.insert(c, (t, 1));
+                    // A directory's includes are counted once: its result is reused.
+                    owner.insert(c, t);
+                    let includes = r.includes(&d);
+                    for i in &includes {
+                        *uses.entry(fs.canonical(i)).or_default() += 1;
+                    }
+                    stack.extend(includes);
                 }
             }
-            stack.extend(r.includes(&d));
         }
     }
     let mut groups: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
     for t in 0..tops.len() {
         groups.entry(root(&mut parent, t)).or_default().push(t);
     }
-    let once = tops
-        .iter()
-        .map(|t| fs.canonical(t))
-        .filter(|c| owner.get(c).is_some_and(|&(_, n)| n == 1))
-        .collect();
-    Some((groups.into_values().collect(), once))
+    Some((groups.into_values().collect(), uses))
 }
 
 /// The synthetic file of one rendered kustomization, with its provenance.
@@ -697,4 +695,83 @@ pub fn lint(
 ) -> Vec<Diagnostic> {
     let out = prepare(files, inputs, paths, cwd);
     finish(crate::engine::lint(files, rules, ctx), out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two tops sharing a base (which includes a common directory) and one top with a
+    /// directory of its own; `c` also reaches the base twice, through `shared` and directly.
+    fn repo() -> files::Memory {
+        let meta = |kind: &str, name: &str| {
+            format!("apiVersion: v1\nkind: {kind}\nmetadata:\n  name: {name}\n")
+        };
+        let files = [
+            (
+                "common/kustomization.yaml",
+                "resources: [cm.yaml]".to_string(),
+            ),
+            ("common/cm.yaml", meta("ConfigMap", "common")),
+            (
+                "base/kustomization.yaml",
+                "resources: [../common, svc.yaml]".into(),
+            ),
+            ("base/svc.yaml", meta("Service", "web")),
+            (
+                "shared/kustomization.yaml",
+                "resources: [../base]\nnamePrefix: s-".into(),
+            ),
+            ("own/kustomization.yaml", "resources: [sa.yaml]".into()),
+            ("own/sa.yaml", meta("ServiceAccount", "own")),
+            (
+                "a/kustomization.yaml",
+                "resources: [../base]\nnamePrefix: a-".into(),
+            ),
+            (
+                "b/kustomization.yaml",
+                "resources: [../base, ../own]\nnamespace: b".into(),
+            ),
+            (
+                "c/kustomization.yaml",
+                "resources: [../shared, ../base]\nnameSuffix: -c".into(),
+            ),
+        ];
+        let mut m = files::Memory::default();
+        for (path, text) in files {
+            m.files.insert(path.into(), text);
+        }
+        m
+    }
+
+    #[test]
+    fn counted_uses_render_the_same_and_keep_nothing_at_the_end() {
+        let fs = repo();
+        let tops: Vec<PathBuf> = ["a", "b", "c"].iter().map(PathBuf::from).collect();
+        let top_refs: Vec<&PathBuf> = tops.iter().collect();
+        let mut counted = render::Renderer::new(&fs);
+        let (groups, uses) = reach(&mut counted, &top_refs).unwrap();
+        assert_eq!(groups, vec![vec![0, 1, 2]]);
+        let n = |d: &str| uses.get(Path::new(d)).copied();
+        assert_eq!(
+            [n("a"), n("base"), n("common"), n("own"), n("shared")],
+            [Some(1), Some(4), Some(1), Some(1), Some(1)]
+        );
+        counted.uses = Some(uses);
+        let mut uncounted = render::Renderer::new(&fs);
+        for top in &tops {
+            let json = |r: Vec<render::Res>| -> Vec<serde_json::Value> {
+                r.iter().map(|x| x.node.to_json()).collect()
+            };
+            let (got, want) = (json(counted.render(top)), json(uncounted.render(top)));
+            assert_eq!(got, want, "{}", top.display());
+            assert!(!got.is_empty());
+        }
+        // Every kept result was taken by its last use; without counts, all are kept.
+        assert_eq!(counted.kept(), 0);
+        assert_eq!(uncounted.kept(), 4 + tops.len());
+        // A use beyond the count builds again, with the same result.
+        let again = counted.render(Path::new("a"));
+        assert_eq!(again.len(), 2);
+    }
 }

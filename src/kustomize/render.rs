@@ -17,7 +17,7 @@ use super::tree::{Origin, RKey, RNode, RVal};
 use crate::manifest::FileManifests;
 use crate::manifest::yaml::{self, Node};
 use crate::source::{Source, SourceFile, Span};
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -104,11 +104,16 @@ pub struct Renderer<'f> {
     /// Problems found.
     pub problems: Vec<Problem>,
     files: HashMap<PathBuf, Option<Parsed>>,
-    built: HashMap<PathBuf, Vec<Res>>,
+    /// Results kept for reuse, with how many more uses are expected of each.
+    built: HashMap<PathBuf, (Vec<Res>, usize)>,
     stack: Vec<PathBuf>,
-    /// Kustomization directories (canonical) built once only (a top kustomization no other
-    /// kustomization includes): their result is not kept for reuse, which would copy it whole.
-    pub build_once: HashSet<PathBuf>,
+    /// How many times each kustomization directory (canonical) is expected to be built: once
+    /// per kustomization that includes it, plus once if it is rendered as a top. A result is
+    /// kept for reuse only when more uses are expected, and the last expected use takes it
+    /// rather than a copy: each copy of a result copies its whole trees. `None` (unknown):
+    /// every result is kept and copied on each reuse. A use beyond the count builds again, which
+    /// gives the same result.
+    pub uses: Option<HashMap<PathBuf, usize>>,
     /// Files already read and parsed by the caller, by display path: used instead of reading
     /// and parsing them again.
     loaded: Option<&'f LoadedFiles<'f>>,
@@ -502,7 +507,7 @@ impl<'f> Renderer<'f> {
             files: HashMap::new(),
             built: HashMap::new(),
             stack: Vec::new(),
-            build_once: HashSet::new(),
+            uses: None,
             loaded: None,
         }
     }
@@ -647,9 +652,9 @@ impl<'f> Renderer<'f> {
             }
             return input;
         }
-        let cacheable = input.is_empty() && !component && !self.build_once.contains(&key);
-        if cacheable && let Some(done) = self.built.get(&key) {
-            return done.clone();
+        let cacheable = input.is_empty() && !component;
+        if cacheable && let Some(done) = self.take_built(&key) {
+            return done;
         }
         let Some((ksrc, docs)) = self.file(&kpath) else {
             if let Some(at) = via {
@@ -674,9 +679,36 @@ impl<'f> Renderer<'f> {
         let out = self.build_from(dir, &ksrc, k, input, component);
         self.stack.pop();
         if cacheable {
-            self.built.insert(key, out.clone());
+            // Uses left after this one; unknown counts keep every result.
+            let left = match &self.uses {
+                Some(uses) => uses.get(&key).map_or(usize::MAX, |n| n.saturating_sub(1)),
+                None => usize::MAX,
+            };
+            if left > 0 {
+                self.built.insert(key, (out.clone(), left));
+            }
         }
         out
+    }
+
+    /// How many results are kept for reuse (tests).
+    #[cfg(test)]
+    pub fn kept(&self) -> usize {
+        self.built.len()
+    }
+
+    /// A kept result of the kustomization at `key`: a copy, or the result itself on its last
+    /// expected use.
+    fn take_built(&mut self, key: &Path) -> Option<Vec<Res>> {
+        let (done, left) = self.built.get_mut(key)?;
+        if *left == usize::MAX {
+            return Some(done.clone());
+        }
+        *left -= 1;
+        if *left > 0 {
+            return Some(done.clone());
+        }
+        self.built.remove(key).map(|(done, _)| done)
     }
 
     /// Directories a kustomization includes (`resources`, `bases`, `components`), without
