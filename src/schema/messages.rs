@@ -228,14 +228,17 @@ fn constraint(pointer: String, message: String) -> Finding {
 }
 
 /// Describe one validator error. `doc` is the compiled document (for field names), `root` the
-/// object's YAML in `source` (for quoting hints).
+/// object's YAML in `source` (for quoting hints), and `prefix` the pointer of the node that was
+/// validated (empty for the object itself; a part validated apart is below it).
 pub fn describe(
     err: &ValidationError<'_>,
     doc: &Value,
     root: &Node,
     source: &SourceFile,
+    prefix: &str,
 ) -> Vec<Finding> {
-    let at = err.instance_path().as_str().to_string();
+    let within = err.instance_path().as_str();
+    let at = format!("{prefix}{within}");
     let value = err.instance();
     let field = field_name(&at);
     let node = root.pointer(&at);
@@ -250,7 +253,7 @@ pub fn describe(
     match err.kind() {
         ValidationErrorKind::AdditionalProperties { unexpected }
         | ValidationErrorKind::UnevaluatedProperties { unexpected } => {
-            let known: Vec<&str> = schema_at(doc, &at)
+            let known: Vec<&str> = schema_at(doc, within)
                 .and_then(|s| s.get("properties"))
                 .and_then(Value::as_object)
                 .map(|p| p.keys().map(String::as_str).collect())
@@ -453,7 +456,7 @@ mod tests {
         let instance = root.to_json();
         validator
             .iter_errors(&instance)
-            .flat_map(|e| describe(&e, &schema, &root, &src))
+            .flat_map(|e| describe(&e, &schema, &root, &src, ""))
             .collect()
     }
 

@@ -23,9 +23,9 @@ pub mod normalize;
 pub mod partial;
 
 use crate::diagnostic::{Diagnostic, Label, Location, Severity};
-use crate::manifest::yaml::Value as YamlValue;
+use crate::manifest::yaml::{Value as YamlValue, escape_token};
 use crate::manifest::{FileManifests, Node, Object, ObjectRef};
-use crate::source::Span;
+use crate::source::{SourceFile, Span};
 pub use bundle::KubeVersion;
 use compile::{Cache, CompileResult};
 use crd::{CrdVersion, Crds};
@@ -491,12 +491,12 @@ impl<'a> Run<'a> {
                     crd::apply_defaults(&mut instance, &compiled.doc);
                     instance::node_from_json(&instance)
                 });
-                let instance = instance::YNode(defaulted.as_ref().unwrap_or(root));
-                for err in compiled.validator.iter_errors(instance) {
-                    for f in messages::describe(&err, &compiled.doc, root, &obj.source) {
-                        let span = locate(root, &f.pointer, f.anchor);
-                        emit(f.rule, f.message, span, f.pointer, crd);
-                    }
+                let mut found = Vec::new();
+                let instance = defaulted.as_ref().unwrap_or(root);
+                schema_findings(&compiled, instance, "", root, &obj.source, &mut found);
+                for f in found {
+                    let span = locate(root, &f.pointer, f.anchor);
+                    emit(f.rule, f.message, span, f.pointer, crd);
                 }
                 for d in &compiled.dropped {
                     let message = format!(
@@ -737,6 +737,38 @@ impl<'a> Run<'a> {
 }
 
 /// Point a finding on a custom resource at the CRD its schema came from.
+/// What `compiled` finds in `node`, at `prefix` in the object `root`, and what the schemas of
+/// its parts find in theirs.
+fn schema_findings(
+    compiled: &compile::Compiled,
+    node: &Node,
+    prefix: &str,
+    root: &Node,
+    source: &SourceFile,
+    out: &mut Vec<messages::Finding>,
+) {
+    for err in compiled.validator.iter_errors(instance::YNode(node)) {
+        out.extend(messages::describe(
+            &err,
+            &compiled.doc,
+            root,
+            source,
+            prefix,
+        ));
+    }
+    for part in &compiled.parts {
+        let Some(below) = part.path.iter().try_fold(node, |n, key| n.get(key)) else {
+            continue;
+        };
+        let mut at = prefix.to_string();
+        for key in &part.path {
+            at.push('/');
+            at.push_str(&escape_token(key));
+        }
+        schema_findings(&part.compiled, below, &at, root, source, out);
+    }
+}
+
 fn with_origin(mut d: Diagnostic, crd: Option<&CrdVersion<'_>>) -> Diagnostic {
     if let Some(c) = crd {
         d.labels.push(Label {
