@@ -3,9 +3,10 @@
 //! caches that compile each kind once, on first use, whichever thread asks first.
 //!
 //! A built-in kind's document holds only the definitions reachable from it (a Deployment needs
-//! about 120 of a minor's 860), each normalised, so compiling it costs milliseconds. A custom
-//! resource's document is its normalised schema with `metadata` pointing at the built-in
-//! `ObjectMeta` of the selected minor.
+//! about 120 of a minor's 860), each normalised, so compiling it costs milliseconds; the pod
+//! spec, which is most of every workload kind, is compiled once and validated as a part of its
+//! own wherever a kind holds it. A custom resource's document is its normalised schema with
+//! `metadata` pointing at the built-in `ObjectMeta` of the selected minor.
 
 use super::bundle;
 use super::instance::Yaml;
