@@ -620,11 +620,12 @@ fn kind_span(src: &SourceFile) -> Span {
 
 /// Replace the objects of member files by the rendered objects (member files keep their YAML
 /// problems), so linting `files` lints each kustomization once, rendered. The rendered files
-/// move into `files`; `out` keeps their sources for [`remap`].
+/// move into `files`; `out` keeps their sources for [`remap`]. The files' parsed documents,
+/// which only rendering reads, are let go: a member file's trees with them.
 pub fn absorb(files: &mut Vec<FileManifests>, out: &mut Output) {
     for f in files.iter_mut() {
         if out.member_paths.contains(&f.source.path) {
-            f.objects.clear();
+            f.objects = Vec::new();
             f.skipped.clear();
         }
     }
@@ -637,6 +638,9 @@ pub fn absorb(files: &mut Vec<FileManifests>, out: &mut Output) {
             documents: Vec::new(),
         };
         files.push(std::mem::replace(&mut r.file, empty));
+    }
+    for f in files.iter_mut() {
+        f.documents = Vec::new();
     }
 }
 
@@ -770,6 +774,18 @@ mod tests {
         // Every kept result was taken by its last use; without counts, all are kept.
         assert_eq!(counted.kept(), 0);
         assert_eq!(uncounted.kept(), 4 + tops.len());
+        // Rendering and absorbing them lets the files' parsed trees go: only rendering reads them.
+        let mut files: Vec<FileManifests> = (fs.files.iter())
+            .map(|(path, text)| manifest::read(path.as_str(), text.as_str()))
+            .collect();
+        let paths: Vec<PathBuf> = fs.files.keys().map(PathBuf::from).collect();
+        let out = prepare_in(&fs, &mut files, &[], &paths);
+        assert_eq!(out.rendered.len(), tops.len());
+        for f in &files {
+            assert!(f.documents.is_empty(), "{}", f.source.path);
+            let member = out.member_paths.contains(&f.source.path);
+            assert_eq!(f.objects.is_empty(), member, "{}", f.source.path);
+        }
         // A use beyond the count builds again, with the same result.
         let again = counted.render(Path::new("a"));
         assert_eq!(again.len(), 2);
