@@ -450,7 +450,6 @@ impl Output {
         let r = self.rendered_for(source)?;
         r.provenance
             .lookup(span)
-            .cloned()
             .or_else(|| self.object_origin(source, span))
     }
 }
@@ -476,7 +475,7 @@ pub fn remap_one(mut d: Diagnostic, out: &Output) -> Diagnostic {
         .iter()
         .find(|(s, _)| s.start() <= span.start() && span.start() < s.end())
         .map(|(_, o)| o.clone());
-    let Some(origin) = r.provenance.lookup(span).cloned().or_else(|| base.clone()) else {
+    let Some(origin) = r.provenance.lookup(span).or_else(|| base.clone()) else {
         return d;
     };
     if let Some(w) = &mut d.waiver

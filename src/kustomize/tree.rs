@@ -12,6 +12,8 @@
 use crate::manifest::yaml::{self, Key, Node, Style, Value};
 use crate::source::{Source, Span};
 use compact_str::CompactString;
+use std::collections::HashMap;
+use std::sync::Arc;
 
 /// Where a rendered node came from.
 #[derive(Clone, Debug)]
@@ -233,42 +235,68 @@ impl RNode {
     }
 }
 
-/// Synthetic span → origin table of one emitted stream.
+/// Synthetic span → origin table of one emitted stream. An entry names its origin's file by
+/// its place in the table's own list of files, not by a shared pointer: a stream has an entry
+/// for nearly every node, and a pointer each cost an atomic count and 12 bytes more per entry.
 #[derive(Clone, Debug, Default)]
 pub struct Provenance {
-    entries: Vec<(Span, Origin)>,
+    entries: Vec<Entry>,
+    /// The files origins are in.
+    sources: Vec<Source>,
     /// The span of each emitted document, in order.
     pub docs: Vec<Span>,
 }
 
+/// One emitted node or key and where it came from.
+#[derive(Clone, Copy, Debug)]
+struct Entry {
+    /// Its span in the emitted text.
+    at: Span,
+    /// Its span in the origin's file.
+    span: Span,
+    /// The origin's file (its place in [`Provenance::sources`]), and in the top bit whether
+    /// the origin is exact ([`Origin::exact`]).
+    file: u32,
+}
+
+/// [`Entry::file`]'s bit for an exact origin.
+const EXACT: u32 = 1 << 31;
+
 impl Provenance {
     /// The origin of the smallest emitted node or key that contains `span`.
-    pub fn lookup(&self, span: Span) -> Option<&Origin> {
+    pub fn lookup(&self, span: Span) -> Option<Origin> {
         self.lookup_entry(span).map(|(_, o)| o)
     }
     /// The smallest emitted node or key that contains `span`: its emitted span and origin.
-    pub fn lookup_entry(&self, span: Span) -> Option<(Span, &Origin)> {
+    pub fn lookup_entry(&self, span: Span) -> Option<(Span, Origin)> {
         // Entries are sorted by (start, larger first) and nest like the tree they came from, so
         // the innermost container is the last one at or before `span.start` that contains it.
         let idx = self
             .entries
-            .partition_point(|(s, _)| s.start() <= span.start());
+            .partition_point(|e| e.at.start() <= span.start());
         self.entries[..idx]
             .iter()
             .rev()
-            .find(|(s, _)| span.end() <= s.end().max(s.start() + 1))
-            .map(|(s, o)| (*s, o))
+            .find(|e| span.end() <= e.at.end().max(e.at.start() + 1))
+            .map(|e| (e.at, self.origin(e)))
     }
     /// The origin of an emitted node whose span is exactly `span`.
-    pub fn exact(&self, span: Span) -> Option<&Origin> {
+    pub fn exact(&self, span: Span) -> Option<Origin> {
         let idx = self
             .entries
-            .partition_point(|(s, _)| s.start() < span.start());
+            .partition_point(|e| e.at.start() < span.start());
         self.entries[idx..]
             .iter()
-            .take_while(|(s, _)| s.start() == span.start())
-            .find(|(s, _)| *s == span)
-            .map(|(_, o)| o)
+            .take_while(|e| e.at.start() == span.start())
+            .find(|e| e.at == span)
+            .map(|e| self.origin(e))
+    }
+    fn origin(&self, e: &Entry) -> Origin {
+        Origin {
+            source: Arc::clone(&self.sources[(e.file & !EXACT) as usize]),
+            span: e.span,
+            exact: e.file & EXACT != 0,
+        }
     }
 }
 
@@ -334,7 +362,12 @@ fn is_empty_collection(v: &RVal) -> bool {
 
 struct Emitter {
     out: String,
-    table: Vec<(Span, Origin)>,
+    table: Vec<Entry>,
+    /// The files of the table's origins, and each one's place among them (by address).
+    sources: Vec<Source>,
+    places: HashMap<usize, u32>,
+    /// The last file looked up and its place: consecutive nodes mostly come from one file.
+    last: Option<(usize, u32)>,
     /// Does the tree built alongside the text equal what parsing the text gives? Cleared on
     /// what the builder does not mirror (duplicate keys, unusual characters in a quoted string,
     /// nesting or size at the parser's limits), and the text is then parsed instead.
@@ -352,16 +385,38 @@ impl Emitter {
     fn open(&mut self, origin: &Option<Origin>) -> Option<usize> {
         let o = origin.as_ref()?;
         let start = self.out.len();
-        self.table.push((Span::empty(start), o.clone()));
+        self.record(Span::empty(start), o);
         Some(self.table.len() - 1)
+    }
+    /// Add the table entry of what is at `at`, from `o`.
+    fn record(&mut self, at: Span, o: &Origin) {
+        let address = Arc::as_ptr(&o.source) as usize;
+        let place = match self.last {
+            Some((a, place)) if a == address => place,
+            _ => {
+                let next = u32::try_from(self.sources.len()).expect("fewer than 2^31 files");
+                let place = *self.places.entry(address).or_insert(next);
+                if place == next {
+                    self.sources.push(Arc::clone(&o.source));
+                }
+                self.last = Some((address, place));
+                place
+            }
+        };
+        let file = if o.exact { place | EXACT } else { place };
+        self.table.push(Entry {
+            at,
+            span: o.span,
+            file,
+        });
     }
     /// Close the entry `open` gave, at the end of what was written since (trailing blanks and
     /// line breaks excluded).
     fn close(&mut self, entry: Option<usize>) {
         if let Some(i) = entry {
-            let start = self.table[i].0.start();
+            let start = self.table[i].at.start();
             let end = self.out.trim_end().len().max(start);
-            self.table[i].0 = Span::new(start, end);
+            self.table[i].at = Span::new(start, end);
         }
     }
     /// Write a scalar (or an empty collection) and return its node, typed and spanned as the
@@ -393,7 +448,7 @@ impl Emitter {
         let plain = write_str(&mut self.out, &k.text);
         let span = Span::new(start, self.out.len());
         if let Some(o) = &k.origin {
-            self.table.push((span, o.clone()));
+            self.record(span, o);
         }
         self.exact &= plain || quotes_back(&k.text);
         Key {
@@ -523,6 +578,9 @@ pub fn emit(objects: &[&RNode]) -> Emitted {
     let mut e = Emitter {
         out: String::new(),
         table: Vec::new(),
+        sources: Vec::new(),
+        places: HashMap::new(),
+        last: None,
         exact: true,
         depth: 0,
         nodes: 0,
@@ -552,10 +610,10 @@ pub fn emit(objects: &[&RNode]) -> Emitted {
     let mut entries = e.table;
     // Sorted by start, enclosing entries first, as they were opened; sorted again only if a
     // case this reasoning missed ever breaks that.
-    let order = |a: &(Span, Origin), b: &(Span, Origin)| {
-        a.0.start()
-            .cmp(&b.0.start())
-            .then(b.0.end().cmp(&a.0.end()))
+    let order = |a: &Entry, b: &Entry| {
+        (a.at.start())
+            .cmp(&b.at.start())
+            .then(b.at.end().cmp(&a.at.end()))
     };
     if !entries.is_sorted_by(|a, b| order(a, b).is_le()) {
         entries.sort_by(order);
@@ -563,7 +621,11 @@ pub fn emit(objects: &[&RNode]) -> Emitted {
     let exact = e.exact && e.out.len() <= crate::source::MAX_TEXT;
     Emitted {
         text: e.out,
-        provenance: Provenance { entries, docs },
+        provenance: Provenance {
+            entries,
+            sources: e.sources,
+            docs,
+        },
         documents: exact.then_some(documents),
     }
 }
@@ -619,7 +681,7 @@ mod tests {
             provenance,
         } = emit(objects);
         // The table comes out sorted as it is written, without ties.
-        let key = |(s, _): &(Span, Origin)| (s.start(), std::cmp::Reverse(s.end()));
+        let key = |e: &Entry| (e.at.start(), std::cmp::Reverse(e.at.end()));
         assert!(
             provenance
                 .entries
