@@ -491,12 +491,14 @@ fn eval_related(rel: &Relation, env: &Env<'_>) -> Outcome {
         if std::ptr::eq(target, me) || !kind_ok {
             continue;
         }
-        let same_file = target.source.path == me.source.path;
+        // Only a scoped relation reads the candidate's file (a cache miss per candidate).
+        let same_file =
+            || std::ptr::eq(&*target.source, &*me.source) || target.source.path == me.source.path;
         let in_scope = match rel.scope {
             RelationScope::All => true,
-            RelationScope::File => same_file,
+            RelationScope::File => same_file(),
             RelationScope::Directory => {
-                same_file || parent_dir(&target.source.path) == parent_dir(&me.source.path)
+                same_file() || parent_dir(&target.source.path) == parent_dir(&me.source.path)
             }
         };
         if !in_scope {
