@@ -736,7 +736,6 @@ impl<'a> Run<'a> {
     }
 }
 
-/// Point a finding on a custom resource at the CRD its schema came from.
 /// What `compiled` finds in `node`, at `prefix` in the object `root`, and what the schemas of
 /// its parts find in theirs.
 fn schema_findings(
@@ -769,6 +768,7 @@ fn schema_findings(
     }
 }
 
+/// Point a finding on a custom resource at the CRD its schema came from.
 fn with_origin(mut d: Diagnostic, crd: Option<&CrdVersion<'_>>) -> Diagnostic {
     if let Some(c) = crd {
         d.labels.push(Label {
