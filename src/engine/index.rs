@@ -55,10 +55,11 @@ pub struct Index<'a> {
     by_kind: HashMap<&'a str, Vec<usize>>,
     /// kind → namespace (`""`: none) → objects.
     by_kind_ns: HashMap<&'a str, HashMap<&'a str, Vec<usize>>>,
-    /// The named objects, sorted by (name, namespace (`""`: none)): a table rather than a map
-    /// of maps, as nearly every name has one object and a vector each would cost more than the
-    /// entry, and of positions in `entries` only (the names are read from the objects).
-    by_name: Vec<u32>,
+    /// The named objects as (hash of the name, position in `entries`), sorted: a table rather
+    /// than a map, as nearly every name has one object and a vector each would cost more than
+    /// the entry. A lookup compares numbers, and reads an object's name (a cache miss) only
+    /// where the hash matches.
+    by_name: Vec<(u64, u32)>,
     workloads: Vec<usize>,
     /// namespace (`""`: none) → workloads.
     workloads_ns: HashMap<&'a str, Vec<usize>>,
@@ -211,7 +212,7 @@ impl<'a> Index<'a> {
         idx.entries.reserve(objects.len());
         idx.by_address.reserve(objects.len());
         // (name, namespace, position) of the named objects, sorted below.
-        let mut named: Vec<(&'a str, &'a str, u32)> = Vec::with_capacity(objects.len());
+        let mut named: Vec<(u64, u32)> = Vec::with_capacity(objects.len());
         for (i, (obj, f)) in objects.iter().zip(facts).enumerate() {
             let ns = obj.id.namespace.as_deref().unwrap_or("");
             if f.workload {
@@ -229,14 +230,17 @@ impl<'a> Index<'a> {
             // Its `metadata.name`, or `generateName` when it has none: a candidate too many for
             // a relation by name, which compares the name itself (a pruned tree may not have it).
             if let Some(name) = obj.id.name.as_deref() {
-                named.push((name, ns, u32::try_from(i).expect("fewer than 2^32 objects")));
+                named.push((
+                    name_hash(name),
+                    u32::try_from(i).expect("fewer than 2^32 objects"),
+                ));
             }
             idx.entries.push(Entry::new(obj, f));
         }
         // Sorted on the pool: on 100,000 objects this sort is most of what the index costs,
         // and it runs while the pool would otherwise wait for it.
         rayon::slice::ParallelSliceMut::par_sort_unstable(&mut named[..]);
-        idx.by_name = named.into_iter().map(|(_, _, i)| i).collect();
+        idx.by_name = named;
         idx
     }
 
@@ -296,19 +300,7 @@ impl<'a> Index<'a> {
         if self.small {
             return self.scan(|e| e.obj.id.name.as_deref() == Some(name));
         }
-        let t = &self.by_name;
-        let (lo, hi) = (
-            t.partition_point(|&e| self.name_key(e).0 < name),
-            t.partition_point(|&e| self.name_key(e).0 <= name),
-        );
-        t[lo..hi].iter().map(|&e| e as usize).collect()
-    }
-
-    /// (name, namespace (`""`: none), position) of the named object at `i` in `entries`.
-    fn name_key(&self, i: u32) -> (&'a str, &'a str, u32) {
-        let id = &self.entries[i as usize].obj.id;
-        let name = id.name.as_deref().unwrap_or_default();
-        (name, id.namespace.as_deref().unwrap_or(""), i)
+        self.by_name_where(name, |_| true)
     }
 
     /// Indices of objects named `name` in namespace `ns` (`None`: objects without a namespace).
@@ -317,14 +309,22 @@ impl<'a> Index<'a> {
         if self.small {
             return self.scan(|e| e.obj.id.name.as_deref() == Some(name) && namespace(e) == ns);
         }
-        let (t, key) = (&self.by_name, (name, ns));
-        let at = |e: u32| {
-            let (name, ns, _) = self.name_key(e);
-            (name, ns)
-        };
-        let lo = t.partition_point(|&e| at(e) < key);
-        let hi = t.partition_point(|&e| at(e) <= key);
-        t[lo..hi].iter().map(|&e| e as usize).collect()
+        self.by_name_where(name, |e| namespace(e) == ns)
+    }
+
+    /// Indices, ascending, of the objects named `name` that `keep` keeps.
+    fn by_name_where(&self, name: &str, keep: impl Fn(&Entry<'a>) -> bool) -> Vec<usize> {
+        let h = name_hash(name);
+        let t = &self.by_name;
+        let from = t.partition_point(|&(k, _)| k < h);
+        (t[from..].iter())
+            .take_while(|&&(k, _)| k == h)
+            .map(|&(_, i)| i as usize)
+            .filter(|&i| {
+                let e = &self.entries[i];
+                e.obj.id.name.as_deref() == Some(name) && keep(e)
+            })
+            .collect()
     }
 
     /// Indices of workloads.
@@ -344,6 +344,13 @@ impl<'a> Index<'a> {
             .get(&address(obj))
             .map(|i| &self.entries[*i])
     }
+}
+
+/// The hash [`Index`] finds names by.
+fn name_hash(name: &str) -> u64 {
+    let mut h = crate::diagnostic::Fnv64::new();
+    h.write(name.as_bytes());
+    h.finish()
 }
 
 /// An entry's namespace (`""`: none), as the maps key it.
