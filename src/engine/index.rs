@@ -211,7 +211,7 @@ impl<'a> Index<'a> {
         }
         idx.entries.reserve(objects.len());
         idx.by_address.reserve(objects.len());
-        // (name, namespace, position) of the named objects, sorted below.
+        // (hash of the name, position) of the named objects, sorted below.
         let mut named: Vec<(u64, u32)> = Vec::with_capacity(objects.len());
         for (i, (obj, f)) in objects.iter().zip(facts).enumerate() {
             let ns = obj.id.namespace.as_deref().unwrap_or("");
@@ -295,7 +295,7 @@ impl<'a> Index<'a> {
     }
 
     /// Indices of objects named `name` (by `metadata.name`, or else `generateName`: a relation
-    /// compares the name itself), in any namespace (unordered).
+    /// compares the name itself), in any namespace, in entry order.
     pub fn named(&self, name: &str) -> Vec<usize> {
         if self.small {
             return self.scan(|e| e.obj.id.name.as_deref() == Some(name));

@@ -627,6 +627,7 @@ pub fn absorb(files: &mut Vec<FileManifests>, out: &mut Output) {
             f.objects = Vec::new();
             f.skipped.clear();
         }
+        f.documents = Vec::new();
     }
     for r in &mut out.rendered {
         let empty = FileManifests {
@@ -636,10 +637,9 @@ pub fn absorb(files: &mut Vec<FileManifests>, out: &mut Output) {
             skipped: Vec::new(),
             documents: Vec::new(),
         };
-        files.push(std::mem::replace(&mut r.file, empty));
-    }
-    for f in files.iter_mut() {
-        f.documents = Vec::new();
+        let mut file = std::mem::replace(&mut r.file, empty);
+        file.documents = Vec::new();
+        files.push(file);
     }
 }
 
@@ -704,45 +704,48 @@ pub fn lint(
 mod tests {
     use super::*;
 
-    /// Two tops sharing a base (which includes a common directory) and one top with a
-    /// directory of its own; `c` also reaches the base twice, through `shared` and directly.
+    /// Three tops over one base (which includes a common directory): `b` also has a
+    /// directory of its own, and `c` reaches the base twice, through `shared` and directly.
     fn repo() -> files::Memory {
-        let meta = |kind: &str, name: &str| {
-            format!("apiVersion: v1\nkind: {kind}\nmetadata:\n  name: {name}\n")
-        };
         let files = [
+            ("common/kustomization.yaml", "resources: [cm.yaml]"),
             (
-                "common/kustomization.yaml",
-                "resources: [cm.yaml]".to_string(),
+                "common/cm.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: common}",
             ),
-            ("common/cm.yaml", meta("ConfigMap", "common")),
             (
                 "base/kustomization.yaml",
-                "resources: [../common, svc.yaml]".into(),
+                "resources: [../common, svc.yaml]",
             ),
-            ("base/svc.yaml", meta("Service", "web")),
+            (
+                "base/svc.yaml",
+                "apiVersion: v1\nkind: Service\nmetadata: {name: web}",
+            ),
             (
                 "shared/kustomization.yaml",
-                "resources: [../base]\nnamePrefix: s-".into(),
+                "resources: [../base]\nnamePrefix: s-",
             ),
-            ("own/kustomization.yaml", "resources: [sa.yaml]".into()),
-            ("own/sa.yaml", meta("ServiceAccount", "own")),
+            ("own/kustomization.yaml", "resources: [sa.yaml]"),
+            (
+                "own/sa.yaml",
+                "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: own}",
+            ),
             (
                 "a/kustomization.yaml",
-                "resources: [../base]\nnamePrefix: a-".into(),
+                "resources: [../base]\nnamePrefix: a-",
             ),
             (
                 "b/kustomization.yaml",
-                "resources: [../base, ../own]\nnamespace: b".into(),
+                "resources: [../base, ../own]\nnamespace: b",
             ),
             (
                 "c/kustomization.yaml",
-                "resources: [../shared, ../base]\nnameSuffix: -c".into(),
+                "resources: [../shared, ../base]\nnameSuffix: -c",
             ),
         ];
         let mut m = files::Memory::default();
         for (path, text) in files {
-            m.files.insert(path.into(), text);
+            m.files.insert(path.into(), text.into());
         }
         m
     }

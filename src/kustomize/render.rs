@@ -679,11 +679,9 @@ impl<'f> Renderer<'f> {
         let out = self.build_from(dir, &ksrc, k, input, component);
         self.stack.pop();
         if cacheable {
-            // Uses left after this one; unknown counts keep every result.
-            let left = match &self.uses {
-                Some(uses) => uses.get(&key).map_or(usize::MAX, |n| n.saturating_sub(1)),
-                None => usize::MAX,
-            };
+            // Uses left after this one; an unknown count (`usize::MAX`) keeps the result.
+            let left = (self.uses.as_ref().and_then(|u| u.get(&key)))
+                .map_or(usize::MAX, |n| n.saturating_sub(1));
             if left > 0 {
                 self.built.insert(key, (out.clone(), left));
             }

@@ -394,7 +394,9 @@ impl Emitter {
         let place = match self.last {
             Some((a, place)) if a == address => place,
             _ => {
-                let next = u32::try_from(self.sources.len()).expect("fewer than 2^31 files");
+                let next = (u32::try_from(self.sources.len()).ok())
+                    .filter(|&n| n < EXACT)
+                    .expect("fewer than 2^31 files");
                 let place = *self.places.entry(address).or_insert(next);
                 if place == next {
                     self.sources.push(Arc::clone(&o.source));

@@ -115,6 +115,29 @@ fn refs<'a>(schema: &'a Value, out: &mut Vec<&'a str>) {
     }
 }
 
+/// A built-in definition's name, its normalised schema and the definitions it refers to.
+type Def = (String, Arc<Value>, Vec<String>);
+
+/// The built-in definitions reachable from `root` in the minor at `minor`, normalised; those in
+/// `stop` (other than `root`) are named by the definitions that refer to them but not entered.
+fn reachable(root: &str, minor: usize, strict: bool, stop: &[&str]) -> Result<Vec<Def>, String> {
+    let mut out = Vec::new();
+    let mut seen = HashSet::new();
+    let mut todo = vec![root.to_string()];
+    while let Some(name) = todo.pop() {
+        if (name != root && stop.contains(&name.as_str())) || !seen.insert(name.clone()) {
+            continue;
+        }
+        let schema = normalized_def(&name, minor, strict)?;
+        let mut next = Vec::new();
+        refs(&schema, &mut next);
+        let next: Vec<String> = next.into_iter().map(str::to_string).collect();
+        todo.extend(next.iter().cloned());
+        out.push((name, schema, next));
+    }
+    Ok(out)
+}
+
 /// The normalised built-in definitions reachable from `root` in the minor at `minor`; those in
 /// `apart` (validated on their own) are left as `{}`, which accepts anything.
 fn closure(
@@ -124,19 +147,13 @@ fn closure(
     apart: &[&str],
 ) -> Result<Map<String, Value>, String> {
     let mut defs = Map::new();
-    let mut todo = vec![root.to_string()];
-    while let Some(name) = todo.pop() {
-        if defs.contains_key(&name) {
-            continue;
+    for (name, schema, next) in reachable(root, minor, strict, apart)? {
+        for n in next
+            .iter()
+            .filter(|n| *n != root && apart.contains(&n.as_str()))
+        {
+            defs.insert(n.clone(), json!({}));
         }
-        if name != root && apart.contains(&name.as_str()) {
-            defs.insert(name, json!({}));
-            continue;
-        }
-        let schema = normalized_def(&name, minor, strict)?;
-        let mut next = Vec::new();
-        refs(&schema, &mut next);
-        todo.extend(next.into_iter().map(str::to_string));
         defs.insert(name, Value::clone(&schema));
     }
     Ok(defs)
@@ -153,19 +170,11 @@ fn part_paths(
     strict: bool,
 ) -> Result<Option<Vec<Vec<String>>>, String> {
     // The definitions reachable from `root`, with their references, and those reaching `part`.
-    let mut graph: HashMap<String, (Arc<Value>, Vec<String>)> = HashMap::new();
-    let mut todo = vec![root.to_string()];
-    while let Some(name) = todo.pop() {
-        if graph.contains_key(&name) || name == part {
-            continue;
-        }
-        let schema = normalized_def(&name, minor, strict)?;
-        let mut next = Vec::new();
-        refs(&schema, &mut next);
-        let next: Vec<String> = next.into_iter().map(str::to_string).collect();
-        todo.extend(next.iter().cloned());
-        graph.insert(name, (schema, next));
-    }
+    let graph: HashMap<String, (Arc<Value>, Vec<String>)> =
+        reachable(root, minor, strict, &[part])?
+            .into_iter()
+            .map(|(name, schema, next)| (name, (schema, next)))
+            .collect();
     let mut reaching: HashSet<&str> = HashSet::from([part]);
     loop {
         let before = reaching.len();
