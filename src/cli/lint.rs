@@ -400,21 +400,25 @@ pub fn run(args: LintArgs) -> Result<Outcome> {
     }
     let timings = super::common::Timings::from_env();
     let tm = |phase: &str| timings.mark(phase);
-    let s = setup(&args.rules, args.paths.first().map(PathBuf::as_path))?;
-    tm("setup");
-    let schemas = schema_settings(&s.config, &args.schemas, &args.rules.only)?;
-    if schemas.is_some() {
-        schema::prefetch();
+    // The built-in rules load while the input files are found (see `prefetch_builtin_rules`).
+    if !args.rules.no_builtin {
+        crate::policy::prefetch_builtin_rules();
     }
     let inputs = if args.paths.is_empty() {
         vec![PathBuf::from(".")]
     } else {
         args.paths.clone()
     };
-    let filter = filter(&s.config)?;
     let mut read_errors = Vec::new();
-    let paths = load::discover(&inputs, &mut read_errors, &s.cwd);
+    let paths = load::discover(&inputs, &mut read_errors, &std::env::current_dir()?);
     tm("discover");
+    let s = setup(&args.rules, args.paths.first().map(PathBuf::as_path))?;
+    tm("setup");
+    let schemas = schema_settings(&s.config, &args.schemas, &args.rules.only)?;
+    if schemas.is_some() {
+        schema::prefetch();
+    }
+    let filter = filter(&s.config)?;
     let waivers = s.waivers()?;
     let sizes = load::sizes(&paths);
     let size = sizes.iter().sum();

@@ -459,8 +459,38 @@ pub fn load_rule(source: Source, builtin: bool) -> Result<Rule, Vec<FileError>> 
     })
 }
 
+/// Built-in rules being loaded ahead of need, by [`prefetch_builtin_rules`].
+type Prefetched = std::thread::JoinHandle<Result<Vec<Rule>, Vec<FileError>>>;
+
+static PREFETCHED: std::sync::Mutex<Option<Prefetched>> = std::sync::Mutex::new(None);
+
+/// Start loading the built-in rules on a thread of their own, so the caller can do something
+/// else meanwhile (`accord lint` finds its input files): the next [`builtin_rules`] call takes
+/// the result. Parsing the library is most of a small lint's start-up, and finding files leaves
+/// a core idle. A prefetch nobody takes costs only its CPU time.
+pub fn prefetch_builtin_rules() {
+    let mut slot = PREFETCHED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if slot.is_none() {
+        *slot = Some(std::thread::spawn(load_builtin_rules));
+    }
+}
+
 /// The built-in rules.
 pub fn builtin_rules() -> Result<Vec<Rule>, Vec<FileError>> {
+    let prefetched = PREFETCHED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .take();
+    match prefetched.map(std::thread::JoinHandle::join) {
+        Some(Ok(rules)) => rules,
+        // The prefetch panicked (it cannot, short of a bug): load here, where a panic shows.
+        Some(Err(_)) | None => load_builtin_rules(),
+    }
+}
+
+fn load_builtin_rules() -> Result<Vec<Rule>, Vec<FileError>> {
     use rayon::prelude::*;
     // Parsing and compiling the library is most of a one-file lint's start-up: spread it over
     // the cores (results keep the files' order).
