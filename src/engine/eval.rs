@@ -308,8 +308,8 @@ fn same_value(a: &Node, b: &Node) -> bool {
             a.to_json() == b.to_json()
         }
         _ => {
-            let (x, y) = (a.display_value(), b.display_value());
-            x == y || matches!((number(a), number(b)), (Some(p), Some(q)) if p == q)
+            a.display_text() == b.display_text()
+                || matches!((number(a), number(b)), (Some(p), Some(q)) if p == q)
         }
     }
 }
@@ -479,6 +479,20 @@ fn eval_related(rel: &Relation, env: &Env<'_>) -> Outcome {
     };
     candidates.sort_unstable();
     candidates.dedup();
+    // Only objects that carry a pair the selector requires can pass it: the others need not
+    // be looked at. (With equalities, a candidate the selector rejects can still be the one
+    // that locates a finding, so they are all looked at.)
+    if rel.matches.is_empty()
+        && let Some(Some((_, sel))) = &selector
+        && let Some(mut carriers) = env.index.may_select(sel)
+    {
+        if carriers.len() < candidates.len() {
+            carriers.retain(|i| candidates.binary_search(i).is_ok());
+            candidates = carriers;
+        } else {
+            candidates.retain(|i| carriers.binary_search(i).is_ok());
+        }
+    }
     for i in candidates {
         let entry = &env.index.entries[i];
         let target = entry.obj;
@@ -517,11 +531,9 @@ fn eval_related(rel: &Relation, env: &Env<'_>) -> Outcome {
             .zip(&sources)
             .position(|(m, src)| match src {
                 None => false,
-                Some((_, sv)) => !m.targets.iter().any(|t| {
-                    let mut found = Vec::new();
-                    resolve(troot, t, "", &mut found);
-                    found.iter().any(|(_, tv)| same_value(sv, tv))
-                }),
+                Some((_, sv)) => {
+                    !(m.targets.iter()).any(|t| any_at(troot, t, &|tv| same_value(sv, tv)))
+                }
             });
         if let Some(f) = failed {
             // Remember the candidate that matched the most equalities: its first mismatch is the
@@ -626,6 +638,21 @@ fn resolve_in<'a>(
         },
     }
     buf.truncate(len);
+}
+
+/// Does `f` hold for a node at `path` below `node`? ([`resolve`] without the pointers.)
+fn any_at(node: &Node, path: &[Seg], f: &impl Fn(&Node) -> bool) -> bool {
+    let Some((first, rest)) = path.split_first() else {
+        return f(node);
+    };
+    match first {
+        Seg::Key(k) => node.child(k).is_some_and(|c| any_at(c, rest, f)),
+        Seg::Any => match &node.value {
+            Value::Seq(items) => items.iter().any(|c| any_at(c, rest, f)),
+            Value::Map(entries) => entries.iter().any(|(_, c)| any_at(c, rest, f)),
+            _ => false,
+        },
+    }
 }
 
 /// The pointer a missing path would have: concrete keys, `*` left as-is where unresolved.

@@ -60,6 +60,9 @@ pub struct Index<'a> {
     /// the entry. A lookup compares numbers, and reads an object's name (a cache miss) only
     /// where the hash matches.
     by_name: Vec<(u64, u32)>,
+    /// Every object's pod label pairs as (hash of the pair, position in `entries`), sorted:
+    /// made on first use, by a relation with a label selector (see [`Index::may_select`]).
+    by_label: std::sync::OnceLock<Vec<(u64, u32)>>,
     workloads: Vec<usize>,
     /// namespace (`""`: none) → workloads.
     workloads_ns: HashMap<&'a str, Vec<usize>>,
@@ -327,6 +330,38 @@ impl<'a> Index<'a> {
             .collect()
     }
 
+    /// Indices, ascending, of the objects that carry a label pair every object `sel` selects
+    /// carries (see [`selects`]): a superset of those it selects, for a relation to check
+    /// rather than every object of the kinds it reaches. The pair is the one fewest objects
+    /// carry. `None` when `sel` requires no such pair (a `matchExpressions`-only selector, an
+    /// empty one) or the index is small.
+    pub fn may_select(&self, sel: &Node) -> Option<Vec<usize>> {
+        if self.small {
+            return None;
+        }
+        let table = self.by_label.get_or_init(|| {
+            let mut t: Vec<(u64, u32)> = (self.entries.iter().enumerate())
+                .flat_map(|(i, e)| {
+                    let i = u32::try_from(i).expect("fewer than 2^32 objects");
+                    e.pod_labels.iter().map(move |(k, v)| (label_hash(k, v), i))
+                })
+                .collect();
+            t.sort_unstable();
+            t.dedup();
+            t
+        });
+        let mut narrowest: Option<&[(u64, u32)]> = None;
+        for (k, v) in required_pairs(sel) {
+            let h = label_hash(k, &v);
+            let from = table.partition_point(|&(x, _)| x < h);
+            let run = &table[from..from + table[from..].partition_point(|&(x, _)| x == h)];
+            if narrowest.is_none_or(|n| run.len() < n.len()) {
+                narrowest = Some(run);
+            }
+        }
+        narrowest.map(|run| run.iter().map(|&(_, i)| i as usize).collect())
+    }
+
     /// Indices of workloads.
     pub fn workloads(&self) -> Cow<'_, [usize]> {
         if self.small {
@@ -350,6 +385,16 @@ impl<'a> Index<'a> {
 fn name_hash(name: &str) -> u64 {
     let mut h = crate::diagnostic::Fnv64::new();
     h.write(name.as_bytes());
+    h.finish()
+}
+
+/// The hash [`Index::may_select`] finds label pairs by (`0xff` never occurs in UTF-8, so it
+/// separates key from value).
+fn label_hash(key: &str, value: &str) -> u64 {
+    let mut h = crate::diagnostic::Fnv64::new();
+    h.write(key.as_bytes());
+    h.write(&[0xff]);
+    h.write(value.as_bytes());
     h.finish()
 }
 
@@ -396,6 +441,20 @@ fn is_label_selector(node: &Node) -> bool {
     }
 }
 
+/// The label pairs (key, value) `sel` requires of every object it selects, by [`selects`]'
+/// rules: a plain map's pairs, or a `LabelSelector`'s `matchLabels`, but for the
+/// [`CONTROLLER_LABELS`] it assumes.
+fn required_pairs(sel: &Node) -> impl Iterator<Item = (&str, Cow<'_, str>)> {
+    let pairs = if is_label_selector(sel) {
+        sel.get("matchLabels").and_then(Node::as_map)
+    } else {
+        sel.as_map()
+    };
+    (pairs.unwrap_or_default().iter())
+        .filter(|(k, _)| !CONTROLLER_LABELS.contains(&k.text.as_str()))
+        .map(|(k, v)| (k.text.as_str(), v.display_text()))
+}
+
 /// Does the selector `sel` select `labels`? A plain map needs every pair; a `LabelSelector` needs
 /// every `matchLabels` pair and every `matchExpressions` requirement (an empty one selects
 /// everything); `null` or anything else selects nothing.
@@ -404,7 +463,7 @@ pub fn selects(sel: &Node, labels: &[(CompactString, CompactString)]) -> bool {
         return false;
     };
     let pair_ok = |k: &str, v: &Node| {
-        CONTROLLER_LABELS.contains(&k) || label(labels, k) == Some(v.display_value().as_str())
+        CONTROLLER_LABELS.contains(&k) || label(labels, k) == Some(&*v.display_text())
     };
     if !is_label_selector(sel) {
         return map.iter().all(|(k, v)| pair_ok(&k.text, v));
@@ -419,15 +478,12 @@ pub fn selects(sel: &Node, labels: &[(CompactString, CompactString)]) -> bool {
             let Some(key) = e.get("key").and_then(Node::as_str) else {
                 return false;
             };
-            let values: Vec<String> = e
-                .get("values")
-                .and_then(Node::as_seq)
-                .map(|v| v.iter().map(Node::display_value).collect())
-                .unwrap_or_default();
+            let values = e.get("values").and_then(Node::as_seq).unwrap_or_default();
+            let listed = |h: &str| values.iter().any(|v| v.display_text() == h);
             let have = label(labels, key);
             let ok = match e.get("operator").and_then(Node::as_str) {
-                Some("In") => have.is_some_and(|h| values.iter().any(|v| v == h)),
-                Some("NotIn") => have.is_none_or(|h| !values.iter().any(|v| v == h)),
+                Some("In") => have.is_some_and(listed),
+                Some("NotIn") => have.is_none_or(|h| !listed(h)),
                 Some("Exists") => have.is_some(),
                 Some("DoesNotExist") => have.is_none(),
                 _ => false,
@@ -447,6 +503,65 @@ mod tests {
     use crate::source::SourceFile;
 
     /// A small index (entries scanned) answers every query as a large one (maps) does.
+    #[test]
+    fn a_selector_s_candidates_hold_every_object_it_selects_and_few_others() {
+        let mut text = String::new();
+        for i in 0..40 {
+            let app = ["web", "db", "cache", "queue"][i % 4];
+            let tier = ["front", "back"][i % 2];
+            // Numbers and booleans as label values: a selector's `80` must find label "80".
+            text.push_str(&format!(
+                "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p{i}\n  labels:\n    \
+                 app: {app}\n    tier: {tier}\n    port: \"{}\"\n    pod-template-hash: h{i}\n---\n",
+                [80, 443][i % 2]
+            ));
+        }
+        let file = crate::manifest::read("x.yaml", text);
+        let objects: Vec<&Object> = file.objects.iter().collect();
+        let ctx = Context::default();
+        let facts = objects.iter().map(|o| entry_facts(o, &ctx));
+        let idx = Index::sized(&objects, facts, false);
+        let selectors = [
+            ("{app: web}", Some(10)),
+            ("{app: web, tier: front}", Some(10)),
+            ("{port: 80}", Some(20)),
+            ("{app: nope}", Some(0)),
+            // A label controllers set is assumed to match: it narrows nothing.
+            ("{pod-template-hash: zzz, app: db}", Some(10)),
+            (
+                "{matchLabels: {tier: back}, matchExpressions: [{key: app, operator: In, values: [db]}]}",
+                Some(20),
+            ),
+            (
+                "{matchExpressions: [{key: app, operator: In, values: [db]}]}",
+                None,
+            ),
+            ("{}", None),
+            ("{matchLabels: {}}", None),
+        ];
+        for (sel, size) in selectors {
+            let parsed = parse(&SourceFile::new("s.yaml", sel));
+            let sel_node = &parsed.documents[0].root;
+            let narrowed = idx.may_select(sel_node);
+            assert_eq!(narrowed.as_ref().map(Vec::len), size, "{sel}");
+            let selected: Vec<usize> = (0..idx.entries.len())
+                .filter(|&i| selects(sel_node, &idx.entries[i].pod_labels))
+                .collect();
+            if let Some(n) = narrowed {
+                assert!(n.windows(2).all(|w| w[0] < w[1]), "{sel}: ascending");
+                assert!(
+                    selected.iter().all(|i| n.contains(i)),
+                    "{sel}: {selected:?} ⊄ {n:?}"
+                );
+            }
+        }
+        // A small index (a file's own objects) is scanned, not narrowed.
+        let few: Vec<&Object> = objects[..4].to_vec();
+        let small = Index::sized(&few, few.iter().map(|o| entry_facts(o, &ctx)), true);
+        let web = parse(&SourceFile::new("s.yaml", "{app: web}"));
+        assert_eq!(small.may_select(&web.documents[0].root), None);
+    }
+
     #[test]
     fn small_and_large_indexes_agree() {
         let mut text = String::new();

@@ -168,6 +168,13 @@ impl Node {
             ),
         }
     }
+    /// [`Node::display_value`], borrowed when the node is a string (no allocation).
+    pub fn display_text(&self) -> Cow<'_, str> {
+        match &self.value {
+            Value::Str(s) => Cow::Borrowed(s.as_str()),
+            _ => Cow::Owned(self.display_value()),
+        }
+    }
     /// A short human rendering of a scalar value (collections are summarised).
     pub fn display_value(&self) -> String {
         match &self.value {
