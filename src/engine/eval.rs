@@ -13,6 +13,7 @@ use crate::policy::apis::{self, Rewrite, Standing};
 use crate::policy::cond::{Anchor, Cmp, Cond, KindSel, Op, Operand, Relation, Seg, parse_quantity};
 use crate::policy::model::{ApiStatus, CompareOp, NamespaceMode, RelationScope};
 use crate::schema::instance::YNode;
+use std::borrow::Cow;
 
 /// What a condition can see: the checked node and, for anchored paths, the object, its pod
 /// template and spec, the enclosing container, and everything linted together.
@@ -441,58 +442,62 @@ fn eval_related(rel: &Relation, env: &Env<'_>) -> Outcome {
         (NamespaceMode::Same, Some(ns)) => Some(ns.as_str()),
         _ => None,
     };
-    let of_kind = |kind: &str| -> Vec<usize> {
+    // The objects the relation reaches, as ascending lists (borrowed from the index).
+    let of_kind = |kind: &str| -> Vec<Cow<'_, [usize]>> {
         match ns {
-            Some(ns) => [
+            Some(ns) => vec![
                 env.index.of_kind_in(kind, Some(ns)),
                 env.index.of_kind_in(kind, None),
-            ]
-            .concat(),
-            None => env.index.of_kind(kind).to_vec(),
+            ],
+            None => vec![env.index.of_kind(kind)],
         }
     };
-    let mut candidates: Vec<usize> = match by_name {
+    let reached: Vec<Cow<'_, [usize]>> = match by_name {
         Some(name) => match ns {
-            Some(ns) => [
-                env.index.named_in(name, Some(ns)),
-                env.index.named_in(name, None),
-            ]
-            .concat(),
-            None => env.index.named(name),
+            Some(ns) => vec![
+                Cow::Owned(env.index.named_in(name, Some(ns))),
+                Cow::Owned(env.index.named_in(name, None)),
+            ],
+            None => vec![Cow::Owned(env.index.named(name))],
         },
-        None => rel
-            .kinds
-            .iter()
+        None => (rel.kinds.iter())
             .flat_map(|k| match k {
                 KindSel::Kind(_, kind) => of_kind(kind),
                 KindSel::Workloads => match ns {
-                    Some(ns) => [
+                    Some(ns) => vec![
                         env.index.workloads_in(Some(ns)),
                         env.index.workloads_in(None),
-                    ]
-                    .concat(),
-                    None => env.index.workloads().to_vec(),
+                    ],
+                    None => vec![env.index.workloads()],
                 },
                 KindSel::SelfKind => of_kind(&me.id.kind),
             })
             .collect(),
     };
-    candidates.sort_unstable();
-    candidates.dedup();
     // Only objects that carry a pair the selector requires can pass it: the others need not
     // be looked at. (With equalities, a candidate the selector rejects can still be the one
-    // that locates a finding, so they are all looked at.)
-    if rel.matches.is_empty()
-        && let Some(Some((_, sel))) = &selector
-        && let Some(mut carriers) = env.index.may_select(sel)
-    {
-        if carriers.len() < candidates.len() {
-            carriers.retain(|i| candidates.binary_search(i).is_ok());
-            candidates = carriers;
-        } else {
-            candidates.retain(|i| carriers.binary_search(i).is_ok());
+    // that locates a finding, so they are all looked at.) When fewer objects carry the pair
+    // than the relation reaches, those are the candidates: the loop checks their kind and
+    // namespace as the index would have.
+    let carriers = match &selector {
+        Some(Some((_, sel))) if rel.matches.is_empty() => env.index.may_select(sel),
+        _ => None,
+    };
+    let reached_count: usize = reached.iter().map(|r| r.len()).sum();
+    let candidates = match carriers {
+        Some(c) if c.len() < reached_count => c,
+        _ => {
+            let mut all = reached.concat();
+            if reached.len() > 1 {
+                all.sort_unstable();
+                all.dedup();
+            }
+            if let Some(c) = carriers {
+                all.retain(|i| c.binary_search(i).is_ok());
+            }
+            all
         }
-    }
+    };
     for i in candidates {
         let entry = &env.index.entries[i];
         let target = entry.obj;
