@@ -351,8 +351,37 @@ fn split_kv(s: &str) -> Option<(String, String)> {
     Some((k.trim().to_string(), v.to_string()))
 }
 
-fn regex_full(pat: &str) -> Option<regex::Regex> {
-    regex::Regex::new(&format!("^(?:{pat})$")).ok()
+/// A target's pattern, matched against a whole value.
+enum Pattern<'t> {
+    /// No regex syntax in it: the value must be this text (what the regex would match, without
+    /// compiling one — most targets name a kind or an object).
+    Text(&'t str),
+    /// A regex.
+    Regex(regex::Regex),
+    /// Not a valid regex: matches nothing.
+    Invalid,
+}
+
+impl Pattern<'_> {
+    fn new(pat: &str) -> Pattern<'_> {
+        const SYNTAX: &[char] = &[
+            '\\', '.', '+', '*', '?', '(', ')', '|', '[', ']', '{', '}', '^', '$',
+        ];
+        if !pat.contains(SYNTAX) {
+            return Pattern::Text(pat);
+        }
+        match regex::Regex::new(&format!("^(?:{pat})$")) {
+            Ok(re) => Pattern::Regex(re),
+            Err(_) => Pattern::Invalid,
+        }
+    }
+    fn is_match(&self, v: &str) -> bool {
+        match self {
+            Pattern::Text(t) => *t == v,
+            Pattern::Regex(re) => re.is_match(v),
+            Pattern::Invalid => false,
+        }
+    }
 }
 
 /// A patch `target` selector.
@@ -398,7 +427,9 @@ impl Target {
     }
     /// The patterns compiled once, to match every resource of a level against.
     fn compile(&self) -> Matcher<'_> {
-        let pat = |p: &Option<String>| p.as_deref().map(regex_full);
+        fn pat(p: &Option<String>) -> Option<Pattern<'_>> {
+            p.as_deref().map(Pattern::new)
+        }
         Matcher {
             group: pat(&self.group),
             version: pat(&self.version),
@@ -410,14 +441,13 @@ impl Target {
     }
 }
 
-/// A [`Target`] with its patterns compiled: `None` for no pattern (anything matches),
-/// `Some(None)` for a pattern that is not a valid regex (nothing matches).
+/// A [`Target`] with its patterns compiled: `None` for no pattern (anything matches).
 struct Matcher<'t> {
-    group: Option<Option<regex::Regex>>,
-    version: Option<Option<regex::Regex>>,
-    kind: Option<Option<regex::Regex>>,
-    name: Option<Option<regex::Regex>>,
-    namespace: Option<Option<regex::Regex>>,
+    group: Option<Pattern<'t>>,
+    version: Option<Pattern<'t>>,
+    kind: Option<Pattern<'t>>,
+    name: Option<Pattern<'t>>,
+    namespace: Option<Pattern<'t>>,
     target: &'t Target,
 }
 
@@ -425,10 +455,7 @@ impl Matcher<'_> {
     fn matches(&self, r: &Res) -> bool {
         let api = r.api_version();
         let (group, version) = api.rsplit_once('/').unwrap_or(("", api));
-        let re = |pat: &Option<Option<regex::Regex>>, v: &str| {
-            pat.as_ref()
-                .is_none_or(|p| p.as_ref().is_some_and(|re| re.is_match(v)))
-        };
+        let re = |pat: &Option<Pattern<'_>>, v: &str| pat.as_ref().is_none_or(|p| p.is_match(v));
         re(&self.group, group)
             && re(&self.version, version)
             && re(&self.kind, r.kind())
@@ -1760,5 +1787,51 @@ fn walk_refs(node: &mut RNode, parent_key: &str, renames: &[Rename]) {
             }
         }
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Pattern;
+
+    /// A target pattern without regex syntax, compared as text, matches what the anchored
+    /// regex kustomize compiles would match; one with syntax is that regex; an invalid one
+    /// matches nothing.
+    #[test]
+    fn target_patterns_match_as_anchored_regexes() {
+        let patterns = [
+            "web",
+            "my-app",
+            "",
+            "Deployment",
+            "cert-manager.io",
+            "web-.*",
+            "Deployment|StatefulSet",
+            "a+",
+            "(unclosed",
+        ];
+        let values = [
+            "web",
+            "web-1",
+            "my-app",
+            "",
+            "Deployment",
+            "StatefulSet",
+            "cert-manager.io",
+            "cert-managerXio",
+            "aaa",
+            "xweb",
+        ];
+        let mut texts = 0;
+        for p in patterns {
+            let pattern = Pattern::new(p);
+            texts += usize::from(matches!(pattern, Pattern::Text(_)));
+            let re = regex::Regex::new(&format!("^(?:{p})$")).ok();
+            for v in values {
+                let want = re.as_ref().is_some_and(|re| re.is_match(v));
+                assert_eq!(pattern.is_match(v), want, "{p:?} on {v:?}");
+            }
+        }
+        assert_eq!(texts, 4, "plain names skip the regex");
     }
 }
