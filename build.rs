@@ -1,6 +1,8 @@
 //! Embeds the built-in rule library: every `policies/**/*.yaml` file (except `tests/` fixtures and
 //! the `data/` tables, which are embedded by the modules that read them) becomes an entry of
-//! `BUILTIN`, so adding a rule is adding a file.
+//! `BUILTIN`, so adding a rule is adding a file. Each file is also parsed here, with the crate's
+//! own YAML module, and its tree embedded encoded (`BUILTIN_TREES`, see `yaml::encode`): a run
+//! decodes the trees instead of parsing the library again.
 //!
 //! Also decompresses the Kubernetes schema bundle (`schemas/k8s/bundle.json.zst`, kept compressed
 //! in the repository) into `OUT_DIR`, so the binary embeds its JSON and a run never pays for
@@ -8,6 +10,15 @@
 //! find a definition.
 
 use std::path::{Path, PathBuf};
+
+// The crate's YAML module and the source module it uses, as they are (their `crate::source`
+// is this `source`): the trees embedded are those a run would parse.
+#[allow(dead_code)]
+#[path = "src/source.rs"]
+mod source;
+#[allow(dead_code)]
+#[path = "src/manifest/yaml.rs"]
+mod yaml;
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
@@ -33,7 +44,16 @@ fn main() {
     walk(&policies, &mut files);
     files.sort();
     let mut code = String::from("&[\n");
+    // Every file's encoded tree, one after another, and each one's byte range (empty when the
+    // file does not parse cleanly: a run parses it, and reports what is wrong).
+    let mut trees = Vec::new();
+    let mut tree_ranges = String::from("&[\n");
     for f in &files {
+        let text = std::fs::read_to_string(f).expect("a policy file is UTF-8");
+        let parsed = yaml::parse(&source::SourceFile::new(f.display().to_string(), text));
+        let start = trees.len();
+        trees.extend(yaml::encode(&parsed).unwrap_or_default());
+        tree_ranges.push_str(&format!("    ({start}, {}),\n", trees.len()));
         println!("cargo:rerun-if-changed={}", f.display());
         let rel = f
             .strip_prefix(&policies)
@@ -46,8 +66,13 @@ fn main() {
         ));
     }
     code.push(']');
+    tree_ranges.push(']');
     let out_dir = PathBuf::from(std::env::var("OUT_DIR").expect("out dir"));
     std::fs::write(out_dir.join("builtin_policies.rs"), code).expect("write");
+    std::fs::write(out_dir.join("builtin_trees.bin"), trees).expect("write");
+    std::fs::write(out_dir.join("builtin_tree_ranges.rs"), tree_ranges).expect("write");
+    println!("cargo:rerun-if-changed=src/source.rs");
+    println!("cargo:rerun-if-changed=src/manifest/yaml.rs");
 
     let bundle = root.join("schemas/k8s/bundle.json.zst");
     println!("cargo:rerun-if-changed={}", bundle.display());

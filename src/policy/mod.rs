@@ -29,6 +29,22 @@ pub const PRESETS: &[&str] = &["default", "pss-baseline", "pss-restricted", "all
 /// The built-in rule files: (path under `policies/`, contents).
 pub static BUILTIN: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/builtin_policies.rs"));
 
+/// The trees of the [`BUILTIN`] files, parsed at build time and encoded (see
+/// [`yaml::encode`]): `BUILTIN_TREES[BUILTIN_TREE_RANGES[i].0..BUILTIN_TREE_RANGES[i].1]` is
+/// file `i`'s (empty when it did not parse cleanly).
+static BUILTIN_TREES: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/builtin_trees.bin"));
+static BUILTIN_TREE_RANGES: &[(usize, usize)] =
+    include!(concat!(env!("OUT_DIR"), "/builtin_tree_ranges.rs"));
+
+/// Built-in file `i` parsed: its tree decoded, or (if it has none) parsed now.
+fn builtin_parsed(i: usize, source: &SourceFile) -> yaml::ParsedStream {
+    (BUILTIN_TREE_RANGES.get(i))
+        .and_then(|&(from, to)| BUILTIN_TREES.get(from..to))
+        .filter(|tree| !tree.is_empty())
+        .and_then(yaml::decode)
+        .unwrap_or_else(|| yaml::parse(source))
+}
+
 /// An error in a rule or config file, located at its line.
 #[derive(Debug, Clone)]
 pub struct FileError {
@@ -217,6 +233,15 @@ fn glob_set(
 /// Parse and compile one rule file.
 pub fn load_rule(source: Source, builtin: bool) -> Result<Rule, Vec<FileError>> {
     let parsed = yaml::parse(&source);
+    load_parsed(source, parsed, builtin)
+}
+
+/// Compile one rule file, parsed.
+fn load_parsed(
+    source: Source,
+    parsed: yaml::ParsedStream,
+    builtin: bool,
+) -> Result<Rule, Vec<FileError>> {
     let mut errors: Vec<FileError> = parsed
         .issues
         .iter()
@@ -494,13 +519,11 @@ fn load_builtin_rules() -> Result<Vec<Rule>, Vec<FileError>> {
     use rayon::prelude::*;
     // Parsing and compiling the library is most of a one-file lint's start-up: spread it over
     // the cores (results keep the files' order).
-    let loaded: Vec<Result<Rule, Vec<FileError>>> = BUILTIN
-        .par_iter()
-        .map(|(path, text)| {
-            load_rule(
-                SourceFile::new(format!("<builtin>/policies/{path}"), *text),
-                true,
-            )
+    let loaded: Vec<Result<Rule, Vec<FileError>>> = (BUILTIN.par_iter().enumerate())
+        .map(|(i, (path, text))| {
+            let source = SourceFile::new(format!("<builtin>/policies/{path}"), *text);
+            let parsed = builtin_parsed(i, &source);
+            load_parsed(source, parsed, true)
         })
         .collect();
     let mut rules = Vec::new();
@@ -618,4 +641,27 @@ pub fn check_unique(rules: &[Rule]) -> Vec<FileError> {
         }
     }
     errors
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The trees build.rs embedded are what parsing the built-in files gives now, document for
+    /// document (spans, styles, values, keys): decoding them is parsing them.
+    #[test]
+    fn embedded_builtin_trees_are_the_parsed_files() {
+        assert_eq!(BUILTIN_TREE_RANGES.len(), BUILTIN.len());
+        for (i, (path, text)) in BUILTIN.iter().enumerate() {
+            let source = SourceFile::new(*path, *text);
+            let parsed = yaml::parse(&source);
+            assert!(parsed.issues.is_empty(), "{path}");
+            let (from, to) = BUILTIN_TREE_RANGES[i];
+            let decoded = yaml::decode(&BUILTIN_TREES[from..to]).expect(path);
+            assert_eq!(decoded.documents.len(), parsed.documents.len(), "{path}");
+            for (d, p) in decoded.documents.iter().zip(&parsed.documents) {
+                assert_eq!((d.index, &d.root), (p.index, &p.root), "{path}");
+            }
+        }
+    }
 }
