@@ -71,6 +71,16 @@ fn main() {
     std::fs::write(out_dir.join("builtin_policies.rs"), code).expect("write");
     std::fs::write(out_dir.join("builtin_trees.bin"), trees).expect("write");
     std::fs::write(out_dir.join("builtin_tree_ranges.rs"), tree_ranges).expect("write");
+    // The deprecated-API table (policies/data), read by every lint that checks apiVersions.
+    let apis = root.join("policies/data/deprecated-apis.yaml");
+    println!("cargo:rerun-if-changed={}", apis.display());
+    let text = std::fs::read_to_string(&apis).expect("policies/data/deprecated-apis.yaml");
+    let parsed = yaml::parse(&source::SourceFile::new(apis.display().to_string(), text));
+    std::fs::write(
+        out_dir.join("deprecated_apis_tree.bin"),
+        yaml::encode(&parsed).unwrap_or_default(),
+    )
+    .expect("write");
     println!("cargo:rerun-if-changed=src/source.rs");
     println!("cargo:rerun-if-changed=src/manifest/yaml.rs");
 

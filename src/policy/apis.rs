@@ -19,6 +19,9 @@ pub const DEFAULT_KUBERNETES_VERSION: (u32, u32) = (1, 37);
 /// The embedded table.
 pub const TABLE: &str = include_str!("../../policies/data/deprecated-apis.yaml");
 
+/// [`TABLE`]'s tree, parsed at build time (see `yaml::encode`; empty if it did not parse).
+static TABLE_TREE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/deprecated_apis_tree.bin"));
+
 /// How an `apiVersion` rewrite fixes an object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
@@ -71,6 +74,11 @@ pub fn parse_version(v: &str) -> Option<(u32, u32)> {
 pub fn parse_table(text: &str) -> Result<Vec<ApiEntry>, String> {
     let src = SourceFile::new("policies/data/deprecated-apis.yaml", text);
     let parsed = yaml::parse(&src);
+    read_table(&src, parsed)
+}
+
+/// The rows of the table `src`, parsed.
+fn read_table(src: &SourceFile, parsed: yaml::ParsedStream) -> Result<Vec<ApiEntry>, String> {
     if let Some(i) = parsed.issues.first() {
         return Err(i.message.clone());
     }
@@ -103,7 +111,19 @@ pub fn parse_table(text: &str) -> Result<Vec<ApiEntry>, String> {
 /// The embedded table (parsed once; a test guarantees it parses).
 pub fn table() -> &'static [ApiEntry] {
     static T: OnceLock<Vec<ApiEntry>> = OnceLock::new();
-    T.get_or_init(|| parse_table(TABLE).unwrap_or_default())
+    T.get_or_init(|| {
+        let built = (!TABLE_TREE.is_empty())
+            .then(|| yaml::decode(TABLE_TREE))
+            .flatten();
+        match built {
+            Some(parsed) => read_table(
+                &SourceFile::new("policies/data/deprecated-apis.yaml", TABLE),
+                parsed,
+            ),
+            None => parse_table(TABLE),
+        }
+        .unwrap_or_default()
+    })
 }
 
 /// The row for `api_version` + `kind`, if any.
@@ -156,6 +176,16 @@ impl ApiEntry {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_table_s_embedded_tree_reads_as_the_table_does() {
+        let parsed = yaml::decode(TABLE_TREE).expect("build.rs embedded the tree");
+        let src = SourceFile::new("policies/data/deprecated-apis.yaml", TABLE);
+        let rows = read_table(&src, parsed).expect("reads");
+        let again = parse_table(TABLE).expect("parses");
+        assert_eq!(format!("{rows:?}"), format!("{again:?}"));
+        assert_eq!(table().len(), rows.len());
+    }
 
     #[test]
     fn embedded_table_parses_and_is_unique() {
