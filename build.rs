@@ -2,7 +2,8 @@
 //! the `data/` tables, which are embedded by the modules that read them) becomes an entry of
 //! `BUILTIN`, so adding a rule is adding a file. Each file is also parsed here, with the crate's
 //! own YAML module, and its tree embedded encoded (`BUILTIN_TREES`, see `yaml::encode`): a run
-//! decodes the trees instead of parsing the library again.
+//! decodes the trees instead of parsing the library again. So is the deprecated-API table of
+//! `policies/data` (whose text `policy::apis` embeds).
 //!
 //! Also decompresses the Kubernetes schema bundle (`schemas/k8s/bundle.json.zst`, kept compressed
 //! in the repository) into `OUT_DIR`, so the binary embeds its JSON and a run never pays for

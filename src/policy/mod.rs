@@ -491,8 +491,9 @@ static PREFETCHED: std::sync::Mutex<Option<Prefetched>> = std::sync::Mutex::new(
 
 /// Start loading the built-in rules on a thread of their own, so the caller can do something
 /// else meanwhile (`accord lint` finds its input files): the next [`builtin_rules`] call takes
-/// the result. Parsing the library is most of a small lint's start-up, and finding files leaves
-/// a core idle. A prefetch nobody takes costs only its CPU time.
+/// the result. Loading the library (its trees are decoded, then every rule compiled) is most of
+/// a small lint's start-up, and finding files leaves a core idle. A prefetch nobody takes costs
+/// only its CPU time.
 pub fn prefetch_builtin_rules() {
     let mut slot = PREFETCHED
         .lock()
