@@ -50,10 +50,8 @@ fn main() {
     let mut trees = Vec::new();
     let mut tree_ranges = String::from("&[\n");
     for f in &files {
-        let text = std::fs::read_to_string(f).expect("a policy file is UTF-8");
-        let parsed = yaml::parse(&source::SourceFile::new(f.display().to_string(), text));
         let start = trees.len();
-        trees.extend(yaml::encode(&parsed).unwrap_or_default());
+        trees.extend(encoded_tree(f));
         tree_ranges.push_str(&format!("    ({start}, {}),\n", trees.len()));
         println!("cargo:rerun-if-changed={}", f.display());
         let rel = f
@@ -75,11 +73,9 @@ fn main() {
     // The deprecated-API table (policies/data), read by every lint that checks apiVersions.
     let apis = root.join("policies/data/deprecated-apis.yaml");
     println!("cargo:rerun-if-changed={}", apis.display());
-    let text = std::fs::read_to_string(&apis).expect("policies/data/deprecated-apis.yaml");
-    let parsed = yaml::parse(&source::SourceFile::new(apis.display().to_string(), text));
     std::fs::write(
         out_dir.join("deprecated_apis_tree.bin"),
-        yaml::encode(&parsed).unwrap_or_default(),
+        encoded_tree(&apis),
     )
     .expect("write");
     println!("cargo:rerun-if-changed=src/source.rs");
@@ -95,6 +91,15 @@ fn main() {
     let index = bundle_index(std::str::from_utf8(&json).expect("the schema bundle is UTF-8"));
     std::fs::write(out_dir.join("k8s-bundle.json"), &json).expect("write the schema bundle");
     std::fs::write(out_dir.join("k8s-bundle-index.rs"), index).expect("write the bundle index");
+}
+
+/// The YAML file at `path` parsed and encoded (see `yaml::encode`); empty if it has issues,
+/// which a run then finds by parsing it.
+fn encoded_tree(path: &Path) -> Vec<u8> {
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("{}: {e} (YAML files are UTF-8)", path.display()));
+    let parsed = yaml::parse(&source::SourceFile::new(path.display().to_string(), text));
+    yaml::encode(&parsed).unwrap_or_default()
 }
 
 /// The byte range of `raw` inside `json` (which it borrows from).

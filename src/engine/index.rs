@@ -317,11 +317,7 @@ impl<'a> Index<'a> {
 
     /// Indices, ascending, of the objects named `name` that `keep` keeps.
     fn by_name_where(&self, name: &str, keep: impl Fn(&Entry<'a>) -> bool) -> Vec<usize> {
-        let h = name_hash(name);
-        let t = &self.by_name;
-        let from = t.partition_point(|&(k, _)| k < h);
-        (t[from..].iter())
-            .take_while(|&&(k, _)| k == h)
+        (hashed(&self.by_name, name_hash(name)).iter())
             .map(|&(_, i)| i as usize)
             .filter(|&i| {
                 let e = &self.entries[i];
@@ -352,9 +348,7 @@ impl<'a> Index<'a> {
         });
         let mut narrowest: Option<&[(u64, u32)]> = None;
         for (k, v) in required_pairs(sel) {
-            let h = label_hash(k, &v);
-            let from = table.partition_point(|&(x, _)| x < h);
-            let run = &table[from..from + table[from..].partition_point(|&(x, _)| x == h)];
+            let run = hashed(table, label_hash(k, &v));
             if narrowest.is_none_or(|n| run.len() < n.len()) {
                 narrowest = Some(run);
             }
@@ -379,6 +373,13 @@ impl<'a> Index<'a> {
             .get(&address(obj))
             .map(|i| &self.entries[*i])
     }
+}
+
+/// The entries of `table` (sorted (hash, position) pairs) with hash `h`, positions ascending.
+fn hashed(table: &[(u64, u32)], h: u64) -> &[(u64, u32)] {
+    let from = table.partition_point(|&(x, _)| x < h);
+    let len = table[from..].partition_point(|&(x, _)| x == h);
+    &table[from..from + len]
 }
 
 /// The hash [`Index`] finds names by.

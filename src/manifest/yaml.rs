@@ -1114,6 +1114,12 @@ fn encode_node(n: &Node, out: &mut Vec<u8>) {
     }
 }
 
+/// `src` parsed: the tree [`encode`] wrote of it at build time (`tree`), or, where there is
+/// none (an empty `tree`: the file had issues), a parse now.
+pub fn decode_or_parse(tree: &[u8], src: &SourceFile) -> ParsedStream {
+    decode(tree).unwrap_or_else(|| parse(src))
+}
+
 /// The documents [`encode`] wrote (`None` if `bytes` are not such an encoding).
 pub fn decode(bytes: &[u8]) -> Option<ParsedStream> {
     let mut r = Reader(bytes);

@@ -16,6 +16,9 @@ use std::sync::OnceLock;
 /// The target Kubernetes version when the config names none.
 pub const DEFAULT_KUBERNETES_VERSION: (u32, u32) = (1, 37);
 
+/// Where the table is, as its errors name it.
+const TABLE_PATH: &str = "policies/data/deprecated-apis.yaml";
+
 /// The embedded table.
 pub const TABLE: &str = include_str!("../../policies/data/deprecated-apis.yaml");
 
@@ -72,7 +75,7 @@ pub fn parse_version(v: &str) -> Option<(u32, u32)> {
 
 /// Parse a table text (used for the embedded table and in tests).
 pub fn parse_table(text: &str) -> Result<Vec<ApiEntry>, String> {
-    let src = SourceFile::new("policies/data/deprecated-apis.yaml", text);
+    let src = SourceFile::new(TABLE_PATH, text);
     let parsed = yaml::parse(&src);
     read_table(&src, parsed)
 }
@@ -112,17 +115,8 @@ fn read_table(src: &SourceFile, parsed: yaml::ParsedStream) -> Result<Vec<ApiEnt
 pub fn table() -> &'static [ApiEntry] {
     static T: OnceLock<Vec<ApiEntry>> = OnceLock::new();
     T.get_or_init(|| {
-        let built = (!TABLE_TREE.is_empty())
-            .then(|| yaml::decode(TABLE_TREE))
-            .flatten();
-        match built {
-            Some(parsed) => read_table(
-                &SourceFile::new("policies/data/deprecated-apis.yaml", TABLE),
-                parsed,
-            ),
-            None => parse_table(TABLE),
-        }
-        .unwrap_or_default()
+        let src = SourceFile::new(TABLE_PATH, TABLE);
+        read_table(&src, yaml::decode_or_parse(TABLE_TREE, &src)).unwrap_or_default()
     })
 }
 
@@ -180,7 +174,7 @@ mod tests {
     #[test]
     fn the_table_s_embedded_tree_reads_as_the_table_does() {
         let parsed = yaml::decode(TABLE_TREE).expect("build.rs embedded the tree");
-        let src = SourceFile::new("policies/data/deprecated-apis.yaml", TABLE);
+        let src = SourceFile::new(TABLE_PATH, TABLE);
         let rows = read_table(&src, parsed).expect("reads");
         let again = parse_table(TABLE).expect("parses");
         assert_eq!(format!("{rows:?}"), format!("{again:?}"));

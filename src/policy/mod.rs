@@ -38,11 +38,8 @@ static BUILTIN_TREE_RANGES: &[(usize, usize)] =
 
 /// Built-in file `i` parsed: its tree decoded, or (if it has none) parsed now.
 fn builtin_parsed(i: usize, source: &SourceFile) -> yaml::ParsedStream {
-    (BUILTIN_TREE_RANGES.get(i))
-        .and_then(|&(from, to)| BUILTIN_TREES.get(from..to))
-        .filter(|tree| !tree.is_empty())
-        .and_then(yaml::decode)
-        .unwrap_or_else(|| yaml::parse(source))
+    let tree = (BUILTIN_TREE_RANGES.get(i)).and_then(|&(from, to)| BUILTIN_TREES.get(from..to));
+    yaml::decode_or_parse(tree.unwrap_or_default(), source)
 }
 
 /// An error in a rule or config file, located at its line.

@@ -146,8 +146,17 @@ fn closure(
     strict: bool,
     apart: &[&str],
 ) -> Result<Map<String, Value>, String> {
+    Ok(closure_of(
+        reachable(root, minor, strict, apart)?,
+        root,
+        apart,
+    ))
+}
+
+/// [`closure`] from the definitions [`reachable`] found (stopping at `apart`).
+fn closure_of(reached: Vec<Def>, root: &str, apart: &[&str]) -> Map<String, Value> {
     let mut defs = Map::new();
-    for (name, schema, next) in reachable(root, minor, strict, apart)? {
+    for (name, schema, next) in reached {
         for n in next
             .iter()
             .filter(|n| *n != root && apart.contains(&n.as_str()))
@@ -156,25 +165,33 @@ fn closure(
         }
         defs.insert(name, Value::clone(&schema));
     }
-    Ok(defs)
+    defs
 }
 
 /// Where built-in definition `part` applies in instances of `root`: the property names leading
 /// to each reference to it. `None` when `root` reaches it other than through `properties` alone
 /// (under `items`, an `anyOf`, a map's values...) or through a definition that refers to
 /// itself: where it applies then depends on more than a path.
+#[cfg(test)]
 fn part_paths(
     root: &str,
     part: &str,
     minor: usize,
     strict: bool,
 ) -> Result<Option<Vec<Vec<String>>>, String> {
+    Ok(part_paths_in(
+        &reachable(root, minor, strict, &[part])?,
+        root,
+        part,
+    ))
+}
+
+/// [`part_paths`] in the definitions [`reachable`] found from `root` (stopping at `part`).
+fn part_paths_in(reached: &[Def], root: &str, part: &str) -> Option<Vec<Vec<String>>> {
     // The definitions reachable from `root`, with their references, and those reaching `part`.
-    let graph: HashMap<String, (Arc<Value>, Vec<String>)> =
-        reachable(root, minor, strict, &[part])?
-            .into_iter()
-            .map(|(name, schema, next)| (name, (schema, next)))
-            .collect();
+    let graph: HashMap<&str, (&Value, &[String])> = (reached.iter())
+        .map(|(name, schema, next)| (name.as_str(), (&**schema, next.as_slice())))
+        .collect();
     let mut reaching: HashSet<&str> = HashSet::from([part]);
     loop {
         let before = reaching.len();
@@ -188,10 +205,10 @@ fn part_paths(
         }
     }
     if !reaching.contains(root) {
-        return Ok(Some(Vec::new()));
+        return Some(Vec::new());
     }
     let mut out = Vec::new();
-    let root_schema = Arc::clone(&graph[root].0);
+    let root_schema = graph[root].0;
     let mut walk = PartWalk {
         graph: &graph,
         reaching: &reaching,
@@ -200,12 +217,12 @@ fn part_paths(
         stack: vec![root],
         out: &mut out,
     };
-    Ok(walk.schema(&root_schema).then_some(out))
+    walk.schema(root_schema).then_some(out)
 }
 
-/// The walk of [`part_paths`] through the schemas that reach the part.
+/// The walk of [`part_paths_in`] through the schemas that reach the part.
 struct PartWalk<'a> {
-    graph: &'a HashMap<String, (Arc<Value>, Vec<String>)>,
+    graph: &'a HashMap<&'a str, (&'a Value, &'a [String])>,
     reaching: &'a HashSet<&'a str>,
     part: &'a str,
     path: Vec<String>,
@@ -228,10 +245,10 @@ impl<'a> PartWalk<'a> {
                         true
                     }
                     Some(name) if self.reaching.contains(name) => {
-                        let Some((name, (def, _))) = self.graph.get_key_value(name) else {
+                        let Some((&name, &(def, _))) = self.graph.get_key_value(name) else {
                             return false;
                         };
-                        if self.stack.contains(&name.as_str()) {
+                        if self.stack.contains(&name) {
                             return false;
                         }
                         self.stack.push(name);
@@ -293,23 +310,33 @@ fn normalized_def(name: &str, minor: usize, strict: bool) -> Result<Arc<Value>, 
 pub fn builtin(def: &str, minor: usize, strict: bool) -> CompileResult {
     static CACHE: LazyLock<Cache<(usize, bool, String)>> = LazyLock::new(Cache::default);
     CACHE.get_or_compile((minor, strict, def.to_string()), || {
+        // One walk from `def`, stopping at the shared definitions, finds both where each
+        // applies and, when each is apart or not reached, the closure to compile.
+        let shared: Vec<&str> = SHARED_DEFS.iter().copied().filter(|&s| s != def).collect();
+        let reached = reachable(def, minor, strict, &shared)?;
         let mut parts = Vec::new();
         let mut apart = Vec::new();
-        for &shared in SHARED_DEFS.iter().filter(|&&s| s != def) {
-            let Some(paths) = part_paths(def, shared, minor, strict)? else {
+        let mut whole = false;
+        for &s in &shared {
+            let Some(paths) = part_paths_in(&reached, def, s) else {
+                // Reached other than by a path: compiled within the kind.
+                whole = true;
                 continue;
             };
             if paths.is_empty() {
                 continue;
             }
-            let compiled = builtin(shared, minor, strict)?;
+            let compiled = builtin(s, minor, strict)?;
             parts.extend(paths.into_iter().map(|path| Part {
                 path,
                 compiled: Arc::clone(&compiled),
             }));
-            apart.push(shared);
+            apart.push(s);
         }
-        let defs = closure(def, minor, strict, &apart)?;
+        let defs = match whole {
+            false => closure_of(reached, def, &apart),
+            true => closure(def, minor, strict, &apart)?,
+        };
         build(
             json!({"$defs": defs, "$ref": format!("#/$defs/{def}")}),
             Vec::new(),

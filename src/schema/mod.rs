@@ -23,7 +23,7 @@ pub mod normalize;
 pub mod partial;
 
 use crate::diagnostic::{Diagnostic, Label, Location, Severity};
-use crate::manifest::yaml::{Value as YamlValue, escape_token};
+use crate::manifest::yaml::{Value as YamlValue, push_escaped};
 use crate::manifest::{FileManifests, Node, Object, ObjectRef};
 use crate::source::{SourceFile, Span};
 pub use bundle::KubeVersion;
@@ -762,7 +762,7 @@ fn schema_findings(
         let mut at = prefix.to_string();
         for key in &part.path {
             at.push('/');
-            at.push_str(&escape_token(key));
+            push_escaped(&mut at, key);
         }
         schema_findings(&part.compiled, below, &at, root, source, out);
     }
